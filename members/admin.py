@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+
+from .forms import MemberImportConfirmForm, MemberImportUploadForm
+from .member_csv import COLUMNS, decode_upload, member_csv_lines
+from .models import Classification, Member
+from .services import members_import
+
+User = get_user_model()
+
+IMPORT_PREVIEW_ROWS = 50
+
+
+@admin.register(Classification)
+class ClassificationAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Classification | None = None):
+        # Members and their history point at classifications.
+        return False
+
+
+@admin.register(Member)
+class MemberAdmin(SimpleHistoryAdmin):
+    change_list_template = "admin/members/member/change_list.html"
+    list_display = [
+        "member_number",
+        "last_name",
+        "first_name",
+        "classification_code",
+        "status",
+        "email",
+        "join_date",
+    ]
+    list_display_links = ["member_number", "last_name"]
+    list_filter = ["status", "classification"]
+    list_select_related = ["classification"]
+    search_fields = ["member_number", "last_name", "first_name", "email"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["stripe_customer_id", "created_at", "updated_at"]
+    actions = ["export_csv"]
+    list_per_page = 100
+    fieldsets = [
+        (
+            "Membership",
+            {
+                "fields": [
+                    "member_number",
+                    ("first_name", "last_name"),
+                    "classification",
+                    "status",
+                    "join_date",
+                    "date_of_birth",
+                ]
+            },
+        ),
+        ("Contact", {"fields": list(Member.CONTACT_FIELDS)}),
+        ("Login and payments", {"fields": ["user", "stripe_customer_id"]}),
+        ("Notes", {"fields": ["general_notes"]}),
+        ("Record", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description="Class", ordering="classification__code")
+    def classification_code(self, member: Member) -> str:
+        return member.classification.code
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Member | None = None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not request.user.has_perm("members.change_membership"):
+            # Staff change contact data only (DESIGN §3).
+            readonly += [
+                f.name
+                for f in Member._meta.fields
+                if f.editable and f.name not in Member.CONTACT_FIELDS and f.name not in readonly
+            ]
+        return readonly
+
+    def has_delete_permission(self, request: HttpRequest, obj: Member | None = None):
+        # Never hard-deleted: leaving the union is a status (DESIGN §4).
+        return False
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Export selected members to CSV", permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Member]) -> HttpResponse:
+        members = queryset.select_related("classification").order_by("member_number")
+        filename = f"members-{timezone.localdate():%Y-%m-%d}.csv"
+        return StreamingHttpResponse(
+            member_csv_lines(members.iterator(chunk_size=2000)),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    def get_urls(self):
+        import_view = self.admin_site.admin_view(self.import_view)
+        return [
+            path("import/", import_view, name="members_member_import"),
+            *super().get_urls(),
+        ]
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        # Importing sets numbers, classifications and statuses: an officer's job.
+        return request.user.has_perms(["members.add_member", "members.change_membership"])
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra_context = {**(extra_context or {}), "can_import": self.has_import_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload a CSV, see it checked and previewed, then confirm to write it all."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Import members from CSV",
+            "columns": COLUMNS,
+            "upload_form": MemberImportUploadForm(),
+        }
+        if request.method == "POST" and "csv_text" in request.POST:
+            confirm = MemberImportConfirmForm(request.POST)
+            if confirm.is_valid():
+                result = members_import(
+                    csv_text=confirm.cleaned_data["csv_text"], actor=request.user
+                )
+                if result.written:
+                    self.message_user(
+                        request, f"Imported {len(result.members)} members.", messages.SUCCESS
+                    )
+                    return HttpResponseRedirect(reverse("admin:members_member_changelist"))
+                context["errors"] = result.errors
+        elif request.method == "POST":
+            upload = MemberImportUploadForm(request.POST, request.FILES)
+            context["upload_form"] = upload
+            if upload.is_valid():
+                csv_text = decode_upload(upload.cleaned_data["file"].read())
+                result = members_import(csv_text=csv_text, actor=request.user, dry_run=True)
+                context["errors"] = result.errors
+                if result.ok:
+                    context["preview"] = result.members[:IMPORT_PREVIEW_ROWS]
+                    context["preview_total"] = len(result.members)
+                    context["confirm_form"] = MemberImportConfirmForm(
+                        initial={"csv_text": csv_text}
+                    )
+        return TemplateResponse(request, "admin/members/member/import.html", context)
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UnionHallUserAdmin(UserAdmin):
+    """Users are deactivated, never deleted: history rows keep pointing at them."""
+
+    actions = ["deactivate"]
+    list_display = ["username", "email", "first_name", "last_name", "is_staff", "is_active"]
+    list_filter = ["is_active", "is_staff", "is_superuser", "groups"]
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(
+        description="Deactivate selected users (they can no longer log in)",
+        permissions=["change"],
+    )
+    def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        users = list(queryset.filter(is_active=True).exclude(pk=request.user.pk))
+        for user in users:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+        self.message_user(request, f"Deactivated {len(users)} users.", messages.SUCCESS)

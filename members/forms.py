@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import copy
+from functools import cache
+
+from django import forms
+from django.conf import settings
+
+from .member_csv import COLUMNS
+from .models import Classification, Member
+
+# Spreadsheets write dates either way; both are unambiguous.
+CSV_DATE_FORMATS = ["%Y-%m-%d", "%m/%d/%Y"]
+
+
+@cache
+def _import_row_fields() -> dict[str, forms.Field]:
+    """The model's own form fields, so the import's limits never drift from the model's."""
+    fields = forms.fields_for_model(
+        Member, fields=[column for column in COLUMNS if column != "classification"]
+    )
+    fields["classification"] = forms.CharField(max_length=10)
+    for name in ("join_date", "date_of_birth"):
+        fields[name].input_formats = CSV_DATE_FORMATS
+        fields[name].error_messages["invalid"] = "Enter a date as YYYY-MM-DD or MM/DD/YYYY."
+    return fields
+
+
+class MemberImportRowForm(forms.Form):
+    """One row of a member CSV."""
+
+    def __init__(self, data: dict[str, str], *, classifications: dict[str, Classification]):
+        super().__init__(data)
+        self.fields.update(copy.deepcopy(_import_row_fields()))
+        self.classifications = classifications
+
+    def clean_classification(self) -> Classification:
+        code = self.cleaned_data["classification"]
+        try:
+            return self.classifications[code.upper()]
+        except KeyError:
+            known = ", ".join(sorted(c.code for c in self.classifications.values()))
+            raise forms.ValidationError(
+                f"Unknown classification {code!r} (known: {known or 'none yet'})."
+            ) from None
+
+
+class MemberImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 or Excel CSV, with a header row. At most "
+        f"{settings.MEMBER_IMPORT_MAX_BYTES // 1_000_000} MB.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.MEMBER_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size:,} bytes; the limit is "
+                f"{settings.MEMBER_IMPORT_MAX_BYTES:,}. Split it and import each part."
+            )
+        return upload
+
+
+class MemberImportConfirmForm(forms.Form):
+    """The previewed file's text, posted back to be checked again and written."""
+
+    csv_text = forms.CharField(widget=forms.HiddenInput, strip=False)

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+
+class Classification(models.Model):
+    """A membership class (Journeyman Wireman, Apprentice, Retired...); it decides the dues rate."""
+
+    code = models.CharField(max_length=10, unique=True)
+    name = models.CharField(max_length=100)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+
+class MemberStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    DROPPED = "dropped", "Dropped"
+    RETIRED = "retired", "Retired"
+    DECEASED = "deceased", "Deceased"
+
+
+class Member(models.Model):
+    """A member of the local. Never hard-deleted: leaving the union is a status."""
+
+    # The fields Staff may change (DESIGN §3: "change contact data").
+    CONTACT_FIELDS = (
+        "email",
+        "phone",
+        "address_line1",
+        "address_line2",
+        "city",
+        "state",
+        "postal_code",
+    )
+
+    member_number = models.CharField(max_length=20, unique=True)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    address_line1 = models.CharField("address", max_length=200, blank=True)
+    address_line2 = models.CharField("address (line 2)", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=50, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    classification = models.ForeignKey(
+        Classification, on_delete=models.PROTECT, related_name="members"
+    )
+    status = models.CharField(
+        max_length=20, choices=MemberStatus.choices, default=MemberStatus.ACTIVE
+    )
+    join_date = models.DateField()
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="member",
+        help_text="The login this member uses for the member pages.",
+    )
+    # NULL, never "", when there is no Stripe customer: many members have none.
+    stripe_customer_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    general_notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "member_number"]
+        permissions = [
+            (
+                "change_membership",
+                "Can change membership data (number, name, classification, status, dates)",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=MemberStatus.values),
+                name="member_status_valid",
+                violation_error_message="Status must be one of: "
+                + ", ".join(MemberStatus.values)
+                + ".",
+            ),
+            models.CheckConstraint(
+                condition=~Q(stripe_customer_id=""),
+                name="member_stripe_customer_id_not_blank",
+            ),
+            models.CheckConstraint(
+                condition=~Q(member_number=""),
+                name="member_number_not_blank",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"], name="member_name_idx"),
+            models.Index(fields=["status", "classification"], name="member_status_class_idx"),
+            models.Index(fields=["email"], name="member_email_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.member_number})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"

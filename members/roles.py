@@ -1,0 +1,80 @@
+"""The five roles of DESIGN §3, as Django groups, and what each may do.
+
+Each app declares, on its AppConfig, `role_permissions`: role name → permissions
+("app_label.codename") of its own models. `roles_sync()` makes the groups and grants
+what is declared. It runs from a data migration (so the groups exist from the first
+`migrate`) and after every `migrate` or test-database flush, for the app that just
+migrated, so a new model's permissions reach the roles without a hand-written step.
+It only adds: a permission taken away from a role needs a migration that says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.apps import apps as global_apps
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+ADMIN = "Admin"
+OFFICER = "Officer"
+ORGANIZER = "Organizer"
+STAFF = "Staff"
+MEMBER = "Member"
+
+ROLES = (ADMIN, OFFICER, ORGANIZER, STAFF, MEMBER)
+# Roles that work in the Django admin: their users get is_staff.
+ADMIN_SITE_ROLES = (ADMIN, OFFICER, ORGANIZER, STAFF)
+
+
+def declared_role_permissions(app_labels: Iterable[str] | None = None) -> dict[str, set[str]]:
+    """Role → {"app_label.codename"} as the (live) app configs declare them."""
+    wanted: dict[str, set[str]] = {role: set() for role in ROLES}
+    for config in global_apps.get_app_configs():
+        if app_labels is not None and config.label not in app_labels:
+            continue
+        for role, perms in getattr(config, "role_permissions", {}).items():
+            if role not in wanted:
+                raise ValueError(f"{config.label} grants permissions to unknown role {role!r}")
+            wanted[role].update(perms)
+    return wanted
+
+
+def roles_sync(
+    apps=global_apps, *, app_labels: Iterable[str] | None = None, using: str = "default"
+) -> None:
+    """Create the role groups and grant them the declared permissions that exist."""
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    wanted = declared_role_permissions(app_labels)
+    wanted_pairs = {tuple(perm.split(".", 1)) for perms in wanted.values() for perm in perms}
+    by_name = {
+        (perm.content_type.app_label, perm.codename): perm
+        for perm in permission_model.objects.using(using).select_related("content_type")
+        if (perm.content_type.app_label, perm.codename) in wanted_pairs
+    }
+    for role in ROLES:
+        group, _ = group_model.objects.using(using).get_or_create(name=role)
+        perms = [by_name[pair] for pair in map(_pair, wanted[role]) if pair in by_name]
+        if perms:
+            group.permissions.add(*perms)
+
+
+def _pair(perm: str) -> tuple[str, str]:
+    app_label, codename = perm.split(".", 1)
+    return app_label, codename
+
+
+def user_has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser and role == ADMIN:
+        return True
+    return any(group.name == role for group in user.groups.all())
+
+
+def user_is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Superusers count as Admin (DESIGN §3)."""
+    return user_has_role(user, ADMIN)

@@ -1,0 +1,206 @@
+"""Member CSV import: every row or none, with each problem named by row and column."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from members import roles
+from members.models import Member
+from members.services import members_import
+from members.tests.factories import ClassificationFactory, MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "member_number,first_name,last_name,classification,status,join_date,email,date_of_birth"
+GOOD = textwrap.dedent(
+    f"""\
+    {HEADER}
+    2001,Lucy,Parsons,JW,active,2001-05-01,lucy@example.org,1951-03-14
+    2002,Eugene,Debs,ap,,06/15/2019,,
+    2003,Frances,Perkins,RT,retired,1990-01-02,frances@example.org,
+    """
+)
+
+
+@pytest.fixture(autouse=True)
+def classifications():
+    ClassificationFactory(code="JW", name="Journeyman Wireman")
+    ClassificationFactory(code="AP", name="Apprentice")
+    ClassificationFactory(code="RT", name="Retired")
+
+
+def test_a_good_file_creates_every_member_with_history(user_with_role):
+    officer = user_with_role(roles.OFFICER)
+    result = members_import(csv_text=GOOD, actor=officer)
+    assert result.ok and result.written
+    debs = Member.objects.get(member_number="2002")
+    assert debs.classification.code == "AP"  # codes match whatever their case
+    assert debs.status == "active"  # blank status means active
+    assert str(debs.join_date) == "2019-06-15"  # US dates are read too
+    assert Member.objects.count() == 3
+    history = Member.history.filter(member_number__in=["2001", "2002", "2003"])
+    assert history.count() == 3
+    assert {h.history_user for h in history} == {officer}
+    assert {h.history_change_reason for h in history} == {"import_members"}
+
+
+def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_written():
+    MemberFactory(member_number="3000")
+    text = textwrap.dedent(
+        f"""\
+        {HEADER}
+        2001,Lucy,Parsons,JW,active,2001-05-01,lucy@example.org,
+        2002,Eugene,Debs,XX,active,2019-06-15,,
+        2003,Frances,Perkins,RT,active,2019-06-15,not-an-email,
+        2001,Lucy,Again,JW,active,2001-05-01,,
+        3000,Walter,Reuther,JW,active,2001-05-01,,
+        2006,Mary,Jones,JW,active,31/12/2001,,
+        2007,Joe,Hill,JW,expelled,2001-05-01,,1879-13-07
+        """
+    )
+    result = members_import(csv_text=text, actor=None)
+
+    found = {(e.row, e.field) for e in result.errors}
+    assert found == {
+        (3, "classification"),
+        (4, "email"),
+        (5, "member_number"),
+        (6, "member_number"),
+        (7, "join_date"),
+        (8, "status"),
+        (8, "date_of_birth"),
+    }
+    messages = {(e.row, e.field): e.message for e in result.errors}
+    assert "Unknown classification 'XX'" in messages[(3, "classification")]
+    assert "also on row 2" in messages[(5, "member_number")]
+    assert "3000 already exists" in messages[(6, "member_number")]
+    assert not result.written
+    assert Member.objects.count() == 1
+
+
+def test_missing_and_unknown_columns_are_reported_on_the_header_row():
+    result = members_import(csv_text="member_number,first_name,surname\n1,A,B\n", actor=None)
+    assert {(e.row, e.field) for e in result.errors} == {
+        (1, "surname"),
+        (1, "last_name"),
+        (1, "classification"),
+        (1, "join_date"),
+    }
+    assert Member.objects.count() == 0
+
+
+def test_an_empty_file_is_an_error_not_a_success():
+    assert not members_import(csv_text="", actor=None).ok
+    assert not members_import(csv_text=HEADER + "\n", actor=None).ok
+
+
+def test_a_row_with_more_cells_than_the_header_is_refused():
+    result = members_import(
+        csv_text=HEADER + "\n2001,A,B,JW,active,2001-05-01,,,extra\n", actor=None
+    )
+    assert [(e.row, e.field) for e in result.errors] == [(2, "file")]
+
+
+def test_dry_run_checks_everything_and_writes_nothing():
+    result = members_import(csv_text=GOOD, actor=None, dry_run=True)
+    assert result.ok and not result.written
+    assert len(result.members) == 3
+    assert Member.objects.count() == 0
+
+
+def _write(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / "members.csv"
+    path.write_text(text, encoding=encoding)
+    return path
+
+
+def test_command_imports_a_file(tmp_path, capsys):
+    call_command("import_members", str(_write(tmp_path, GOOD)))
+    assert "Imported 3 members" in capsys.readouterr().out
+    assert Member.objects.count() == 3
+
+
+def test_command_reads_excel_windows_files(tmp_path):
+    text = GOOD.replace("Parsons", "Núñez")
+    call_command("import_members", str(_write(tmp_path, text, encoding="cp1252")))
+    assert Member.objects.get(member_number="2001").last_name == "Núñez"
+
+
+def test_command_dry_run_writes_nothing(tmp_path, capsys):
+    call_command("import_members", str(_write(tmp_path, GOOD)), "--dry-run")
+    assert "3 members would be imported" in capsys.readouterr().out
+    assert Member.objects.count() == 0
+
+
+def test_command_names_each_bad_row_and_fails_writing_nothing(tmp_path, capsys):
+    bad = GOOD.replace("2002,Eugene,Debs,ap", "2002,Eugene,Debs,ZZ")
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_members", str(_write(tmp_path, bad)))
+    assert "Row 3, classification: Unknown classification 'ZZ'" in capsys.readouterr().err
+    assert Member.objects.count() == 0
+
+
+def test_command_says_when_the_file_is_missing(tmp_path):
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("import_members", str(tmp_path / "nope.csv"))
+
+
+IMPORT_URL = reverse("admin:members_member_import")
+
+
+def _upload(text: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile("members.csv", text.encode(), content_type="text/csv")
+
+
+def test_officer_previews_then_confirms_an_import_in_the_admin(client, user_with_role):
+    officer = user_with_role(roles.OFFICER)
+    client.force_login(officer)
+
+    preview = client.post(IMPORT_URL, {"file": _upload(GOOD)})
+    assert preview.status_code == 200
+    assert b"3 members ready to import" in preview.content
+    assert b"Parsons" in preview.content
+    assert Member.objects.count() == 0
+
+    done = client.post(
+        IMPORT_URL, {"csv_text": preview.context["confirm_form"]["csv_text"].value()}
+    )
+    assert done.status_code == 302
+    assert Member.objects.count() == 3
+    assert Member.history.filter(history_user=officer).count() == 3
+
+
+def test_admin_import_shows_row_errors_and_offers_no_confirm(client, user_with_role):
+    client.force_login(user_with_role(roles.OFFICER))
+    bad = GOOD.replace("lucy@example.org", "lucy-at-example")
+    page = client.post(IMPORT_URL, {"file": _upload(bad)})
+    assert page.status_code == 200
+    assert b"Nothing was imported" in page.content
+    assert b"<td>2</td><td>email</td>" in page.content
+    assert "confirm_form" not in page.context
+    assert Member.objects.count() == 0
+
+
+def test_confirm_checks_the_file_again_before_writing(client, user_with_role):
+    client.force_login(user_with_role(roles.OFFICER))
+    MemberFactory(member_number="2003")  # added by someone else after the preview
+    page = client.post(IMPORT_URL, {"csv_text": GOOD})
+    assert page.status_code == 200
+    assert b"2003 already exists" in page.content
+    assert Member.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", [roles.STAFF, roles.ORGANIZER])
+def test_only_officers_import(client, user_with_role, role):
+    client.force_login(user_with_role(role))
+    assert client.get(IMPORT_URL).status_code == 403
+    assert client.post(IMPORT_URL, {"csv_text": GOOD}).status_code == 403
+    assert b"Import CSV" not in client.get(reverse("admin:members_member_changelist")).content
+    assert Member.objects.count() == 0
