@@ -1,5 +1,33 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 
 
 class AuditConfig(AppConfig):
     name = "audit"
+    verbose_name = "Audit trail"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401 (connects the signal receivers)
+
+        connection_created.connect(_register_sqlite_guard, dispatch_uid="audit.sqlite_guard")
+        post_migrate.connect(_reinstall_sqlite_triggers, dispatch_uid="audit.sqlite_triggers")
+
+
+def _register_sqlite_guard(sender, connection, **kwargs) -> None:
+    if connection.vendor == "sqlite":
+        from .append_only import register_sqlite_guard
+
+        register_sqlite_guard(connection)
+
+
+def _reinstall_sqlite_triggers(sender: AppConfig, using: str = "default", **kwargs) -> None:
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor == "sqlite" and sender.label == "audit":
+        from .append_only import ensure_sqlite_triggers
+
+        ensure_sqlite_triggers(connection)

@@ -5,11 +5,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from simple_history.admin import SimpleHistoryAdmin
+from django.utils.http import urlencode
+
+from audit.admin import RedactedHistoryAdmin
+from audit.csv_export import audited_csv_download
+from audit.models import AuditAction
+from audit.services import audit_event_record
 
 from .forms import MemberImportConfirmForm, MemberImportUploadForm
 from .member_csv import COLUMNS, decode_upload, member_csv_lines
@@ -22,18 +26,25 @@ IMPORT_PREVIEW_ROWS = 50
 
 
 @admin.register(Classification)
-class ClassificationAdmin(SimpleHistoryAdmin):
+class ClassificationAdmin(RedactedHistoryAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Classification | None = None):
-        # Members and their history point at classifications.
         return False
+
+    def delete_view(self, request: HttpRequest, object_id, extra_context=None):
+        return _refuse_delete(
+            request,
+            "Classifications are never deleted: members and their history point at them.",
+            reverse("admin:members_classification_change", args=[object_id]),
+        )
 
 
 @admin.register(Member)
-class MemberAdmin(SimpleHistoryAdmin):
+class MemberAdmin(RedactedHistoryAdmin):
     change_list_template = "admin/members/member/change_list.html"
+    change_form_template = "admin/members/member/change_form.html"
     list_display = [
         "member_number",
         "last_name",
@@ -87,8 +98,44 @@ class MemberAdmin(SimpleHistoryAdmin):
         return readonly
 
     def has_delete_permission(self, request: HttpRequest, obj: Member | None = None):
-        # Never hard-deleted: leaving the union is a status (DESIGN §4).
         return False
+
+    def delete_view(self, request: HttpRequest, object_id, extra_context=None):
+        return _refuse_delete(
+            request,
+            "Members are never deleted: their records must be kept. To record that someone "
+            "left, change their status (suspended, dropped, retired or deceased).",
+            reverse("admin:members_member_change", args=[object_id]),
+        )
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_view_history": self.has_view_history_permission(request),
+            "audit_trail_url": (
+                reverse("admin:audit_auditevent_changelist")
+                + "?"
+                + urlencode({"member_id": object_id})
+                if request.user.has_perm("audit.view_auditevent")
+                else None
+            ),
+        }
+        response = super().change_view(request, object_id, form_url, extra_context)
+        member = response.context_data.get("original") if response.status_code == 200 else None
+        if request.method == "GET" and member is not None:
+            # The page shows date of birth, address and phone: who looked is on record.
+            audit_event_record(
+                action=AuditAction.VIEW_SENSITIVE,
+                actor=request.user,
+                model_label="members.member",
+                object_id=member.pk,
+                object_repr=str(member),
+                member_id=member.pk,
+                member_number=member.member_number,
+                detail="Viewed the member's record in the admin.",
+                request=request,
+            )
+        return response
 
     def get_actions(self, request: HttpRequest):
         actions = super().get_actions(request)
@@ -98,11 +145,13 @@ class MemberAdmin(SimpleHistoryAdmin):
     @admin.action(description="Export selected members to CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Member]) -> HttpResponse:
         members = queryset.select_related("classification").order_by("member_number")
-        filename = f"members-{timezone.localdate():%Y-%m-%d}.csv"
-        return StreamingHttpResponse(
-            member_csv_lines(members.iterator(chunk_size=2000)),
-            content_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        return audited_csv_download(
+            request,
+            lines=member_csv_lines(members.iterator(chunk_size=2000)),
+            filename="members",
+            model_label="members.member",
+            count=members.count(),
+            what="members",
         )
 
     def get_urls(self):
@@ -173,6 +222,14 @@ class UnionHallUserAdmin(UserAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def delete_view(self, request: HttpRequest, object_id, extra_context=None):
+        return _refuse_delete(
+            request,
+            "Users are never deleted: the audit trail points at them. Deactivate the user "
+            'instead (untick "Active", or the "Deactivate selected users" action).',
+            reverse("admin:auth_user_change", args=[object_id]),
+        )
+
     def get_actions(self, request: HttpRequest):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
@@ -188,3 +245,8 @@ class UnionHallUserAdmin(UserAdmin):
             user.is_active = False
             user.save(update_fields=["is_active"])
         self.message_user(request, f"Deactivated {len(users)} users.", messages.SUCCESS)
+
+
+def _refuse_delete(request: HttpRequest, why: str, back_to: str) -> HttpResponseRedirect:
+    messages.error(request, why)
+    return HttpResponseRedirect(back_to)

@@ -12,6 +12,24 @@ _MEMBERSHIP_EDIT = [
     "members.add_classification",
     "members.change_classification",
 ]
+# History is audit data: only the roles that read the audit log read it (DESIGN §3).
+_AUDIT_READ = [
+    "audit.view_auditevent",
+    "members.view_historicalmember",
+    "members.view_historicalclassification",
+]
+
+# Shown as [redacted] in the audit trail to all but Admin (DESIGN §5).
+MEMBER_SENSITIVE_FIELDS = (
+    "date_of_birth",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "phone",
+    "stripe_customer_id",
+)
 
 
 class MembersConfig(AppConfig):
@@ -25,18 +43,37 @@ class MembersConfig(AppConfig):
             *_MEMBER_VIEW,
             *_MEMBER_EDIT,
             *_MEMBERSHIP_EDIT,
+            *_AUDIT_READ,
+            "audit.view_sensitive",
             "auth.view_user",
             "auth.add_user",
             "auth.change_user",
             "auth.view_group",
         ],
-        roles.OFFICER: [*_MEMBER_VIEW, *_MEMBER_EDIT, *_MEMBERSHIP_EDIT, "auth.view_user"],
+        roles.OFFICER: [
+            *_MEMBER_VIEW,
+            *_MEMBER_EDIT,
+            *_MEMBERSHIP_EDIT,
+            *_AUDIT_READ,
+            "auth.view_user",
+        ],
         roles.ORGANIZER: [*_MEMBER_VIEW],
         roles.STAFF: [*_MEMBER_VIEW, *_MEMBER_EDIT],
     }
 
     def ready(self) -> None:
+        from audit import registry
+
+        from .selectors import member_numbers
+
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="members.roles_sync")
+        registry.register(
+            "members.member",
+            sensitive=MEMBER_SENSITIVE_FIELDS,
+            member_of=lambda row: (row.id, row.member_number),
+        )
+        registry.register("members.classification")
+        registry.register_member_numbers(member_numbers)
 
 
 def _sync_roles_after_migrate(sender: AppConfig, using: str = "default", **kwargs) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
+
+from audit.csv_export import FORMULA_STARTS, csv_lines
 
 from .models import Member
 
@@ -28,41 +28,24 @@ COLUMNS = (
 )
 REQUIRED_COLUMNS = ("member_number", "first_name", "last_name", "classification", "join_date")
 
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection):
-# exports prefix it with an apostrophe, imports take the apostrophe off again.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell_for_export(value: object) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
 
 def cell_from_import(text: str) -> str:
+    """A cell's value, without the apostrophe an export put before a formula-like value."""
     text = text.strip()
-    if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS):
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
         return text[1:]
     return text
 
 
 def member_csv_lines(members: Iterable[Member]) -> Iterator[str]:
     """The CSV text of these members, header first, one line at a time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    return csv_lines(COLUMNS, (_member_row(member) for member in members))
 
-    def flush() -> str:
-        line = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return line
 
-    writer.writerow(COLUMNS)
-    yield flush()
-    for member in members:
-        values = {column: getattr(member, column) for column in COLUMNS}
-        values["classification"] = member.classification.code
-        writer.writerow([cell_for_export(values[column]) for column in COLUMNS])
-        yield flush()
+def _member_row(member: Member) -> list[object]:
+    values = {column: getattr(member, column) for column in COLUMNS}
+    values["classification"] = member.classification.code
+    return [values[column] for column in COLUMNS]
 
 
 def decode_upload(raw: bytes) -> str:

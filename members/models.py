@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
+
+from audit.history import AuditedHistoricalRecords
 
 
 class Classification(models.Model):
@@ -12,7 +13,7 @@ class Classification(models.Model):
     code = models.CharField(max_length=10, unique=True)
     name = models.CharField(max_length=100)
 
-    history = HistoricalRecords()
+    history = AuditedHistoricalRecords()
 
     class Meta:
         ordering = ["code"]
@@ -75,7 +76,7 @@ class Member(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = AuditedHistoricalRecords()
 
     class Meta:
         ordering = ["last_name", "first_name", "member_number"]

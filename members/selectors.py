@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from .models import Member
@@ -13,3 +14,8 @@ def member_for_user(user: AbstractBaseUser | AnonymousUser) -> Member | None:
     if not user.is_authenticated:
         return None
     return Member.objects.select_related("classification").filter(user=user).first()
+
+
+def member_numbers(member_ids: Iterable[int]) -> dict[int, str]:
+    """Member id → member number, for many members in one query."""
+    return dict(Member.objects.filter(id__in=list(member_ids)).values_list("id", "member_number"))

@@ -107,6 +107,9 @@ DATABASES = {
     )
 }
 
+# A request's changes, their history rows and their audit events commit together or not at all.
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -162,7 +165,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
+# History is part of the audit trail: reading it needs the history model's own permission
+# (not just the model's), and it is never "reverted" by rewriting it.
+SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS = True
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 # Member CSV import: the previewed file travels back in the confirming POST, so the
 # request body limit must hold it.
 MEMBER_IMPORT_MAX_BYTES = env_int("MEMBER_IMPORT_MAX_BYTES", 5_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MEMBER_IMPORT_MAX_BYTES + 1_000_000
+
+# How many proxies in front of the app append to X-Forwarded-For (0: use the socket's
+# address). The audit trail records the client address this yields.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)

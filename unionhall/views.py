@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 
+# Not in a request transaction: opening one would fail before the view could answer 503.
+@transaction.non_atomic_requests
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:

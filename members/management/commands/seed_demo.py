@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
+from audit.context import acting_as
 from members import roles
 from members.models import Classification, Member, MemberStatus
 
@@ -181,7 +182,7 @@ class Command(BaseCommand):
                 "seed_demo makes logins with published passwords, so it only runs with DEBUG=1 "
                 "(a development machine), never against a production database."
             )
-        with transaction.atomic():
+        with transaction.atomic(), acting_as(CHANGE_REASON):
             classifications = self._classifications()
             created = self._members(classifications, members)
             logins = self._users()

@@ -1,0 +1,273 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Iterator
+
+from django.apps import apps
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
+
+from .csv_export import audited_csv_download, csv_lines
+from .models import AuditEvent
+from .redaction import REDACTED, hidden_fields, redact_changes
+
+
+class _RedactingContextHelper(HistoricalRecordContextHelper):
+    def __init__(self, model, record, *, hidden: frozenset[str]):
+        super().__init__(model, record)
+        self.hidden = hidden
+
+    def prepare_delta_change_value(self, change, value):
+        if change.field in self.hidden:
+            return REDACTED
+        return super().prepare_delta_change_value(change, value)
+
+
+class RedactedHistoryAdmin(SimpleHistoryAdmin):
+    """simple-history's admin pages, as the audit trail shows them: sensitive values are
+    [redacted] for readers without `audit.view_sensitive`, and a past version is only
+    ever displayed, never saved back."""
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        hidden = hidden_fields(request.user, self.model._meta.label_lower)
+        return _RedactingContextHelper(self.model, historical_record, hidden=hidden)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method != "GET":
+            raise PermissionDenied("A past version is read, never saved back.")
+        request._showing_past_version = True
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if getattr(request, "_showing_past_version", False):
+            readonly += [f.name for f in self.model._meta.fields if f.name not in readonly]
+        return readonly
+
+    def render_history_view(self, request, template, context, **kwargs):
+        adminform = context.get("adminform")
+        if adminform is not None:
+            # The past version is an unsaved copy: blank out what this reader may not see.
+            for name in hidden_fields(request.user, self.model._meta.label_lower):
+                setattr(adminform.form.instance, name, REDACTED)
+        return super().render_history_view(request, template, context, **kwargs)
+
+
+class OccurredBetweenFilter(admin.ListFilter):
+    """From and to dates (inclusive, in the local time zone)."""
+
+    title = "date"
+    template = "admin/audit/occurred_between_filter.html"
+    parameters = ("occurred_from", "occurred_to")
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        for name in self.parameters:
+            if name in params:
+                value = params.pop(name)
+                self.used_parameters[name] = value[-1] if isinstance(value, list) else value
+
+    def has_output(self) -> bool:
+        return True
+
+    def expected_parameters(self) -> list[str]:
+        return list(self.parameters)
+
+    def _date(self, name: str) -> datetime.date | None:
+        value = self.used_parameters.get(name, "").strip()
+        if not value:
+            return None
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError as exc:
+            raise IncorrectLookupParameters(f"{name}: enter a date as YYYY-MM-DD") from exc
+
+    def queryset(self, request, queryset):
+        start, end = self._date("occurred_from"), self._date("occurred_to")
+        if start:
+            queryset = queryset.filter(occurred_at__gte=_start_of_day(start))
+        if end:
+            queryset = queryset.filter(occurred_at__lt=_start_of_day(end + datetime.timedelta(1)))
+        return queryset
+
+    def choices(self, changelist):
+        yield {
+            "occurred_from": self.used_parameters.get("occurred_from", ""),
+            "occurred_to": self.used_parameters.get("occurred_to", ""),
+            "keep": [(k, v) for k, v in changelist.params.items() if k not in self.parameters],
+            "reset_url": changelist.get_query_string(remove=self.parameters),
+        }
+
+
+def _start_of_day(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log: read-only for everyone, Admin and Officer only (view permission)."""
+
+    change_list_template = "admin/audit/auditevent/change_list.html"
+    change_form_template = "admin/audit/auditevent/change_form.html"
+    list_display = [
+        "occurred_at",
+        "actor_label",
+        "action",
+        "model_label",
+        "object_id",
+        "object_repr",
+        "member_number",
+        "changed_fields",
+        "ip_address",
+    ]
+    list_display_links = ["occurred_at"]
+    list_filter = [
+        "action",
+        ("model_label", admin.AllValuesFieldListFilter),
+        ("actor_label", admin.AllValuesFieldListFilter),
+        OccurredBetweenFilter,
+    ]
+    search_fields = ["=object_id", "=member_number"]
+    search_help_text = "An object id or a member number (exact)."
+    show_full_result_count = False
+    list_per_page = 100
+    actions = None
+    # `changes` is shown as a redacted table by the template, never as raw JSON.
+    fields = [
+        "occurred_at",
+        "actor_label",
+        "actor",
+        "action",
+        "model_label",
+        "object_id",
+        "object_repr",
+        "member_number",
+        "detail",
+        "ip_address",
+        "user_agent",
+        "history_id",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Fields")
+    def changed_fields(self, event: AuditEvent) -> str:
+        return ", ".join(event.changes) or event.detail[:80]
+
+    def lookup_allowed(self, lookup: str, value, request=None) -> bool:
+        # A member's page links to ?member_id=<id>: that member's whole trail.
+        return lookup in {"member_id", "member_id__exact"} or super().lookup_allowed(
+            lookup, value, request
+        )
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        event = self.get_object(request, object_id)
+        rows = []
+        if event is not None and self.has_view_permission(request, event):
+            rows = field_change_rows(event, hidden_fields(request.user, event.model_label))
+        extra_context = {**(extra_context or {}), "field_changes": rows}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        export = self.admin_site.admin_view(self.export_view)
+        return [path("export/", export, name="audit_auditevent_export"), *super().get_urls()]
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        """The log as filtered on screen, as CSV. The export is itself an audit event."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            messages.error(request, "Those filters are not valid; nothing was exported.")
+            return HttpResponseRedirect(reverse("admin:audit_auditevent_changelist"))
+        events = changelist.get_queryset(request)
+        # What the screen showed: not the export's own event, written just before streaming.
+        newest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+        events = events.filter(id__lte=newest or 0)
+        return audited_csv_download(
+            request,
+            lines=audit_csv_lines(events.iterator(chunk_size=2000), request.user),
+            filename="audit-log",
+            model_label="audit.auditevent",
+            count=events.count(),
+            what="audit events",
+            detail=f"Filters: {request.GET.urlencode() or 'none'}.",
+        )
+
+
+def field_change_rows(event: AuditEvent, hidden: frozenset[str]) -> list[dict]:
+    """The event's changes as rows of (label, old, new), with hidden values redacted."""
+    labels = _field_labels(event.model_label)
+    return [
+        {"field": labels.get(name, name), "old": old, "new": new}
+        for name, (old, new) in redact_changes(event.changes, hidden).items()
+    ]
+
+
+def _field_labels(model_label: str) -> dict[str, str]:
+    try:
+        model = apps.get_model(model_label)
+    except (LookupError, ValueError):
+        return {}
+    labels = {}
+    for field in model._meta.get_fields():
+        try:
+            labels[field.name] = str(model._meta.get_field(field.name).verbose_name).capitalize()
+        except (FieldDoesNotExist, AttributeError):
+            continue
+    return labels
+
+
+AUDIT_CSV_COLUMNS = (
+    "occurred_at",
+    "actor",
+    "action",
+    "model",
+    "object_id",
+    "object",
+    "member_number",
+    "changes",
+    "detail",
+    "ip_address",
+    "user_agent",
+)
+
+
+def audit_csv_lines(events: Iterable[AuditEvent], reader) -> Iterator[str]:
+    """The events as CSV lines, with what this reader may not see redacted."""
+    hidden_by_model: dict[str, frozenset[str]] = {}
+
+    def row(event: AuditEvent) -> list[object]:
+        if event.model_label not in hidden_by_model:
+            hidden_by_model[event.model_label] = hidden_fields(reader, event.model_label)
+        changes = redact_changes(event.changes, hidden_by_model[event.model_label])
+        return [
+            timezone.localtime(event.occurred_at).isoformat(),
+            event.actor_label,
+            event.action,
+            event.model_label,
+            event.object_id,
+            event.object_repr,
+            event.member_number,
+            "; ".join(f"{name}: {old} → {new}" for name, (old, new) in changes.items()),
+            event.detail,
+            event.ip_address or "",
+            event.user_agent,
+        ]
+
+    return csv_lines(AUDIT_CSV_COLUMNS, (row(event) for event in events))

@@ -1,0 +1,58 @@
+"""Who is acting, and from where, for events that are not made inside a view."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.http import HttpRequest
+from simple_history.models import HistoricalRecords
+
+_system_actor: ContextVar[str | None] = ContextVar("audit_system_actor", default=None)
+
+UNKNOWN_ACTOR = "unknown"
+
+
+@contextmanager
+def acting_as(system_actor: str) -> Iterator[None]:
+    """Attribute what happens inside to a named system actor (a command, the webhook)."""
+    token = _system_actor.set(system_actor)
+    try:
+        yield
+    finally:
+        _system_actor.reset(token)
+
+
+def system_actor() -> str | None:
+    return _system_actor.get()
+
+
+def current_request() -> HttpRequest | None:
+    """The request simple-history's middleware is serving on this thread, if any."""
+    return getattr(HistoricalRecords.context, "request", None)
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address; behind NUM_PROXIES trusted proxies, from X-Forwarded-For."""
+    if request is None:
+        return None
+    address = request.META.get("REMOTE_ADDR", "")
+    hops = settings.NUM_PROXIES
+    if hops:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [a for a in forwarded if a]
+        if len(forwarded) >= hops:
+            address = forwarded[-hops]
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
+def user_agent(request: HttpRequest | None) -> str:
+    if request is None:
+        return ""
+    return request.META.get("HTTP_USER_AGENT", "")[:300]

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", "Create"
+    UPDATE = "update", "Update"
+    DELETE = "delete", "Delete"
+    SOFT_DELETE = "soft_delete", "Soft delete"
+    LOGIN = "login", "Login"
+    LOGIN_FAILED = "login_failed", "Login failed"
+    LOGOUT = "logout", "Logout"
+    EXPORT = "export", "Export"
+    VIEW_SENSITIVE = "view_sensitive", "View of sensitive data"
+
+
+class AuditEvent(models.Model):
+    """One entry of the trail: who did what to which record, when, from where.
+
+    Append-only: the database refuses UPDATE and DELETE on this table (see append_only.py).
+    """
+
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The username at the time, a system actor (import_members, stripe-webhook, seed_demo),
+    # or for a failed login the username that was tried.
+    actor_label = models.CharField("actor", max_length=150)
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    model_label = models.CharField("model", max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField("object", max_length=200, blank=True)
+    # The member the record concerns, where there is one. Not a foreign key: the audit
+    # app knows no other app, and the trail outlives anything it points at.
+    member_id = models.BigIntegerField(null=True, blank=True)
+    member_number = models.CharField(max_length=20, blank=True)
+    # {"field": [old, new], ...} as JSON-friendly values (dates ISO, money as strings).
+    changes = models.JSONField(default=dict, blank=True)
+    detail = models.TextField(blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    history_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The history row this event was made from."
+    )
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        default_permissions = ("view",)
+        permissions = [
+            ("view_sensitive", "Can see sensitive values in the audit trail unredacted"),
+        ]
+        indexes = [
+            models.Index(fields=["-occurred_at", "-id"], name="audit_occurred_idx"),
+            models.Index(fields=["actor_label", "-occurred_at"], name="audit_actor_idx"),
+            models.Index(fields=["action", "-occurred_at"], name="audit_action_idx"),
+            models.Index(fields=["model_label", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["member_id", "-occurred_at"], name="audit_member_idx"),
+            models.Index(fields=["member_number"], name="audit_member_number_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action__in=AuditAction.values), name="audit_action_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"

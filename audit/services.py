@@ -1,0 +1,179 @@
+"""Writing the audit trail. Nothing here ever changes an event once written."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import OuterRef, Subquery
+from django.http import HttpRequest
+from django.utils import timezone
+
+from . import registry
+from .context import UNKNOWN_ACTOR, client_ip, current_request, system_actor, user_agent
+from .models import AuditAction, AuditEvent
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from simple_history.models import HistoricalChanges
+
+_HISTORY_ACTIONS = {"+": AuditAction.CREATE, "~": AuditAction.UPDATE, "-": AuditAction.DELETE}
+
+
+def audit_event_record(
+    *,
+    action: str,
+    actor: AbstractBaseUser | AnonymousUser | None = None,
+    actor_label: str | None = None,
+    model_label: str = "",
+    object_id: object = "",
+    object_repr: str = "",
+    member_id: int | None = None,
+    member_number: str = "",
+    changes: dict[str, list[Any]] | None = None,
+    detail: str = "",
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """Record one event that is not a model change: a login, an export, a view."""
+    request = request or current_request()
+    user = actor if actor is not None and actor.is_authenticated else None
+    event = AuditEvent(
+        occurred_at=timezone.now(),
+        actor=user,
+        actor_label=(actor_label or _actor_label(user))[:150],
+        action=action,
+        model_label=model_label,
+        object_id=str(object_id)[:64],
+        object_repr=object_repr[:200],
+        member_id=member_id,
+        member_number=member_number or "",
+        changes=changes or {},
+        detail=detail,
+        ip_address=client_ip(request),
+        user_agent=user_agent(request),
+    )
+    event.save()
+    return event
+
+
+def audit_events_from_history(records: Sequence[HistoricalChanges]) -> list[AuditEvent]:
+    """One event per history row (all of one model), written together in one INSERT."""
+    if not records:
+        return []
+    history_model = type(records[0])
+    model_label = history_model.instance_type._meta.label_lower
+    audited = registry.audited_model(model_label)
+    fields = [f for f in history_model.tracked_fields if f.editable]
+    pk_attname = history_model.instance_type._meta.pk.attname
+    previous = _previous_records(history_model, pk_attname, records)
+
+    refs = [audited.member_of(r) if audited.member_of else (None, None) for r in records]
+    numbers = registry.member_numbers(mid for mid, number in refs if number is None)
+    request = current_request()
+    ip, agent = client_ip(request), user_agent(request)
+    now = timezone.now()
+
+    events = []
+    for record, (member_id, member_number) in zip(records, refs, strict=True):
+        changes = _changes(record, previous.get(record.history_id), fields)
+        action = _HISTORY_ACTIONS[record.history_type]
+        if action == AuditAction.UPDATE and changes.get("is_deleted") == [False, True]:
+            action = AuditAction.SOFT_DELETE
+        user = record.history_user if record.history_user_id else None
+        events.append(
+            AuditEvent(
+                occurred_at=record.history_date or now,
+                actor=user,
+                actor_label=_actor_label(user)[:150],
+                action=action,
+                model_label=model_label,
+                object_id=str(getattr(record, pk_attname))[:64],
+                object_repr=str(record.instance)[:200],
+                member_id=member_id,
+                member_number=member_number or numbers.get(member_id, ""),
+                changes=changes,
+                ip_address=ip,
+                user_agent=agent,
+                history_id=record.history_id,
+            )
+        )
+    return AuditEvent.objects.bulk_create(events)
+
+
+def _actor_label(user: AbstractBaseUser | None) -> str:
+    if user is not None:
+        return user.get_username()
+    return system_actor() or UNKNOWN_ACTOR
+
+
+def _previous_records(
+    history_model, pk_attname: str, records: Sequence[HistoricalChanges]
+) -> dict[int, HistoricalChanges]:
+    """For each update row, the history row before it of the same object (one query)."""
+    updates = [r for r in records if r.history_type == "~"]
+    if not updates:
+        return {}
+    if len(updates) == 1:  # one save: the plain query is cheaper to plan
+        record = updates[0]
+        previous = (
+            history_model.objects.filter(
+                **{pk_attname: getattr(record, pk_attname)}, history_id__lt=record.history_id
+            )
+            .order_by("-history_id")
+            .first()
+        )
+        return {record.history_id: previous} if previous else {}
+    before = (
+        history_model.objects.filter(
+            **{pk_attname: OuterRef(pk_attname)}, history_id__lt=OuterRef("history_id")
+        )
+        .order_by("-history_id")
+        .values("history_id")[:1]
+    )
+    previous_ids = (
+        history_model.objects.filter(history_id__in=[r.history_id for r in updates])
+        .annotate(previous_id=Subquery(before))
+        .values("previous_id")
+    )
+    rows_by_object: dict[Any, list[HistoricalChanges]] = defaultdict(list)
+    for row in history_model.objects.filter(history_id__in=previous_ids).order_by("history_id"):
+        rows_by_object[getattr(row, pk_attname)].append(row)
+    result = {}
+    for record in updates:
+        earlier = [
+            r
+            for r in rows_by_object[getattr(record, pk_attname)]
+            if r.history_id < record.history_id
+        ]
+        if earlier:
+            result[record.history_id] = earlier[-1]
+    return result
+
+
+def _changes(record, previous, fields) -> dict[str, list[Any]]:
+    values = {f.name: jsonable(getattr(record, f.attname)) for f in fields}
+    if record.history_type == "-":
+        return {name: [value, None] for name, value in values.items() if value not in (None, "")}
+    if record.history_type == "+" or previous is None:
+        return {name: [None, value] for name, value in values.items() if value not in (None, "")}
+    changes = {}
+    for f in fields:
+        old = jsonable(getattr(previous, f.attname))
+        if old != values[f.name]:
+            changes[f.name] = [old, values[f.name]]
+    return changes
+
+
+def jsonable(value: Any) -> Any:
+    """A value as JSON keeps it exactly: money and dates as strings, never floats."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    return str(value)
