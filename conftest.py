@@ -124,3 +124,34 @@ def user_with_role(db):
         return UserFactory(role=role, **fields)
 
     return make
+
+
+@pytest.fixture
+def race():
+    """Run `work` on N threads at once, each with its own database connection (so, on
+    PostgreSQL, truly concurrent transactions). Returns (results, errors)."""
+    import threading
+
+    from django.db import connections
+
+    def run(work, times: int = 2):
+        start = threading.Barrier(times)
+        results, errors = [], []
+
+        def one():
+            try:
+                start.wait()
+                results.append(work())
+            except Exception as exc:
+                errors.append(exc)
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=one) for _ in range(times)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return results, errors
+
+    return run

@@ -178,3 +178,6 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MEMBER_IMPORT_MAX_BYTES + 1_000_000
 # How many proxies in front of the app append to X-Forwarded-For (0: use the socket's
 # address). The audit trail records the client address this yields.
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
+
+# Dues: a member this many months behind, or more, is delinquent (DESIGN §4).
+ARREARS_DELINQUENT_MONTHS = env_int("ARREARS_DELINQUENT_MONTHS", 3)

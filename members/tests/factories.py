@@ -81,5 +81,18 @@ def member_form_data(member: Member, **changes) -> dict:
         "user": "",
         "general_notes": member.general_notes,
     }
+    data.update(_inline_management_data())
     data.update(changes)
+    return data
+
+
+def _inline_management_data() -> dict:
+    """Empty management forms for the inlines other apps add to the member admin."""
+    from django.contrib import admin
+
+    data = {}
+    for inline in admin.site._registry[Member].inlines:
+        fk = next(f for f in inline.model._meta.fields if f.related_model is Member)
+        prefix = fk.remote_field.get_accessor_name()
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
     return data

@@ -25,12 +25,38 @@ _AUDIT = {
     "members.view_historicalclassification",
 }
 
+_DUES_VIEW = {
+    "dues.view_duesrate",
+    "dues.view_duesperiod",
+    "dues.view_duescharge",
+    "dues.view_payment",
+    "dues.view_refund",
+    "dues.view_adjustment",
+    "dues.view_standing",
+}
+_DUES_MANAGE = {
+    "dues.add_duesrate",
+    "dues.change_duesrate",
+    "dues.add_duesperiod",
+    "dues.change_duesperiod",
+    "dues.generate_charges",
+    "dues.add_payment",
+    "dues.add_refund",
+    "dues.add_adjustment",
+}
+_DUES_HISTORY = {
+    f"dues.view_historical{m}"
+    for m in ("duesrate", "duesperiod", "duescharge", "payment", "refund", "adjustment")
+}
+_OFFICE_DUES = _DUES_VIEW | _DUES_MANAGE | _DUES_HISTORY
+
 # DESIGN §3, as far as the apps built so far go: every permission of every role.
 EXPECTED_PERMISSIONS = {
     roles.ADMIN: _VIEW
     | _EDIT
     | _MEMBERSHIP
     | _AUDIT
+    | _OFFICE_DUES
     | {
         "audit.view_sensitive",
         "auth.view_user",
@@ -38,9 +64,9 @@ EXPECTED_PERMISSIONS = {
         "auth.change_user",
         "auth.view_group",
     },
-    roles.OFFICER: _VIEW | _EDIT | _MEMBERSHIP | _AUDIT | {"auth.view_user"},
-    roles.ORGANIZER: _VIEW,
-    roles.STAFF: _VIEW | _EDIT,
+    roles.OFFICER: _VIEW | _EDIT | _MEMBERSHIP | _AUDIT | _OFFICE_DUES | {"auth.view_user"},
+    roles.ORGANIZER: _VIEW | {"dues.view_standing"},
+    roles.STAFF: _VIEW | _EDIT | _DUES_VIEW | {"dues.add_payment"},
     roles.MEMBER: set(),
 }
 

@@ -1,0 +1,71 @@
+"""Forms for recording money in the admin. They only collect input: the services decide."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django import forms
+from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
+from django.utils import timezone
+
+from .models import MANUAL_METHODS, Adjustment, Payment, PaymentMethod, Refund
+
+
+def _autocomplete(model, field_name: str, admin_site) -> forms.ModelChoiceField:
+    """A choice of one related record, searched as you type (the admin's own widget)."""
+    model_field = model._meta.get_field(field_name)
+    return forms.ModelChoiceField(
+        queryset=model_field.related_model._default_manager.all(),
+        widget=AutocompleteSelect(model_field, admin_site),
+        label=model_field.verbose_name.capitalize(),
+    )
+
+
+class _RecordForm(forms.Form):
+    # A key per form shown: submitting the same form twice records one thing, once.
+    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, admin_site, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4().hex)
+        super().__init__(*args, **kwargs)
+        self.admin_site = admin_site
+
+
+class PaymentRecordForm(_RecordForm):
+    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    method = forms.ChoiceField(choices=[(m, PaymentMethod(m).label) for m in MANUAL_METHODS])
+    received_date = forms.DateField(widget=AdminDateWidget)
+    reference = forms.CharField(
+        required=False, max_length=100, help_text="Check or money order number, payroll batch."
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, admin_site, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("received_date", timezone.localdate())
+        super().__init__(*args, admin_site=admin_site, **kwargs)
+        self.fields = {"member": _autocomplete(Payment, "member", admin_site), **self.fields}
+
+
+class RefundRecordForm(_RecordForm):
+    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    refunded_date = forms.DateField(widget=AdminDateWidget)
+
+    def __init__(self, *args, admin_site, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("refunded_date", timezone.localdate())
+        super().__init__(*args, admin_site=admin_site, **kwargs)
+        self.fields = {"payment": _autocomplete(Refund, "payment", admin_site), **self.fields}
+
+
+class AdjustmentRecordForm(_RecordForm):
+    amount = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="Negative credits the member (a waiver); positive charges them.",
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, admin_site, **kwargs):
+        super().__init__(*args, admin_site=admin_site, **kwargs)
+        self.fields = {"member": _autocomplete(Adjustment, "member", admin_site), **self.fields}

@@ -1,0 +1,58 @@
+"""The ledger rules of DESIGN §4, as plain functions on amounts (no database here).
+
+- balance = charges + adjustments - (received payments - their refunds)
+- Payments apply to the oldest open charges first: the member's *credit* (received
+  payments net of refunds, less adjustments: a waiver adds to it, a correction takes from
+  it) covers charges in due-date order, each fully before the next.
+- paid through: the last period whose charge, and every earlier one, is fully covered.
+- months in arrears: periods past their due date whose charge is not fully covered.
+- standing: good (0 months), in arrears (1 to ARREARS_DELINQUENT_MONTHS - 1),
+  delinquent (ARREARS_DELINQUENT_MONTHS or more).
+
+selectors.member_dues_summary() applies these to one member in Python;
+selectors.dues_standings() applies the same rules to thousands of members in one SQL
+statement. A test holds the two to the same answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+class Standing(models.TextChoices):
+    GOOD = "good", "Good standing"
+    IN_ARREARS = "in_arrears", "In arrears"
+    DELINQUENT = "delinquent", "Delinquent"
+
+
+def standing_for(months_in_arrears: int) -> Standing:
+    if months_in_arrears <= 0:
+        return Standing.GOOD
+    if months_in_arrears < settings.ARREARS_DELINQUENT_MONTHS:
+        return Standing.IN_ARREARS
+    return Standing.DELINQUENT
+
+
+def outstanding_amounts(credit: Decimal, charges_oldest_first: Sequence[Decimal]) -> list[Decimal]:
+    """What is still owed on each charge once `credit` has covered the oldest first."""
+    left = credit
+    owed = []
+    for amount in charges_oldest_first:
+        covered = min(amount, max(left, ZERO))
+        owed.append(amount - covered)
+        left -= covered
+    return owed
+
+
+def money(value: object) -> Decimal:
+    """An exact amount of money. A float is refused: it cannot hold cents exactly."""
+    if isinstance(value, float):
+        raise TypeError("Money must be a Decimal, an int or a string, never a float.")
+    return Decimal(str(value)).quantize(CENT)

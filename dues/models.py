@@ -1,0 +1,295 @@
+from __future__ import annotations
+
+import calendar
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from audit.history import AuditedHistoricalRecords
+from members.models import Classification, Member
+
+ZERO = Decimal("0.00")
+
+
+def money_field(**kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
+class DuesRate(models.Model):
+    """A classification's monthly dues from `effective_date` (to `end_date`, if set)."""
+
+    classification = models.ForeignKey(
+        Classification, on_delete=models.PROTECT, related_name="dues_rates"
+    )
+    monthly_amount = money_field()
+    effective_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True, help_text="Last day it applies.")
+
+    history = AuditedHistoricalRecords()
+
+    class Meta:
+        ordering = ["classification__code", "-effective_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(monthly_amount__gt=0),
+                name="dues_rate_amount_positive",
+                violation_error_message="A monthly rate must be more than zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("effective_date")),
+                name="dues_rate_window_ordered",
+                violation_error_message="The end date cannot be before the effective date.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["classification", "effective_date"], name="dues_rate_lookup_idx")
+        ]
+
+    def __str__(self) -> str:
+        until = f" to {self.end_date}" if self.end_date else ""
+        return f"{self.monthly_amount}/month from {self.effective_date}{until}"
+
+
+class DuesPeriod(models.Model):
+    """One month of dues."""
+
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    due_date = models.DateField()
+
+    history = AuditedHistoricalRecords()
+
+    class Meta:
+        ordering = ["-year", "-month"]
+        permissions = [("generate_charges", "Can generate a period's dues charges")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "month"],
+                name="dues_period_unique_month",
+                violation_error_message="That month already has a dues period.",
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="dues_period_month_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=1900, year__lte=2200), name="dues_period_year_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+    @property
+    def first_day(self) -> datetime.date:
+        return datetime.date(self.year, self.month, 1)
+
+    @property
+    def last_day(self) -> datetime.date:
+        return datetime.date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+
+
+class DuesCharge(models.Model):
+    """What one member owes for one period. Generated, never edited."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="dues_charges")
+    period = models.ForeignKey(DuesPeriod, on_delete=models.PROTECT, related_name="charges")
+    amount = money_field()
+    rate = models.ForeignKey(
+        DuesRate, on_delete=models.PROTECT, null=True, blank=True, related_name="charges"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = AuditedHistoricalRecords()
+
+    class Meta:
+        ordering = ["period__year", "period__month", "id"]
+        permissions = [("view_standing", "Can see members' dues standing")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "period"],
+                name="dues_charge_one_per_member_period",
+                violation_error_message="This member is already charged for that period.",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="dues_charge_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        # Cheap on purpose: the audit trail names thousands of charges at once.
+        return f"Dues charge #{self.pk} ({self.amount})"
+
+
+class RecordedByStaff(models.Model):
+    """Who recorded a money record, when, and the key that makes recording it idempotent."""
+
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Set by whoever sends the same request twice (a double-click, an API retry): the
+    # second one finds the first record instead of making another.
+    idempotency_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", "Cash"
+    CHECK = "check", "Check"
+    MONEY_ORDER = "money_order", "Money order"
+    PAYROLL_DEDUCTION = "payroll_deduction", "Payroll deduction"
+    ACH = "ach", "ACH (bank transfer)"
+    STRIPE_CARD = "stripe_card", "Online, card"
+    STRIPE_ACH = "stripe_ach", "Online, bank account"
+    STRIPE_OTHER = "stripe_other", "Online, other"
+
+
+# What staff record by hand; the others arrive from Stripe.
+MANUAL_METHODS = (
+    PaymentMethod.CASH,
+    PaymentMethod.CHECK,
+    PaymentMethod.MONEY_ORDER,
+    PaymentMethod.PAYROLL_DEDUCTION,
+    PaymentMethod.ACH,
+)
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    REFUNDED = "refunded", "Refunded"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+
+
+# Statuses whose money was received: they count, net of their refunds.
+RECEIVED_STATUSES = (
+    PaymentStatus.SUCCEEDED,
+    PaymentStatus.PARTIALLY_REFUNDED,
+    PaymentStatus.REFUNDED,
+)
+
+
+class Payment(RecordedByStaff):
+    """Money received from a member. Never edited away: refunds are recorded against it."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="payments")
+    amount = money_field()
+    # Kept equal to the sum of this payment's refunds by refund_record(), so the database
+    # itself can refuse refunds beyond the payment.
+    refunded_amount = money_field(default=ZERO)
+    method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    received_date = models.DateField(null=True, blank=True)
+    reference = models.CharField(
+        max_length=100, blank=True, help_text="Check or money order number, payroll batch..."
+    )
+    note = models.TextField(blank=True)
+    # Sequential and gapless: given when the money is received (dues/receipts.py).
+    receipt_number = models.PositiveBigIntegerField(unique=True, null=True, blank=True)
+    stripe_checkout_session_id = models.CharField(
+        max_length=255, unique=True, null=True, blank=True
+    )
+    stripe_payment_intent_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+
+    history = AuditedHistoricalRecords()
+
+    class Meta:
+        ordering = ["-received_date", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("amount")),
+                name="payment_refunds_within_amount",
+                violation_error_message="Refunds cannot exceed the payment.",
+            ),
+            models.CheckConstraint(
+                condition=Q(method__in=PaymentMethod.values), name="payment_method_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PaymentStatus.values), name="payment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=RECEIVED_STATUSES)
+                | (Q(receipt_number__isnull=False) & Q(received_date__isnull=False)),
+                name="payment_received_has_receipt",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["member", "status"], name="payment_member_status_idx"),
+            models.Index(fields=["received_date", "method"], name="payment_received_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.receipt or 'Payment #' + str(self.pk)}: {self.amount}"
+
+    @property
+    def receipt(self) -> str:
+        return f"R-{self.receipt_number:06d}" if self.receipt_number else ""
+
+    @property
+    def refundable(self) -> Decimal:
+        if self.status not in RECEIVED_STATUSES:
+            return ZERO
+        return self.amount - self.refunded_amount
+
+
+class Refund(RecordedByStaff):
+    """Money given back on a payment; the payment itself keeps its amount."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = money_field()
+    reason = models.TextField()
+    refunded_date = models.DateField()
+    stripe_refund_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+
+    history = AuditedHistoricalRecords()
+
+    class Meta:
+        ordering = ["-refunded_date", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(condition=~Q(reason=""), name="refund_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund #{self.pk}: {self.amount}"
+
+
+class Adjustment(RecordedByStaff):
+    """A signed correction to a member's balance: negative credits them (a waiver),
+    positive charges them (a correction). Recorded by an officer, with a reason."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="dues_adjustments")
+    amount = money_field(help_text="Negative credits the member; positive charges them.")
+    reason = models.TextField()
+
+    history = AuditedHistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="adjustment_amount_nonzero"),
+            models.CheckConstraint(condition=~Q(reason=""), name="adjustment_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Adjustment #{self.pk}: {self.amount}"
+
+
+class ReceiptCounter(models.Model):
+    """The last receipt number given; its row is locked while the next is taken."""
+
+    last_number = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Last receipt {self.last_number}"

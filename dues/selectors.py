@@ -1,0 +1,314 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import EmptyResultSet, ValidationError
+from django.db import connection
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import ExtractMonth
+from django.utils import timezone
+
+from members.models import Classification, Member
+
+from .ledger import ZERO, Standing, money, outstanding_amounts, standing_for
+from .models import (
+    RECEIVED_STATUSES,
+    Adjustment,
+    DuesCharge,
+    DuesPeriod,
+    DuesRate,
+    Payment,
+    PaymentMethod,
+    Refund,
+)
+
+# --- Rates -------------------------------------------------------------------------
+
+
+def dues_rates_on(day: datetime.date) -> dict[int, DuesRate]:
+    """Classification id → the rate in force on `day` (the latest effective date wins)."""
+    rates = DuesRate.objects.filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=day), effective_date__lte=day
+    ).order_by("classification_id", "effective_date", "id")
+    return {rate.classification_id: rate for rate in rates}
+
+
+def dues_rate_get(classification: Classification, day: datetime.date) -> DuesRate:
+    rate = dues_rates_on(day).get(classification.pk)
+    if rate is None:
+        raise ValidationError(
+            f"No dues rate for {classification.name} ({classification.code}) on {day}: "
+            "add one under Dues rates before charging this classification."
+        )
+    return rate
+
+
+# --- One member ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChargeLine:
+    charge: DuesCharge
+    outstanding: Decimal
+
+    @property
+    def period(self) -> DuesPeriod:
+        return self.charge.period
+
+
+@dataclass
+class MemberDues:
+    member: Member
+    balance: Decimal
+    paid_through: DuesPeriod | None
+    months_in_arrears: int
+    standing: Standing
+    charges: list[ChargeLine] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    adjustments: list[Adjustment] = field(default_factory=list)
+
+    @property
+    def open_charges(self) -> list[ChargeLine]:
+        return [line for line in self.charges if line.outstanding > 0]
+
+    @property
+    def credit(self) -> Decimal:
+        return -self.balance if self.balance < 0 else ZERO
+
+
+def member_dues_summary(member: Member, as_of: datetime.date | None = None) -> MemberDues:
+    """One member's dues, by the ledger rules (dues/ledger.py), in three queries."""
+    as_of = as_of or timezone.localdate()
+    charges = list(
+        member.dues_charges.select_related("period").order_by(
+            "period__due_date", "period__year", "period__month", "id"
+        )
+    )
+    payments = list(member.payments.order_by("-received_date", "-id"))
+    adjustments = list(member.dues_adjustments.order_by("-created_at", "-id"))
+
+    credit = sum(
+        (p.amount - p.refunded_amount for p in payments if p.status in RECEIVED_STATUSES), ZERO
+    )
+    credit -= sum((a.amount for a in adjustments), ZERO)
+    owed = outstanding_amounts(credit, [c.amount for c in charges])
+    lines = [ChargeLine(c, o) for c, o in zip(charges, owed, strict=True)]
+
+    paid_through = None
+    for line in lines:
+        if line.outstanding > 0:
+            break
+        paid_through = line.period
+    months = sum(1 for line in lines if line.outstanding > 0 and line.period.due_date < as_of)
+    return MemberDues(
+        member=member,
+        balance=sum((c.amount for c in charges), ZERO) - credit,
+        paid_through=paid_through,
+        months_in_arrears=months,
+        standing=standing_for(months),
+        charges=lines,
+        payments=payments,
+        adjustments=adjustments,
+    )
+
+
+# --- Many members at once --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DuesStanding:
+    member_id: int
+    balance: Decimal
+    paid_through: str | None  # "YYYY-MM"
+    months_in_arrears: int
+
+    @property
+    def standing(self) -> Standing:
+        return standing_for(self.months_in_arrears)
+
+
+# The rules of dues/ledger.py in one statement (PostgreSQL and SQLite): each member's
+# credit, a running total of their charges oldest first, and a charge is covered while
+# the running total stays within the credit. Sums are rounded to cents before comparing:
+# SQLite adds decimals as binary floats.
+_STANDINGS_SQL = """
+WITH credit AS (
+    SELECT m.id AS member_id,
+           COALESCE((SELECT SUM(p.amount - p.refunded_amount) FROM dues_payment p
+                     WHERE p.member_id = m.id AND p.status IN ({received})), 0)
+         - COALESCE((SELECT SUM(a.amount) FROM dues_adjustment a
+                     WHERE a.member_id = m.id), 0) AS credit
+    FROM members_member m
+    WHERE {member_filter}
+),
+ledger AS (
+    SELECT c.member_id, c.amount, per.year, per.month, per.due_date,
+           SUM(c.amount) OVER (
+               PARTITION BY c.member_id
+               ORDER BY per.due_date, per.year, per.month, c.id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+           ) AS running
+    FROM dues_duescharge c
+    JOIN dues_duesperiod per ON per.id = c.period_id
+    JOIN credit ON credit.member_id = c.member_id
+)
+SELECT credit.member_id,
+       COALESCE(SUM(ledger.amount), 0) - credit.credit AS balance,
+       MAX(CASE WHEN ROUND(ledger.running, 2) <= ROUND(credit.credit, 2)
+                THEN ledger.year * 100 + ledger.month END) AS paid_through,
+       COALESCE(SUM(CASE WHEN ledger.due_date < %s
+                          AND ROUND(ledger.running, 2) > ROUND(credit.credit, 2)
+                     THEN 1 ELSE 0 END), 0) AS months_in_arrears
+FROM credit
+LEFT JOIN ledger ON ledger.member_id = credit.member_id
+GROUP BY credit.member_id, credit.credit
+"""
+
+
+def dues_standings(
+    members: QuerySet[Member] | None = None, as_of: datetime.date | None = None
+) -> dict[int, DuesStanding]:
+    """Member id → balance, paid-through and months in arrears, for every member of
+    `members` (default: all), in one query whatever their number."""
+    as_of = as_of or timezone.localdate()
+    params: list[object] = list(RECEIVED_STATUSES)
+    if members is None:
+        member_filter = "1 = 1"
+    else:
+        try:
+            inner, inner_params = members.values("id").query.sql_with_params()
+        except EmptyResultSet:  # e.g. pk__in=[]
+            return {}
+        member_filter = f"m.id IN ({inner})"
+        params += list(inner_params)
+    sql = _STANDINGS_SQL.format(
+        received=", ".join(["%s"] * len(RECEIVED_STATUSES)), member_filter=member_filter
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, as_of])
+        rows = cursor.fetchall()
+    return {
+        member_id: DuesStanding(
+            member_id=member_id,
+            balance=money(_exact(balance)),
+            paid_through=f"{paid // 100}-{paid % 100:02d}" if paid else None,
+            months_in_arrears=int(months),
+        )
+        for member_id, balance, paid, months in rows
+    }
+
+
+def _exact(value: object) -> object:
+    # SQLite hands back sums as floats: round to cents through their shortest decimal form.
+    return Decimal(str(round(value, 2))) if isinstance(value, float) else value
+
+
+@dataclass(frozen=True)
+class ArrearsRow:
+    member: Member
+    dues: DuesStanding
+
+
+def arrears_list(
+    *, min_months: int, as_of: datetime.date | None = None, statuses: Iterable[str] | None = None
+) -> list[ArrearsRow]:
+    """Members at least `min_months` behind, most behind first, with what they owe."""
+    members = Member.objects.all()
+    if statuses:
+        members = members.filter(status__in=list(statuses))
+    standings = dues_standings(members, as_of)
+    behind = {mid: s for mid, s in standings.items() if s.months_in_arrears >= min_months}
+    found = Member.objects.select_related("classification").in_bulk(list(behind))
+    rows = [ArrearsRow(found[mid], dues) for mid, dues in behind.items()]
+    rows.sort(key=lambda r: (-r.dues.months_in_arrears, -r.dues.balance, r.member.member_number))
+    return rows
+
+
+def standing_counts(members: QuerySet[Member], as_of: datetime.date | None = None) -> dict:
+    counts = dict.fromkeys(Standing, 0)
+    for dues in dues_standings(members, as_of).values():
+        counts[dues.standing] += 1
+    return counts
+
+
+# --- Periods and collections --------------------------------------------------------------
+
+
+def period_billed(period: DuesPeriod) -> Decimal:
+    return money(period.charges.aggregate(total=Sum("amount"))["total"] or ZERO)
+
+
+def collected_between(start: datetime.date, end: datetime.date) -> Decimal:
+    """Money received in [start, end], net of refunds made in that window."""
+    received = (
+        Payment.objects.filter(
+            status__in=RECEIVED_STATUSES, received_date__range=(start, end)
+        ).aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    refunded = (
+        Refund.objects.filter(refunded_date__range=(start, end)).aggregate(total=Sum("amount"))[
+            "total"
+        ]
+        or ZERO
+    )
+    return money(received - refunded)
+
+
+@dataclass
+class CollectionsYear:
+    year: int
+    methods: list[tuple[str, str]]  # (value, label) of methods that received money
+    # month (1-12) → method → amount received
+    received: dict[int, dict[str, Decimal]]
+    refunded: dict[int, Decimal]
+
+    def month_total(self, month: int) -> Decimal:
+        return sum(self.received[month].values(), ZERO)
+
+    def month_net(self, month: int) -> Decimal:
+        return self.month_total(month) - self.refunded[month]
+
+    def method_total(self, method: str) -> Decimal:
+        return sum((self.received[m].get(method, ZERO) for m in range(1, 13)), ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((self.month_total(m) for m in range(1, 13)), ZERO)
+
+    @property
+    def refunded_total(self) -> Decimal:
+        return sum(self.refunded.values(), ZERO)
+
+    @property
+    def net_total(self) -> Decimal:
+        return self.total - self.refunded_total
+
+
+def collections_by_month(year: int) -> CollectionsYear:
+    """Money received in `year` by month and method, and refunds made by month: the
+    receipts an officer copies into the annual financial report. Two queries."""
+    received: dict[int, dict[str, Decimal]] = {m: {} for m in range(1, 13)}
+    rows = (
+        Payment.objects.filter(status__in=RECEIVED_STATUSES, received_date__year=year)
+        .annotate(month=ExtractMonth("received_date"))
+        .values("month", "method")
+        .annotate(total=Sum("amount"))
+    )
+    for row in rows:
+        received[row["month"]][row["method"]] = money(_exact(row["total"]))
+    refunded = dict.fromkeys(range(1, 13), ZERO)
+    refund_rows = (
+        Refund.objects.filter(refunded_date__year=year)
+        .annotate(month=ExtractMonth("refunded_date"))
+        .values("month")
+        .annotate(total=Sum("amount"))
+    )
+    for row in refund_rows:
+        refunded[row["month"]] = money(_exact(row["total"]))
+    used = {method for by_method in received.values() for method in by_method}
+    methods = [(value, label) for value, label in PaymentMethod.choices if value in used]
+    return CollectionsYear(year=year, methods=methods, received=received, refunded=refunded)

@@ -1,0 +1,293 @@
+"""Everything that changes what members owe or have paid. Admin, commands and API call these."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from members.models import Member, MemberStatus
+
+from .ledger import money
+from .models import (
+    MANUAL_METHODS,
+    RECEIVED_STATUSES,
+    Adjustment,
+    DuesCharge,
+    DuesPeriod,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    ReceiptCounter,
+    Refund,
+)
+from .selectors import dues_rates_on
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    User = AbstractBaseUser | None
+
+
+# --- Periods and charges ------------------------------------------------------------------
+
+
+@transaction.atomic
+def dues_period_create(
+    *, year: int, month: int, due_date: datetime.date | None = None, actor: User = None
+) -> DuesPeriod:
+    """A month's dues period; due on its last day unless said otherwise."""
+    if not 1 <= month <= 12:
+        raise ValidationError({"month": "A month is 1 to 12."})
+    period = DuesPeriod(year=year, month=month, due_date=datetime.date(year, month, 1))
+    period.due_date = due_date or period.last_day
+    period._history_user = actor
+    period.full_clean()
+    period.save()
+    return period
+
+
+def dues_period_get(label: str) -> DuesPeriod:
+    """The period of a month written YYYY-MM (as on the command line)."""
+    try:
+        year, month = (int(part) for part in label.split("-"))
+    except ValueError:
+        raise ValidationError(f"{label!r} is not a month: write it as YYYY-MM.") from None
+    try:
+        return DuesPeriod.objects.get(year=year, month=month)
+    except DuesPeriod.DoesNotExist:
+        raise ValidationError(
+            f"There is no dues period for {year}-{month:02d}: create it first."
+        ) from None
+
+
+@dataclass
+class ChargeGeneration:
+    period: DuesPeriod
+    created: int = 0
+    already_charged: int = 0
+    # Active members left uncharged because their classification has no rate.
+    skipped_no_rate: list[Member] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        text = f"{self.period}: {self.created} charges created"
+        if self.already_charged:
+            text += f", {self.already_charged} members already charged"
+        if self.skipped_no_rate:
+            codes = sorted({m.classification.code for m in self.skipped_no_rate})
+            text += (
+                f"; {len(self.skipped_no_rate)} members skipped: no dues rate for "
+                f"{', '.join(codes)} on {self.period.first_day}"
+            )
+        return text + "."
+
+
+@transaction.atomic
+def dues_charges_generate(*, period: DuesPeriod, actor: User = None) -> ChargeGeneration:
+    """Charge every active member (who had joined by the period's end) at their rate on
+    the period's first day. Running it again creates nothing new."""
+    # Two runs for one period take turns on the period's row; the second then sees the
+    # first one's charges and creates none.
+    period = DuesPeriod.objects.select_for_update().get(pk=period.pk)
+    rates = dues_rates_on(period.first_day)
+    eligible = Member.objects.filter(status=MemberStatus.ACTIVE, join_date__lte=period.last_day)
+    result = ChargeGeneration(period=period)
+    result.already_charged = eligible.filter(dues_charges__period=period).count()
+
+    charges = []
+    for member in eligible.exclude(dues_charges__period=period).select_related("classification"):
+        rate = rates.get(member.classification_id)
+        if rate is None:
+            result.skipped_no_rate.append(member)
+            continue
+        charges.append(
+            DuesCharge(member=member, period=period, amount=rate.monthly_amount, rate=rate)
+        )
+    bulk_create_with_history(charges, DuesCharge, batch_size=5000, default_user=actor)
+    result.created = len(charges)
+    return result
+
+
+# --- Money ------------------------------------------------------------------------------
+
+
+def _amount(value: object, *, field_name: str = "amount") -> Decimal:
+    """A positive or negative amount with at most two decimals, or a clear error."""
+    if isinstance(value, float):
+        raise TypeError("Money must be a Decimal, an int or a string, never a float.")
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationError(
+            {field_name: f"{value!r} is not an amount: write it like 45.00."}
+        ) from None
+    if not amount.is_finite() or amount.as_tuple().exponent < -2:
+        raise ValidationError({field_name: "An amount has at most two decimals (cents)."})
+    return money(amount)
+
+
+def _positive_amount(value: object) -> Decimal:
+    amount = _amount(value)
+    if amount <= 0:
+        raise ValidationError({"amount": "The amount must be more than zero."})
+    return amount
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why: a reason is required."})
+    return reason
+
+
+def receipt_number_next() -> int:
+    """The next receipt number: sequential and without gaps, since it is taken in the
+    payment's own transaction under the counter row's lock."""
+    if not ReceiptCounter.objects.filter(pk=1).update(last_number=F("last_number") + 1):
+        try:
+            with transaction.atomic():
+                ReceiptCounter.objects.create(pk=1, last_number=1)
+        except IntegrityError:  # another payment made the counter first
+            ReceiptCounter.objects.filter(pk=1).update(last_number=F("last_number") + 1)
+    return ReceiptCounter.objects.values_list("last_number", flat=True).get(pk=1)
+
+
+def _existing(model, idempotency_key: str | None, **expected):
+    """The record an earlier request with the same key made, if any."""
+    if not idempotency_key:
+        return None
+    found = model.objects.filter(idempotency_key=idempotency_key).first()
+    if found is not None and any(getattr(found, k) != v for k, v in expected.items()):
+        raise ValidationError(
+            "This request key was already used for a different record; nothing was written."
+        )
+    return found
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    member: Member,
+    amount: object,
+    method: str,
+    received_date: datetime.date,
+    reference: str = "",
+    note: str = "",
+    actor: User = None,
+    idempotency_key: str | None = None,
+) -> Payment:
+    """Record money received at the office (cash, check, money order, payroll, ACH)."""
+    amount = _positive_amount(amount)
+    if method not in MANUAL_METHODS:
+        labels = ", ".join(str(PaymentMethod(m).label).lower() for m in MANUAL_METHODS)
+        raise ValidationError({"method": f"Record one of: {labels}."})
+    if received_date > timezone.localdate():
+        raise ValidationError({"received_date": "The received date cannot be in the future."})
+    # Lock the member: their balance changes, and a retried request must find the payment
+    # its first attempt made rather than race it.
+    Member.objects.select_for_update().get(pk=member.pk)
+    existing = _existing(Payment, idempotency_key, member_id=member.pk, amount=amount)
+    if existing:
+        return existing
+    payment = Payment(
+        member=member,
+        amount=amount,
+        method=method,
+        status=PaymentStatus.SUCCEEDED,
+        received_date=received_date,
+        reference=reference.strip(),
+        note=note.strip(),
+        recorded_by=actor,
+        idempotency_key=idempotency_key or None,
+        receipt_number=receipt_number_next(),
+    )
+    payment._history_user = actor
+    payment.save()
+    return payment
+
+
+@transaction.atomic
+def refund_record(
+    *,
+    payment: Payment,
+    amount: object,
+    reason: str,
+    actor: User = None,
+    refunded_date: datetime.date | None = None,
+    stripe_refund_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> Refund:
+    """Give money back on a payment. The payment keeps its amount; its status says
+    refunded or partially refunded, and the ledger reopens what it no longer covers."""
+    amount = _positive_amount(amount)
+    reason = _reason(reason)
+    # Lock the payment: what is left to refund must not change between check and write.
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    existing = _existing(Refund, idempotency_key, payment_id=payment.pk, amount=amount)
+    if existing:
+        return existing
+    if payment.status not in RECEIVED_STATUSES:
+        raise ValidationError(
+            f"Only received payments can be refunded; this one is {payment.get_status_display()}."
+        )
+    if amount > payment.refundable:
+        raise ValidationError(
+            {"amount": f"At most {payment.refundable} is left to refund on this payment."}
+        )
+    refund = Refund(
+        payment=payment,
+        amount=amount,
+        reason=reason,
+        refunded_date=refunded_date or timezone.localdate(),
+        recorded_by=actor,
+        stripe_refund_id=stripe_refund_id,
+        idempotency_key=idempotency_key or None,
+    )
+    refund._history_user = actor
+    refund.save()
+    payment.refunded_amount += amount
+    payment.status = (
+        PaymentStatus.REFUNDED
+        if payment.refunded_amount == payment.amount
+        else PaymentStatus.PARTIALLY_REFUNDED
+    )
+    payment._history_user = actor
+    payment.save(update_fields=["refunded_amount", "status"])
+    return refund
+
+
+@transaction.atomic
+def adjustment_record(
+    *,
+    member: Member,
+    amount: object,
+    reason: str,
+    actor: User = None,
+    idempotency_key: str | None = None,
+) -> Adjustment:
+    """A signed correction: negative credits the member (a waiver), positive charges them."""
+    amount = _amount(amount)
+    if amount == 0:
+        raise ValidationError({"amount": "An adjustment cannot be zero."})
+    reason = _reason(reason)
+    Member.objects.select_for_update().get(pk=member.pk)  # their balance changes
+    existing = _existing(Adjustment, idempotency_key, member_id=member.pk, amount=amount)
+    if existing:
+        return existing
+    adjustment = Adjustment(
+        member=member,
+        amount=amount,
+        reason=reason,
+        recorded_by=actor,
+        idempotency_key=idempotency_key or None,
+    )
+    adjustment._history_user = actor
+    adjustment.save()
+    return adjustment

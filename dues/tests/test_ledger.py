@@ -1,0 +1,274 @@
+"""The ledger rules of DESIGN §4 on worked examples, each checked two ways: the one-member
+selector (Python) and the set-based one (one SQL statement) must give the same answer."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dues.ledger import Standing, outstanding_amounts
+from dues.models import Payment, PaymentMethod, PaymentStatus
+from dues.selectors import dues_rate_get, dues_standings, member_dues_summary
+from dues.services import adjustment_record, dues_charges_generate, payment_record, refund_record
+from dues.tests.factories import DuesPeriodFactory, DuesRateFactory, periods
+from members.models import Member
+from members.tests.factories import ClassificationFactory, MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+JULY_15 = datetime.date(2026, 7, 15)  # every period January to June is past due
+D = Decimal
+
+
+def dues(member: Member, as_of: datetime.date = JULY_15):
+    """The member's dues, after checking that both selectors agree on them."""
+    one = member_dues_summary(member, as_of)
+    many = dues_standings(Member.objects.filter(pk=member.pk), as_of)[member.pk]
+    assert many.balance == one.balance
+    assert many.months_in_arrears == one.months_in_arrears
+    assert many.paid_through == (str(one.paid_through) if one.paid_through else None)
+    assert many.standing == one.standing
+    return one
+
+
+def pay(member, amount, **kwargs):
+    kwargs.setdefault("received_date", datetime.date(2026, 7, 1))
+    return payment_record(member=member, amount=amount, method=PaymentMethod.CHECK, **kwargs)
+
+
+def owed(summary) -> list[tuple[str, Decimal]]:
+    return [(str(line.period), line.outstanding) for line in summary.open_charges]
+
+
+def test_nothing_paid_owes_every_period(member):
+    summary = dues(member)
+    assert summary.balance == D("270.00")
+    assert summary.paid_through is None
+    assert summary.months_in_arrears == 6
+    assert summary.standing == Standing.DELINQUENT
+
+
+def test_partial_payment_covers_part_of_the_oldest_period(member):
+    pay(member, "30.00")
+    summary = dues(member)
+    assert summary.balance == D("240.00")
+    assert summary.paid_through is None
+    assert owed(summary)[0] == ("2026-01", D("15.00"))
+    assert summary.months_in_arrears == 6
+
+
+def test_one_payment_covers_two_periods_oldest_first(member):
+    pay(member, "90.00")
+    summary = dues(member)
+    assert str(summary.paid_through) == "2026-02"
+    assert [period for period, _ in owed(summary)] == ["2026-03", "2026-04", "2026-05", "2026-06"]
+    assert summary.months_in_arrears == 4
+
+
+def test_overpayment_is_a_credit_that_the_next_charge_consumes(member):
+    pay(member, "300.00")
+    summary = dues(member)
+    assert summary.balance == D("-30.00")
+    assert summary.credit == D("30.00")
+    assert str(summary.paid_through) == "2026-06"
+    assert summary.standing == Standing.GOOD
+
+    dues_charges_generate(period=DuesPeriodFactory(year=2026, month=7))
+    summary = dues(member, as_of=datetime.date(2026, 8, 15))
+    assert summary.balance == D("15.00")
+    assert owed(summary) == [("2026-07", D("15.00"))]
+    assert str(summary.paid_through) == "2026-06"
+    assert summary.months_in_arrears == 1
+    assert summary.standing == Standing.IN_ARREARS
+
+
+def test_a_refund_reopens_what_it_no_longer_covers(member):
+    pay(member, "45.00")
+    february = pay(member, "45.00")
+    pay(member, "45.00")
+    assert str(dues(member).paid_through) == "2026-03"
+
+    refund_record(payment=february, amount="45.00", reason="Paid twice by mistake")
+    summary = dues(member)
+    assert str(summary.paid_through) == "2026-02"
+    assert owed(summary)[0] == ("2026-03", D("45.00"))
+    assert summary.balance == D("180.00")
+    february.refresh_from_db()
+    assert february.amount == D("45.00")  # the payment keeps its amount
+    assert february.status == PaymentStatus.REFUNDED
+
+
+def test_a_partial_refund_reopens_part_of_a_period(member):
+    payment = pay(member, "90.00")
+    refund_record(payment=payment, amount="10.00", reason="Overcharged")
+    summary = dues(member)
+    assert str(summary.paid_through) == "2026-01"
+    assert owed(summary)[0] == ("2026-02", D("10.00"))
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PARTIALLY_REFUNDED
+
+
+@pytest.mark.parametrize("status", [PaymentStatus.FAILED, PaymentStatus.PENDING])
+def test_a_failed_or_pending_payment_covers_nothing(member, status):
+    Payment.objects.create(
+        member=member, amount=D("270.00"), method=PaymentMethod.STRIPE_ACH, status=status
+    )
+    summary = dues(member)
+    assert summary.balance == D("270.00")
+    assert summary.months_in_arrears == 6
+
+
+def test_a_rate_change_mid_year_charges_each_period_its_own_rate(journeyman):
+    DuesRateFactory(classification=journeyman, monthly_amount=D("45.00"))  # open-ended
+    DuesRateFactory(
+        classification=journeyman,
+        monthly_amount=D("48.00"),
+        effective_date=datetime.date(2026, 4, 1),
+    )
+    member = MemberFactory(classification=journeyman)
+    for period in periods(2026, range(1, 7)):
+        dues_charges_generate(period=period)
+    amounts = [line.charge.amount for line in dues(member).charges]
+    assert amounts == [D("45.00")] * 3 + [D("48.00")] * 3
+    assert dues(member).balance == D("279.00")
+
+
+def test_a_rate_with_an_end_date_stops_applying_after_it(journeyman):
+    DuesRateFactory(
+        classification=journeyman,
+        monthly_amount=D("45.00"),
+        end_date=datetime.date(2026, 1, 31),
+    )
+    assert dues_rate_get(journeyman, datetime.date(2026, 1, 31)).monthly_amount == D("45.00")
+    with pytest.raises(ValidationError, match="No dues rate for Journeyman Wireman"):
+        dues_rate_get(journeyman, datetime.date(2026, 2, 1))
+
+
+def test_a_member_with_no_rate_is_never_charged_zero_and_is_reported():
+    retired = ClassificationFactory(code="RT", name="Retired")
+    member = MemberFactory(classification=retired)
+    with pytest.raises(ValidationError, match=r"No dues rate for Retired \(RT\)"):
+        dues_rate_get(retired, datetime.date(2026, 1, 1))
+    result = dues_charges_generate(period=DuesPeriodFactory(year=2026, month=1))
+    assert result.created == 0
+    assert result.skipped_no_rate == [member]
+    assert "no dues rate for RT" in str(result)
+    assert not member.dues_charges.exists()
+
+
+def test_money_is_exact_ten_cents_and_twenty_cents_make_thirty(journeyman):
+    DuesRateFactory(classification=journeyman, monthly_amount=D("0.10"))
+    member = MemberFactory(classification=journeyman)
+    for period in periods(2026, [1, 2, 3]):
+        dues_charges_generate(period=period)
+    pay(member, "0.10")
+    pay(member, "0.20")
+    summary = dues(member, as_of=datetime.date(2026, 4, 15))
+    assert summary.balance == D("0.00")
+    assert str(summary.paid_through) == "2026-03"
+    assert summary.standing == Standing.GOOD
+
+
+def test_floats_are_refused_as_money(member):
+    with pytest.raises(TypeError, match="never a float"):
+        pay(member, 45.0)
+
+
+def test_a_waiver_adjustment_covers_and_a_correction_charges(member):
+    adjustment_record(member=member, amount="-45.00", reason="Strike hardship waiver")
+    summary = dues(member)
+    assert str(summary.paid_through) == "2026-01"
+    assert summary.balance == D("225.00")
+
+    adjustment_record(member=member, amount="45.00", reason="Waiver entered twice")
+    assert dues(member).paid_through is None
+    assert dues(member).balance == D("270.00")
+
+
+def test_periods_not_yet_due_are_not_arrears(member):
+    summary = dues(member, as_of=datetime.date(2026, 3, 15))  # Jan and Feb are past due
+    assert summary.months_in_arrears == 2
+
+
+@pytest.mark.parametrize(
+    ("months", "standing"),
+    [
+        (0, Standing.GOOD),
+        (1, Standing.IN_ARREARS),
+        (2, Standing.IN_ARREARS),
+        (3, Standing.DELINQUENT),
+    ],
+)
+def test_standing_follows_months_in_arrears(member, months, standing):
+    pay(member, D("45.00") * (6 - months))
+    assert dues(member).standing == standing
+
+
+def test_the_delinquency_threshold_is_a_setting(member, settings):
+    settings.ARREARS_DELINQUENT_MONTHS = 2
+    pay(member, "180.00")  # two months behind
+    assert dues(member).standing == Standing.DELINQUENT
+
+
+def test_outstanding_amounts_apply_credit_oldest_first():
+    charges = [D("45.00"), D("45.00"), D("48.00")]
+    assert outstanding_amounts(D("50.00"), charges) == [D("0.00"), D("40.00"), D("48.00")]
+    assert outstanding_amounts(D("-5.00"), charges) == charges
+    assert outstanding_amounts(D("500.00"), charges) == [D("0.00")] * 3
+
+
+cents = st.integers(min_value=1, max_value=20_000).map(lambda c: Decimal(c) / 100)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    rates=st.lists(cents, min_size=1, max_size=6),
+    payments=st.lists(st.tuples(cents, st.sampled_from(list(PaymentStatus))), max_size=5),
+    refunds=st.lists(
+        st.floats(min_value=0, max_value=1).map(lambda f: Decimal(str(round(f, 2)))), max_size=3
+    ),
+    adjustments=st.lists(cents.map(lambda c: -c) | cents, max_size=2),
+    as_of_month=st.integers(min_value=1, max_value=8),
+)
+def test_both_selectors_agree_on_any_ledger(
+    journeyman, rates, payments, refunds, adjustments, as_of_month
+):
+    member = MemberFactory(classification=journeyman)
+    for month, rate in enumerate(rates, start=1):
+        period = DuesPeriodFactory(year=2030, month=month)
+        member.dues_charges.create(period=period, amount=rate)
+    made = []
+    for amount, status in payments:
+        if status == PaymentStatus.SUCCEEDED:
+            made.append(pay(member, amount))
+        elif status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+            Payment.objects.create(
+                member=member, amount=amount, method="stripe_card", status=status
+            )
+    for share, payment in zip(refunds, made, strict=False):
+        amount = (payment.amount * share).quantize(Decimal("0.01"))
+        if amount > 0:
+            refund_record(payment=payment, amount=amount, reason="test")
+    for amount in adjustments:
+        adjustment_record(member=member, amount=amount, reason="test")
+
+    summary = dues(member, as_of=datetime.date(2030, as_of_month, 1))
+    received = sum(
+        (
+            p.amount - p.refunded_amount
+            for p in Payment.objects.filter(
+                member=member, status__in=["succeeded", "partially_refunded", "refunded"]
+            )
+        ),
+        Decimal(0),
+    )
+    assert summary.balance == sum(rates, Decimal(0)) + sum(adjustments, Decimal(0)) - received

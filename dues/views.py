@@ -1,0 +1,238 @@
+"""Staff pages for dues (Staff, Officer, Admin: the `dues.view_payment` permission)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from decimal import Decimal
+from functools import wraps
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from audit.csv_export import audited_csv_download, csv_lines
+from members.models import Member, MemberStatus
+
+from .ledger import ZERO, Standing
+from .models import DuesPeriod
+from .selectors import (
+    arrears_list,
+    collected_between,
+    collections_by_month,
+    member_dues_summary,
+    period_billed,
+    standing_counts,
+)
+
+
+def staff_view(view: Callable) -> Callable:
+    @wraps(view)
+    @login_required
+    @permission_required("dues.view_payment", raise_exception=True)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@staff_view
+def overview(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    period = (
+        DuesPeriod.objects.filter(year=today.year, month=today.month).first()
+        or DuesPeriod.objects.order_by("-year", "-month").first()
+    )
+    context: dict = {"period": period}
+    if period is not None:
+        billed = period_billed(period)
+        collected = collected_between(period.first_day, period.last_day)
+        context.update(
+            billed=billed, collected=collected, uncollected=max(billed - collected, ZERO)
+        )
+    counts = standing_counts(Member.objects.filter(status=MemberStatus.ACTIVE))
+    context["standings"] = [(standing, counts[standing]) for standing in Standing]
+    context["active_members"] = sum(counts.values())
+    return render(request, "dues/overview.html", context)
+
+
+@staff_view
+def member_dues(request: HttpRequest, member_id: int) -> HttpResponse:
+    member = get_object_or_404(Member.objects.select_related("classification"), pk=member_id)
+    return render(request, "dues/member_dues.html", {"dues": member_dues_summary(member)})
+
+
+class ArrearsFilter(forms.Form):
+    months = forms.IntegerField(
+        min_value=1, max_value=600, required=False, label="Behind by at least (months)"
+    )
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *MemberStatus.choices], required=False, label="Member status"
+    )
+
+
+@staff_view
+def arrears_report(request: HttpRequest) -> HttpResponse:
+    data = request.GET.copy()
+    data.setdefault("months", str(settings.ARREARS_DELINQUENT_MONTHS))
+    data.setdefault("status", MemberStatus.ACTIVE)
+    form = ArrearsFilter(data)
+    if not form.is_valid():
+        return render(request, "dues/arrears.html", {"form": form}, status=400)
+    months = form.cleaned_data["months"] or 1
+    status = form.cleaned_data["status"]
+    rows = arrears_list(min_months=months, statuses=[status] if status else None)
+    if request.GET.get("format") == "csv":
+        return audited_csv_download(
+            request,
+            lines=_arrears_csv(rows),
+            filename="arrears",
+            model_label="members.member",
+            count=len(rows),
+            what="members in arrears",
+            detail=f"Behind by {months}+ months; status {status or 'any'}.",
+        )
+    page = Paginator(rows, 200).get_page(request.GET.get("page"))
+    total = sum((row.dues.balance for row in rows), ZERO)
+    return render(
+        request,
+        "dues/arrears.html",
+        {"form": form, "page": page, "count": len(rows), "total": total, "months": months},
+    )
+
+
+def _arrears_csv(rows):
+    header = [
+        "member_number",
+        "last_name",
+        "first_name",
+        "classification",
+        "status",
+        "months_in_arrears",
+        "owed",
+        "paid_through",
+        "email",
+        "phone",
+    ]
+    return csv_lines(
+        header,
+        (
+            [
+                r.member.member_number,
+                r.member.last_name,
+                r.member.first_name,
+                r.member.classification.code,
+                r.member.status,
+                r.dues.months_in_arrears,
+                r.dues.balance,
+                r.dues.paid_through or "",
+                r.member.email,
+                r.member.phone,
+            ]
+            for r in rows
+        ),
+    )
+
+
+class YearFilter(forms.Form):
+    year = forms.IntegerField(min_value=1900, max_value=2200)
+
+
+CHART_HEIGHT = 160
+CHART_BAR_WIDTH = 36
+
+
+@staff_view
+def collections_report(request: HttpRequest) -> HttpResponse:
+    form = YearFilter({"year": request.GET.get("year") or timezone.localdate().year})
+    if not form.is_valid():
+        return render(request, "dues/collections.html", {"form": form}, status=400)
+    year = form.cleaned_data["year"]
+    report = collections_by_month(year)
+    if request.GET.get("format") == "csv":
+        return audited_csv_download(
+            request,
+            lines=_collections_csv(report),
+            filename=f"collections-{year}",
+            model_label="dues.payment",
+            count=12,
+            what=f"months of collections for {year}",
+        )
+    months = [
+        {
+            "number": m,
+            "name": datetime.date(year, m, 1).strftime("%b"),
+            "by_method": [report.received[m].get(method, ZERO) for method, _ in report.methods],
+            "total": report.month_total(m),
+            "refunded": report.refunded[m],
+            "net": report.month_net(m),
+        }
+        for m in range(1, 13)
+    ]
+    return render(
+        request,
+        "dues/collections.html",
+        {
+            "form": form,
+            "year": year,
+            "report": report,
+            "months": months,
+            "method_totals": [report.method_total(method) for method, _ in report.methods],
+            "chart": _bar_chart(months),
+        },
+    )
+
+
+def _collections_csv(report):
+    methods = report.methods
+    header = ["month", *(label for _, label in methods), "received", "refunded", "net"]
+    rows = [
+        [
+            f"{report.year}-{m:02d}",
+            *(report.received[m].get(method, ZERO) for method, _ in methods),
+            report.month_total(m),
+            report.refunded[m],
+            report.month_net(m),
+        ]
+        for m in range(1, 13)
+    ]
+    rows.append(
+        [
+            "total",
+            *(report.method_total(method) for method, _ in methods),
+            report.total,
+            report.refunded_total,
+            report.net_total,
+        ]
+    )
+    return csv_lines(header, rows)
+
+
+def _bar_chart(months: list[dict]) -> dict:
+    """Bar geometry for the net collections of each month, drawn as SVG by the template."""
+    highest = max((m["net"] for m in months), default=ZERO)
+    bars = []
+    for i, month in enumerate(months):
+        share = month["net"] / highest if highest > 0 and month["net"] > 0 else Decimal(0)
+        height = (share * CHART_HEIGHT).quantize(Decimal("0.1"))
+        bars.append(
+            {
+                "x": 40 + i * (CHART_BAR_WIDTH + 8),
+                "y": 20 + CHART_HEIGHT - height,
+                "height": height,
+                "label": month["name"],
+                "value": month["net"],
+            }
+        )
+    return {
+        "bars": bars,
+        "width": 40 + 12 * (CHART_BAR_WIDTH + 8),
+        "height": CHART_HEIGHT + 50,
+        "baseline": 20 + CHART_HEIGHT,
+        "bar_width": CHART_BAR_WIDTH,
+        "highest": highest,
+    }
