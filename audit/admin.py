@@ -59,6 +59,19 @@ class RedactedHistoryAdmin(SimpleHistoryAdmin):
         return super().render_history_view(request, template, context, **kwargs)
 
 
+class ReadOnlyAdminMixin:
+    """Records kept as they were written: shown, never added, changed or deleted here."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 class OccurredBetweenFilter(admin.ListFilter):
     """From and to dates (inclusive, in the local time zone)."""
 
@@ -110,7 +123,7 @@ def _start_of_day(day: datetime.date) -> datetime.datetime:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit log: read-only for everyone, Admin and Officer only (view permission)."""
 
     change_list_template = "admin/audit/auditevent/change_list.html"
@@ -154,15 +167,6 @@ class AuditEventAdmin(admin.ModelAdmin):
         "history_id",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description="Fields")
     def changed_fields(self, event: AuditEvent) -> str:

@@ -200,6 +200,9 @@ class Payment(RecordedByStaff):
         max_length=255, unique=True, null=True, blank=True
     )
     stripe_payment_intent_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    # Set when the money is in question (a card dispute): officers look at it.
+    flagged_at = models.DateTimeField(null=True, blank=True)
+    flag_reason = models.CharField(max_length=200, blank=True)
 
     history = AuditedHistoricalRecords()
 

@@ -8,8 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -150,13 +149,23 @@ def _reason(reason: str) -> str:
 def receipt_number_next() -> int:
     """The next receipt number: sequential and without gaps, since it is taken in the
     payment's own transaction under the counter row's lock."""
-    if not ReceiptCounter.objects.filter(pk=1).update(last_number=F("last_number") + 1):
-        try:
-            with transaction.atomic():
-                ReceiptCounter.objects.create(pk=1, last_number=1)
-        except IntegrityError:  # another payment made the counter first
-            ReceiptCounter.objects.filter(pk=1).update(last_number=F("last_number") + 1)
-    return ReceiptCounter.objects.values_list("last_number", flat=True).get(pk=1)
+    table = ReceiptCounter._meta.db_table
+    take_next = (
+        f"UPDATE {table} SET last_number = last_number + 1 WHERE id = 1 RETURNING last_number"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(take_next)
+        row = cursor.fetchone()
+        if row is not None:
+            return row[0]
+    try:
+        with transaction.atomic():
+            ReceiptCounter.objects.create(pk=1, last_number=1)
+            return 1
+    except IntegrityError:  # another payment made the counter first
+        with connection.cursor() as cursor:
+            cursor.execute(take_next)
+            return cursor.fetchone()[0]
 
 
 def _existing(model, idempotency_key: str | None, **expected):
@@ -291,3 +300,89 @@ def adjustment_record(
     adjustment._history_user = actor
     adjustment.save()
     return adjustment
+
+
+# Online payments arrive in steps (pending, then succeeded or failed) and may be reported
+# twice or out of order: a payment's status only ever moves forward along this order.
+_ONLINE_PROGRESS = {
+    PaymentStatus.PENDING: 0,
+    PaymentStatus.FAILED: 1,
+    PaymentStatus.SUCCEEDED: 1,
+    PaymentStatus.PARTIALLY_REFUNDED: 2,
+    PaymentStatus.REFUNDED: 2,
+}
+
+
+@dataclass
+class OnlinePaymentChange:
+    payment: Payment
+    created: bool = False
+    changed: bool = False
+    # Reported as failed after it had succeeded (or the reverse): left as it was.
+    conflict: str = ""
+
+
+@transaction.atomic
+def payment_online_record(
+    *,
+    member: Member,
+    amount: Decimal,
+    method: str,
+    status: str,
+    checkout_session_id: str,
+    payment_intent_id: str | None = None,
+) -> OnlinePaymentChange:
+    """Create or move forward the one payment of an online checkout (idempotent).
+
+    Pending covers nothing; succeeded takes a receipt number and counts; failed never
+    counts. A report that would move the payment backwards changes nothing."""
+    if status not in (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
+        raise ValueError(f"An online payment is reported pending, succeeded or failed: {status}")
+    # Lock the member, as every payment does: their balance may change.
+    Member.objects.select_for_update().get(pk=member.pk)
+    payment = (
+        Payment.objects.select_for_update()
+        .filter(stripe_checkout_session_id=checkout_session_id)
+        .first()
+    )
+    result = OnlinePaymentChange(payment=payment)
+    if payment is None:
+        payment = Payment(
+            member=member,
+            amount=amount,
+            method=method,
+            status=PaymentStatus.PENDING,
+            stripe_checkout_session_id=checkout_session_id,
+        )
+        result = OnlinePaymentChange(payment=payment, created=True)
+    elif payment.member_id != member.pk or payment.amount != amount:
+        raise ValidationError("This checkout's payment was recorded for another member or amount.")
+
+    current, wanted = _ONLINE_PROGRESS[payment.status], _ONLINE_PROGRESS[status]
+    if payment.pk and wanted < current:
+        return result  # an older report, delivered late
+    if payment.pk and wanted == current and payment.status != status:
+        result.conflict = f"Reported {status}, but the payment is {payment.status}."
+        return result
+    if payment.pk and payment.status == status:
+        return result
+    payment.status = status
+    payment.method = method
+    payment.stripe_payment_intent_id = payment_intent_id or payment.stripe_payment_intent_id
+    if status == PaymentStatus.SUCCEEDED:
+        payment.received_date = timezone.localdate()
+        payment.receipt_number = receipt_number_next()
+    payment.save()
+    result.payment, result.changed = payment, True
+    return result
+
+
+@transaction.atomic
+def payment_flag(*, payment: Payment, reason: str) -> Payment:
+    """Mark a payment as in question (a dispute); it keeps counting until resolved."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.flagged_at is None:
+        payment.flagged_at = timezone.now()
+        payment.flag_reason = reason[:200]
+        payment.save(update_fields=["flagged_at", "flag_reason"])
+    return payment

@@ -29,6 +29,9 @@ from .selectors import (
     standing_counts,
 )
 
+# The payments app sets this to its "Pay Now Online" button (dues knows no Stripe).
+PAY_BUTTON_TEMPLATE: str | None = None
+
 
 def staff_view(view: Callable) -> Callable:
     @wraps(view)
@@ -63,7 +66,11 @@ def overview(request: HttpRequest) -> HttpResponse:
 @staff_view
 def member_dues(request: HttpRequest, member_id: int) -> HttpResponse:
     member = get_object_or_404(Member.objects.select_related("classification"), pk=member_id)
-    return render(request, "dues/member_dues.html", {"dues": member_dues_summary(member)})
+    return render(
+        request,
+        "dues/member_dues.html",
+        {"dues": member_dues_summary(member), "pay_button_template": PAY_BUTTON_TEMPLATE},
+    )
 
 
 class ArrearsFilter(forms.Form):

@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "payments.context_processors.online_payment",
             ],
         },
     },
@@ -181,3 +182,16 @@ NUM_PROXIES = env_int("NUM_PROXIES", 0)
 
 # Dues: a member this many months behind, or more, is delinquent (DESIGN §4).
 ARREARS_DELINQUENT_MONTHS = env_int("ARREARS_DELINQUENT_MONTHS", 3)
+
+# Stripe (payments/stripe_client.py). No key: the pay button says online payment is not
+# set up. Keys come from the environment only: test keys (sk_test_...) in development.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+# One or several signing secrets (whsec_...), comma-separated, so a secret can be rotated.
+STRIPE_WEBHOOK_SECRETS = env_list("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_VERSION = env_str("STRIPE_API_VERSION", "2026-10-28.endive")
+# Unset: Stripe itself. Set: a stand-in such as stripe-mock (http://localhost:12111).
+STRIPE_API_BASE = env_str("STRIPE_API_BASE")
+STRIPE_CURRENCY = env_str("STRIPE_CURRENCY", "usd")
+STRIPE_PAYMENT_METHOD_TYPES = env_list("STRIPE_PAYMENT_METHOD_TYPES", "card,us_bank_account")
+# Who is told when a member disputes a card payment (besides active officers with email).
+DUES_ALERT_EMAILS = env_list("DUES_ALERT_EMAILS")

@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("", include("payments.urls")),
     path("dues/", include("dues.urls")),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -87,7 +87,7 @@ def test_orm_update_and_delete_are_refused(model):
         if isinstance(f, models.CharField) and not f.choices and not f.primary_key
     )
 
-    message = _refused(lambda: rows.update(**{text_field: "rewritten"}))
+    message = _refused(lambda: rows.update(**{text_field: "z"}))
     assert "append-only" in message
     assert "LMRDA" in message
     assert "append-only" in _refused(rows.delete)

@@ -48,7 +48,13 @@ _DUES_HISTORY = {
     f"dues.view_historical{m}"
     for m in ("duesrate", "duesperiod", "duescharge", "payment", "refund", "adjustment")
 }
-_OFFICE_DUES = _DUES_VIEW | _DUES_MANAGE | _DUES_HISTORY
+_ONLINE = {
+    "payments.view_checkoutsession",
+    "payments.view_stripeevent",
+    "payments.rerun_stripeevent",
+    "payments.view_historicalcheckoutsession",
+}
+_OFFICE_DUES = _DUES_VIEW | _DUES_MANAGE | _DUES_HISTORY | _ONLINE
 
 # DESIGN §3, as far as the apps built so far go: every permission of every role.
 EXPECTED_PERMISSIONS = {
@@ -66,7 +72,7 @@ EXPECTED_PERMISSIONS = {
     },
     roles.OFFICER: _VIEW | _EDIT | _MEMBERSHIP | _AUDIT | _OFFICE_DUES | {"auth.view_user"},
     roles.ORGANIZER: _VIEW | {"dues.view_standing"},
-    roles.STAFF: _VIEW | _EDIT | _DUES_VIEW | {"dues.add_payment"},
+    roles.STAFF: _VIEW | _EDIT | _DUES_VIEW | {"dues.add_payment", "payments.view_checkoutsession"},
     roles.MEMBER: set(),
 }
 

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from audit.admin import ReadOnlyAdminMixin, RedactedHistoryAdmin
+
+from .models import CheckoutSession, EventState, StripeEvent
+from .webhooks import stripe_event_process
+
+
+@admin.register(CheckoutSession)
+class CheckoutSessionAdmin(ReadOnlyAdminMixin, RedactedHistoryAdmin):
+    list_display = [
+        "created_at",
+        "member",
+        "period",
+        "amount",
+        "currency",
+        "status",
+        "payment",
+        "livemode",
+        "stripe_session_id",
+    ]
+    list_filter = ["status", "livemode", "created_at"]
+    list_select_related = ["member", "period", "payment"]
+    search_fields = ["=stripe_session_id", "=member__member_number", "member__last_name"]
+    readonly_fields = [f.name for f in CheckoutSession._meta.fields]
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["received_at", "type", "event_id", "state", "attempts", "error", "livemode"]
+    list_filter = ["state", "type", "livemode"]
+    search_fields = ["=event_id"]
+    readonly_fields = [f.name for f in StripeEvent._meta.fields]
+    actions = ["rerun"]
+
+    def has_rerun_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("payments.rerun_stripeevent")
+
+    @admin.action(description="Re-run selected failed events", permissions=["rerun"])
+    def rerun(self, request: HttpRequest, queryset: QuerySet[StripeEvent]) -> None:
+        failed = list(queryset.filter(state=EventState.FAILED))
+        outcomes = [stripe_event_process(event).state for event in failed]
+        still = outcomes.count(EventState.FAILED)
+        level = messages.WARNING if still else messages.SUCCESS
+        summary = f"{len(failed) - still} handled, {still} failed again"
+        self.message_user(request, f"Re-ran {len(failed)} failed events: {summary}.", level)

@@ -1,0 +1,324 @@
+"""Online dues payment: starting a Stripe Checkout, and fulfilling it exactly once."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import stripe
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dues.models import DuesPeriod, PaymentMethod, PaymentStatus
+from dues.selectors import member_dues_summary
+from dues.services import payment_online_record
+from members.models import Member
+
+from .models import UNSETTLED_CHECKOUT, CheckoutSession, CheckoutStatus
+from .notifications import receipt_send
+from .stripe_client import StripeNotConfigured, stripe_client, stripe_livemode, to_cents
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+# An unfinished checkout for the same amount is offered again for this long.
+REUSE_OPEN_CHECKOUT_FOR = datetime.timedelta(hours=1)
+
+
+class CheckoutRefused(Exception):
+    """Nothing to pay, or online payment is not set up: said to the member as it is."""
+
+
+class StripeUnavailable(Exception):
+    """Stripe did not answer, or refused: nothing was written."""
+
+
+def period_outstanding(member: Member, period: DuesPeriod) -> Decimal:
+    """What the member still owes for this period, by the ledger rules (oldest first)."""
+    for line in member_dues_summary(member).charges:
+        if line.charge.period_id == period.pk:
+            return line.outstanding
+    return Decimal("0.00")
+
+
+def checkout_start(
+    *,
+    member: Member,
+    period: DuesPeriod,
+    actor: AbstractBaseUser,
+    success_url: str,
+    cancel_url: str,
+) -> CheckoutSession:
+    """A Stripe Checkout Session for what the member owes on `period`, and our record of it.
+
+    The amount is computed here, never taken from the browser. The same click sent twice
+    gets the same session (a deterministic idempotency key per attempt)."""
+    owed = period_outstanding(member, period)
+    if owed <= 0:
+        raise CheckoutRefused(f"Nothing is owed for {period}: no payment is needed.")
+    try:
+        client = stripe_client()
+    except StripeNotConfigured:
+        raise CheckoutRefused(
+            "Online payment is not set up yet. Please pay at the union office."
+        ) from None
+
+    recent = (
+        CheckoutSession.objects.filter(
+            member=member,
+            period=period,
+            amount=owed,
+            status=CheckoutStatus.OPEN,
+            created_at__gte=timezone.now() - REUSE_OPEN_CHECKOUT_FOR,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if recent is not None:
+        return recent
+
+    cents = to_cents(owed)
+    attempt = CheckoutSession.objects.filter(member=member, period=period).count() + 1
+    key = f"unionhall-checkout-{member.pk}-{period.pk}-{cents}-{attempt}"
+    try:
+        session, customer_id = _session_create(
+            client, member, period, cents, key, success_url, cancel_url
+        )
+    except stripe.StripeError as exc:
+        raise StripeUnavailable(str(exc.user_message or exc)) from exc
+
+    with transaction.atomic():
+        if customer_id != member.stripe_customer_id:
+            # Lock the member row: another request may be saving its customer too.
+            member = Member.objects.select_for_update().get(pk=member.pk)
+            member.stripe_customer_id = customer_id
+            member._history_user = actor
+            member.save(update_fields=["stripe_customer_id", "updated_at"])
+        try:
+            with transaction.atomic():
+                return CheckoutSession.objects.create(
+                    member=member,
+                    period=period,
+                    amount=owed,
+                    currency=settings.STRIPE_CURRENCY,
+                    livemode=stripe_livemode(),
+                    stripe_session_id=session.id,
+                    url=session.url or "",
+                    idempotency_key=key,
+                    started_by=actor,
+                )
+        except IntegrityError:  # the same click, twice: Stripe gave both the same session
+            return CheckoutSession.objects.get(stripe_session_id=session.id)
+
+
+def _session_create(client, member, period, cents, key, success_url, cancel_url):
+    """Create the session with the member's customer, replacing a customer Stripe does not
+    know (deleted, or from the other mode, test or live)."""
+    customer_id = member.stripe_customer_id or _customer_create(client, member)
+    try:
+        return _checkout_create(
+            client, member, period, cents, customer_id, key, success_url, cancel_url
+        ), customer_id
+    except stripe.InvalidRequestError as exc:
+        if exc.code != "resource_missing" or getattr(exc, "param", None) != "customer":
+            raise
+    customer_id = _customer_create(client, member, replacing=customer_id)
+    return (
+        _checkout_create(
+            client,
+            member,
+            period,
+            cents,
+            customer_id,
+            f"{key}-{customer_id}",
+            success_url,
+            cancel_url,
+        ),
+        customer_id,
+    )
+
+
+def _customer_create(client, member: Member, replacing: str | None = None) -> str:
+    customer = client.v1.customers.create(
+        params={
+            "name": member.full_name,
+            "email": member.email or None,
+            "metadata": {
+                "unionhall_member_id": str(member.pk),
+                "member_number": member.member_number,
+            },
+        },
+        options={"idempotency_key": f"unionhall-customer-{member.pk}-{replacing or 'first'}"},
+    )
+    return customer.id
+
+
+def _metadata(member: Member, period: DuesPeriod) -> dict[str, str]:
+    return {
+        "unionhall_member_id": str(member.pk),
+        "unionhall_period_id": str(period.pk),
+        "member_number": member.member_number,
+        "period": str(period),
+    }
+
+
+def _checkout_create(client, member, period, cents, customer_id, key, success_url, cancel_url):
+    metadata = _metadata(member, period)
+    return client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "customer": customer_id,
+            "client_reference_id": f"{member.pk}-{period.pk}",
+            "payment_method_types": settings.STRIPE_PAYMENT_METHOD_TYPES,
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": settings.STRIPE_CURRENCY,
+                        "unit_amount": cents,
+                        "product_data": {
+                            "name": f"Union dues {period} (member {member.member_number})"
+                        },
+                    },
+                }
+            ],
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata},
+            "success_url": f"{success_url}?session_id={{CHECKOUT_SESSION_ID}}",
+            "cancel_url": cancel_url,
+        },
+        options={"idempotency_key": key},
+    )
+
+
+# --- Fulfilment ---------------------------------------------------------------------------
+
+
+@dataclass
+class Fulfilment:
+    checkout: CheckoutSession | None
+    changed: bool = False
+    review: str = ""  # why it was not applied
+
+
+def checkout_mismatches(checkout: CheckoutSession, session: Mapping[str, Any]) -> list[str]:
+    """What Stripe reports that differs from what we asked for."""
+    metadata = session.get("metadata") or {}
+    checks = [
+        ("livemode", session.get("livemode"), checkout.livemode),
+        ("amount_total", session.get("amount_total"), to_cents(checkout.amount)),
+        ("currency", (session.get("currency") or "").lower(), checkout.currency.lower()),
+        (
+            "metadata.unionhall_member_id",
+            metadata.get("unionhall_member_id"),
+            str(checkout.member_id),
+        ),
+        (
+            "metadata.unionhall_period_id",
+            metadata.get("unionhall_period_id"),
+            str(checkout.period_id),
+        ),
+    ]
+    return [
+        f"{name}: Stripe says {got!r}, we asked {asked!r}"
+        for name, got, asked in checks
+        if got != asked
+    ]
+
+
+@transaction.atomic
+def checkout_fulfil(
+    session: Mapping[str, Any], *, settled_later: bool = False, failed: bool = False
+) -> Fulfilment:
+    """Apply what Stripe says of a checkout session to our ledger, once, whoever asks (the
+    webhook, the success page, reconciliation) and however often.
+
+    `settled_later`: the report is Stripe's async success (a bank payment that cleared).
+    `failed`: the report is Stripe's async failure."""
+    # Lock our record: the webhook, the success page and a retry may arrive together.
+    checkout = (
+        CheckoutSession.objects.select_for_update()
+        .select_related("member", "period")
+        .filter(stripe_session_id=session.get("id"))
+        .first()
+    )
+    if checkout is None:
+        return Fulfilment(None, review="No checkout of ours has this session id.")
+    if checkout.status == CheckoutStatus.NEEDS_REVIEW:
+        return Fulfilment(checkout, review=checkout.review_note)
+    problems = checkout_mismatches(checkout, session)
+    if problems:
+        return _hold_for_review(checkout, "; ".join(problems))
+
+    if failed:
+        status = PaymentStatus.FAILED
+    elif session.get("payment_status") == "paid":
+        status = PaymentStatus.SUCCEEDED
+    elif session.get("status") == "complete":
+        status = PaymentStatus.PENDING  # a bank payment, not cleared yet: it covers nothing
+    elif session.get("status") == "expired":
+        if checkout.status == CheckoutStatus.OPEN:
+            _checkout_status(checkout, CheckoutStatus.EXPIRED)
+            return Fulfilment(checkout, changed=True)
+        return Fulfilment(checkout)
+    else:
+        return Fulfilment(checkout)  # still open: the member has not paid yet
+
+    change = payment_online_record(
+        member=checkout.member,
+        amount=checkout.amount,
+        method=_method(checkout, session, status, settled_later),
+        status=status,
+        checkout_session_id=checkout.stripe_session_id,
+        payment_intent_id=session.get("payment_intent"),
+    )
+    if change.conflict:
+        return _hold_for_review(checkout, change.conflict)
+    # A refunded payment was paid first: its checkout stays paid.
+    new_status = _CHECKOUT_STATUS_OF_PAYMENT.get(change.payment.status, CheckoutStatus.PAID)
+    if checkout.payment_id != change.payment.pk or checkout.status != new_status:
+        checkout.payment = change.payment
+        _checkout_status(checkout, new_status)
+    if change.changed and change.payment.status == PaymentStatus.SUCCEEDED:
+        payment_id = change.payment.pk
+        transaction.on_commit(lambda: receipt_send(payment_id))
+    return Fulfilment(checkout, changed=change.changed)
+
+
+_CHECKOUT_STATUS_OF_PAYMENT = {
+    PaymentStatus.PENDING: CheckoutStatus.PROCESSING,
+    PaymentStatus.SUCCEEDED: CheckoutStatus.PAID,
+    PaymentStatus.FAILED: CheckoutStatus.FAILED,
+}
+
+
+def _method(checkout: CheckoutSession, session, status: str, settled_later: bool) -> str:
+    """Card payments are paid when the checkout completes; bank (ACH) payments settle
+    later, or fail later."""
+    later = settled_later or checkout.status == CheckoutStatus.PROCESSING
+    if later or status != PaymentStatus.SUCCEEDED:
+        return PaymentMethod.STRIPE_ACH
+    methods = session.get("payment_method_types") or ["card"]
+    return PaymentMethod.STRIPE_CARD if "card" in methods else PaymentMethod.STRIPE_OTHER
+
+
+def _checkout_status(checkout: CheckoutSession, status: str, note: str = "") -> None:
+    checkout.status = status
+    if note:
+        checkout.review_note = note
+    checkout.save()
+
+
+def _hold_for_review(checkout: CheckoutSession, why: str) -> Fulfilment:
+    _checkout_status(checkout, CheckoutStatus.NEEDS_REVIEW, why)
+    return Fulfilment(checkout, review=why)
+
+
+def checkout_unsettled() -> list[CheckoutSession]:
+    return list(
+        CheckoutSession.objects.filter(status__in=UNSETTLED_CHECKOUT).order_by("created_at")
+    )

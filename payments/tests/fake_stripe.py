@@ -1,0 +1,244 @@
+"""Stripe's side of the conversation, for tests: an HTTP client for the SDK's own
+`http_client` hook that records what Union Hall sent and answers with Stripe-shaped JSON.
+Nothing leaves the machine."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit
+
+import stripe
+
+API_VERSION = "2026-10-28.endive"
+
+
+@dataclass
+class SentRequest:
+    method: str
+    path: str
+    params: dict[str, str]
+    headers: dict[str, str]
+
+    @property
+    def idempotency_key(self) -> str | None:
+        return self.headers.get("Idempotency-Key")
+
+
+@dataclass
+class FakeStripe(stripe.HTTPClient):
+    name = "fake-stripe"
+    sent: list[SentRequest] = field(default_factory=list)
+    customers: dict[str, dict] = field(default_factory=dict)
+    sessions: dict[str, dict] = field(default_factory=dict)
+    undelivered_events: list[dict] = field(default_factory=list)
+    down: bool = False  # every request fails to connect
+    refuse: dict | None = None  # the next request gets this Stripe error (status 400)
+    _replies: dict[str, tuple[str, int, dict]] = field(default_factory=dict)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        super().__init__()
+
+    # --- the SDK's HTTPClient interface ---------------------------------------------
+
+    def request(self, method, url, headers, post_data=None, *, _usage=None):
+        parts = urlsplit(url)
+        params = dict(parse_qsl(post_data or parts.query, keep_blank_values=True))
+        sent = SentRequest(method.upper(), parts.path, params, dict(headers or {}))
+        self.sent.append(sent)
+        if self.down:
+            raise stripe.APIConnectionError(
+                "Could not connect to Stripe (the test says it is down)."
+            )
+        if self.refuse is not None:
+            error, self.refuse = self.refuse, None
+            return json.dumps({"error": error}), 400, {"request-id": "req_refused"}
+        key = sent.idempotency_key
+        if key and key in self._replies:
+            return self._replies[key]  # Stripe answers a repeated key with its first answer
+        status, body = self._route(sent)
+        reply = (json.dumps(body), status, {"request-id": f"req_{next(self._ids)}"})
+        if key and sent.method == "POST":
+            self._replies[key] = reply
+        return reply
+
+    def close(self) -> None:
+        pass
+
+    # --- routes -------------------------------------------------------------------
+
+    def _route(self, sent: SentRequest) -> tuple[int, dict]:
+        path = sent.path
+        if sent.method == "POST" and path == "/v1/customers":
+            return 200, self._customer_create(sent.params)
+        if sent.method == "POST" and path == "/v1/checkout/sessions":
+            customer = sent.params.get("customer")
+            if customer and customer not in self.customers:
+                return 400, _error(
+                    f"No such customer: '{customer}'", code="resource_missing", param="customer"
+                )
+            return 200, self._session_create(sent.params)
+        if sent.method == "GET" and path.startswith("/v1/checkout/sessions/"):
+            session = self.sessions.get(path.rsplit("/", 1)[1])
+            if session is None:
+                return 404, _error("No such checkout.session", code="resource_missing", param="id")
+            return 200, session
+        if sent.method == "GET" and path == "/v1/events":
+            return 200, {
+                "object": "list",
+                "url": "/v1/events",
+                "has_more": False,
+                "data": self.undelivered_events,
+            }
+        return 404, _error(f"Unrecognized request URL ({sent.method}: {path})")
+
+    def _customer_create(self, params: dict[str, str]) -> dict:
+        customer = {
+            "id": f"cus_test{next(self._ids):06d}",
+            "object": "customer",
+            "email": params.get("email"),
+            "name": params.get("name"),
+            "livemode": False,
+            "metadata": _nested(params, "metadata"),
+            "created": int(time.time()),
+        }
+        self.customers[customer["id"]] = customer
+        return customer
+
+    def _session_create(self, params: dict[str, str]) -> dict:
+        session_id = f"cs_test_{next(self._ids):06d}"
+        session = {
+            "id": session_id,
+            "object": "checkout.session",
+            "amount_subtotal": int(params["line_items[0][price_data][unit_amount]"]),
+            "amount_total": int(params["line_items[0][price_data][unit_amount]"]),
+            "client_reference_id": params.get("client_reference_id"),
+            "created": int(time.time()),
+            "currency": params["line_items[0][price_data][currency]"],
+            "customer": params.get("customer"),
+            "expires_at": int(time.time()) + 86400,
+            "livemode": False,
+            "metadata": _nested(params, "metadata"),
+            "mode": params["mode"],
+            "payment_intent": None,
+            "payment_method_types": [
+                value
+                for key, value in sorted(params.items())
+                if key.startswith("payment_method_types[")
+            ],
+            "payment_status": "unpaid",
+            "status": "open",
+            "success_url": params["success_url"],
+            "cancel_url": params["cancel_url"],
+            "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+        }
+        self.sessions[session_id] = session
+        return session
+
+    # --- what happens on Stripe's side --------------------------------------------
+
+    def complete(self, session_id: str, *, paid: bool = True) -> dict:
+        """The member finished Checkout: paid by card, or an ACH debit still clearing."""
+        session = self.sessions[session_id]
+        session.update(
+            status="complete",
+            payment_status="paid" if paid else "unpaid",
+            payment_intent=session["payment_intent"] or f"pi_test_{session_id[8:]}",
+        )
+        return dict(session)
+
+    def settle(self, session_id: str) -> dict:
+        """The bank debit cleared."""
+        self.sessions[session_id]["payment_status"] = "paid"
+        return dict(self.sessions[session_id])
+
+    def expire(self, session_id: str) -> dict:
+        self.sessions[session_id]["status"] = "expired"
+        return dict(self.sessions[session_id])
+
+    def requests_to(self, method: str, path: str) -> list[SentRequest]:
+        return [r for r in self.sent if r.method == method and r.path == path]
+
+
+def _nested(params: dict[str, str], name: str) -> dict[str, str]:
+    prefix = f"{name}["
+    return {
+        k[len(prefix) : -1]: v
+        for k, v in params.items()
+        if k.startswith(prefix) and k.count("[") == 1
+    }
+
+
+def _error(message: str, *, code: str | None = None, param: str | None = None) -> dict:
+    return {
+        "error": {"type": "invalid_request_error", "message": message, "code": code, "param": param}
+    }
+
+
+# --- Events, signed as Stripe signs them ----------------------------------------------
+
+_event_ids = itertools.count(1)
+
+
+def stripe_event(
+    event_type: str, obj: dict, *, livemode: bool = False, event_id: str | None = None
+) -> dict:
+    return {
+        "id": event_id or f"evt_test_{next(_event_ids):06d}",
+        "object": "event",
+        "api_version": API_VERSION,
+        "created": int(time.time()),
+        "data": {"object": obj},
+        "livemode": livemode,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": event_type,
+    }
+
+
+def sign(body: str, secret: str, timestamp: int | None = None) -> str:
+    """The Stripe-Signature header: t=<ts>,v1=HMAC-SHA256(secret, "<ts>.<body>")."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def charge(
+    payment_intent: str, *, amount: int, refunded: int = 0, metadata: dict | None = None
+) -> dict:
+    charge_id = f"ch_{payment_intent[3:]}"
+    return {
+        "id": charge_id,
+        "object": "charge",
+        "amount": amount,
+        "amount_captured": amount,
+        "amount_refunded": refunded,
+        "captured": True,
+        "currency": "usd",
+        "livemode": False,
+        "metadata": metadata or {},
+        "paid": True,
+        "payment_intent": payment_intent,
+        "refunded": refunded == amount,
+        "status": "succeeded",
+    }
+
+
+def dispute(payment_intent: str, *, amount: int, reason: str = "fraudulent") -> dict:
+    return {
+        "id": f"dp_{payment_intent[3:]}",
+        "object": "dispute",
+        "amount": amount,
+        "charge": f"ch_{payment_intent[3:]}",
+        "currency": "usd",
+        "livemode": False,
+        "metadata": {},
+        "payment_intent": payment_intent,
+        "reason": reason,
+        "status": "needs_response",
+    }

@@ -1,0 +1,214 @@
+"""Stripe webhook events: verified, stored, and handled exactly once.
+
+A delivery is answered 400 when its signature or body is wrong (nothing stored), 200 once
+its event is handled (or was already), and 500 when handling failed: the handler's
+transaction is rolled back, the failure is kept on the stored event for staff to see, and
+Stripe delivers it again later.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import stripe
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from audit.context import acting_as
+from dues.models import RECEIVED_STATUSES, Payment
+from dues.services import payment_flag, refund_record
+
+from .models import DONE_EVENT_STATES, EventState, StripeEvent
+from .notifications import dispute_alert_send
+from .services import checkout_fulfil
+from .stripe_client import from_cents, stripe_livemode
+
+TOLERANCE_SECONDS = 300
+# Clocks differ a little; a signature dated further ahead than this is refused.
+FUTURE_SKEW_SECONDS = 5
+SYSTEM_ACTOR = "stripe-webhook"
+
+
+class InvalidWebhook(Exception):
+    """Not a genuine, well-formed Stripe delivery: answered 400, nothing stored."""
+
+
+class RetryLater(Exception):
+    """The event is ours but cannot be applied yet (its payment is not recorded yet)."""
+
+
+def webhook_event_verify(payload: bytes, signature_header: str | None) -> dict[str, Any]:
+    """The event in `payload`, if one of our signing secrets signed it in the last 300 s."""
+    if not settings.STRIPE_WEBHOOK_SECRETS:
+        raise InvalidWebhook("No webhook signing secret is configured.")
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidWebhook("The body is not UTF-8 text.") from None
+    for secret in settings.STRIPE_WEBHOOK_SECRETS:
+        try:
+            stripe.WebhookSignature.verify_header(text, signature_header, secret, TOLERANCE_SECONDS)
+            break
+        except stripe.SignatureVerificationError as exc:
+            failure = str(exc)
+    else:
+        raise InvalidWebhook(f"Signature not valid: {failure}")
+    if _signed_at(signature_header) > time.time() + FUTURE_SKEW_SECONDS:
+        raise InvalidWebhook("The signature is dated in the future.")
+    try:
+        event = json.loads(text)
+    except ValueError:
+        raise InvalidWebhook("The body is not JSON.") from None
+    if not (
+        isinstance(event, dict)
+        and event.get("object") == "event"
+        and isinstance(event.get("id"), str)
+        and isinstance(event.get("type"), str)
+        and isinstance((event.get("data") or {}).get("object"), dict)
+    ):
+        raise InvalidWebhook("The body is not a Stripe event.")
+    return event
+
+
+def _signed_at(header: str | None) -> int:
+    for part in (header or "").split(","):
+        key, _, value = part.partition("=")
+        if key.strip() == "t" and value.strip().isdigit():
+            return int(value)
+    return 0
+
+
+def stripe_event_receive(event: Mapping[str, Any]) -> StripeEvent:
+    """Keep the delivery (once per event id, however often Stripe sends it)."""
+    # One INSERT that does nothing when the event is already stored (a redelivery).
+    StripeEvent.objects.bulk_create(
+        [
+            StripeEvent(
+                event_id=event["id"],
+                type=event["type"],
+                livemode=bool(event.get("livemode")),
+                payload=event,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return StripeEvent.objects.get(event_id=event["id"])
+
+
+def stripe_event_process(row: StripeEvent) -> StripeEvent:
+    """Handle a stored event unless it already was; record the outcome either way."""
+    try:
+        with transaction.atomic(), acting_as(SYSTEM_ACTOR):
+            # Lock the event: the same event delivered twice at once is handled once.
+            row = StripeEvent.objects.select_for_update().get(pk=row.pk)
+            if row.state in DONE_EVENT_STATES:
+                return row
+            state, note = _handle(row.payload)
+            row.state, row.error = state, note
+            row.attempts += 1
+            row.processed_at = timezone.now()
+            row.save()
+            return row
+    except Exception as exc:
+        StripeEvent.objects.filter(pk=row.pk).update(
+            state=EventState.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            attempts=row.attempts + 1,
+        )
+        row.refresh_from_db()
+        return row
+
+
+Outcome = tuple[str, str]
+
+
+def _handle(event: Mapping[str, Any]) -> Outcome:
+    if bool(event.get("livemode")) != stripe_livemode():
+        mode = "live" if event.get("livemode") else "test"
+        return EventState.NEEDS_REVIEW, f"A {mode}-mode event, but our key is the other mode."
+    handler = HANDLERS.get(event["type"])
+    if handler is None:
+        return EventState.IGNORED, "Union Hall does not act on this event type."
+    return handler(event["data"]["object"])
+
+
+def _fulfilment_outcome(result) -> Outcome:
+    if result.checkout is None:
+        return EventState.IGNORED, result.review
+    if result.review:
+        return EventState.NEEDS_REVIEW, result.review
+    return EventState.PROCESSED, ""
+
+
+def _checkout_completed(session: Mapping[str, Any]) -> Outcome:
+    return _fulfilment_outcome(checkout_fulfil(session))
+
+
+def _checkout_async_succeeded(session: Mapping[str, Any]) -> Outcome:
+    return _fulfilment_outcome(checkout_fulfil(session, settled_later=True))
+
+
+def _checkout_async_failed(session: Mapping[str, Any]) -> Outcome:
+    return _fulfilment_outcome(checkout_fulfil(session, failed=True))
+
+
+def _checkout_expired(session: Mapping[str, Any]) -> Outcome:
+    return _fulfilment_outcome(checkout_fulfil(session))
+
+
+def _our_payment(charge_like: Mapping[str, Any]) -> Payment | None:
+    """The payment of this charge or dispute, if it is one of ours."""
+    payment = Payment.objects.filter(
+        stripe_payment_intent_id=charge_like.get("payment_intent")
+    ).first()
+    if payment is None and "unionhall_member_id" in (charge_like.get("metadata") or {}):
+        raise RetryLater("This charge is ours, but its payment is not recorded yet.")
+    return payment
+
+
+def _charge_refunded(charge: Mapping[str, Any]) -> Outcome:
+    """Stripe reports the charge's total refunded so far: record what we have not yet."""
+    payment = _our_payment(charge)
+    if payment is None:
+        return EventState.IGNORED, "Not a charge of ours."
+    # Lock the payment before comparing totals: two refund events may arrive together.
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.status not in RECEIVED_STATUSES:
+        raise RetryLater("Refunded in Stripe before we recorded the payment as received.")
+    refunded = from_cents(charge["amount_refunded"])
+    missing = refunded - payment.refunded_amount
+    if missing <= 0:
+        return EventState.PROCESSED, "Already recorded."
+    refunds = (charge.get("refunds") or {}).get("data") or []
+    refund_record(
+        payment=payment,
+        amount=missing,
+        reason=f"Refunded in Stripe (charge {charge['id']}).",
+        stripe_refund_id=refunds[0]["id"] if refunds else None,
+        idempotency_key=f"stripe-{charge['id']}-{charge['amount_refunded']}",
+    )
+    return EventState.PROCESSED, ""
+
+
+def _dispute_created(dispute: Mapping[str, Any]) -> Outcome:
+    payment = _our_payment(dispute)
+    if payment is None:
+        return EventState.IGNORED, "Not a charge of ours."
+    reason = f"Card dispute {dispute['id']} ({dispute.get('reason', 'no reason given')})"
+    payment_flag(payment=payment, reason=reason)
+    transaction.on_commit(lambda: dispute_alert_send(payment.pk, reason))
+    return EventState.PROCESSED, ""
+
+
+HANDLERS: dict[str, Callable[[Mapping[str, Any]], Outcome]] = {
+    "checkout.session.completed": _checkout_completed,
+    "checkout.session.async_payment_succeeded": _checkout_async_succeeded,
+    "checkout.session.async_payment_failed": _checkout_async_failed,
+    "checkout.session.expired": _checkout_expired,
+    "charge.refunded": _charge_refunded,
+    "charge.dispute.created": _dispute_created,
+}
