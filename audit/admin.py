@@ -7,7 +7,7 @@ from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
@@ -15,7 +15,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from .csv_export import audited_csv_download, csv_lines
 from .models import AuditEvent
-from .redaction import REDACTED, hidden_fields, redact_changes
+from .redaction import REDACTED, Redactor
 
 
 class _RedactingContextHelper(HistoricalRecordContextHelper):
@@ -31,16 +31,29 @@ class _RedactingContextHelper(HistoricalRecordContextHelper):
 
 class RedactedHistoryAdmin(SimpleHistoryAdmin):
     """simple-history's admin pages, as the audit trail shows them: sensitive values are
-    [redacted] for readers without `audit.view_sensitive`, and a past version is only
-    ever displayed, never saved back."""
+    [redacted] for readers without `audit.view_sensitive`, an object the reader may not
+    read (a note) has no history page for them, and a past version is only ever
+    displayed, never saved back."""
+
+    def _hidden(self, request: HttpRequest, object_id) -> frozenset[str]:
+        return Redactor(request.user).hidden_fields(self.model._meta.label_lower, str(object_id))
+
+    def _refuse_unreadable(self, request: HttpRequest, object_id) -> None:
+        if not Redactor(request.user).may_read(self.model._meta.label_lower, str(object_id)):
+            raise Http404("No such record.")
 
     def get_historical_record_context_helper(self, request, historical_record):
-        hidden = hidden_fields(request.user, self.model._meta.label_lower)
+        hidden = self._hidden(request, historical_record.instance.pk)
         return _RedactingContextHelper(self.model, historical_record, hidden=hidden)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._refuse_unreadable(request, object_id)
+        return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method != "GET":
             raise PermissionDenied("A past version is read, never saved back.")
+        self._refuse_unreadable(request, object_id)
         request._showing_past_version = True
         return super().history_form_view(request, object_id, version_id, extra_context)
 
@@ -54,8 +67,9 @@ class RedactedHistoryAdmin(SimpleHistoryAdmin):
         adminform = context.get("adminform")
         if adminform is not None:
             # The past version is an unsaved copy: blank out what this reader may not see.
-            for name in hidden_fields(request.user, self.model._meta.label_lower):
-                setattr(adminform.form.instance, name, REDACTED)
+            instance = adminform.form.instance
+            for name in self._hidden(request, instance.pk):
+                setattr(instance, name, REDACTED)
         return super().render_history_view(request, template, context, **kwargs)
 
 
@@ -182,7 +196,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         event = self.get_object(request, object_id)
         rows = []
         if event is not None and self.has_view_permission(request, event):
-            rows = field_change_rows(event, hidden_fields(request.user, event.model_label))
+            rows = field_change_rows(event, Redactor(request.user, [event]))
         extra_context = {**(extra_context or {}), "field_changes": rows}
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -214,12 +228,12 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
 
-def field_change_rows(event: AuditEvent, hidden: frozenset[str]) -> list[dict]:
+def field_change_rows(event: AuditEvent, redactor: Redactor) -> list[dict]:
     """The event's changes as rows of (label, old, new), with hidden values redacted."""
     labels = _field_labels(event.model_label)
     return [
         {"field": labels.get(name, name), "old": old, "new": new}
-        for name, (old, new) in redact_changes(event.changes, hidden).items()
+        for name, (old, new) in redactor.changes(event).items()
     ]
 
 
@@ -253,13 +267,16 @@ AUDIT_CSV_COLUMNS = (
 
 
 def audit_csv_lines(events: Iterable[AuditEvent], reader) -> Iterator[str]:
-    """The events as CSV lines, with what this reader may not see redacted."""
-    hidden_by_model: dict[str, frozenset[str]] = {}
+    """The events as CSV lines, with what this reader may not see redacted (decided a
+    thousand events at a time)."""
 
-    def row(event: AuditEvent) -> list[object]:
-        if event.model_label not in hidden_by_model:
-            hidden_by_model[event.model_label] = hidden_fields(reader, event.model_label)
-        changes = redact_changes(event.changes, hidden_by_model[event.model_label])
+    def rows() -> Iterator[list[object]]:
+        for chunk in _chunks(events, 1000):
+            redactor = Redactor(reader, chunk)
+            for event in chunk:
+                yield row(event, redactor.changes(event))
+
+    def row(event: AuditEvent, changes: dict) -> list[object]:
         return [
             timezone.localtime(event.occurred_at).isoformat(),
             event.actor_label,
@@ -274,4 +291,15 @@ def audit_csv_lines(events: Iterable[AuditEvent], reader) -> Iterator[str]:
             event.user_agent,
         ]
 
-    return csv_lines(AUDIT_CSV_COLUMNS, (row(event) for event in events))
+    return csv_lines(AUDIT_CSV_COLUMNS, rows())
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,14 +1,23 @@
-"""Who may read which values of the trail. Sensitive values show as [redacted] to
-everyone without the `audit.view_sensitive` permission (only Admin has it)."""
+"""Who may read which values of the trail.
+
+- Sensitive fields (registered by the apps: date of birth, address...) show as [redacted]
+  to everyone without the `audit.view_sensitive` permission (only Admin has it).
+- Private fields (a note's text) show as [redacted] to anyone who may not read the object
+  itself, by the app's own rule (for notes: member_notes_visible_to()).
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from . import registry
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    from .models import AuditEvent
 
 REDACTED = "[redacted]"
 SENSITIVE_PERMISSION = "audit.view_sensitive"
@@ -18,11 +27,41 @@ def reader_sees_sensitive(user: AbstractBaseUser | AnonymousUser) -> bool:
     return user.has_perm(SENSITIVE_PERMISSION)
 
 
-def hidden_fields(user: AbstractBaseUser | AnonymousUser, model_label: str) -> frozenset[str]:
-    """The fields of `model_label` whose values this reader must not see."""
-    if reader_sees_sensitive(user):
-        return frozenset()
-    return registry.sensitive_fields(model_label)
+class Redactor:
+    """What one reader may not see, for a batch of events (one query per model that has a
+    rule of its own, whatever the number of events)."""
+
+    def __init__(self, user: AbstractBaseUser | AnonymousUser, events: Iterable[AuditEvent] = ()):
+        self.user = user
+        self.sees_sensitive = reader_sees_sensitive(user)
+        self.readable: dict[str, set[str]] = {}
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for event in events:
+            if registry.audited_model(event.model_label).readable_ids and event.object_id:
+                wanted[event.model_label].add(event.object_id)
+        for label, ids in wanted.items():
+            self.readable[label] = self._readable_ids(label, ids)
+
+    def _readable_ids(self, label: str, ids: set[str]) -> set[str]:
+        return registry.audited_model(label).readable_ids(self.user, ids)
+
+    def may_read(self, model_label: str, object_id: str) -> bool:
+        if registry.audited_model(model_label).readable_ids is None:
+            return True
+        if model_label not in self.readable or object_id not in self.readable[model_label]:
+            readable = self._readable_ids(model_label, {object_id})
+            self.readable.setdefault(model_label, set()).update(readable)
+        return object_id in self.readable[model_label]
+
+    def hidden_fields(self, model_label: str, object_id: str = "") -> frozenset[str]:
+        audited = registry.audited_model(model_label)
+        hidden = set() if self.sees_sensitive else set(audited.sensitive)
+        if audited.private and not self.may_read(model_label, str(object_id)):
+            hidden |= audited.private
+        return frozenset(hidden)
+
+    def changes(self, event: AuditEvent) -> dict[str, list[Any]]:
+        return redact_changes(event.changes, self.hidden_fields(event.model_label, event.object_id))
 
 
 def redact_changes(changes: dict[str, list[Any]], hidden: frozenset[str]) -> dict[str, list[Any]]:

@@ -4,6 +4,9 @@ The audit app knows no other app. Each app registers, per model label ("members.
 - `sensitive`: fields shown as [redacted] to readers without `audit.view_sensitive`;
 - `member_of`: given a history row, the (member id, member number) it concerns; the number
   may be None, and is then looked up, for many rows at once, with `member_numbers`.
+- `private` and `readable_ids`: fields shown only to readers who may read the object
+  itself (a note's text): `readable_ids(user, object_ids)` answers which of the objects
+  the user may read, for many at once.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ MemberRef = tuple[int | None, str | None]
 class AuditedModel:
     sensitive: frozenset[str] = frozenset()
     member_of: Callable[[Any], MemberRef] | None = None
+    private: frozenset[str] = frozenset()
+    readable_ids: Callable[[Any, set[str]], set[str]] | None = None
 
 
 @dataclass
@@ -35,8 +40,12 @@ def register(
     *,
     sensitive: Iterable[str] = (),
     member_of: Callable[[Any], MemberRef] | None = None,
+    private: Iterable[str] = (),
+    readable_ids: Callable[[Any, set[str]], set[str]] | None = None,
 ) -> None:
-    _registry.models[model_label.lower()] = AuditedModel(frozenset(sensitive), member_of)
+    _registry.models[model_label.lower()] = AuditedModel(
+        frozenset(sensitive), member_of, frozenset(private), readable_ids
+    )
 
 
 def register_member_numbers(lookup: Callable[[Iterable[int]], dict[int, str]]) -> None:

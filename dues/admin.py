@@ -298,7 +298,7 @@ class MemberStandingChangeList(ChangeList):
 class MemberWithDuesAdmin(MemberAdmin):
     """The members app knows no money; the dues app adds it to the member's admin."""
 
-    inlines = [ChargeInline, PaymentInline]
+    inlines = [*MemberAdmin.inlines, ChargeInline, PaymentInline]
 
     def get_changelist(self, request: HttpRequest, **kwargs):
         return MemberStandingChangeList

@@ -12,11 +12,14 @@ _MEMBERSHIP_EDIT = [
     "members.add_classification",
     "members.change_classification",
 ]
+# Notes: who reads which one is decided per note (selectors.member_notes_visible_to).
+_NOTES = ["members.view_membernote", "members.add_membernote", "members.change_membernote"]
 # History is audit data: only the roles that read the audit log read it (DESIGN §3).
 _AUDIT_READ = [
     "audit.view_auditevent",
     "members.view_historicalmember",
     "members.view_historicalclassification",
+    "members.view_historicalmembernote",
 ]
 
 # Shown as [redacted] in the audit trail to all but Admin (DESIGN §5).
@@ -43,6 +46,7 @@ class MembersConfig(AppConfig):
             *_MEMBER_VIEW,
             *_MEMBER_EDIT,
             *_MEMBERSHIP_EDIT,
+            *_NOTES,
             *_AUDIT_READ,
             "audit.view_sensitive",
             "auth.view_user",
@@ -54,17 +58,23 @@ class MembersConfig(AppConfig):
             *_MEMBER_VIEW,
             *_MEMBER_EDIT,
             *_MEMBERSHIP_EDIT,
+            *_NOTES,
             *_AUDIT_READ,
             "auth.view_user",
         ],
-        roles.ORGANIZER: [*_MEMBER_VIEW],
-        roles.STAFF: [*_MEMBER_VIEW, *_MEMBER_EDIT],
+        roles.ORGANIZER: [*_MEMBER_VIEW, *_NOTES],
+        roles.STAFF: [*_MEMBER_VIEW, *_MEMBER_EDIT, *_NOTES],
     }
 
     def ready(self) -> None:
         from audit import registry
 
-        from .selectors import member_numbers
+        from .selectors import member_notes_visible_to, member_numbers
+
+        def readable_notes(user, ids: set[str]) -> set[str]:
+            wanted = [int(pk) for pk in ids if pk.isdigit()]
+            notes = member_notes_visible_to(user, include_deleted=True).filter(pk__in=wanted)
+            return {str(pk) for pk in notes.values_list("pk", flat=True)}
 
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="members.roles_sync")
         registry.register(
@@ -73,6 +83,12 @@ class MembersConfig(AppConfig):
             member_of=lambda row: (row.id, row.member_number),
         )
         registry.register("members.classification")
+        registry.register(
+            "members.membernote",
+            member_of=lambda row: (row.member_id, None),
+            private=("text",),
+            readable_ids=readable_notes,
+        )
         registry.register_member_numbers(member_numbers)
 
 

@@ -7,7 +7,7 @@ from django import forms
 from django.conf import settings
 
 from .member_csv import COLUMNS
-from .models import Classification, Member
+from .models import Classification, Member, MemberNote
 
 # Spreadsheets write dates either way; both are unambiguous.
 CSV_DATE_FORMATS = ["%Y-%m-%d", "%m/%d/%Y"]
@@ -66,3 +66,10 @@ class MemberImportConfirmForm(forms.Form):
     """The previewed file's text, posted back to be checked again and written."""
 
     csv_text = forms.CharField(widget=forms.HiddenInput, strip=False)
+
+
+class MemberNoteForm(forms.ModelForm):
+    class Meta:
+        model = MemberNote
+        fields = ["member", "text", "visibility", "category"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 4})}

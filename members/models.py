@@ -115,3 +115,59 @@ class Member(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+class NoteVisibility(models.TextChoices):
+    STAFF_ONLY = "staff_only", "Staff only (and its author)"
+    OFFICERS = "officers", "Officers and organizers"
+    ALL_AUTHORIZED = "all_authorized", "Everyone in the office"
+
+
+class NoteCategory(models.TextChoices):
+    CONTACT = "contact", "Contact"
+    DUES = "dues", "Dues"
+    GRIEVANCE = "grievance", "Grievance"
+    DISPATCH = "dispatch", "Dispatch"
+    GENERAL = "general", "General"
+
+
+class MemberNote(models.Model):
+    """A note on a member. Who may read it is decided by member_notes_visible_to()."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    visibility = models.CharField(
+        max_length=20, choices=NoteVisibility.choices, default=NoteVisibility.ALL_AUTHORIZED
+    )
+    category = models.CharField(max_length=20, choices=NoteCategory.choices, blank=True)
+    # Soft delete: the note is hidden, never removed (it stays in history and the trail).
+    is_deleted = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = AuditedHistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(visibility__in=NoteVisibility.values),
+                name="member_note_visibility_valid",
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="member_note_text_required"),
+            models.CheckConstraint(
+                condition=Q(is_deleted=False) | Q(deleted_at__isnull=False),
+                name="member_note_deleted_has_date",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["member", "is_deleted", "-created_at"], name="member_note_member_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # Never the text: this string appears in the audit trail, which others may read.
+        return f"Note #{self.pk} on member #{self.member_id}"

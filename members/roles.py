@@ -67,12 +67,20 @@ def _pair(perm: str) -> tuple[str, str]:
     return app_label, codename
 
 
-def user_has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+    """The roles this user holds (a superuser holds Admin). Cached on the user object."""
     if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser and role == ADMIN:
-        return True
-    return any(group.name == role for group in user.groups.all())
+        return set()
+    if not hasattr(user, "_unionhall_roles"):
+        held = {group.name for group in user.groups.all() if group.name in ROLES}
+        if user.is_superuser:
+            held.add(ADMIN)
+        user._unionhall_roles = held
+    return user._unionhall_roles
+
+
+def user_has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:
+    return role in user_roles(user)
 
 
 def user_is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:

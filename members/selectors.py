@@ -3,7 +3,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from .models import Member
+from django.db.models import Q, QuerySet
+
+from . import roles
+from .models import Member, MemberNote, NoteVisibility
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -19,3 +22,42 @@ def member_for_user(user: AbstractBaseUser | AnonymousUser) -> Member | None:
 def member_numbers(member_ids: Iterable[int]) -> dict[int, str]:
     """Member id → member number, for many members in one query."""
     return dict(Member.objects.filter(id__in=list(member_ids)).values_list("id", "member_number"))
+
+
+def member_notes_visible_to(user, *, include_deleted: bool = False) -> QuerySet[MemberNote]:
+    """The notes this user may read (DESIGN §3): the one rule every page, list, API and
+    audit view of a note goes through.
+
+    Admin reads all; Officers and Organizers read `officers` and `all_authorized` notes;
+    Staff read `all_authorized` ones; each of them reads the `staff_only` notes they wrote.
+    Members read none."""
+    notes = (
+        MemberNote.objects.all() if include_deleted else MemberNote.objects.filter(is_deleted=False)
+    )
+    if not user.is_authenticated or not user.is_active:
+        return notes.none()
+    if roles.user_is_admin(user):
+        return notes
+    held = roles.user_roles(user)
+    readable = Q(pk__in=[])
+    if held & {roles.OFFICER, roles.ORGANIZER}:
+        readable |= Q(visibility__in=[NoteVisibility.OFFICERS, NoteVisibility.ALL_AUTHORIZED])
+    if roles.STAFF in held:
+        readable |= Q(visibility=NoteVisibility.ALL_AUTHORIZED)
+    if held & {roles.OFFICER, roles.ORGANIZER, roles.STAFF}:
+        readable |= Q(visibility=NoteVisibility.STAFF_ONLY, author=user)
+    return notes.filter(readable)
+
+
+def note_visibilities_for(user) -> list[str]:
+    """The visibilities a user may give a note: those they could read it under."""
+    if roles.user_is_admin(user) or roles.user_roles(user) & {roles.OFFICER, roles.ORGANIZER}:
+        return list(NoteVisibility.values)
+    if roles.STAFF in roles.user_roles(user):
+        return [NoteVisibility.STAFF_ONLY, NoteVisibility.ALL_AUTHORIZED]
+    return []
+
+
+def member_note_editable_by(note: MemberNote, user) -> bool:
+    """Only a note's author, or an Admin, edits or deletes it."""
+    return user.is_authenticated and (note.author_id == user.pk or roles.user_is_admin(user))

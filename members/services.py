@@ -5,12 +5,15 @@ import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from .forms import MemberImportRowForm
 from .member_csv import COLUMNS, REQUIRED_COLUMNS, cell_from_import
-from .models import Classification, Member, MemberStatus
+from .models import Classification, Member, MemberNote, MemberStatus
+from .selectors import member_note_editable_by, note_visibilities_for
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -163,3 +166,77 @@ def _header_errors(header: list[str] | None) -> list[RowError]:
         if name not in names
     ]
     return errors
+
+
+# --- Member notes ---------------------------------------------------------------------------
+
+
+def _note_visibility(author, visibility: str) -> str:
+    allowed = note_visibilities_for(author)
+    if visibility not in allowed:
+        choices = ", ".join(allowed) or "none (you may not write notes)"
+        raise ValidationError({"visibility": f"Choose one of: {choices}."})
+    return visibility
+
+
+def _note_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": "A note needs some text."})
+    return text
+
+
+@transaction.atomic
+def member_note_create(
+    *, member: Member, author, text: str, visibility: str, category: str = ""
+) -> MemberNote:
+    note = MemberNote(
+        member=member,
+        author=author,
+        text=_note_text(text),
+        visibility=_note_visibility(author, visibility),
+        category=category or "",
+    )
+    note.full_clean(exclude=["member", "author"])
+    note._history_user = author
+    note.save()
+    return note
+
+
+@transaction.atomic
+def member_note_update(
+    *,
+    note: MemberNote,
+    actor,
+    text: str | None = None,
+    visibility: str | None = None,
+    category: str | None = None,
+) -> MemberNote:
+    # Lock the note: two editors must not overwrite each other's change unseen.
+    note = MemberNote.objects.select_for_update().get(pk=note.pk)
+    if not member_note_editable_by(note, actor) or note.is_deleted:
+        raise PermissionDenied("Only the note's author or an Admin may change it.")
+    if text is not None:
+        note.text = _note_text(text)
+    if visibility is not None:
+        note.visibility = _note_visibility(actor, visibility)
+    if category is not None:
+        note.category = category
+    note.full_clean(exclude=["member", "author"])
+    note._history_user = actor
+    note.save()
+    return note
+
+
+@transaction.atomic
+def member_note_delete(*, note: MemberNote, actor) -> MemberNote:
+    """Hide the note (soft delete): it stays in the database, its history and the trail."""
+    note = MemberNote.objects.select_for_update().get(pk=note.pk)
+    if not member_note_editable_by(note, actor):
+        raise PermissionDenied("Only the note's author or an Admin may delete it.")
+    if not note.is_deleted:
+        note.is_deleted = True
+        note.deleted_at = timezone.now()
+        note._history_user = actor
+        note.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
+    return note

@@ -23,7 +23,9 @@ _AUDIT = {
     "audit.view_auditevent",
     "members.view_historicalmember",
     "members.view_historicalclassification",
+    "members.view_historicalmembernote",
 }
+_NOTES = {"members.view_membernote", "members.add_membernote", "members.change_membernote"}
 
 _DUES_VIEW = {
     "dues.view_duesrate",
@@ -62,6 +64,7 @@ EXPECTED_PERMISSIONS = {
     | _EDIT
     | _MEMBERSHIP
     | _AUDIT
+    | _NOTES
     | _OFFICE_DUES
     | {
         "audit.view_sensitive",
@@ -70,9 +73,19 @@ EXPECTED_PERMISSIONS = {
         "auth.change_user",
         "auth.view_group",
     },
-    roles.OFFICER: _VIEW | _EDIT | _MEMBERSHIP | _AUDIT | _OFFICE_DUES | {"auth.view_user"},
-    roles.ORGANIZER: _VIEW | {"dues.view_standing"},
-    roles.STAFF: _VIEW | _EDIT | _DUES_VIEW | {"dues.add_payment", "payments.view_checkoutsession"},
+    roles.OFFICER: _VIEW
+    | _EDIT
+    | _MEMBERSHIP
+    | _AUDIT
+    | _NOTES
+    | _OFFICE_DUES
+    | {"auth.view_user"},
+    roles.ORGANIZER: _VIEW | _NOTES | {"dues.view_standing"},
+    roles.STAFF: _VIEW
+    | _EDIT
+    | _NOTES
+    | _DUES_VIEW
+    | {"dues.add_payment", "payments.view_checkoutsession"},
     roles.MEMBER: set(),
 }
 
