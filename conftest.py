@@ -50,6 +50,14 @@ def _sqlite_test_flush_passes_the_append_only_triggers() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    # Rate limits count in the cache: each test starts with none used.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:
     # Real hashing is slow by design; the tests check who may log in, not the hash.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -118,9 +118,9 @@ class OccurredBetweenFilter(admin.ListFilter):
     def queryset(self, request, queryset):
         start, end = self._date("occurred_from"), self._date("occurred_to")
         if start:
-            queryset = queryset.filter(occurred_at__gte=_start_of_day(start))
+            queryset = queryset.filter(occurred_at__gte=start_of_day(start))
         if end:
-            queryset = queryset.filter(occurred_at__lt=_start_of_day(end + datetime.timedelta(1)))
+            queryset = queryset.filter(occurred_at__lt=start_of_day(end + datetime.timedelta(1)))
         return queryset
 
     def choices(self, changelist):
@@ -132,7 +132,7 @@ class OccurredBetweenFilter(admin.ListFilter):
         }
 
 
-def _start_of_day(day: datetime.date) -> datetime.datetime:
+def start_of_day(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 

@@ -34,23 +34,24 @@ class Redactor:
     def __init__(self, user: AbstractBaseUser | AnonymousUser, events: Iterable[AuditEvent] = ()):
         self.user = user
         self.sees_sensitive = reader_sees_sensitive(user)
-        self.readable: dict[str, set[str]] = {}
+        self.checked: dict[str, set[str]] = defaultdict(set)
+        self.readable: dict[str, set[str]] = defaultdict(set)
         wanted: dict[str, set[str]] = defaultdict(set)
         for event in events:
             if registry.audited_model(event.model_label).readable_ids and event.object_id:
                 wanted[event.model_label].add(event.object_id)
         for label, ids in wanted.items():
-            self.readable[label] = self._readable_ids(label, ids)
+            self._check(label, ids)
 
-    def _readable_ids(self, label: str, ids: set[str]) -> set[str]:
-        return registry.audited_model(label).readable_ids(self.user, ids)
+    def _check(self, label: str, ids: set[str]) -> None:
+        self.readable[label] |= registry.audited_model(label).readable_ids(self.user, ids)
+        self.checked[label] |= ids
 
     def may_read(self, model_label: str, object_id: str) -> bool:
         if registry.audited_model(model_label).readable_ids is None:
             return True
-        if model_label not in self.readable or object_id not in self.readable[model_label]:
-            readable = self._readable_ids(model_label, {object_id})
-            self.readable.setdefault(model_label, set()).update(readable)
+        if object_id not in self.checked[model_label]:
+            self._check(model_label, {object_id})
         return object_id in self.readable[model_label]
 
     def hidden_fields(self, model_label: str, object_id: str = "") -> frozenset[str]:

@@ -49,6 +49,12 @@ class DuesConfig(AppConfig):
 
     def ready(self) -> None:
         from audit import registry
+        from members.apis import MEMBER_LIST_FILTERS
+
+        from .apis import members_in_standing
+        from .ledger import Standing
+
+        MEMBER_LIST_FILTERS["standing"] = ("Dues standing.", Standing.values, members_in_standing)
 
         from .models import Payment
 

@@ -45,6 +45,8 @@ def dues_period_create(
     """A month's dues period; due on its last day unless said otherwise."""
     if not 1 <= month <= 12:
         raise ValidationError({"month": "A month is 1 to 12."})
+    if not 1900 <= year <= 2200:
+        raise ValidationError({"year": "A year from 1900 to 2200."})
     period = DuesPeriod(year=year, month=month, due_date=datetime.date(year, month, 1))
     period.due_date = due_date or period.last_day
     period._history_user = actor

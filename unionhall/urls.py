@@ -1,21 +1,34 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from members import views as member_views
+from members.login_guard import LockoutAdminAuthenticationForm, LockoutAuthenticationForm
 
 from . import views
 
+admin.site.login_form = LockoutAdminAuthenticationForm
 admin.site.site_header = "Union Hall"
 admin.site.site_title = "Union Hall"
 admin.site.index_title = "Membership and dues"
 
 urlpatterns = [
     path("", member_views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=LockoutAuthenticationForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include(("unionhall.api_urls", "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("payments.urls")),
     path("dues/", include("dues.urls")),
     path("healthz", views.healthz, name="healthz"),
 ]
+
+handler404 = "unionhall.errors.not_found"
+handler500 = "unionhall.errors.server_error"

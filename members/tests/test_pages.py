@@ -36,7 +36,7 @@ def test_a_wrong_password_shows_a_message_and_no_session(client, user_with_role)
     user_with_role(roles.MEMBER, username="lparsons")
     response = client.post(reverse("login"), {"username": "lparsons", "password": "guess"})
     assert response.status_code == 200
-    assert b"didn't match" in response.content
+    assert b"Please enter a correct username and password" in response.content
     assert "_auth_user_id" not in client.session
 
 

@@ -1,0 +1,254 @@
+"""REST API for dues (DESIGN §7): rates, periods, charges, payments, a member's dues."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, serializers
+from rest_framework.filters import BaseFilterBackend
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apikit.pagination import CountedPagination, NewestFirstCursorPagination
+from apikit.params import choice_param, id_param
+from apikit.permissions import method_permissions
+from apikit.schema import query_param
+from members.apis import MemberSerializer, own_member_or
+from members.models import Classification, Member
+from members.selectors import member_for_user
+
+from .ledger import Standing
+from .models import MANUAL_METHODS, DuesPeriod, DuesRate, Payment, PaymentMethod, PaymentStatus
+from .selectors import MemberDues, dues_standings, member_dues_summary
+from .services import dues_charges_generate, dues_period_create, payment_record
+
+# --- A member's dues ----------------------------------------------------------------------
+
+
+class ChargeLineSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    due_date = serializers.DateField(source="period.due_date")
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, source="charge.amount")
+    outstanding = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    receipt = serializers.CharField(read_only=True)
+    member_number = serializers.CharField(source="member.member_number", read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "member",
+            "member_number",
+            "amount",
+            "refunded_amount",
+            "method",
+            "status",
+            "received_date",
+            "reference",
+            "note",
+            "receipt",
+            "flagged_at",
+            "flag_reason",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class MemberDuesSerializer(serializers.Serializer):
+    balance = serializers.DecimalField(max_digits=12, decimal_places=2)
+    paid_through = serializers.CharField(allow_null=True)
+    months_in_arrears = serializers.IntegerField()
+    standing = serializers.ChoiceField(choices=Standing.choices)
+    charges = ChargeLineSerializer(many=True)
+    payments = PaymentSerializer(many=True)
+
+    def to_representation(self, dues: MemberDues):
+        data = super().to_representation(dues)
+        data["paid_through"] = str(dues.paid_through) if dues.paid_through else None
+        return data
+
+
+class MemberDuesView(generics.RetrieveAPIView):
+    """`balance`, `paid_through`, `months_in_arrears`, `standing`, charges and payments.
+    A member may read their own."""
+
+    queryset = Member.objects.all()
+    serializer_class = MemberDuesSerializer
+    permission_classes = [own_member_or(GET="dues.view_payment")]
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return Response(MemberDuesSerializer(member_dues_summary(self.get_object())).data)
+
+
+class MeSerializer(serializers.Serializer):
+    member = MemberSerializer()
+    dues = MemberDuesSerializer()
+
+
+class MeView(APIView):
+    """The logged-in member's own record and dues."""
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request: Request) -> Response:
+        member = member_for_user(request.user)
+        if member is None:
+            raise exceptions.NotFound("Your login is not linked to a member record.")
+        return Response(
+            {
+                "member": MemberSerializer(member).data,
+                "dues": MemberDuesSerializer(member_dues_summary(member)).data,
+            }
+        )
+
+
+def members_in_standing(members: QuerySet[Member], standing: str) -> QuerySet[Member]:
+    """The `standing` filter of the member list (one ledger query for all of them)."""
+    ids = [mid for mid, dues in dues_standings(members).items() if dues.standing == standing]
+    return members.filter(pk__in=ids)
+
+
+# --- Rates and periods ----------------------------------------------------------------------
+
+
+class _FullCleanSerializer(serializers.ModelSerializer):
+    """Model validation (check constraints included) as 400s, before the database says no."""
+
+    def validate(self, attrs):
+        instance = self.Meta.model(**attrs)
+        instance.full_clean(validate_unique=True)
+        return attrs
+
+
+class DuesRateSerializer(_FullCleanSerializer):
+    classification = serializers.SlugRelatedField(
+        slug_field="code", queryset=Classification.objects.all()
+    )
+
+    class Meta:
+        model = DuesRate
+        fields = ["id", "classification", "monthly_amount", "effective_date", "end_date"]
+
+
+class DuesRateList(generics.ListCreateAPIView):
+    queryset = DuesRate.objects.select_related("classification").order_by(
+        "classification__code", "-effective_date"
+    )
+    serializer_class = DuesRateSerializer
+    pagination_class = CountedPagination
+    permission_classes = [method_permissions(GET="dues.view_duesrate", POST="dues.add_duesrate")]
+
+
+class DuesPeriodSerializer(serializers.ModelSerializer):
+    due_date = serializers.DateField(required=False, help_text="Blank: the month's last day.")
+
+    class Meta:
+        model = DuesPeriod
+        fields = ["id", "year", "month", "due_date"]
+        extra_kwargs = {
+            "year": {"min_value": 1900, "max_value": 2200},
+            "month": {"min_value": 1, "max_value": 12},
+        }
+        validators = []  # the service says "that month already has a dues period"
+
+
+class DuesPeriodList(generics.ListCreateAPIView):
+    queryset = DuesPeriod.objects.order_by("-year", "-month")
+    serializer_class = DuesPeriodSerializer
+    pagination_class = CountedPagination
+    permission_classes = [
+        method_permissions(GET="dues.view_duesperiod", POST="dues.add_duesperiod")
+    ]
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = dues_period_create(
+            year=data["year"],
+            month=data["month"],
+            due_date=data.get("due_date"),
+            actor=self.request.user,
+        )
+
+
+class ChargeGenerationSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    created = serializers.IntegerField()
+    already_charged = serializers.IntegerField()
+    skipped_no_rate = serializers.ListField(
+        child=serializers.CharField(), help_text="Member numbers."
+    )
+
+
+class GenerateCharges(APIView):
+    """Charge every active member for the period. Idempotent: says how many it created."""
+
+    permission_classes = [method_permissions(POST="dues.generate_charges")]
+
+    @extend_schema(request=None, responses=ChargeGenerationSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        period = get_object_or_404(DuesPeriod, pk=pk)
+        result = dues_charges_generate(period=period, actor=request.user)
+        return Response(
+            {
+                "period": str(result.period),
+                "created": result.created,
+                "already_charged": result.already_charged,
+                "skipped_no_rate": [m.member_number for m in result.skipped_no_rate],
+            }
+        )
+
+
+# --- Payments --------------------------------------------------------------------------------
+
+
+class PaymentRecordSerializer(serializers.Serializer):
+    member = serializers.PrimaryKeyRelatedField(queryset=Member.objects.all())
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    method = serializers.ChoiceField(choices=[(m, PaymentMethod(m).label) for m in MANUAL_METHODS])
+    received_date = serializers.DateField()
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PaymentFilter(BaseFilterBackend):
+    def filter_queryset(self, request, queryset, view):
+        params = request.query_params
+        if (member := id_param(params, "member")) is not None:
+            queryset = queryset.filter(member_id=member)
+        for name, values in (("method", PaymentMethod.values), ("status", PaymentStatus.values)):
+            if value := choice_param(params, name, values):
+                queryset = queryset.filter(**{name: value})
+        return queryset
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            query_param("member", {"type": "integer"}, "A member id."),
+            query_param("method", {"type": "string", "enum": PaymentMethod.values}),
+            query_param("status", {"type": "string", "enum": PaymentStatus.values}),
+        ]
+
+
+class PaymentList(generics.ListCreateAPIView):
+    """Payments, newest first. POST records a payment received at the office, by the same
+    service as the admin; send an `Idempotency-Key` header to make a retry safe."""
+
+    queryset = Payment.objects.select_related("member")
+    serializer_class = PaymentSerializer
+    pagination_class = NewestFirstCursorPagination
+    filter_backends = [PaymentFilter]
+    permission_classes = [method_permissions(GET="dues.view_payment", POST="dues.add_payment")]
+
+    @extend_schema(request=PaymentRecordSerializer, responses={201: PaymentSerializer})
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        given = PaymentRecordSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        payment = payment_record(
+            actor=request.user,
+            idempotency_key=request.headers.get("Idempotency-Key") or None,
+            **given.validated_data,
+        )
+        return Response(PaymentSerializer(payment).data, status=201)

@@ -1,0 +1,304 @@
+"""REST API for members, member notes and logging in (DESIGN §7). Views stay thin: the
+rules live in selectors and services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from rest_framework import exceptions, generics, serializers
+from rest_framework.filters import BaseFilterBackend
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from apikit.pagination import CountedPagination
+from apikit.params import choice_param
+from apikit.permissions import method_permissions
+from apikit.schema import query_param
+from audit.context import client_ip
+from audit.models import AuditAction
+from audit.services import audit_event_record
+
+from .login_guard import lockout_refusal, login_locked_out
+from .models import Classification, Member, MemberNote, MemberStatus, NoteCategory, NoteVisibility
+from .selectors import member_notes_visible_to
+from .services import member_note_create, member_note_delete, member_note_update
+
+# --- Logging in -------------------------------------------------------------------------
+
+
+class LockoutTokenSerializer(TokenObtainPairSerializer):
+    def validate(self, attrs):
+        request = self.context["request"]
+        username = attrs.get(self.username_field, "")
+        if login_locked_out(username, client_ip(request)):
+            raise exceptions.Throttled(detail=lockout_refusal(request, username))
+        data = super().validate(attrs)  # a wrong password is recorded by Django's signal
+        audit_event_record(
+            action=AuditAction.LOGIN,
+            actor=self.user,
+            model_label=self.user._meta.label_lower,
+            object_id=self.user.pk,
+            object_repr=self.user.get_username(),
+            detail="API token issued.",
+            request=request,
+        )
+        return data
+
+
+class TokenView(TokenObtainPairView):
+    """`username` and `password` → `access` (15 minutes) and `refresh` tokens."""
+
+    serializer_class = LockoutTokenSerializer
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except (exceptions.AuthenticationFailed, exceptions.Throttled) as exc:
+            # Answered here rather than raised: a raised API error rolls the request's
+            # transaction back, and with it the audit event of this failed login.
+            headers = {"WWW-Authenticate": 'Bearer realm="api"'} if exc.status_code == 401 else {}
+            return Response({"detail": exc.detail}, status=exc.status_code, headers=headers)
+        return Response(serializer.validated_data)
+
+
+class TokenRefresh(TokenRefreshView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+
+# --- Members ------------------------------------------------------------------------------
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    classification = serializers.SlugRelatedField(
+        slug_field="code", queryset=Classification.objects.all()
+    )
+
+    class Meta:
+        model = Member
+        fields = [
+            "id",
+            "member_number",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "address_line1",
+            "address_line2",
+            "city",
+            "state",
+            "postal_code",
+            "date_of_birth",
+            "classification",
+            "status",
+            "join_date",
+            "general_notes",
+            "stripe_customer_id",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["stripe_customer_id", "created_at", "updated_at"]
+
+
+# Filters other apps add to the member list (the dues app adds `standing`): name →
+# (description, allowed values, function narrowing the queryset).
+MEMBER_LIST_FILTERS: dict[str, tuple[str, list[str], Callable[[QuerySet, str], QuerySet]]] = {}
+
+
+class MemberFilter(BaseFilterBackend):
+    """`status`, `classification` (code), `search` (number, names, email), and filters
+    registered by other apps."""
+
+    def filter_queryset(self, request, queryset, view):
+        params = request.query_params
+        if status_value := choice_param(params, "status", MemberStatus.values):
+            queryset = queryset.filter(status=status_value)
+        if code := params.get("classification"):
+            queryset = queryset.filter(classification__code=code)
+        if term := params.get("search", "").strip():
+            queryset = queryset.filter(
+                Q(member_number__icontains=term)
+                | Q(first_name__icontains=term)
+                | Q(last_name__icontains=term)
+                | Q(email__icontains=term)
+            )
+        for name, (_, values, narrow) in MEMBER_LIST_FILTERS.items():
+            if value := choice_param(params, name, values):
+                queryset = narrow(queryset, value)
+        return queryset
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            query_param(
+                "status", {"type": "string", "enum": MemberStatus.values}, "Member status."
+            ),
+            query_param("classification", {"type": "string"}, "Classification code, e.g. JW."),
+            query_param("search", {"type": "string"}, "Part of a member number, name or email."),
+            *(
+                query_param(name, {"type": "string", "enum": values}, text)
+                for name, (text, values, _) in MEMBER_LIST_FILTERS.items()
+            ),
+        ]
+
+
+class MemberList(generics.ListCreateAPIView):
+    queryset = Member.objects.select_related("classification").order_by(
+        "last_name", "first_name", "id"
+    )
+    serializer_class = MemberSerializer
+    pagination_class = CountedPagination
+    filter_backends = [MemberFilter]
+    permission_classes = [method_permissions(GET="members.view_member", POST="members.add_member")]
+
+
+class OwnMemberOr(BasePermission):
+    """The member's own login, or a user with the model permission each method needs."""
+
+    def __init__(self, perms_by_method: dict[str, str]):
+        self.perms_by_method = perms_by_method
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        member = obj if isinstance(obj, Member) else obj.member
+        needed = self.perms_by_method.get(request.method)
+        if needed and request.user.has_perm(needed):
+            return True
+        return request.method == "GET" and member.user_id == request.user.pk
+
+
+def own_member_or(**perms_by_method: str) -> type[BasePermission]:
+    class Permission(OwnMemberOr):
+        def __init__(self):
+            super().__init__(perms_by_method)
+
+    return Permission
+
+
+class MemberDetail(generics.RetrieveUpdateAPIView):
+    """One member; a member may read their own record. DELETE is not offered: leaving the
+    union is a status."""
+
+    queryset = Member.objects.select_related("classification")
+    serializer_class = MemberSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+    permission_classes = [own_member_or(GET="members.view_member", PATCH="members.change_member")]
+
+    def perform_update(self, serializer):
+        if not self.request.user.has_perm("members.change_membership"):
+            # Staff change contact data only (DESIGN §3).
+            beyond = sorted(set(serializer.validated_data) - set(Member.CONTACT_FIELDS))
+            if beyond:
+                raise PermissionDenied(
+                    f"Your role may change contact data only, not: {', '.join(beyond)}."
+                )
+        serializer.save()
+
+
+# --- Member notes -----------------------------------------------------------------------------
+
+
+class MemberNoteSerializer(serializers.ModelSerializer):
+    member = serializers.PrimaryKeyRelatedField(queryset=Member.objects.all())
+    author = serializers.CharField(source="author.username", read_only=True)
+    visibility = serializers.ChoiceField(choices=NoteVisibility.choices)
+    category = serializers.ChoiceField(
+        choices=NoteCategory.choices, allow_blank=True, required=False
+    )
+
+    class Meta:
+        model = MemberNote
+        fields = [
+            "id",
+            "member",
+            "author",
+            "text",
+            "visibility",
+            "category",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class MemberNoteUpdateSerializer(MemberNoteSerializer):
+    member = serializers.PrimaryKeyRelatedField(read_only=True)
+
+
+_NOTE_PERMS = method_permissions(
+    GET="members.view_membernote",
+    POST="members.add_membernote",
+    PATCH="members.change_membernote",
+    DELETE="members.change_membernote",
+)
+
+
+class MemberNoteCreate(generics.CreateAPIView):
+    serializer_class = MemberNoteSerializer
+    permission_classes = [_NOTE_PERMS]
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = member_note_create(
+            member=data["member"],
+            author=self.request.user,
+            text=data["text"],
+            visibility=data["visibility"],
+            category=data.get("category", ""),
+        )
+
+
+class MemberNotesOfMember(generics.ListAPIView):
+    """The notes on a member that the caller may read."""
+
+    serializer_class = MemberNoteSerializer
+    pagination_class = CountedPagination
+    permission_classes = [_NOTE_PERMS]
+
+    def get_queryset(self):
+        member = get_object_or_404(Member, pk=self.kwargs["member_id"])
+        return (
+            member_notes_visible_to(self.request.user)
+            .filter(member=member)
+            .select_related("author")
+        )
+
+
+class MemberNoteDetail(generics.RetrieveUpdateDestroyAPIView):
+    """A note the caller may read (else 404). Only its author or an Admin changes or
+    deletes it (else 403); DELETE hides it (a soft delete)."""
+
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+    permission_classes = [_NOTE_PERMS]
+
+    def get_serializer_class(self):
+        return (
+            MemberNoteUpdateSerializer if self.request.method == "PATCH" else MemberNoteSerializer
+        )
+
+    def get_queryset(self):
+        return member_notes_visible_to(self.request.user).select_related("author")
+
+    def perform_update(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = member_note_update(
+            note=serializer.instance,
+            actor=self.request.user,
+            text=data.get("text"),
+            visibility=data.get("visibility"),
+            category=data.get("category"),
+        )
+
+    def perform_destroy(self, instance):
+        member_note_delete(note=instance, actor=self.request.user)

@@ -1,0 +1,33 @@
+"""The REST API's paths (DESIGN §7). The notes paths keep the shapes existing clients use
+(no trailing slash)."""
+
+from django.urls import path
+
+from audit import apis as audit_apis
+from dues import apis as dues_apis
+from members import apis as member_apis
+
+urlpatterns = [
+    path("auth/token/", member_apis.TokenView.as_view(), name="token"),
+    path("auth/token/refresh/", member_apis.TokenRefresh.as_view(), name="token-refresh"),
+    path("members/", member_apis.MemberList.as_view(), name="members"),
+    path("members/<int:pk>/", member_apis.MemberDetail.as_view(), name="member"),
+    path("members/<int:pk>/dues/", dues_apis.MemberDuesView.as_view(), name="member-dues"),
+    path("me/", dues_apis.MeView.as_view(), name="me"),
+    path("dues/rates/", dues_apis.DuesRateList.as_view(), name="dues-rates"),
+    path("dues/periods/", dues_apis.DuesPeriodList.as_view(), name="dues-periods"),
+    path(
+        "dues/periods/<int:pk>/generate-charges/",
+        dues_apis.GenerateCharges.as_view(),
+        name="dues-generate-charges",
+    ),
+    path("dues/payments/", dues_apis.PaymentList.as_view(), name="dues-payments"),
+    path("member-notes/", member_apis.MemberNoteCreate.as_view(), name="member-notes"),
+    path(
+        "member-notes/member/<int:member_id>",
+        member_apis.MemberNotesOfMember.as_view(),
+        name="member-notes-of-member",
+    ),
+    path("member-notes/<int:pk>", member_apis.MemberNoteDetail.as_view(), name="member-note"),
+    path("audit/events/", audit_apis.AuditEventList.as_view(), name="audit-events"),
+]

@@ -1,0 +1,242 @@
+"""Every API endpoint x every role -> the status DESIGN §3 and §7 call for, from one table.
+An endpoint missing from the table fails the test, so none is added without its rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.urls import URLPattern, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from dues.services import dues_charges_generate
+from dues.tests.factories import DuesPeriodFactory, DuesRateFactory
+from members import roles
+from members.services import member_note_create
+from members.tests.factories import PASSWORD, ClassificationFactory, MemberFactory, UserFactory
+from unionhall import api_urls
+
+pytestmark = pytest.mark.django_db
+
+ANON = "anonymous"
+WHO = [roles.ADMIN, roles.OFFICER, roles.ORGANIZER, roles.STAFF, roles.MEMBER, ANON]
+
+
+@dataclass
+class World:
+    users: dict
+    member: object  # someone else's record
+    own: object  # the Member role's own record
+    note: object
+    period: object
+
+
+@pytest.fixture
+def world(db) -> World:
+    users = {role: UserFactory(username=f"{role.lower()}1", role=role) for role in WHO[:-1]}
+    journeyman = ClassificationFactory(code="JW", name="Journeyman Wireman")
+    DuesRateFactory(classification=journeyman, monthly_amount=Decimal("45.00"))
+    member = MemberFactory(classification=journeyman, member_number="7001")
+    own = MemberFactory(classification=journeyman, member_number="7002", user=users[roles.MEMBER])
+    period = DuesPeriodFactory(year=2026, month=10)
+    dues_charges_generate(period=period)
+    note = member_note_create(
+        member=member,
+        author=users[roles.OFFICER],
+        text="Asked about dispatch",
+        visibility="all_authorized",
+    )
+    return World(users, member, own, note, period)
+
+
+def _token(client, who, w: World):
+    username = w.users[who].username if who != ANON else "nobody"
+    return client.post(reverse("api:token"), {"username": username, "password": PASSWORD})
+
+
+@dataclass
+class Call:
+    method: str
+    url: callable
+    body: callable = lambda w: None
+    raw: callable = None  # a call that authenticates itself (the token endpoints)
+
+
+def _refresh(client, who, w):
+    refresh = _token(client, who, w).data.get("refresh", "not-a-token") if who != ANON else "bad"
+    return client.post(reverse("api:token-refresh"), {"refresh": refresh})
+
+
+def _new_member(w):
+    return {
+        "member_number": "7999",
+        "first_name": "Ella",
+        "last_name": "Reeve",
+        "classification": "JW",
+        "status": "active",
+        "join_date": "2020-02-02",
+    }
+
+
+ADM, OFF, ORG, STF, MEM, ANO = WHO
+# name -> (call, {who: status})
+MATRIX: dict[str, tuple[Call, dict]] = {
+    "token": (
+        Call("POST", None, raw=_token),
+        dict.fromkeys([ADM, OFF, ORG, STF, MEM], 200) | {ANO: 401},
+    ),
+    "token-refresh": (
+        Call("POST", None, raw=_refresh),
+        dict.fromkeys([ADM, OFF, ORG, STF, MEM], 200) | {ANO: 401},
+    ),
+    "members GET": (
+        Call("GET", lambda w: reverse("api:members")),
+        {ADM: 200, OFF: 200, ORG: 200, STF: 200, MEM: 403, ANO: 401},
+    ),
+    "members POST": (
+        Call("POST", lambda w: reverse("api:members"), _new_member),
+        {ADM: 201, OFF: 201, ORG: 403, STF: 201, MEM: 403, ANO: 401},
+    ),
+    "member GET": (
+        Call("GET", lambda w: reverse("api:member", args=[w.member.pk])),
+        {ADM: 200, OFF: 200, ORG: 200, STF: 200, MEM: 403, ANO: 401},
+    ),
+    "member GET own": (
+        Call("GET", lambda w: reverse("api:member", args=[w.own.pk])),
+        {ADM: 200, OFF: 200, ORG: 200, STF: 200, MEM: 200, ANO: 401},
+    ),
+    "member PATCH": (
+        Call(
+            "PATCH",
+            lambda w: reverse("api:member", args=[w.member.pk]),
+            lambda w: {"email": "new@example.org"},
+        ),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+    ),
+    "member DELETE": (
+        Call("DELETE", lambda w: reverse("api:member", args=[w.member.pk])),
+        dict.fromkeys([ADM, OFF, ORG, STF, MEM], 405) | {ANO: 401},
+    ),
+    "member-dues GET": (
+        Call("GET", lambda w: reverse("api:member-dues", args=[w.member.pk])),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+    ),
+    "member-dues GET own": (
+        Call("GET", lambda w: reverse("api:member-dues", args=[w.own.pk])),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 200, ANO: 401},
+    ),
+    "me": (
+        Call("GET", lambda w: reverse("api:me")),
+        dict.fromkeys([ADM, OFF, ORG, STF], 404) | {MEM: 200, ANO: 401},
+    ),
+    "dues-rates GET": (
+        Call("GET", lambda w: reverse("api:dues-rates")),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+    ),
+    "dues-rates POST": (
+        Call(
+            "POST",
+            lambda w: reverse("api:dues-rates"),
+            lambda w: {
+                "classification": "JW",
+                "monthly_amount": "48.00",
+                "effective_date": "2027-01-01",
+            },
+        ),
+        {ADM: 201, OFF: 201, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+    ),
+    "dues-periods GET": (
+        Call("GET", lambda w: reverse("api:dues-periods")),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+    ),
+    "dues-periods POST": (
+        Call("POST", lambda w: reverse("api:dues-periods"), lambda w: {"year": 2026, "month": 11}),
+        {ADM: 201, OFF: 201, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+    ),
+    "dues-generate-charges": (
+        Call("POST", lambda w: reverse("api:dues-generate-charges", args=[w.period.pk])),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+    ),
+    "dues-payments GET": (
+        Call("GET", lambda w: reverse("api:dues-payments")),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+    ),
+    "dues-payments POST": (
+        Call(
+            "POST",
+            lambda w: reverse("api:dues-payments"),
+            lambda w: {
+                "member": w.member.pk,
+                "amount": "45.00",
+                "method": "check",
+                "received_date": "2026-11-02",
+            },
+        ),
+        {ADM: 201, OFF: 201, ORG: 403, STF: 201, MEM: 403, ANO: 401},
+    ),
+    "member-notes POST": (
+        Call(
+            "POST",
+            lambda w: reverse("api:member-notes"),
+            lambda w: {"member": w.member.pk, "text": "Called", "visibility": "all_authorized"},
+        ),
+        {ADM: 201, OFF: 201, ORG: 201, STF: 201, MEM: 403, ANO: 401},
+    ),
+    "member-notes-of-member": (
+        Call("GET", lambda w: reverse("api:member-notes-of-member", args=[w.member.pk])),
+        {ADM: 200, OFF: 200, ORG: 200, STF: 200, MEM: 403, ANO: 401},
+    ),
+    "member-note GET": (
+        Call("GET", lambda w: reverse("api:member-note", args=[w.note.pk])),
+        {ADM: 200, OFF: 200, ORG: 200, STF: 200, MEM: 403, ANO: 401},
+    ),
+    "member-note PATCH": (
+        Call(
+            "PATCH",
+            lambda w: reverse("api:member-note", args=[w.note.pk]),
+            lambda w: {"text": "Asked again"},
+        ),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+    ),
+    "member-note DELETE": (
+        Call("DELETE", lambda w: reverse("api:member-note", args=[w.note.pk])),
+        {ADM: 204, OFF: 204, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+    ),
+    "audit-events": (
+        Call("GET", lambda w: reverse("api:audit-events")),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+    ),
+    "api-schema": (
+        Call("GET", lambda w: reverse("api-schema")),
+        dict.fromkeys([ADM, OFF, ORG, STF, MEM], 200) | {ANO: 401},
+    ),
+    "api-docs": (
+        Call("GET", lambda w: reverse("api-docs")),
+        dict.fromkeys([ADM, OFF, ORG, STF, MEM], 200) | {ANO: 401},
+    ),
+}
+
+
+def test_every_api_endpoint_has_its_rules_in_the_table():
+    named = {p.name for p in api_urls.urlpatterns if isinstance(p, URLPattern)}
+    covered = {key.split(" ")[0] for key in MATRIX}
+    assert named | {"api-schema", "api-docs"} == covered
+    api_paths = [p for p in get_resolver().url_patterns if str(p.pattern).startswith("api/")]
+    assert {str(p.pattern) for p in api_paths} == {"api/v1/", "api/schema/", "api/docs/"}
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize("endpoint", list(MATRIX))
+def test_permission_matrix(world, endpoint, who):
+    call, expected = MATRIX[endpoint]
+    client = APIClient()
+    if call.raw is not None:
+        response = call.raw(client, who, world)
+    else:
+        if who != ANON:
+            client.force_authenticate(world.users[who])
+        response = getattr(client, call.method.lower())(
+            call.url(world), call.body(world), format="json"
+        )
+    assert response.status_code == expected[who], (endpoint, who, getattr(response, "data", None))
