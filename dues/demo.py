@@ -74,6 +74,8 @@ def _payments(periods: list[DuesPeriod], today: datetime.date) -> None:
         charges = sorted(member.dues_charges.all(), key=lambda c: c.period.first_day)
         # Most members are paid up; some are a month or two behind; a few are delinquent.
         behind = rng.choices([0, 1, 2, 4], weights=[75, 12, 8, 5])[0]
+        if member.user_id:
+            behind = 2  # the demo member's login has something to pay online
         paying = charges[: max(len(charges) - behind, 0)]
         method = rng.choice(methods)
         # Pay in chunks of one to three months, each when its first period came due.
