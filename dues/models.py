@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
@@ -81,6 +82,13 @@ class DuesPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}-{self.month:02d}"
+
+    def clean(self) -> None:
+        # Charges are covered in due-date order: a due date before its own month would
+        # put this period ahead of earlier ones.
+        complete = self.year and self.month and self.due_date and 1 <= self.month <= 12
+        if complete and self.due_date < self.first_day:
+            raise ValidationError({"due_date": "A period falls due in its month or after."})
 
     @property
     def first_day(self) -> datetime.date:

@@ -170,10 +170,17 @@ def receipt_number_next() -> int:
             return cursor.fetchone()[0]
 
 
+IDEMPOTENCY_KEY_MAX = 100
+
+
 def _existing(model, idempotency_key: str | None, **expected):
     """The record an earlier request with the same key made, if any."""
     if not idempotency_key:
         return None
+    if len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
+        raise ValidationError(
+            {"idempotency_key": f"An idempotency key has at most {IDEMPOTENCY_KEY_MAX} characters."}
+        )
     found = model.objects.filter(idempotency_key=idempotency_key).first()
     if found is not None and any(getattr(found, k) != v for k, v in expected.items()):
         raise ValidationError(
@@ -333,6 +340,7 @@ def payment_online_record(
     status: str,
     checkout_session_id: str,
     payment_intent_id: str | None = None,
+    received_date: datetime.date | None = None,
 ) -> OnlinePaymentChange:
     """Create or move forward the one payment of an online checkout (idempotent).
 
@@ -372,7 +380,7 @@ def payment_online_record(
     payment.method = method
     payment.stripe_payment_intent_id = payment_intent_id or payment.stripe_payment_intent_id
     if status == PaymentStatus.SUCCEEDED:
-        payment.received_date = timezone.localdate()
+        payment.received_date = received_date or timezone.localdate()
         payment.receipt_number = receipt_number_next()
     payment.save()
     result.payment, result.changed = payment, True

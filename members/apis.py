@@ -109,6 +109,42 @@ class MemberSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["stripe_customer_id", "created_at", "updated_at"]
 
+    # The office's own fields: a member reading their own record does not get them.
+    OFFICE_ONLY = ("general_notes", "stripe_customer_id")
+
+    def to_representation(self, member: Member) -> dict:
+        data = super().to_representation(member)
+        request = self.context.get("request")
+        if request is not None and not request.user.has_perm("members.view_member"):
+            for name in self.OFFICE_ONLY:
+                data.pop(name, None)
+        return data
+
+
+def record_member_read(request: Request, members: list[Member], detail: str) -> None:
+    """Member records hold date of birth, address and phone: who read them is on record
+    (not a member reading their own)."""
+    if len(members) == 1 and members[0].user_id == request.user.pk:
+        return
+    if len(members) == 1:
+        member = members[0]
+        ref = {
+            "object_id": member.pk,
+            "object_repr": str(member),
+            "member_id": member.pk,
+            "member_number": member.member_number,
+        }
+    else:
+        ref = {"object_repr": f"{len(members)} members"}
+    audit_event_record(
+        action=AuditAction.VIEW_SENSITIVE,
+        actor=request.user,
+        model_label="members.member",
+        detail=detail,
+        request=request,
+        **ref,
+    )
+
 
 # Filters other apps add to the member list (the dues app adds `standing`): name →
 # (description, allowed values, function narrowing the queryset).
@@ -160,6 +196,13 @@ class MemberList(generics.ListCreateAPIView):
     filter_backends = [MemberFilter]
     permission_classes = [method_permissions(GET="members.view_member", POST="members.add_member")]
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        if page:
+            query = request.query_params.urlencode() or "none"
+            record_member_read(request, page, f"Listed by the API; query: {query}.")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
 
 class OwnMemberOr(BasePermission):
     """The member's own login, or a user with the model permission each method needs."""
@@ -194,6 +237,11 @@ class MemberDetail(generics.RetrieveUpdateAPIView):
     serializer_class = MemberSerializer
     http_method_names = ["get", "patch", "head", "options"]
     permission_classes = [own_member_or(GET="members.view_member", PATCH="members.change_member")]
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        member = self.get_object()
+        record_member_read(request, [member], "Read by the API.")
+        return Response(self.get_serializer(member).data)
 
     def perform_update(self, serializer):
         if not self.request.user.has_perm("members.change_membership"):

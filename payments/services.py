@@ -60,6 +60,15 @@ def checkout_start(
     owed = period_outstanding(member, period)
     if owed <= 0:
         raise CheckoutRefused(f"Nothing is owed for {period}: no payment is needed.")
+    clearing = CheckoutSession.objects.filter(
+        member=member, period=period, status=CheckoutStatus.PROCESSING
+    ).first()
+    if clearing is not None:
+        raise CheckoutRefused(
+            f"A bank payment of {clearing.amount} for {period} is still clearing (started "
+            f"{clearing.created_at:%b %d}). It usually takes a few business days; if it "
+            "fails, you can pay again."
+        )
     try:
         client = stripe_client()
     except StripeNotConfigured:
@@ -232,13 +241,19 @@ def checkout_mismatches(checkout: CheckoutSession, session: Mapping[str, Any]) -
 
 @transaction.atomic
 def checkout_fulfil(
-    session: Mapping[str, Any], *, settled_later: bool = False, failed: bool = False
+    session: Mapping[str, Any],
+    *,
+    settled_later: bool = False,
+    failed: bool = False,
+    reported_at: datetime.datetime | None = None,
 ) -> Fulfilment:
     """Apply what Stripe says of a checkout session to our ledger, once, whoever asks (the
     webhook, the success page, reconciliation) and however often.
 
     `settled_later`: the report is Stripe's async success (a bank payment that cleared).
-    `failed`: the report is Stripe's async failure."""
+    `failed`: the report is Stripe's async failure.
+    `reported_at`: when Stripe said so (its event's time): the money's received date,
+    however late the event is delivered or reconciled."""
     # Lock our record: the webhook, the success page and a retry may arrive together.
     checkout = (
         CheckoutSession.objects.select_for_update()
@@ -275,6 +290,7 @@ def checkout_fulfil(
         status=status,
         checkout_session_id=checkout.stripe_session_id,
         payment_intent_id=session.get("payment_intent"),
+        received_date=timezone.localdate(reported_at) if reported_at else None,
     )
     if change.conflict:
         return _hold_for_review(checkout, change.conflict)
@@ -285,7 +301,8 @@ def checkout_fulfil(
         _checkout_status(checkout, new_status)
     if change.changed and change.payment.status == PaymentStatus.SUCCEEDED:
         payment_id = change.payment.pk
-        transaction.on_commit(lambda: receipt_send(payment_id))
+        # robust: a mail server that fails must not fail the payment, already recorded.
+        transaction.on_commit(lambda: receipt_send(payment_id), robust=True)
     return Fulfilment(checkout, changed=change.changed)
 
 

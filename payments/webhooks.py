@@ -8,6 +8,7 @@ Stripe delivers it again later.
 
 from __future__ import annotations
 
+import datetime
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -133,7 +134,12 @@ def _handle(event: Mapping[str, Any]) -> Outcome:
     handler = HANDLERS.get(event["type"])
     if handler is None:
         return EventState.IGNORED, "Union Hall does not act on this event type."
-    return handler(event["data"]["object"])
+    return handler(event["data"]["object"], _event_time(event))
+
+
+def _event_time(event: Mapping[str, Any]) -> datetime.datetime | None:
+    created = event.get("created")
+    return datetime.datetime.fromtimestamp(created, tz=datetime.UTC) if created else None
 
 
 def _fulfilment_outcome(result) -> Outcome:
@@ -144,20 +150,20 @@ def _fulfilment_outcome(result) -> Outcome:
     return EventState.PROCESSED, ""
 
 
-def _checkout_completed(session: Mapping[str, Any]) -> Outcome:
-    return _fulfilment_outcome(checkout_fulfil(session))
+def _checkout_completed(session: Mapping[str, Any], at) -> Outcome:
+    return _fulfilment_outcome(checkout_fulfil(session, reported_at=at))
 
 
-def _checkout_async_succeeded(session: Mapping[str, Any]) -> Outcome:
-    return _fulfilment_outcome(checkout_fulfil(session, settled_later=True))
+def _checkout_async_succeeded(session: Mapping[str, Any], at) -> Outcome:
+    return _fulfilment_outcome(checkout_fulfil(session, settled_later=True, reported_at=at))
 
 
-def _checkout_async_failed(session: Mapping[str, Any]) -> Outcome:
-    return _fulfilment_outcome(checkout_fulfil(session, failed=True))
+def _checkout_async_failed(session: Mapping[str, Any], at) -> Outcome:
+    return _fulfilment_outcome(checkout_fulfil(session, failed=True, reported_at=at))
 
 
-def _checkout_expired(session: Mapping[str, Any]) -> Outcome:
-    return _fulfilment_outcome(checkout_fulfil(session))
+def _checkout_expired(session: Mapping[str, Any], at) -> Outcome:
+    return _fulfilment_outcome(checkout_fulfil(session, reported_at=at))
 
 
 def _our_payment(charge_like: Mapping[str, Any]) -> Payment | None:
@@ -170,7 +176,7 @@ def _our_payment(charge_like: Mapping[str, Any]) -> Payment | None:
     return payment
 
 
-def _charge_refunded(charge: Mapping[str, Any]) -> Outcome:
+def _charge_refunded(charge: Mapping[str, Any], at) -> Outcome:
     """Stripe reports the charge's total refunded so far: record what we have not yet."""
     payment = _our_payment(charge)
     if payment is None:
@@ -190,21 +196,23 @@ def _charge_refunded(charge: Mapping[str, Any]) -> Outcome:
         reason=f"Refunded in Stripe (charge {charge['id']}).",
         stripe_refund_id=refunds[0]["id"] if refunds else None,
         idempotency_key=f"stripe-{charge['id']}-{charge['amount_refunded']}",
+        refunded_date=timezone.localdate(at) if at else None,
     )
     return EventState.PROCESSED, ""
 
 
-def _dispute_created(dispute: Mapping[str, Any]) -> Outcome:
+def _dispute_created(dispute: Mapping[str, Any], at) -> Outcome:
     payment = _our_payment(dispute)
     if payment is None:
         return EventState.IGNORED, "Not a charge of ours."
     reason = f"Card dispute {dispute['id']} ({dispute.get('reason', 'no reason given')})"
     payment_flag(payment=payment, reason=reason)
-    transaction.on_commit(lambda: dispute_alert_send(payment.pk, reason))
+    transaction.on_commit(lambda: dispute_alert_send(payment.pk, reason), robust=True)
     return EventState.PROCESSED, ""
 
 
-HANDLERS: dict[str, Callable[[Mapping[str, Any]], Outcome]] = {
+# event type -> handler(the event's object, the event's time)
+HANDLERS: dict[str, Callable[[Mapping[str, Any], datetime.datetime | None], Outcome]] = {
     "checkout.session.completed": _checkout_completed,
     "checkout.session.async_payment_succeeded": _checkout_async_succeeded,
     "checkout.session.async_payment_failed": _checkout_async_failed,

@@ -199,3 +199,10 @@ def test_a_period_outside_the_calendar_is_400_not_500(owing, body):
         reverse("api:dues-periods"), body, format="json"
     )
     assert response.status_code == 400
+
+
+def test_a_period_cannot_fall_due_before_its_month(owing):
+    client = api_client(UserFactory(role=roles.OFFICER))
+    body = {"year": 2026, "month": 5, "due_date": "2026-04-30"}
+    response = client.post(reverse("api:dues-periods"), body, format="json")
+    assert response.status_code == 400 and "due_date" in response.json()

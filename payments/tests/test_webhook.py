@@ -367,3 +367,57 @@ def test_the_same_event_delivered_twice_at_once_makes_one_payment(
     assert statuses == [200, 200]
     assert Payment.objects.count() == 1
     assert StripeEvent.objects.get().attempts == 1
+
+
+def test_a_failing_mail_server_does_not_fail_a_recorded_payment(
+    start_checkout, fake_stripe, deliver, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "payments.tests.test_webhook.BrokenMailServer"
+    checkout = start_checkout()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(
+            stripe_event(COMPLETED, fake_stripe.complete(checkout.stripe_session_id))
+        )
+    assert response.status_code == 200
+    assert Payment.objects.get().status == PaymentStatus.SUCCEEDED
+    assert StripeEvent.objects.get().state == EventState.PROCESSED
+
+
+class BrokenMailServer:
+    """Django's email backend interface, failing as an unreachable SMTP server does."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("SMTP server unreachable")
+
+
+def test_a_second_payment_is_refused_while_a_bank_payment_clears(
+    client, start_checkout, fake_stripe, deliver, member_login
+):
+    checkout = start_checkout()
+    deliver(stripe_event(COMPLETED, fake_stripe.complete(checkout.stripe_session_id, paid=False)))
+    period = checkout.period
+    from django.urls import reverse
+
+    response = client.post(
+        reverse("payments:initiate", args=[member_login.pk, period.pk]), follow=True
+    )
+    assert "still clearing" in response.content.decode()
+    assert CheckoutSession.objects.count() == 1
+
+
+def test_the_money_is_dated_when_stripe_received_it_not_when_we_heard(
+    start_checkout, fake_stripe, deliver
+):
+    import datetime
+
+    from django.utils import timezone
+
+    checkout = start_checkout()
+    event = stripe_event(COMPLETED, fake_stripe.complete(checkout.stripe_session_id))
+    three_days_ago = timezone.now() - datetime.timedelta(days=3)
+    event["created"] = int(three_days_ago.timestamp())  # delivered late, after retries
+    deliver(event)
+    assert Payment.objects.get().received_date == timezone.localdate(three_days_ago)

@@ -76,7 +76,7 @@ def api_data(db):
 
 
 @schema.parametrize()
-@settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=10, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_the_api_keeps_to_its_schema_and_never_answers_500(api_data, case):
     # Whether an invalid request is refused (or a valid one accepted) is the business of the
     # other API tests: a schema cannot say that member 0 does not exist.
