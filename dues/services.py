@@ -348,6 +348,9 @@ def payment_online_record(
     counts. A report that would move the payment backwards changes nothing."""
     if status not in (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
         raise ValueError(f"An online payment is reported pending, succeeded or failed: {status}")
+    if not checkout_session_id:
+        # An empty id would find every payment without one: all those taken at the office.
+        raise ValueError("An online payment is identified by its checkout session id.")
     # Lock the member, as every payment does: their balance may change.
     Member.objects.select_for_update().get(pk=member.pk)
     payment = (

@@ -20,7 +20,13 @@ from members.models import Member
 
 from .models import UNSETTLED_CHECKOUT, CheckoutSession, CheckoutStatus
 from .notifications import receipt_send
-from .stripe_client import StripeNotConfigured, stripe_client, stripe_livemode, to_cents
+from .stripe_client import (
+    StripeNotConfigured,
+    stripe_client,
+    stripe_id,
+    stripe_livemode,
+    to_cents,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -254,12 +260,15 @@ def checkout_fulfil(
     `failed`: the report is Stripe's async failure.
     `reported_at`: when Stripe said so (its event's time): the money's received date,
     however late the event is delivered or reconciled."""
+    session_id = stripe_id(session.get("id"))
     # Lock our record: the webhook, the success page and a retry may arrive together.
     checkout = (
         CheckoutSession.objects.select_for_update()
         .select_related("member", "period")
-        .filter(stripe_session_id=session.get("id"))
+        .filter(stripe_session_id=session_id)
         .first()
+        if session_id
+        else None
     )
     if checkout is None:
         return Fulfilment(None, review="No checkout of ours has this session id.")
@@ -289,7 +298,7 @@ def checkout_fulfil(
         method=_method(checkout, session, status, settled_later),
         status=status,
         checkout_session_id=checkout.stripe_session_id,
-        payment_intent_id=session.get("payment_intent"),
+        payment_intent_id=stripe_id(session.get("payment_intent")),
         received_date=timezone.localdate(reported_at) if reported_at else None,
     )
     if change.conflict:

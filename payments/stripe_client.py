@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -48,6 +48,15 @@ def stripe_http_client(client: stripe.HTTPClient) -> Iterator[None]:
         yield
     finally:
         _http_client = previous
+
+
+def stripe_id(value: object) -> str | None:
+    """The id in a field that holds a Stripe id, or the object itself when expanded; None
+    when the field is empty. Lookups by an optional id go through this, so that an empty
+    one never matches every record that has none (`filter(x=None)` is `IS NULL`)."""
+    if isinstance(value, Mapping):
+        value = value.get("id")
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def to_cents(amount: Decimal) -> int:

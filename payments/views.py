@@ -84,10 +84,13 @@ def checkout_initiate(request: HttpRequest, member_id: int, period_id: int) -> H
 @login_required
 @require_GET
 def checkout_success(request: HttpRequest) -> HttpResponse:
+    session_id = request.GET.get("session_id", "").strip()
     checkout = (
         CheckoutSession.objects.select_related("member", "period", "payment")
-        .filter(stripe_session_id=request.GET.get("session_id", ""))
+        .filter(stripe_session_id=session_id)
         .first()
+        if session_id
+        else None
     )
     if checkout is None or not _may_pay_for(request.user, checkout.member):
         raise Http404("No such payment.")

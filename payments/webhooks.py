@@ -26,7 +26,7 @@ from dues.services import payment_flag, refund_record
 from .models import DONE_EVENT_STATES, EventState, StripeEvent
 from .notifications import dispute_alert_send
 from .services import checkout_fulfil
-from .stripe_client import from_cents, stripe_livemode
+from .stripe_client import from_cents, stripe_id, stripe_livemode
 
 TOLERANCE_SECONDS = 300
 # Clocks differ a little; a signature dated further ahead than this is refused.
@@ -167,9 +167,16 @@ def _checkout_expired(session: Mapping[str, Any], at) -> Outcome:
 
 
 def _our_payment(charge_like: Mapping[str, Any]) -> Payment | None:
-    """The payment of this charge or dispute, if it is one of ours."""
+    """The payment of this charge or dispute, if Union Hall itself started it in Stripe.
+
+    Only a payment made by one of our checkouts carries a PaymentIntent id; a charge
+    without one (Stripe's own example objects have `payment_intent: null`) must never
+    match the payments that have none (every payment taken at the office)."""
+    intent = stripe_id(charge_like.get("payment_intent"))
+    if intent is None:
+        return None
     payment = Payment.objects.filter(
-        stripe_payment_intent_id=charge_like.get("payment_intent")
+        stripe_payment_intent_id=intent, stripe_checkout_session_id__isnull=False
     ).first()
     if payment is None and "unionhall_member_id" in (charge_like.get("metadata") or {}):
         raise RetryLater("This charge is ours, but its payment is not recorded yet.")

@@ -4,12 +4,14 @@ Nothing leaves the machine."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import itertools
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import stripe
@@ -208,37 +210,39 @@ def sign(body: str, secret: str, timestamp: int | None = None) -> str:
     return f"t={timestamp},v1={digest}"
 
 
+CANONICAL = Path(__file__).with_name("data") / "stripe_canonical.json"
+
+
+def canonical(resource: str) -> dict:
+    """A fresh copy of Stripe's own example object (its OpenAPI fixtures), every field
+    present, including those that are null in real life (a charge's `payment_intent`)."""
+    return copy.deepcopy(json.loads(CANONICAL.read_text())["resources"][resource])
+
+
 def charge(
-    payment_intent: str, *, amount: int, refunded: int = 0, metadata: dict | None = None
+    payment_intent: str | None, *, amount: int, refunded: int = 0, metadata: dict | None = None
 ) -> dict:
-    charge_id = f"ch_{payment_intent[3:]}"
-    return {
-        "id": charge_id,
-        "object": "charge",
-        "amount": amount,
-        "amount_captured": amount,
-        "amount_refunded": refunded,
-        "captured": True,
-        "currency": "usd",
-        "livemode": False,
-        "metadata": metadata or {},
-        "paid": True,
-        "payment_intent": payment_intent,
-        "refunded": refunded == amount,
-        "status": "succeeded",
-    }
+    """Stripe's canonical charge, changed only where the case needs it."""
+    obj = canonical("charge")
+    if payment_intent:
+        obj["id"] = f"ch_{payment_intent[3:]}"
+    obj.update(
+        amount=amount,
+        amount_captured=amount,
+        amount_refunded=refunded,
+        captured=True,
+        metadata=metadata or {},
+        payment_intent=payment_intent,
+        refunded=refunded == amount,
+        status="succeeded",
+    )
+    return obj
 
 
-def dispute(payment_intent: str, *, amount: int, reason: str = "fraudulent") -> dict:
-    return {
-        "id": f"dp_{payment_intent[3:]}",
-        "object": "dispute",
-        "amount": amount,
-        "charge": f"ch_{payment_intent[3:]}",
-        "currency": "usd",
-        "livemode": False,
-        "metadata": {},
-        "payment_intent": payment_intent,
-        "reason": reason,
-        "status": "needs_response",
-    }
+def dispute(payment_intent: str | None, *, amount: int, reason: str = "fraudulent") -> dict:
+    """Stripe's canonical dispute, changed only where the case needs it."""
+    obj = canonical("dispute")
+    if payment_intent:
+        obj.update(id=f"dp_{payment_intent[3:]}", charge=f"ch_{payment_intent[3:]}")
+    obj.update(amount=amount, payment_intent=payment_intent, reason=reason)
+    return obj

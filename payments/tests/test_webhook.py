@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -421,3 +422,60 @@ def test_the_money_is_dated_when_stripe_received_it_not_when_we_heard(
     event["created"] = int(three_days_ago.timestamp())  # delivered late, after retries
     deliver(event)
     assert Payment.objects.get().received_date == timezone.localdate(three_days_ago)
+
+
+# --- Only money Union Hall started in Stripe is ever touched --------------------------------
+
+
+@pytest.fixture
+def office_payment(member_login):
+    """A bank transfer recorded at the office: no Stripe ids at all."""
+    from dues.services import payment_record
+
+    return payment_record(
+        member=member_login,
+        amount="45.00",
+        method=PaymentMethod.ACH,
+        received_date=member_login.join_date.replace(year=2026),
+    )
+
+
+@pytest.mark.parametrize("payment_intent", [None, "", {"id": None}])
+def test_a_refund_of_a_charge_without_payment_intent_touches_no_office_payment(
+    deliver, office_payment, payment_intent
+):
+    # Stripe's own canonical charge has "payment_intent": null.
+    event = stripe_event("charge.refunded", charge(None, amount=2500, refunded=2500))
+    event["data"]["object"]["payment_intent"] = payment_intent
+    assert deliver(event).status_code == 200
+    assert StripeEvent.objects.get().state == EventState.IGNORED
+    assert not Refund.objects.exists()
+    office_payment.refresh_from_db()
+    assert (office_payment.status, office_payment.refunded_amount) == (
+        PaymentStatus.SUCCEEDED,
+        Decimal("0.00"),
+    )
+
+
+def test_a_dispute_without_payment_intent_flags_nothing_and_mails_nobody(
+    deliver, office_payment, django_capture_on_commit_callbacks
+):
+    UserFactory(role=roles.OFFICER, email="treasurer@local1234.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(stripe_event("charge.dispute.created", dispute(None, amount=1000)))
+    assert response.status_code == 200
+    assert StripeEvent.objects.get().state == EventState.IGNORED
+    office_payment.refresh_from_db()
+    assert office_payment.flagged_at is None
+    assert mail.outbox == []
+
+
+def test_a_session_event_without_an_id_matches_no_checkout(deliver, start_checkout):
+    start_checkout()
+    session = json.loads((Path(__file__).parent / "data" / "stripe_canonical.json").read_text())[
+        "resources"
+    ]["checkout.session"]
+    session["id"] = None
+    assert deliver(stripe_event(COMPLETED, session)).status_code == 200
+    assert StripeEvent.objects.get().state == EventState.IGNORED
+    assert not Payment.objects.exists()
