@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime
 
 from rest_framework import exceptions, generics, serializers
-from rest_framework.filters import BaseFilterBackend
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apikit.filters import DeclaredFilter
 from apikit.pagination import NewestFirstCursorPagination
 from apikit.params import choice_param, id_param
 from apikit.permissions import method_permissions
@@ -47,7 +47,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
         return self.context["redactor"].changes(event)
 
 
-class AuditEventFilter(BaseFilterBackend):
+class AuditEventFilter(DeclaredFilter):
     """actor, action, model, object_id, member_id, member_number, occurred_from/to."""
 
     EXACT = {
@@ -57,7 +57,9 @@ class AuditEventFilter(BaseFilterBackend):
         "member_number": "member_number",
     }
 
-    def filter_queryset(self, request, queryset, view):
+    params = (*EXACT, "action", "member_id", "occurred_from", "occurred_to")
+
+    def narrow(self, request, queryset):
         params = request.query_params
         for name, field in self.EXACT.items():
             if value := params.get(name):

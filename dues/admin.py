@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, DecimalField, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -10,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from audit.admin import RedactedHistoryAdmin
+from audit.admin import DeclaredFiltersChangeList, RedactedHistoryAdmin
 from members.admin import MemberAdmin
 from members.models import Member
 
@@ -283,7 +282,7 @@ class PaymentInline(_ReadOnlyInline):
     readonly_fields = fields
 
 
-class MemberStandingChangeList(ChangeList):
+class MemberStandingChangeList(DeclaredFiltersChangeList):
     """The member list, with each row's dues standing from one query for the page."""
 
     def get_results(self, request: HttpRequest) -> None:

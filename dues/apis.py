@@ -6,11 +6,11 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, serializers
-from rest_framework.filters import BaseFilterBackend
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apikit.filters import DeclaredFilter
 from apikit.pagination import CountedPagination, NewestFirstCursorPagination
 from apikit.params import choice_param, id_param
 from apikit.permissions import method_permissions
@@ -214,8 +214,10 @@ class PaymentRecordSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class PaymentFilter(BaseFilterBackend):
-    def filter_queryset(self, request, queryset, view):
+class PaymentFilter(DeclaredFilter):
+    params = ("member", "method", "status")
+
+    def narrow(self, request, queryset):
         params = request.query_params
         if (member := id_param(params, "member")) is not None:
             queryset = queryset.filter(member_id=member)

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -10,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
 
-from audit.admin import RedactedHistoryAdmin
+from audit.admin import DeclaredFiltersAdmin, RedactedHistoryAdmin
 from audit.csv_export import audited_csv_download
 from audit.models import AuditAction
 from audit.services import audit_event_record
@@ -322,10 +323,16 @@ class MemberNoteAdmin(RedactedHistoryAdmin):
 
 
 admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleGroupAdmin(GroupAdmin, DeclaredFiltersAdmin):
+    pass
 
 
 @admin.register(User)
-class UnionHallUserAdmin(UserAdmin):
+class UnionHallUserAdmin(UserAdmin, DeclaredFiltersAdmin):
     """Users are deactivated, never deleted: history rows keep pointing at them."""
 
     actions = ["deactivate"]

@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from rest_framework import exceptions, generics, serializers
-from rest_framework.filters import BaseFilterBackend
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +16,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from apikit.filters import DeclaredFilter
 from apikit.pagination import CountedPagination
 from apikit.params import choice_param
 from apikit.permissions import method_permissions
@@ -151,11 +151,14 @@ def record_member_read(request: Request, members: list[Member], detail: str) -> 
 MEMBER_LIST_FILTERS: dict[str, tuple[str, list[str], Callable[[QuerySet, str], QuerySet]]] = {}
 
 
-class MemberFilter(BaseFilterBackend):
+class MemberFilter(DeclaredFilter):
     """`status`, `classification` (code), `search` (number, names, email), and filters
     registered by other apps."""
 
-    def filter_queryset(self, request, queryset, view):
+    def declared_params(self) -> set[str]:
+        return {"status", "classification", "search", *MEMBER_LIST_FILTERS}
+
+    def narrow(self, request, queryset):
         params = request.query_params
         if status_value := choice_param(params, "status", MemberStatus.values):
             queryset = queryset.filter(status=status_value)

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from audit.admin import ReadOnlyAdminMixin, RedactedHistoryAdmin
+from audit.admin import DeclaredFiltersAdmin, ReadOnlyAdminMixin, RedactedHistoryAdmin
 
 from .models import CheckoutSession, EventState, StripeEvent
 from .webhooks import stripe_event_process
@@ -30,7 +30,7 @@ class CheckoutSessionAdmin(ReadOnlyAdminMixin, RedactedHistoryAdmin):
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class StripeEventAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
     list_display = ["received_at", "type", "event_id", "state", "attempts", "error", "livemode"]
     list_filter = ["state", "type", "livemode"]
     search_fields = ["=event_id"]

@@ -211,6 +211,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["apikit.filters.NoFilters"],
     "DEFAULT_SCHEMA_CLASS": "apikit.schema.AutoSchema",
     "EXCEPTION_HANDLER": "apikit.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("API_LOGIN_RATE", "10/minute")},
