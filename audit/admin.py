@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Iterable, Iterator
 
@@ -48,32 +49,53 @@ class DeclaredFiltersAdmin(admin.ModelAdmin):
 
 
 class _RedactingContextHelper(HistoricalRecordContextHelper):
-    def __init__(self, model, record, *, hidden: frozenset[str]):
+    """One version's changes on a history page: the old values judged by the version
+    before it, the new ones by this version (audit/redaction.py)."""
+
+    def __init__(self, model, record, *, redactor: Redactor):
         super().__init__(model, record)
-        self.hidden = hidden
+        label = model._meta.label_lower
+        self.old_hidden = redactor.hidden_fields(
+            label, redactor.previous_version(label, record.history_id)
+        )
+        self.new_hidden = redactor.hidden_fields(label, record.history_id)
+
+    def format_delta_change(self, change):
+        hidden_old, hidden_new = change.field in self.old_hidden, change.field in self.new_hidden
+        change = dataclasses.replace(
+            change,
+            old=REDACTED if hidden_old and change.old is not None else change.old,
+            new=REDACTED if hidden_new and change.new is not None else change.new,
+        )
+        return super().format_delta_change(change)
 
     def prepare_delta_change_value(self, change, value):
-        if change.field in self.hidden:
-            return REDACTED
+        if value == REDACTED:
+            return value
         return super().prepare_delta_change_value(change, value)
 
 
 class RedactedHistoryAdmin(SimpleHistoryAdmin, DeclaredFiltersAdmin):
     """simple-history's admin pages, as the audit trail shows them: sensitive values are
-    [redacted] for readers without `audit.view_sensitive`, an object the reader may not
-    read (a note) has no history page for them, and a past version is only ever
+    [redacted] for readers without `audit.view_sensitive`, each version's private values
+    are shown only to who may read that version, an object none of whose versions the
+    reader may read has no history page for them, and a past version is only ever
     displayed, never saved back."""
 
-    def _hidden(self, request: HttpRequest, object_id) -> frozenset[str]:
-        return Redactor(request.user).hidden_fields(self.model._meta.label_lower, str(object_id))
+    def _redactor(self, request: HttpRequest) -> Redactor:
+        if not hasattr(request, "_audit_redactor"):
+            request._audit_redactor = Redactor(request.user)
+        return request._audit_redactor
 
     def _refuse_unreadable(self, request: HttpRequest, object_id) -> None:
-        if not Redactor(request.user).may_read(self.model._meta.label_lower, str(object_id)):
+        label = self.model._meta.label_lower
+        if not self._redactor(request).object_readable(label, str(object_id)):
             raise Http404("No such record.")
 
     def get_historical_record_context_helper(self, request, historical_record):
-        hidden = self._hidden(request, historical_record.instance.pk)
-        return _RedactingContextHelper(self.model, historical_record, hidden=hidden)
+        return _RedactingContextHelper(
+            self.model, historical_record, redactor=self._redactor(request)
+        )
 
     def history_view(self, request, object_id, extra_context=None):
         self._refuse_unreadable(request, object_id)
@@ -83,21 +105,25 @@ class RedactedHistoryAdmin(SimpleHistoryAdmin, DeclaredFiltersAdmin):
         if request.method != "GET":
             raise PermissionDenied("A past version is read, never saved back.")
         self._refuse_unreadable(request, object_id)
-        request._showing_past_version = True
+        request._showing_past_version = int(version_id) if str(version_id).isdigit() else None
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
-        if getattr(request, "_showing_past_version", False):
+        if hasattr(request, "_showing_past_version"):
             readonly += [f.name for f in self.model._meta.fields if f.name not in readonly]
         return readonly
 
     def render_history_view(self, request, template, context, **kwargs):
         adminform = context.get("adminform")
         if adminform is not None:
-            # The past version is an unsaved copy: blank out what this reader may not see.
+            # The past version is an unsaved copy: blank out what this reader may not see
+            # of that version.
             instance = adminform.form.instance
-            for name in self._hidden(request, instance.pk):
+            hidden = self._redactor(request).hidden_fields(
+                self.model._meta.label_lower, getattr(request, "_showing_past_version", None)
+            )
+            for name in hidden:
                 setattr(instance, name, REDACTED)
         return super().render_history_view(request, template, context, **kwargs)
 

@@ -4,9 +4,10 @@ The audit app knows no other app. Each app registers, per model label ("members.
 - `sensitive`: fields shown as [redacted] to readers without `audit.view_sensitive`;
 - `member_of`: given a history row, the (member id, member number) it concerns; the number
   may be None, and is then looked up, for many rows at once, with `member_numbers`.
-- `private` and `readable_ids`: fields shown only to readers who may read the object
-  itself (a note's text): `readable_ids(user, object_ids)` answers which of the objects
-  the user may read, for many at once.
+- `private` and `readable_versions`: fields shown only to readers who may read the version
+  of the object they belong to (a note's text, as visible as the note was then):
+  `readable_versions(user, history_ids)` answers which of these history rows the user may
+  read, for many at once.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class AuditedModel:
     sensitive: frozenset[str] = frozenset()
     member_of: Callable[[Any], MemberRef] | None = None
     private: frozenset[str] = frozenset()
-    readable_ids: Callable[[Any, set[str]], set[str]] | None = None
+    readable_versions: Callable[[Any, set[int]], set[int]] | None = None
 
 
 @dataclass
@@ -41,10 +42,10 @@ def register(
     sensitive: Iterable[str] = (),
     member_of: Callable[[Any], MemberRef] | None = None,
     private: Iterable[str] = (),
-    readable_ids: Callable[[Any, set[str]], set[str]] | None = None,
+    readable_versions: Callable[[Any, set[int]], set[int]] | None = None,
 ) -> None:
     _registry.models[model_label.lower()] = AuditedModel(
-        frozenset(sensitive), member_of, frozenset(private), readable_ids
+        frozenset(sensitive), member_of, frozenset(private), readable_versions
     )
 
 
@@ -54,10 +55,6 @@ def register_member_numbers(lookup: Callable[[Iterable[int]], dict[int, str]]) -
 
 def audited_model(model_label: str) -> AuditedModel:
     return _registry.models.get(model_label.lower(), AuditedModel())
-
-
-def sensitive_fields(model_label: str) -> frozenset[str]:
-    return audited_model(model_label).sensitive
 
 
 def member_numbers(member_ids: Iterable[int]) -> dict[int, str]:

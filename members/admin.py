@@ -261,7 +261,8 @@ class MemberNoteAdmin(RedactedHistoryAdmin):
         return ["member", "text", "visibility", "category"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: MemberNote | None = None):
-        return ["member"] if obj is not None else []
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "member"] if obj is not None and "member" not in readonly else readonly
 
     def get_form(self, request: HttpRequest, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)

@@ -69,12 +69,7 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         from audit import registry
 
-        from .selectors import member_notes_visible_to, member_numbers
-
-        def readable_notes(user, ids: set[str]) -> set[str]:
-            wanted = [int(pk) for pk in ids if pk.isdigit()]
-            notes = member_notes_visible_to(user, include_deleted=True).filter(pk__in=wanted)
-            return {str(pk) for pk in notes.values_list("pk", flat=True)}
+        from .selectors import member_note_versions_readable, member_numbers
 
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="members.roles_sync")
         registry.register(
@@ -87,7 +82,7 @@ class MembersConfig(AppConfig):
             "members.membernote",
             member_of=lambda row: (row.member_id, None),
             private=("text",),
-            readable_ids=readable_notes,
+            readable_versions=member_note_versions_readable,
         )
         registry.register_member_numbers(member_numbers)
 

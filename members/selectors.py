@@ -34,19 +34,33 @@ def member_notes_visible_to(user, *, include_deleted: bool = False) -> QuerySet[
     notes = (
         MemberNote.objects.all() if include_deleted else MemberNote.objects.filter(is_deleted=False)
     )
+    return notes.filter(_note_readable(user))
+
+
+def member_note_versions_readable(user, history_ids: Iterable[int]) -> set[int]:
+    """Which of these past versions of notes the user may read: each by the visibility it
+    had then (a note widened later keeps its earlier, private text private)."""
+    versions = MemberNote.history.filter(history_id__in=list(history_ids))
+    return set(versions.filter(_note_readable(user)).values_list("history_id", flat=True))
+
+
+def _note_readable(user) -> Q:
+    """The rule of member_notes_visible_to(), on the fields a note and each of its history
+    rows share (visibility, author)."""
+    nothing = Q(pk__in=[])
     if not user.is_authenticated or not user.is_active:
-        return notes.none()
+        return nothing
     if roles.user_is_admin(user):
-        return notes
+        return Q()
     held = roles.user_roles(user)
-    readable = Q(pk__in=[])
+    readable = nothing
     if held & {roles.OFFICER, roles.ORGANIZER}:
         readable |= Q(visibility__in=[NoteVisibility.OFFICERS, NoteVisibility.ALL_AUTHORIZED])
     if roles.STAFF in held:
         readable |= Q(visibility=NoteVisibility.ALL_AUTHORIZED)
     if held & {roles.OFFICER, roles.ORGANIZER, roles.STAFF}:
         readable |= Q(visibility=NoteVisibility.STAFF_ONLY, author=user)
-    return notes.filter(readable)
+    return readable
 
 
 def note_visibilities_for(user) -> list[str]:
