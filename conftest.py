@@ -50,11 +50,16 @@ def _sqlite_test_flush_passes_the_append_only_triggers() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    # Rate limits count in the cache: each test starts with none used.
-    from django.core.cache import cache
+def _fresh_cache(request: pytest.FixtureRequest) -> None:
+    """Rate limits count in the shared cache, a table of the test database: a test in a
+    transaction leaves nothing there (it is rolled back); a transactional test starts with
+    none used."""
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction")):
+        from django.core.cache import cache
 
-    cache.clear()
+        request.getfixturevalue("transactional_db")
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)

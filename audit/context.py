@@ -35,6 +35,13 @@ def current_request() -> HttpRequest | None:
     return getattr(HistoricalRecords.context, "request", None)
 
 
+def current_user():
+    """The logged-in user of the request being served, if any."""
+    request = current_request()
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
 def client_ip(request: HttpRequest | None) -> str | None:
     """The client's address; behind NUM_PROXIES trusted proxies, from X-Forwarded-For."""
     if request is None:

@@ -15,9 +15,10 @@ from apikit.pagination import CountedPagination, NewestFirstCursorPagination
 from apikit.params import choice_param, id_param
 from apikit.permissions import method_permissions
 from apikit.schema import query_param
-from members.apis import MemberSerializer, own_member_or
+from members.apis import MemberSerializer
 from members.models import Classification, Member
-from members.selectors import member_for_user
+from members.permissions import own_record_or
+from members.selectors import member_for_user, members_readable_by
 
 from .ledger import Standing
 from .models import MANUAL_METHODS, DuesPeriod, DuesRate, Payment, PaymentMethod, PaymentStatus
@@ -77,9 +78,11 @@ class MemberDuesView(generics.RetrieveAPIView):
     """`balance`, `paid_through`, `months_in_arrears`, `standing`, charges and payments.
     A member may read their own."""
 
-    queryset = Member.objects.all()
     serializer_class = MemberDuesSerializer
-    permission_classes = [own_member_or(GET="dues.view_payment")]
+    permission_classes = [own_record_or("dues.view_payment")]
+
+    def get_queryset(self):
+        return members_readable_by(self.request.user, office_permission="dues.view_payment")
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         return Response(MemberDuesSerializer(member_dues_summary(self.get_object())).data)

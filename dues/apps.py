@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
-from members import roles
+from accounts import roles
 
 _VIEW = [
     "dues.view_duesrate",

@@ -1,9 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import GroupAdmin, UserAdmin
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -11,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
 
-from audit.admin import DeclaredFiltersAdmin, RedactedHistoryAdmin
+from audit.admin import RedactedHistoryAdmin
 from audit.csv_export import audited_csv_download
 from audit.models import AuditAction
 from audit.services import audit_event_record
@@ -21,8 +18,6 @@ from .member_csv import COLUMNS, decode_upload, member_csv_lines
 from .models import Classification, Member, MemberNote
 from .selectors import member_note_editable_by, member_notes_visible_to, note_visibilities_for
 from .services import member_note_create, member_note_delete, member_note_update, members_import
-
-User = get_user_model()
 
 IMPORT_PREVIEW_ROWS = 50
 
@@ -321,51 +316,6 @@ class MemberNoteAdmin(RedactedHistoryAdmin):
                 f"{refused} notes are not yours: only their author or an Admin may delete them.",
                 messages.WARNING,
             )
-
-
-admin.site.unregister(User)
-admin.site.unregister(Group)
-
-
-@admin.register(Group)
-class RoleGroupAdmin(GroupAdmin, DeclaredFiltersAdmin):
-    pass
-
-
-@admin.register(User)
-class UnionHallUserAdmin(UserAdmin, DeclaredFiltersAdmin):
-    """Users are deactivated, never deleted: history rows keep pointing at them."""
-
-    actions = ["deactivate"]
-    list_display = ["username", "email", "first_name", "last_name", "is_staff", "is_active"]
-    list_filter = ["is_active", "is_staff", "is_superuser", "groups"]
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def delete_view(self, request: HttpRequest, object_id, extra_context=None):
-        return _refuse_delete(
-            request,
-            "Users are never deleted: the audit trail points at them. Deactivate the user "
-            'instead (untick "Active", or the "Deactivate selected users" action).',
-            reverse("admin:auth_user_change", args=[object_id]),
-        )
-
-    def get_actions(self, request: HttpRequest):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    @admin.action(
-        description="Deactivate selected users (they can no longer log in)",
-        permissions=["change"],
-    )
-    def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        users = list(queryset.filter(is_active=True).exclude(pk=request.user.pk))
-        for user in users:
-            user.is_active = False
-            user.save(update_fields=["is_active"])
-        self.message_user(request, f"Deactivated {len(users)} users.", messages.SUCCESS)
 
 
 def _refuse_delete(request: HttpRequest, why: str, back_to: str) -> HttpResponseRedirect:

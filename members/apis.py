@@ -1,4 +1,4 @@
-"""REST API for members, member notes and logging in (DESIGN §7). Views stay thin: the
+"""REST API for members and member notes (DESIGN §7). Views stay thin: the
 rules live in selectors and services."""
 
 from __future__ import annotations
@@ -8,73 +8,22 @@ from collections.abc import Callable
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
-from rest_framework import exceptions, generics, serializers
-from rest_framework.permissions import BasePermission
+from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from apikit.filters import DeclaredFilter
 from apikit.pagination import CountedPagination
 from apikit.params import choice_param
 from apikit.permissions import method_permissions
 from apikit.schema import query_param
-from audit.context import client_ip
 from audit.models import AuditAction
 from audit.services import audit_event_record
 
-from .login_guard import lockout_refusal, login_locked_out
 from .models import Classification, Member, MemberNote, MemberStatus, NoteCategory, NoteVisibility
-from .selectors import member_notes_visible_to
+from .permissions import own_record_or
+from .selectors import member_notes_visible_to, members_readable_by
 from .services import member_note_create, member_note_delete, member_note_update
-
-# --- Logging in -------------------------------------------------------------------------
-
-
-class LockoutTokenSerializer(TokenObtainPairSerializer):
-    def validate(self, attrs):
-        request = self.context["request"]
-        username = attrs.get(self.username_field, "")
-        if login_locked_out(username, client_ip(request)):
-            raise exceptions.Throttled(detail=lockout_refusal(request, username))
-        data = super().validate(attrs)  # a wrong password is recorded by Django's signal
-        audit_event_record(
-            action=AuditAction.LOGIN,
-            actor=self.user,
-            model_label=self.user._meta.label_lower,
-            object_id=self.user.pk,
-            object_repr=self.user.get_username(),
-            detail="API token issued.",
-            request=request,
-        )
-        return data
-
-
-class TokenView(TokenObtainPairView):
-    """`username` and `password` → `access` (15 minutes) and `refresh` tokens."""
-
-    serializer_class = LockoutTokenSerializer
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
-
-    def post(self, request: Request, *args, **kwargs) -> Response:
-        serializer = self.get_serializer(data=request.data)
-        try:
-            serializer.is_valid(raise_exception=True)
-        except (exceptions.AuthenticationFailed, exceptions.Throttled) as exc:
-            # Answered here rather than raised: a raised API error rolls the request's
-            # transaction back, and with it the audit event of this failed login.
-            headers = {"WWW-Authenticate": 'Bearer realm="api"'} if exc.status_code == 401 else {}
-            return Response({"detail": exc.detail}, status=exc.status_code, headers=headers)
-        return Response(serializer.validated_data)
-
-
-class TokenRefresh(TokenRefreshView):
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
-
 
 # --- Members ------------------------------------------------------------------------------
 
@@ -207,39 +156,16 @@ class MemberList(generics.ListCreateAPIView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
-class OwnMemberOr(BasePermission):
-    """The member's own login, or a user with the model permission each method needs."""
-
-    def __init__(self, perms_by_method: dict[str, str]):
-        self.perms_by_method = perms_by_method
-
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated)
-
-    def has_object_permission(self, request, view, obj) -> bool:
-        member = obj if isinstance(obj, Member) else obj.member
-        needed = self.perms_by_method.get(request.method)
-        if needed and request.user.has_perm(needed):
-            return True
-        return request.method == "GET" and member.user_id == request.user.pk
-
-
-def own_member_or(**perms_by_method: str) -> type[BasePermission]:
-    class Permission(OwnMemberOr):
-        def __init__(self):
-            super().__init__(perms_by_method)
-
-    return Permission
-
-
 class MemberDetail(generics.RetrieveUpdateAPIView):
     """One member; a member may read their own record. DELETE is not offered: leaving the
     union is a status."""
 
-    queryset = Member.objects.select_related("classification")
     serializer_class = MemberSerializer
     http_method_names = ["get", "patch", "head", "options"]
-    permission_classes = [own_member_or(GET="members.view_member", PATCH="members.change_member")]
+    permission_classes = [own_record_or("members.view_member", PATCH="members.change_member")]
+
+    def get_queryset(self):
+        return members_readable_by(self.request.user, office_permission="members.view_member")
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         member = self.get_object()

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
-from . import roles
+from accounts import roles
 
 _MEMBER_VIEW = ["members.view_member", "members.view_classification"]
 _MEMBER_EDIT = ["members.add_member", "members.change_member"]
@@ -49,10 +48,6 @@ class MembersConfig(AppConfig):
             *_NOTES,
             *_AUDIT_READ,
             "audit.view_sensitive",
-            "auth.view_user",
-            "auth.add_user",
-            "auth.change_user",
-            "auth.view_group",
         ],
         roles.OFFICER: [
             *_MEMBER_VIEW,
@@ -60,7 +55,6 @@ class MembersConfig(AppConfig):
             *_MEMBERSHIP_EDIT,
             *_NOTES,
             *_AUDIT_READ,
-            "auth.view_user",
         ],
         roles.ORGANIZER: [*_MEMBER_VIEW, *_NOTES],
         roles.STAFF: [*_MEMBER_VIEW, *_MEMBER_EDIT, *_NOTES],
@@ -71,7 +65,6 @@ class MembersConfig(AppConfig):
 
         from .selectors import member_note_versions_readable, member_numbers
 
-        post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="members.roles_sync")
         registry.register(
             "members.member",
             sensitive=MEMBER_SENSITIVE_FIELDS,
@@ -85,7 +78,3 @@ class MembersConfig(AppConfig):
             readable_versions=member_note_versions_readable,
         )
         registry.register_member_numbers(member_numbers)
-
-
-def _sync_roles_after_migrate(sender: AppConfig, using: str = "default", **kwargs) -> None:
-    roles.roles_sync(app_labels=[sender.label], using=using)

@@ -5,7 +5,8 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
-from . import roles
+from accounts import roles
+
 from .models import Member, MemberNote, NoteVisibility
 
 if TYPE_CHECKING:
@@ -17,6 +18,16 @@ def member_for_user(user: AbstractBaseUser | AnonymousUser) -> Member | None:
     if not user.is_authenticated:
         return None
     return Member.objects.select_related("classification").filter(user=user).first()
+
+
+def members_readable_by(user, *, office_permission: str) -> QuerySet[Member]:
+    """Every member for a user with the office permission; otherwise only the user's own
+    record. A member asking for anyone else's record finds it "not there" (404), exactly
+    as for a number that does not exist: no answer tells them which members exist."""
+    members = Member.objects.select_related("classification")
+    if user.has_perm(office_permission):
+        return members
+    return members.filter(user=user) if user.is_authenticated else members.none()
 
 
 def member_numbers(member_ids: Iterable[int]) -> dict[int, str]:

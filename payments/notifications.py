@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
+from accounts import roles
 from dues.models import Payment
-from members import roles
 
 
 def receipt_send(payment_id: int) -> None:

@@ -7,7 +7,6 @@ import logging
 import stripe
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -57,7 +56,7 @@ def my_dues(request: HttpRequest) -> HttpResponse:
 def checkout_initiate(request: HttpRequest, member_id: int, period_id: int) -> HttpResponse:
     member = get_object_or_404(Member, pk=member_id)
     if not _may_pay_for(request.user, member):
-        raise PermissionDenied
+        raise Http404("No such member.")  # "not yours" reads like "not there"
     period = get_object_or_404(DuesPeriod, pk=period_id)
     back = (
         reverse("payments:my_dues")

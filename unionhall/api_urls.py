@@ -3,13 +3,14 @@
 
 from django.urls import path
 
+from accounts import apis as account_apis
 from audit import apis as audit_apis
 from dues import apis as dues_apis
 from members import apis as member_apis
 
 urlpatterns = [
-    path("auth/token/", member_apis.TokenView.as_view(), name="token"),
-    path("auth/token/refresh/", member_apis.TokenRefresh.as_view(), name="token-refresh"),
+    path("auth/token/", account_apis.TokenView.as_view(), name="token"),
+    path("auth/token/refresh/", account_apis.TokenRefresh.as_view(), name="token-refresh"),
     path("members/", member_apis.MemberList.as_view(), name="members"),
     path("members/<int:pk>/", member_apis.MemberDetail.as_view(), name="member"),
     path("members/<int:pk>/dues/", dues_apis.MemberDuesView.as_view(), name="member-dues"),

@@ -1,10 +1,12 @@
-"""Requests that no form or API could accept are refused before any view sees them."""
+"""Site-wide rules every request and response keeps: input no form or API could accept is
+refused before any view sees it, and what a view answers is kept by no shared cache."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
+from django.utils.cache import patch_cache_control
 
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -37,3 +39,18 @@ def _any_nul(query: QueryDict) -> bool:
     return any(
         "\x00" in key or any("\x00" in value for value in values) for key, values in query.lists()
     )
+
+
+def no_store_by_default(get_response: Callable[[HttpRequest], HttpResponse]):
+    """Pages, API answers and CSV downloads hold personal data (a member's dues, address,
+    date of birth): no browser or proxy may keep them (`Cache-Control: private, no-store`)
+    unless the view says otherwise. Static files (served by WhiteNoise before this) keep
+    their own long-lived headers."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    return middleware

@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.login_guard import LockoutAdminAuthenticationForm, LockoutAuthenticationForm
 from members import views as member_views
-from members.login_guard import LockoutAdminAuthenticationForm, LockoutAuthenticationForm
 
 from . import views
 

@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import roles
 from apikit.testing import api_client, queries_for_get
 from audit.models import AuditEvent
-from members import roles
 from members.services import member_note_create
 from members.tests.factories import MemberFactory, UserFactory
 

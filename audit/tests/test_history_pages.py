@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from members import roles
+from accounts import roles
 from members.models import Member
 from members.tests.factories import MemberFactory, member_form_data
 

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from members import roles
+from accounts import roles
 from members.services import member_note_create, member_note_update
 from members.tests.factories import MemberFactory
 

@@ -10,10 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts import roles
 from dues.models import Adjustment, Payment, Refund
 from dues.services import dues_charges_generate, payment_record
 from dues.tests.factories import DuesRateFactory, periods
-from members import roles
 from members.tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,12 +8,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from accounts import roles
 from apikit.testing import api_client, queries_for_get
 from audit.models import AuditEvent
 from dues.models import DuesCharge, Payment
 from dues.services import dues_charges_generate, payment_record
 from dues.tests.factories import DuesRateFactory, periods
-from members import roles
 from members.tests.factories import MemberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

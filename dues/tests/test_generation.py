@@ -12,11 +12,11 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.urls import reverse
 
+from accounts import roles
 from audit.models import AuditEvent
 from dues.models import DuesCharge
 from dues.services import dues_charges_generate
 from dues.tests.factories import DuesPeriodFactory, DuesRateFactory
-from members import roles
 from members.tests.factories import ClassificationFactory, MemberFactory
 
 pytestmark = pytest.mark.django_db

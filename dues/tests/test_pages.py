@@ -12,11 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts import roles
 from audit.models import AuditEvent
 from dues.models import PaymentMethod
 from dues.services import dues_charges_generate, payment_record, refund_record
 from dues.tests.factories import DuesRateFactory, periods
-from members import roles
 from members.tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db

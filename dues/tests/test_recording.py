@@ -13,10 +13,10 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import roles
 from audit.models import AuditEvent
 from dues.models import Adjustment, Payment, PaymentMethod, PaymentStatus, Refund
 from dues.services import adjustment_record, payment_record, refund_record
-from members import roles
 from members.tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db

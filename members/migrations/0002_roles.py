@@ -3,7 +3,7 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from members.roles import roles_sync
+from accounts.roles import roles_sync
 
 
 def create_roles(apps, schema_editor):

@@ -6,7 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from members import roles
+from accounts import roles
 from members.models import Classification, Member, MemberStatus
 
 PASSWORD = "correct-horse-battery-staple"

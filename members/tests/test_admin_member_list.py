@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from members import roles
+from accounts import roles
 from members.member_csv import COLUMNS
 from members.models import Member
 from members.services import members_import

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from members import roles
+from accounts import roles
 from members.tests.factories import PASSWORD, MemberFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from members import roles
+from accounts import roles
 from members.tests.factories import MemberFactory, member_form_data
 
 pytestmark = pytest.mark.django_db

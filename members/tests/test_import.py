@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from members import roles
+from accounts import roles
 from members.models import Member
 from members.services import members_import
 from members.tests.factories import ClassificationFactory, MemberFactory

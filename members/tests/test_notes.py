@@ -9,8 +9,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from accounts import roles
 from audit.models import AuditEvent
-from members import roles
 from members.models import MemberNote
 from members.selectors import member_notes_visible_to
 from members.services import member_note_create, member_note_delete, member_note_update

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from members import roles
+from accounts import roles
 from members.models import Member
 from members.tests.factories import MemberFactory, member_form_data
 

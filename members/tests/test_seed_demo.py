@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from members import roles
+from accounts import roles
 from members.models import Member
 
 pytestmark = pytest.mark.django_db

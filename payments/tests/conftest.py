@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts import roles
 from dues.services import dues_charges_generate
 from dues.tests.factories import DuesRateFactory, periods
-from members import roles
 from members.tests.factories import ClassificationFactory, MemberFactory, UserFactory
 from payments.models import CheckoutSession
 from payments.stripe_client import stripe_http_client

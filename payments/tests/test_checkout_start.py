@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from members import roles
+from accounts import roles
 from members.tests.factories import UserFactory
 from payments.models import CheckoutSession, CheckoutStatus
 
@@ -149,13 +149,17 @@ def test_when_stripe_is_away_or_refuses_a_friendly_page_and_nothing_written(
 
 def test_a_member_cannot_start_a_payment_for_someone_else(client, member_login, fake_stripe):
     client.force_login(UserFactory(role=roles.MEMBER))
-    assert _initiate(client, member_login).status_code == 403
+    # "Not yours" reads like "not there": the same 404 as a member who does not exist.
+    assert _initiate(client, member_login).status_code == 404
+    period = member_login.dues_charges.first().period
+    missing = reverse("payments:initiate", args=[member_login.pk + 1000, period.pk])
+    assert client.post(missing).status_code == 404
     assert fake_stripe.sent == []
 
 
 def test_an_organizer_cannot_start_a_payment(client, member_login, fake_stripe):
     client.force_login(UserFactory(role=roles.ORGANIZER))
-    assert _initiate(client, member_login).status_code == 403
+    assert _initiate(client, member_login).status_code == 404
 
 
 def test_staff_start_a_payment_at_the_counter(client, member_login, fake_stripe):

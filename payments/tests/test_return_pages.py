@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from accounts import roles
 from dues.models import Payment, PaymentStatus
-from members import roles
 from members.tests.factories import UserFactory
 from payments.models import CheckoutStatus, EventState, StripeEvent
 from payments.tests.fake_stripe import stripe_event

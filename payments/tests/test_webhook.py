@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from django.core import mail
 
+from accounts import roles
 from dues.models import Payment, PaymentMethod, PaymentStatus, Refund
 from dues.selectors import member_dues_summary
-from members import roles
 from members.tests.factories import UserFactory
 from payments.models import CheckoutSession, CheckoutStatus, EventState, StripeEvent
 from payments.tests.conftest import OLD_WEBHOOK_SECRET, WEBHOOK_SECRET, post_webhook

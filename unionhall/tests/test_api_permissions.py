@@ -10,9 +10,9 @@ import pytest
 from django.urls import URLPattern, get_resolver, reverse
 from rest_framework.test import APIClient
 
+from accounts import roles
 from dues.services import dues_charges_generate
 from dues.tests.factories import DuesPeriodFactory, DuesRateFactory
-from members import roles
 from members.services import member_note_create
 from members.tests.factories import PASSWORD, ClassificationFactory, MemberFactory, UserFactory
 from unionhall import api_urls
@@ -100,7 +100,7 @@ MATRIX: dict[str, tuple[Call, dict]] = {
     ),
     "member GET": (
         Call("GET", lambda w: reverse("api:member", args=[w.member.pk])),
-        {ADM: 200, OFF: 200, ORG: 200, STF: 200, MEM: 403, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 200, STF: 200, MEM: 404, ANO: 401},
     ),
     "member GET own": (
         Call("GET", lambda w: reverse("api:member", args=[w.own.pk])),
@@ -120,7 +120,7 @@ MATRIX: dict[str, tuple[Call, dict]] = {
     ),
     "member-dues GET": (
         Call("GET", lambda w: reverse("api:member-dues", args=[w.member.pk])),
-        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 404, ANO: 401},
     ),
     "member-dues GET own": (
         Call("GET", lambda w: reverse("api:member-dues", args=[w.own.pk])),
@@ -240,3 +240,13 @@ def test_permission_matrix(world, endpoint, who):
             call.url(world), call.body(world), format="json"
         )
     assert response.status_code == expected[who], (endpoint, who, getattr(response, "data", None))
+
+
+@pytest.mark.parametrize("name", ["api:member", "api:member-dues"])
+def test_a_member_cannot_tell_another_members_record_from_a_missing_one(world, name):
+    client = APIClient()
+    client.force_authenticate(world.users[MEM])
+    someone_else = client.get(reverse(name, args=[world.member.pk]))
+    nobody = client.get(reverse(name, args=[world.member.pk + 1000]))
+    assert someone_else.status_code == nobody.status_code == 404
+    assert someone_else.data == nobody.data

@@ -23,9 +23,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from accounts import roles
 from dues.services import dues_charges_generate, payment_record
 from dues.tests.factories import DuesRateFactory, periods
-from members import roles
 from members.services import member_note_create
 from members.tests.factories import PASSWORD, ClassificationFactory, MemberFactory, UserFactory
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from accounts import roles
 from apikit.testing import api_client
 from audit.models import AuditEvent
-from members import roles
 from members.models import Member
 from members.tests.factories import MemberFactory, UserFactory
 

@@ -12,8 +12,8 @@ from django.db import models
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from accounts import roles
 from audit.models import AuditEvent
-from members import roles
 from members.services import member_note_create
 from members.tests.factories import MemberFactory
 

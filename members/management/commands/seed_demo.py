@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
+from accounts import roles
 from audit.context import acting_as
-from members import roles
 from members.models import Classification, Member, MemberStatus
 
 CHANGE_REASON = "seed_demo"

@@ -2,7 +2,9 @@
 for a while, on the login page, the admin's and the API's token endpoint alike.
 
 The count comes from the audit trail itself (its `login_failed` events), so every server
-process sees the same count and the lockout is on record."""
+process sees the same count and the lockout is on record. Failures are counted under the
+name authentication resolves (accounts.usernames.login_name), so " victim", "victim " and
+a full-width "victim" (U+FF56...) are the same locked-out user, as they are the same login."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from audit.context import client_ip
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_event_record
 
+from .usernames import login_name
+
 # One address may try several usernames (an office behind one router): a wider limit.
 ADDRESS_FACTOR = 5
 
@@ -26,13 +30,14 @@ def login_locked_out(username: str, ip: str | None) -> bool:
     since = timezone.now() - datetime.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
     failures = AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED, occurred_at__gte=since)
     limit = settings.LOGIN_LOCKOUT_FAILURES
-    if failures.filter(actor_label=username[:150]).count() >= limit:
+    if failures.filter(actor_label=login_name(username)[:150]).count() >= limit:
         return True
     return bool(ip) and failures.filter(ip_address=ip).count() >= limit * ADDRESS_FACTOR
 
 
 def lockout_refusal(request, username: str) -> str:
     """Record the refused attempt, and say why, in words for the person at the keyboard."""
+    username = login_name(username)
     audit_event_record(
         action=AuditAction.LOGIN_FAILED,
         actor_label=username or "(no username)",
@@ -47,7 +52,7 @@ def lockout_refusal(request, username: str) -> str:
 
 class _LockoutMixin:
     def clean(self):
-        username = self.data.get("username", "")
+        username = self.cleaned_data.get("username") or login_name(self.data.get("username"))
         if login_locked_out(username, client_ip(self.request)):
             raise forms.ValidationError(lockout_refusal(self.request, username), code="locked")
         return super().clean()

@@ -1,10 +1,10 @@
 """The five roles of DESIGN §3, as Django groups, and what each may do.
 
 Each app declares, on its AppConfig, `role_permissions`: role name → permissions
-("app_label.codename") of its own models. `roles_sync()` makes the groups and grants
-what is declared. It runs from a data migration (so the groups exist from the first
-`migrate`) and after every `migrate` or test-database flush, for the app that just
-migrated, so a new model's permissions reach the roles without a hand-written step.
+("app_label.codename"). `roles_sync()` makes the groups and grants what is declared. It
+runs from a data migration (so the groups exist from the first `migrate`) and after every
+`migrate` or test-database flush, for the permissions of the app that just migrated, so a
+new model's permissions reach the roles without a hand-written step.
 It only adds: a permission taken away from a role needs a migration that says so.
 """
 
@@ -30,15 +30,16 @@ ADMIN_SITE_ROLES = (ADMIN, OFFICER, ORGANIZER, STAFF)
 
 
 def declared_role_permissions(app_labels: Iterable[str] | None = None) -> dict[str, set[str]]:
-    """Role → {"app_label.codename"} as the (live) app configs declare them."""
+    """Role → {"app_label.codename"} as the (live) app configs declare them; with
+    `app_labels`, only the permissions of those apps' models."""
     wanted: dict[str, set[str]] = {role: set() for role in ROLES}
     for config in global_apps.get_app_configs():
-        if app_labels is not None and config.label not in app_labels:
-            continue
         for role, perms in getattr(config, "role_permissions", {}).items():
             if role not in wanted:
                 raise ValueError(f"{config.label} grants permissions to unknown role {role!r}")
-            wanted[role].update(perms)
+            wanted[role].update(
+                p for p in perms if app_labels is None or p.split(".", 1)[0] in app_labels
+            )
     return wanted
 
 

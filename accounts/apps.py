@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+from . import roles
+
+
+class AccountsConfig(AppConfig):
+    """Logins: users and their roles, logging in (lockout, API tokens), and the audit
+    trail of every change to a user."""
+
+    name = "accounts"
+    verbose_name = "Users and roles"
+
+    # Nobody may delete a user: history rows point at them. Only a superuser grants
+    # superuser status or single permissions (accounts/admin.py).
+    role_permissions = {
+        roles.ADMIN: ["auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group"],
+        roles.OFFICER: ["auth.view_user"],
+    }
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401 (connects the user-change receivers)
+
+        post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="accounts.roles_sync")
+        post_migrate.connect(_ensure_cache_table, dispatch_uid="accounts.cache_table")
+
+
+def _sync_roles_after_migrate(sender: AppConfig, using: str = "default", **kwargs) -> None:
+    roles.roles_sync(app_labels=[sender.label], using=using)
+
+
+def _ensure_cache_table(sender: AppConfig, using: str = "default", **kwargs) -> None:
+    # Login throttles count in the shared cache; by default a table that `migrate` makes
+    # (Django's own command; it does nothing when the table is there).
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)
