@@ -19,6 +19,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from .csv_export import audited_csv_download, csv_lines
 from .models import AuditEvent
 from .redaction import REDACTED, Redactor
+from .selectors import audit_events_between
 
 
 class DeclaredFiltersChangeList(ChangeList):
@@ -171,12 +172,9 @@ class OccurredBetweenFilter(admin.ListFilter):
             raise IncorrectLookupParameters(f"{name}: enter a date as YYYY-MM-DD") from exc
 
     def queryset(self, request, queryset):
-        start, end = self._date("occurred_from"), self._date("occurred_to")
-        if start:
-            queryset = queryset.filter(occurred_at__gte=start_of_day(start))
-        if end:
-            queryset = queryset.filter(occurred_at__lt=start_of_day(end + datetime.timedelta(1)))
-        return queryset
+        return audit_events_between(
+            queryset, self._date("occurred_from"), self._date("occurred_to")
+        )
 
     def choices(self, changelist):
         yield {
@@ -185,10 +183,6 @@ class OccurredBetweenFilter(admin.ListFilter):
             "keep": [(k, v) for k, v in changelist.params.items() if k not in self.parameters],
             "reset_url": changelist.get_query_string(remove=self.parameters),
         }
-
-
-def start_of_day(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 @admin.register(AuditEvent)

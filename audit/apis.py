@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import datetime
-
-from rest_framework import exceptions, generics, serializers
+from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apikit.filters import DeclaredFilter
 from apikit.pagination import NewestFirstCursorPagination
-from apikit.params import choice_param, id_param
+from apikit.params import choice_param, date_param, id_param
 from apikit.permissions import method_permissions
 from apikit.schema import query_param
 
-from .admin import start_of_day
 from .models import AuditAction, AuditEvent
 from .redaction import Redactor
+from .selectors import audit_events_between
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -68,19 +66,9 @@ class AuditEventFilter(DeclaredFilter):
             queryset = queryset.filter(action=action)
         if (member_id := id_param(params, "member_id")) is not None:
             queryset = queryset.filter(member_id=member_id)
-        if day := self._date(params, "occurred_from"):
-            queryset = queryset.filter(occurred_at__gte=start_of_day(day))
-        if day := self._date(params, "occurred_to"):
-            queryset = queryset.filter(occurred_at__lt=start_of_day(day + datetime.timedelta(1)))
-        return queryset
-
-    def _date(self, params, name: str) -> datetime.date | None:
-        if not (value := params.get(name)):
-            return None
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            raise exceptions.ValidationError({name: "A date as YYYY-MM-DD."}) from None
+        return audit_events_between(
+            queryset, date_param(params, "occurred_from"), date_param(params, "occurred_to")
+        )
 
     def get_schema_operation_parameters(self, view):
         text, day = {"type": "string"}, {"type": "string", "format": "date"}

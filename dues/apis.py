@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apikit.fields import MoneyField
 from apikit.filters import DeclaredFilter
 from apikit.pagination import CountedPagination, NewestFirstCursorPagination
 from apikit.params import choice_param, id_param
@@ -22,7 +23,12 @@ from members.selectors import member_for_user, members_readable_by
 
 from .ledger import Standing
 from .models import MANUAL_METHODS, DuesPeriod, DuesRate, Payment, PaymentMethod, PaymentStatus
-from .selectors import MemberDues, dues_standings, member_dues_summary
+from .selectors import (
+    MemberDues,
+    dues_standings,
+    member_dues_summary,
+    payment_fields_hidden_from,
+)
 from .services import dues_charges_generate, dues_period_create, payment_record
 
 # --- A member's dues ----------------------------------------------------------------------
@@ -31,11 +37,13 @@ from .services import dues_charges_generate, dues_period_create, payment_record
 class ChargeLineSerializer(serializers.Serializer):
     period = serializers.CharField()
     due_date = serializers.DateField(source="period.due_date")
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, source="charge.amount")
-    outstanding = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = MoneyField(source="charge.amount")
+    outstanding = MoneyField()
 
 
 class PaymentSerializer(serializers.ModelSerializer):
+    amount = MoneyField(read_only=True)
+    refunded_amount = MoneyField(read_only=True)
     receipt = serializers.CharField(read_only=True)
     member_number = serializers.CharField(source="member.member_number", read_only=True)
 
@@ -59,9 +67,17 @@ class PaymentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, payment: Payment) -> dict:
+        data = super().to_representation(payment)
+        request = self.context.get("request")
+        if request is not None:
+            for name in payment_fields_hidden_from(request.user):
+                data.pop(name, None)
+        return data
+
 
 class MemberDuesSerializer(serializers.Serializer):
-    balance = serializers.DecimalField(max_digits=12, decimal_places=2)
+    balance = MoneyField()
     paid_through = serializers.CharField(allow_null=True)
     months_in_arrears = serializers.IntegerField()
     standing = serializers.ChoiceField(choices=Standing.choices)
@@ -85,7 +101,8 @@ class MemberDuesView(generics.RetrieveAPIView):
         return members_readable_by(self.request.user, office_permission="dues.view_payment")
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        return Response(MemberDuesSerializer(member_dues_summary(self.get_object())).data)
+        dues = member_dues_summary(self.get_object())
+        return Response(MemberDuesSerializer(dues, context=self.get_serializer_context()).data)
 
 
 class MeSerializer(serializers.Serializer):
@@ -101,10 +118,11 @@ class MeView(APIView):
         member = member_for_user(request.user)
         if member is None:
             raise exceptions.NotFound("Your login is not linked to a member record.")
+        context = {"request": request}
         return Response(
             {
-                "member": MemberSerializer(member).data,
-                "dues": MemberDuesSerializer(member_dues_summary(member)).data,
+                "member": MemberSerializer(member, context=context).data,
+                "dues": MemberDuesSerializer(member_dues_summary(member), context=context).data,
             }
         )
 
@@ -131,6 +149,7 @@ class DuesRateSerializer(_FullCleanSerializer):
     classification = serializers.SlugRelatedField(
         slug_field="code", queryset=Classification.objects.all()
     )
+    monthly_amount = MoneyField()
 
     class Meta:
         model = DuesRate
@@ -210,7 +229,7 @@ class GenerateCharges(APIView):
 
 class PaymentRecordSerializer(serializers.Serializer):
     member = serializers.PrimaryKeyRelatedField(queryset=Member.objects.all())
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = MoneyField()
     method = serializers.ChoiceField(choices=[(m, PaymentMethod(m).label) for m in MANUAL_METHODS])
     received_date = serializers.DateField()
     reference = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")

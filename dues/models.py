@@ -13,6 +13,8 @@ from audit.history import AuditedHistoricalRecords
 from members.models import Classification, Member
 
 ZERO = Decimal("0.00")
+# What a money column holds (12 digits, 2 of them cents): one amount is always less.
+MONEY_LIMIT = Decimal("10000000000.00")
 
 
 def money_field(**kwargs) -> models.DecimalField:

@@ -25,6 +25,18 @@ from .models import (
     Refund,
 )
 
+# --- Who sees what -------------------------------------------------------------------
+
+# The office's own notes on a payment: never shown to the member who paid it.
+PAYMENT_OFFICE_FIELDS = frozenset({"note", "flagged_at", "flag_reason"})
+
+
+def payment_fields_hidden_from(user) -> frozenset[str]:
+    """The fields of a payment this user may not see: the office reads them all; a member
+    reading their own payments does not read the office's note or a dispute's flag."""
+    return frozenset() if user.has_perm("dues.view_payment") else PAYMENT_OFFICE_FIELDS
+
+
 # --- Rates -------------------------------------------------------------------------
 
 

@@ -7,16 +7,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from apikit.errors import ConflictError
 from members.models import Member, MemberStatus
 
 from .ledger import money
 from .models import (
     MANUAL_METHODS,
+    MONEY_LIMIT,
     RECEIVED_STATUSES,
     Adjustment,
     DuesCharge,
@@ -131,6 +134,8 @@ def _amount(value: object, *, field_name: str = "amount") -> Decimal:
         ) from None
     if not amount.is_finite() or amount.as_tuple().exponent < -2:
         raise ValidationError({field_name: "An amount has at most two decimals (cents)."})
+    if abs(amount) >= MONEY_LIMIT:
+        raise ValidationError({field_name: f"An amount must be less than {MONEY_LIMIT:,}."})
     return money(amount)
 
 
@@ -138,6 +143,21 @@ def _positive_amount(value: object) -> Decimal:
     amount = _amount(value)
     if amount <= 0:
         raise ValidationError({"amount": "The amount must be more than zero."})
+    return amount
+
+
+def _within_manual_limit(amount: Decimal) -> Decimal:
+    """Money keyed in by hand is held to a ceiling (MANUAL_PAYMENT_MAX): a slip of the
+    finger (9,999,999,999.99 for 99.99) must not become a member's ledger."""
+    ceiling = settings.MANUAL_PAYMENT_MAX
+    if abs(amount) > ceiling:
+        raise ValidationError(
+            {
+                "amount": f"{abs(amount):,} is more than one entry by hand may be "
+                f"({ceiling:,}). Check the amount; a larger sum is entered in parts, or an "
+                "Admin raises MANUAL_PAYMENT_MAX."
+            }
+        )
     return amount
 
 
@@ -173,8 +193,10 @@ def receipt_number_next() -> int:
 IDEMPOTENCY_KEY_MAX = 100
 
 
-def _existing(model, idempotency_key: str | None, **expected):
-    """The record an earlier request with the same key made, if any."""
+def _existing(model, idempotency_key: str | None, **asked):
+    """The record an earlier request with the same key made, if any. The same key with
+    other parameters is a mistake (two different payments under one key): refused, as
+    Stripe refuses it, rather than answered with the first record."""
     if not idempotency_key:
         return None
     if len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
@@ -182,9 +204,13 @@ def _existing(model, idempotency_key: str | None, **expected):
             {"idempotency_key": f"An idempotency key has at most {IDEMPOTENCY_KEY_MAX} characters."}
         )
     found = model.objects.filter(idempotency_key=idempotency_key).first()
-    if found is not None and any(getattr(found, k) != v for k, v in expected.items()):
-        raise ValidationError(
-            "This request key was already used for a different record; nothing was written."
+    if found is None:
+        return None
+    differ = sorted(name for name, value in asked.items() if getattr(found, name) != value)
+    if differ:
+        raise ConflictError(
+            f"This idempotency key was already used with other values ({', '.join(differ)}); "
+            "nothing was written. Use a new key for a new payment."
         )
     return found
 
@@ -202,7 +228,7 @@ def payment_record(
     idempotency_key: str | None = None,
 ) -> Payment:
     """Record money received at the office (cash, check, money order, payroll, ACH)."""
-    amount = _positive_amount(amount)
+    amount = _within_manual_limit(_positive_amount(amount))
     if method not in MANUAL_METHODS:
         labels = ", ".join(str(PaymentMethod(m).label).lower() for m in MANUAL_METHODS)
         raise ValidationError({"method": f"Record one of: {labels}."})
@@ -211,7 +237,17 @@ def payment_record(
     # Lock the member: their balance changes, and a retried request must find the payment
     # its first attempt made rather than race it.
     Member.objects.select_for_update().get(pk=member.pk)
-    existing = _existing(Payment, idempotency_key, member_id=member.pk, amount=amount)
+    reference, note = reference.strip(), note.strip()
+    existing = _existing(
+        Payment,
+        idempotency_key,
+        member_id=member.pk,
+        amount=amount,
+        method=method,
+        received_date=received_date,
+        reference=reference,
+        note=note,
+    )
     if existing:
         return existing
     payment = Payment(
@@ -220,8 +256,8 @@ def payment_record(
         method=method,
         status=PaymentStatus.SUCCEEDED,
         received_date=received_date,
-        reference=reference.strip(),
-        note=note.strip(),
+        reference=reference,
+        note=note,
         recorded_by=actor,
         idempotency_key=idempotency_key or None,
         receipt_number=receipt_number_next(),
@@ -248,7 +284,9 @@ def refund_record(
     reason = _reason(reason)
     # Lock the payment: what is left to refund must not change between check and write.
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
-    existing = _existing(Refund, idempotency_key, payment_id=payment.pk, amount=amount)
+    existing = _existing(
+        Refund, idempotency_key, payment_id=payment.pk, amount=amount, reason=reason
+    )
     if existing:
         return existing
     if payment.status not in RECEIVED_STATUSES:
@@ -291,12 +329,14 @@ def adjustment_record(
     idempotency_key: str | None = None,
 ) -> Adjustment:
     """A signed correction: negative credits the member (a waiver), positive charges them."""
-    amount = _amount(amount)
+    amount = _within_manual_limit(_amount(amount))
     if amount == 0:
         raise ValidationError({"amount": "An adjustment cannot be zero."})
     reason = _reason(reason)
     Member.objects.select_for_update().get(pk=member.pk)  # their balance changes
-    existing = _existing(Adjustment, idempotency_key, member_id=member.pk, amount=amount)
+    existing = _existing(
+        Adjustment, idempotency_key, member_id=member.pk, amount=amount, reason=reason
+    )
     if existing:
         return existing
     adjustment = Adjustment(

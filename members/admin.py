@@ -14,9 +14,14 @@ from audit.models import AuditAction
 from audit.services import audit_event_record
 
 from .forms import MemberImportConfirmForm, MemberImportUploadForm, MemberNoteForm
-from .member_csv import COLUMNS, decode_upload, member_csv_lines
+from .member_csv import COLUMNS, member_csv_lines
 from .models import Classification, Member, MemberNote
-from .selectors import member_note_editable_by, member_notes_visible_to, note_visibilities_for
+from .selectors import (
+    member_fields_hidden_from,
+    member_note_editable_by,
+    member_notes_visible_to,
+    note_visibilities_for,
+)
 from .services import member_note_create, member_note_delete, member_note_update, members_import
 
 IMPORT_PREVIEW_ROWS = 50
@@ -105,6 +110,16 @@ class MemberAdmin(RedactedHistoryAdmin):
     def classification_code(self, member: Member) -> str:
         return member.classification.code
 
+    def get_fieldsets(self, request: HttpRequest, obj: Member | None = None):
+        hidden = member_fields_hidden_from(request.user, obj)
+        fieldsets = []
+        for title, options in super().get_fieldsets(request, obj):
+            fields = [_without(field, hidden) for field in options["fields"]]
+            fields = [field for field in fields if field]
+            if fields:
+                fieldsets.append((title, {**options, "fields": fields}))
+        return fieldsets
+
     def get_readonly_fields(self, request: HttpRequest, obj: Member | None = None):
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None and not request.user.has_perm("members.change_membership"):
@@ -169,9 +184,10 @@ class MemberAdmin(RedactedHistoryAdmin):
     @admin.action(description="Export selected members to CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Member]) -> HttpResponse:
         members = queryset.select_related("classification").order_by("member_number")
+        hidden = member_fields_hidden_from(request.user)
         return audited_csv_download(
             request,
-            lines=member_csv_lines(members.iterator(chunk_size=2000)),
+            lines=member_csv_lines(members.iterator(chunk_size=2000), hidden=hidden),
             filename="members",
             model_label="members.member",
             count=members.count(),
@@ -220,7 +236,7 @@ class MemberAdmin(RedactedHistoryAdmin):
             upload = MemberImportUploadForm(request.POST, request.FILES)
             context["upload_form"] = upload
             if upload.is_valid():
-                csv_text = decode_upload(upload.cleaned_data["file"].read())
+                csv_text = upload.cleaned_data["csv_text"]
                 result = members_import(csv_text=csv_text, actor=request.user, dry_run=True)
                 context["errors"] = result.errors
                 if result.ok:
@@ -316,6 +332,14 @@ class MemberNoteAdmin(RedactedHistoryAdmin):
                 f"{refused} notes are not yours: only their author or an Admin may delete them.",
                 messages.WARNING,
             )
+
+
+def _without(field, hidden: frozenset[str]):
+    """A fieldset entry (a name, or a row of names) without the hidden names."""
+    if isinstance(field, list | tuple):
+        kept = tuple(name for name in field if name not in hidden)
+        return kept if len(kept) > 1 else (kept[0] if kept else None)
+    return None if field in hidden else field
 
 
 def _refuse_delete(request: HttpRequest, why: str, back_to: str) -> HttpResponseRedirect:

@@ -22,7 +22,7 @@ from audit.services import audit_event_record
 
 from .models import Classification, Member, MemberNote, MemberStatus, NoteCategory, NoteVisibility
 from .permissions import own_record_or
-from .selectors import member_notes_visible_to, members_readable_by
+from .selectors import member_fields_hidden_from, member_notes_visible_to, members_readable_by
 from .services import member_note_create, member_note_delete, member_note_update
 
 # --- Members ------------------------------------------------------------------------------
@@ -58,14 +58,11 @@ class MemberSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["stripe_customer_id", "created_at", "updated_at"]
 
-    # The office's own fields: a member reading their own record does not get them.
-    OFFICE_ONLY = ("general_notes", "stripe_customer_id")
-
     def to_representation(self, member: Member) -> dict:
         data = super().to_representation(member)
         request = self.context.get("request")
-        if request is not None and not request.user.has_perm("members.view_member"):
-            for name in self.OFFICE_ONLY:
+        if request is not None:
+            for name in member_fields_hidden_from(request.user, member):
                 data.pop(name, None)
         return data
 

@@ -5,6 +5,7 @@ from django.apps import AppConfig
 from accounts import roles
 
 _MEMBER_VIEW = ["members.view_member", "members.view_classification"]
+_PERSONAL = ["members.view_personal"]
 _MEMBER_EDIT = ["members.add_member", "members.change_member"]
 _MEMBERSHIP_EDIT = [
     "members.change_membership",
@@ -43,6 +44,7 @@ class MembersConfig(AppConfig):
     role_permissions = {
         roles.ADMIN: [
             *_MEMBER_VIEW,
+            *_PERSONAL,
             *_MEMBER_EDIT,
             *_MEMBERSHIP_EDIT,
             *_NOTES,
@@ -51,13 +53,14 @@ class MembersConfig(AppConfig):
         ],
         roles.OFFICER: [
             *_MEMBER_VIEW,
+            *_PERSONAL,
             *_MEMBER_EDIT,
             *_MEMBERSHIP_EDIT,
             *_NOTES,
             *_AUDIT_READ,
         ],
         roles.ORGANIZER: [*_MEMBER_VIEW, *_NOTES],
-        roles.STAFF: [*_MEMBER_VIEW, *_MEMBER_EDIT, *_NOTES],
+        roles.STAFF: [*_MEMBER_VIEW, *_PERSONAL, *_MEMBER_EDIT, *_NOTES],
     }
 
     def ready(self) -> None:

@@ -6,7 +6,7 @@ from functools import cache
 from django import forms
 from django.conf import settings
 
-from .member_csv import COLUMNS
+from .member_csv import COLUMNS, UndecodableFile, decode_upload
 from .models import Classification, Member, MemberNote
 
 # Spreadsheets write dates either way; both are unambiguous.
@@ -59,6 +59,10 @@ class MemberImportUploadForm(forms.Form):
                 f"The file is {upload.size:,} bytes; the limit is "
                 f"{settings.MEMBER_IMPORT_MAX_BYTES:,}. Split it and import each part."
             )
+        try:
+            self.cleaned_data["csv_text"] = decode_upload(upload.read())
+        except UndecodableFile as exc:
+            raise forms.ValidationError(str(exc)) from None
         return upload
 
 

@@ -37,20 +37,33 @@ def cell_from_import(text: str) -> str:
     return text
 
 
-def member_csv_lines(members: Iterable[Member]) -> Iterator[str]:
-    """The CSV text of these members, header first, one line at a time."""
-    return csv_lines(COLUMNS, (_member_row(member) for member in members))
+def member_csv_lines(
+    members: Iterable[Member], *, hidden: frozenset[str] = frozenset()
+) -> Iterator[str]:
+    """The CSV text of these members, header first, one line at a time, without the
+    columns the reader may not see (members.selectors.member_fields_hidden_from)."""
+    columns = [column for column in COLUMNS if column not in hidden]
+    return csv_lines(columns, (_member_row(member, columns) for member in members))
 
 
-def _member_row(member: Member) -> list[object]:
-    values = {column: getattr(member, column) for column in COLUMNS}
+def _member_row(member: Member, columns: list[str]) -> list[object]:
+    values = {column: getattr(member, column) for column in columns}
     values["classification"] = member.classification.code
-    return [values[column] for column in COLUMNS]
+    return [values[column] for column in columns]
+
+
+class UndecodableFile(ValueError):
+    """Bytes that are neither UTF-8 nor Windows-1252 text (a spreadsheet, a picture...)."""
 
 
 def decode_upload(raw: bytes) -> str:
     """Text of an uploaded CSV: UTF-8 (with or without Excel's BOM), else Windows-1252."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UndecodableFile(
+        "The file is not CSV text (neither UTF-8 nor Excel's Windows encoding). In the "
+        'spreadsheet, use "Save as" → "CSV UTF-8" and upload that file.'
+    )

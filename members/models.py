@@ -44,6 +44,21 @@ class Member(models.Model):
         "postal_code",
     )
 
+    # Personal data: read by the office roles that keep records (the `view_personal`
+    # permission: Admin, Officer, Staff) and by the member themself; not by organizers,
+    # in any page, API answer or export (members.selectors.member_fields_hidden_from).
+    PERSONAL_FIELDS = (
+        "date_of_birth",
+        "address_line1",
+        "address_line2",
+        "city",
+        "state",
+        "postal_code",
+        "phone",
+    )
+    # The office's own fields: never shown to the member themself.
+    OFFICE_ONLY_FIELDS = ("general_notes", "stripe_customer_id")
+
     member_number = models.CharField(max_length=20, unique=True)
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
@@ -85,6 +100,7 @@ class Member(models.Model):
                 "change_membership",
                 "Can change membership data (number, name, classification, status, dates)",
             ),
+            ("view_personal", "Can see members' date of birth, address and phone"),
         ]
         constraints = [
             models.CheckConstraint(

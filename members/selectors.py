@@ -30,6 +30,21 @@ def members_readable_by(user, *, office_permission: str) -> QuerySet[Member]:
     return members.filter(user=user) if user.is_authenticated else members.none()
 
 
+PERSONAL_PERMISSION = "members.view_personal"
+
+
+def member_fields_hidden_from(user, member: Member | None = None) -> frozenset[str]:
+    """The fields of a member's record this user may not see: the one rule for every admin
+    page, API answer and export of member data. The member themself sees their personal
+    data but not the office's own fields; an office user without `view_personal` (an
+    organizer) does not see date of birth, address or phone. `member=None`: a list."""
+    if member is not None and member.user_id is not None and member.user_id == user.pk:
+        return frozenset(Member.OFFICE_ONLY_FIELDS)
+    if not user.has_perm(PERSONAL_PERMISSION):
+        return frozenset(Member.PERSONAL_FIELDS)
+    return frozenset()
+
+
 def member_numbers(member_ids: Iterable[int]) -> dict[int, str]:
     """Member id → member number, for many members in one query."""
     return dict(Member.objects.filter(id__in=list(member_ids)).values_list("id", "member_number"))

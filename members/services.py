@@ -88,7 +88,10 @@ def member_import_check(csv_text: str) -> MemberImportResult:
     """Parse and validate a member CSV without writing anything."""
     result = MemberImportResult()
     reader = csv.DictReader(io.StringIO(csv_text))
-    header_errors = _header_errors(reader.fieldnames)
+    try:
+        header_errors = _header_errors(reader.fieldnames)
+    except csv.Error as exc:
+        header_errors = [RowError(1, "file", f"Unreadable CSV: {exc}.")]
     if header_errors:
         result.errors = header_errors
         return result
@@ -97,7 +100,7 @@ def member_import_check(csv_text: str) -> MemberImportResult:
     classifications = {c.code.upper(): c for c in Classification.objects.all()}
     first_row_of_number: dict[str, int] = {}
     rows: list[tuple[int, Member]] = []
-    for row_number, record in enumerate(reader, start=2):
+    for row_number, record in _csv_records(reader, result):
         if None in record:
             result.errors.append(
                 RowError(row_number, "file", "This row has more cells than the header.")
@@ -145,6 +148,22 @@ def member_import_check(csv_text: str) -> MemberImportResult:
         result.errors.append(RowError(1, "file", "The file has a header but no members."))
     result.rows = rows
     return result
+
+
+def _csv_records(reader: csv.DictReader, result: MemberImportResult):
+    """(row number, record) for each row; a row the csv module cannot read (a cell over its
+    size limit, a NUL byte) ends the file with an error naming that row."""
+    row_number = 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            result.errors.append(RowError(row_number + 1, "file", f"Unreadable CSV: {exc}."))
+            return
+        row_number += 1
+        yield row_number, record
 
 
 def _header_errors(header: list[str] | None) -> list[RowError]:

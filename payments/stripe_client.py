@@ -29,12 +29,16 @@ def stripe_client() -> stripe.StripeClient:
     if not stripe_configured():
         raise StripeNotConfigured("Online payment is not set up (no STRIPE_SECRET_KEY).")
     base_addresses = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+    # A Stripe that hangs must not hold a member's request past the server's own timeout
+    # (gunicorn's 30 s): each try waits STRIPE_TIMEOUT_SECONDS, and is retried (with the
+    # same idempotency key, so a retry never charges twice) STRIPE_NETWORK_RETRIES times.
+    http_client = _http_client or stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS)
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
         stripe_version=settings.STRIPE_API_VERSION,
         base_addresses=base_addresses,
-        max_network_retries=2,
-        http_client=_http_client,
+        max_network_retries=settings.STRIPE_NETWORK_RETRIES,
+        http_client=http_client,
     )
 
 

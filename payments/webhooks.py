@@ -62,7 +62,7 @@ def webhook_event_verify(payload: bytes, signature_header: str | None) -> dict[s
         raise InvalidWebhook("The signature is dated in the future.")
     try:
         event = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidWebhook("The body is not JSON.") from None
     if not (
         isinstance(event, dict)
@@ -139,7 +139,12 @@ def _handle(event: Mapping[str, Any]) -> Outcome:
 
 def _event_time(event: Mapping[str, Any]) -> datetime.datetime | None:
     created = event.get("created")
-    return datetime.datetime.fromtimestamp(created, tz=datetime.UTC) if created else None
+    if not isinstance(created, int) or isinstance(created, bool):
+        return None
+    try:
+        return datetime.datetime.fromtimestamp(created, tz=datetime.UTC)
+    except (OverflowError, OSError, ValueError):  # no time a calendar holds
+        return None
 
 
 def _fulfilment_outcome(result) -> Outcome:

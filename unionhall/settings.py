@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import dj_database_url
@@ -31,6 +32,17 @@ def env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from exc
+
+
+def env_decimal(name: str, default: str) -> Decimal:
+    value = os.environ.get(name, "").strip() or default
+    try:
+        amount = Decimal(value)
+    except InvalidOperation as exc:
+        raise ImproperlyConfigured(f"{name} must be an amount like 10000.00: {value!r}.") from exc
+    if not amount.is_finite() or amount <= 0:
+        raise ImproperlyConfigured(f"{name} must be a positive amount, not {value!r}.")
+    return amount
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -205,6 +217,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MEMBER_IMPORT_MAX_BYTES + 1_000_000
 # address). The audit trail records the client address this yields.
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
 
+# The most one payment or adjustment keyed in by hand may be (a typo's ceiling).
+MANUAL_PAYMENT_MAX = env_decimal("MANUAL_PAYMENT_MAX", "10000.00")
+
 # Dues: a member this many months behind, or more, is delinquent (DESIGN §4).
 ARREARS_DELINQUENT_MONTHS = env_int("ARREARS_DELINQUENT_MONTHS", 3)
 
@@ -217,6 +232,10 @@ STRIPE_API_VERSION = env_str("STRIPE_API_VERSION", "2026-10-28.endive")
 # Unset: Stripe itself. Set: a stand-in such as stripe-mock (http://localhost:12111).
 STRIPE_API_BASE = env_str("STRIPE_API_BASE")
 STRIPE_CURRENCY = env_str("STRIPE_CURRENCY", "usd")
+# How long one request to Stripe may take, and how often it is tried again: together well
+# under the app server's own timeout, so a member sees "try again", never a dropped page.
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 8)
+STRIPE_NETWORK_RETRIES = env_int("STRIPE_NETWORK_RETRIES", 1)
 STRIPE_PAYMENT_METHOD_TYPES = env_list("STRIPE_PAYMENT_METHOD_TYPES", "card,us_bank_account")
 # Who is told when a member disputes a card payment (besides active officers with email).
 DUES_ALERT_EMAILS = env_list("DUES_ALERT_EMAILS")
@@ -229,7 +248,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apikit.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["apikit.filters.NoFilters"],
     "DEFAULT_SCHEMA_CLASS": "apikit.schema.AutoSchema",
     "EXCEPTION_HANDLER": "apikit.errors.exception_handler",

@@ -90,13 +90,22 @@ def _export(client, members) -> str:
 def test_export_gives_the_selected_members_as_csv(client, user_with_role):
     chosen = MemberFactory(first_name="Mother", last_name="Jones", member_number="1837")
     MemberFactory(last_name="Notchosen")
-    client.force_login(user_with_role(roles.ORGANIZER))
+    client.force_login(user_with_role(roles.OFFICER))
     rows = list(csv.DictReader(io.StringIO(_export(client, [chosen]))))
     assert len(rows) == 1
     assert tuple(rows[0]) == COLUMNS
     assert rows[0]["member_number"] == "1837"
     assert rows[0]["last_name"] == "Jones"
     assert rows[0]["classification"] == "JW"
+
+
+def test_an_organizers_export_has_no_date_of_birth_address_or_phone(client, user_with_role):
+    chosen = MemberFactory(member_number="1837", phone="(312) 555-0142")
+    client.force_login(user_with_role(roles.ORGANIZER))
+    text = _export(client, [chosen])
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    assert set(row) == set(COLUMNS) - set(Member.PERSONAL_FIELDS)
+    assert "555-0142" not in text and str(chosen.date_of_birth) not in text
 
 
 def test_export_defuses_spreadsheet_formulas_and_imports_back_unchanged(client, user_with_role):

@@ -13,6 +13,7 @@ from members.tests.factories import MemberFactory, member_form_data
 pytestmark = pytest.mark.django_db
 
 _VIEW = {"members.view_member", "members.view_classification"}
+_PERSONAL = {"members.view_personal"}
 _EDIT = {"members.add_member", "members.change_member"}
 _MEMBERSHIP = {
     "members.change_membership",
@@ -61,6 +62,7 @@ _OFFICE_DUES = _DUES_VIEW | _DUES_MANAGE | _DUES_HISTORY | _ONLINE
 # DESIGN §3, as far as the apps built so far go: every permission of every role.
 EXPECTED_PERMISSIONS = {
     roles.ADMIN: _VIEW
+    | _PERSONAL
     | _EDIT
     | _MEMBERSHIP
     | _AUDIT
@@ -74,6 +76,7 @@ EXPECTED_PERMISSIONS = {
         "auth.view_group",
     },
     roles.OFFICER: _VIEW
+    | _PERSONAL
     | _EDIT
     | _MEMBERSHIP
     | _AUDIT
@@ -82,6 +85,7 @@ EXPECTED_PERMISSIONS = {
     | {"auth.view_user"},
     roles.ORGANIZER: _VIEW | _NOTES | {"dues.view_standing"},
     roles.STAFF: _VIEW
+    | _PERSONAL
     | _EDIT
     | _NOTES
     | _DUES_VIEW

@@ -177,3 +177,52 @@ def test_the_initiate_endpoint_takes_only_post(client, member_login, fake_stripe
         client.get(reverse("payments:initiate", args=[member_login.pk, period.pk])).status_code
         == 405
     )
+
+
+@pytest.fixture
+def hanging_stripe():
+    """A server that takes the connection and never answers, as a Stripe in trouble may."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held, stop = [], threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def test_a_hanging_stripe_gives_the_try_again_page_in_seconds_and_nothing_half_made(
+    client, member_login, settings, hanging_stripe
+):
+    import time
+
+    settings.STRIPE_API_BASE = hanging_stripe
+    settings.STRIPE_TIMEOUT_SECONDS = 1
+    settings.STRIPE_NETWORK_RETRIES = 1
+    client.force_login(member_login.user)
+    started = time.monotonic()
+    response = _initiate(client, member_login)
+    waited = time.monotonic() - started
+    assert response.status_code == 503
+    assert "try again" in response.content.decode()
+    assert waited < 20  # two tries of one second each and a short back-off, not 80 s x 3
+    assert not CheckoutSession.objects.exists()
+    member_login.refresh_from_db()
+    assert member_login.stripe_customer_id is None

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audit.context import acting_as
-from members.member_csv import decode_upload
+from members.member_csv import UndecodableFile, decode_upload
 from members.services import members_import
 
 
@@ -26,6 +26,8 @@ class Command(BaseCommand):
             csv_text = decode_upload(file.read_bytes())
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
+        except UndecodableFile as exc:
+            raise CommandError(f"{file}: {exc} Nothing was imported.") from None
         with acting_as("import_members"):
             result = members_import(csv_text=csv_text, actor=None, dry_run=dry_run)
         if not result.ok:
