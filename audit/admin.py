@@ -13,11 +13,13 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from .chain import checkpoint_text
 from .csv_export import audited_csv_download, csv_lines
-from .models import AuditEvent
+from .models import AuditCheckpoint, AuditEvent
 from .redaction import REDACTED, Redactor
 from .selectors import audit_events_between
 
@@ -271,6 +273,47 @@ class AuditEventAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
             count=events.count(),
             what="audit events",
             detail=f"Filters: {request.GET.urlencode() or 'none'}.",
+        )
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
+    """Verified points of the trail (`manage.py audit_verify`), each downloadable as the
+    file officers keep outside the database."""
+
+    list_display = ["seq", "verified_at", "events_checked", "short_hash", "verified_by", "file"]
+    list_display_links = None
+    actions = None
+
+    @admin.display(description="Hash")
+    def short_hash(self, checkpoint: AuditCheckpoint) -> str:
+        return f"{checkpoint.hash[:16]}…"
+
+    @admin.display(description="Keep a copy")
+    def file(self, checkpoint: AuditCheckpoint) -> str:
+        url = reverse("admin:audit_auditcheckpoint_download", args=[checkpoint.pk])
+        return format_html('<a href="{}">Download</a>', url)
+
+    def get_urls(self):
+        download = self.admin_site.admin_view(self.download_view)
+        return [
+            path("<int:pk>/download/", download, name="audit_auditcheckpoint_download"),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        checkpoint = AuditCheckpoint.objects.filter(pk=pk).first()
+        if checkpoint is None:
+            raise Http404("No such checkpoint.")
+        return HttpResponse(
+            checkpoint_text(checkpoint),
+            content_type="text/plain; charset=utf-8",
+            headers={
+                "Content-Disposition": "attachment; "
+                f'filename="unionhall-audit-checkpoint-{checkpoint.seq}.txt"'
+            },
         )
 
 

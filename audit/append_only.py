@@ -133,13 +133,15 @@ class AppendOnly(migrations.operations.base.Operation):
 
 
 def append_only_tables() -> list[str]:
-    """Every table the law wants kept: each history model's, and the audit events'."""
+    """Every table the law wants kept: each history model's, the audit events' and the
+    trail's verified checkpoints."""
     from simple_history.models import HistoricalChanges
 
+    kept = {"audit.AuditEvent", "audit.AuditCheckpoint"}
     return sorted(
         model._meta.db_table
         for model in global_apps.get_models()
-        if issubclass(model, HistoricalChanges) or model._meta.label == "audit.AuditEvent"
+        if issubclass(model, HistoricalChanges) or model._meta.label in kept
     )
 
 

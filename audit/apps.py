@@ -14,6 +14,7 @@ class AuditConfig(AppConfig):
 
         connection_created.connect(_register_sqlite_guard, dispatch_uid="audit.sqlite_guard")
         post_migrate.connect(_reinstall_sqlite_triggers, dispatch_uid="audit.sqlite_triggers")
+        post_migrate.connect(_grant_runtime_role, dispatch_uid="audit.runtime_role")
 
 
 def _register_sqlite_guard(sender, connection, **kwargs) -> None:
@@ -31,3 +32,17 @@ def _reinstall_sqlite_triggers(sender: AppConfig, using: str = "default", **kwar
         from .append_only import ensure_sqlite_triggers
 
         ensure_sqlite_triggers(connection)
+
+
+def _grant_runtime_role(sender: AppConfig, using: str = "default", **kwargs) -> None:
+    """With DATABASE_RUNTIME_ROLE set, every `migrate` (run as the owner) grants the app's
+    role what it needs on the tables it just made (audit/runtime_role.py)."""
+    from django.conf import settings
+    from django.db import connections
+
+    connection = connections[using]
+    role = getattr(settings, "DATABASE_RUNTIME_ROLE", "")
+    if role and connection.vendor == "postgresql" and sender.label == "audit":
+        from .runtime_role import runtime_role_grant
+
+        runtime_role_grant(connection, role)

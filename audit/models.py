@@ -49,6 +49,11 @@ class AuditEvent(models.Model):
     history_id = models.BigIntegerField(
         null=True, blank=True, help_text="The history row this event was made from."
     )
+    # The hash chain (audit/chain.py): this event's number in the trail, the hash of the
+    # event before it, and its own hash over its content and that one.
+    seq = models.BigIntegerField("number in the trail", unique=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -72,3 +77,37 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class AuditChainHead(models.Model):
+    """The last event's number and hash: one row, locked by each transaction that writes
+    events, so events are numbered in the order they commit (audit/chain.py)."""
+
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"Head of the trail: {self.seq} events, {self.hash[:12]}…"
+
+
+class AuditCheckpoint(models.Model):
+    """A verified point of the trail: the chain up to event `seq` recomputed and found whole.
+    Mailed to the officers and downloadable, so a copy lives where the database's owner
+    cannot change it. Append-only."""
+
+    seq = models.BigIntegerField("up to event")
+    hash = models.CharField(max_length=64)
+    verified_at = models.DateTimeField()
+    events_checked = models.BigIntegerField()
+    verified_by = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["-seq", "-id"]
+        default_permissions = ("view",)
+        indexes = [models.Index(fields=["-seq"], name="audit_checkpoint_seq_idx")]
+
+    def __str__(self) -> str:
+        return f"Checkpoint at event {self.seq} ({self.verified_at:%Y-%m-%d %H:%M})"

@@ -9,11 +9,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 
 from . import registry
+from .chain import chain_append
 from .context import UNKNOWN_ACTOR, client_ip, current_request, system_actor, user_agent
 from .models import AuditAction, AuditEvent
 
@@ -56,7 +58,10 @@ def audit_event_record(
         ip_address=client_ip(request),
         user_agent=user_agent(request),
     )
-    event.save()
+    # The event and its place in the chain, together (no savepoint inside a transaction).
+    with transaction.atomic(savepoint=False):
+        chain_append([event])
+        event.save()
     return event
 
 
@@ -101,7 +106,9 @@ def audit_events_from_history(records: Sequence[HistoricalChanges]) -> list[Audi
                 history_id=record.history_id,
             )
         )
-    return AuditEvent.objects.bulk_create(events)
+    with transaction.atomic(savepoint=False):
+        chain_append(events)
+        return AuditEvent.objects.bulk_create(events)
 
 
 def _actor_label(user: AbstractBaseUser | None) -> str:

@@ -6,7 +6,8 @@ The database named in DATABASE_URL is dropped and made again. Measures:
 - single changes: one member update per transaction (as a request makes it): the
   UPDATE, its history row, the previous-row lookup and the audit event;
 - bulk changes: bulk_update_with_history of many members in one transaction;
-- plain events: audit_event_record() (a login, an export), one transaction each.
+- plain events: audit_event_record() (a login, an export), one transaction each;
+- verifying: `chain_verify()` recomputing the hash chain over every event written.
 """
 
 from __future__ import annotations
@@ -90,9 +91,20 @@ def main() -> None:
                 audit_event_record(action="login", actor_label="bench")
         plain = time.perf_counter() - started
 
+    from audit.chain import chain_verify
+
+    started = time.perf_counter()
+    report = chain_verify()
+    verify = time.perf_counter() - started
+    assert report.ok
+
     print(f"single changes: {SINGLE} in {single:.2f} s = {SINGLE / single:,.0f} events/s")
     print(f"bulk changes:   {BULK} in {bulk:.2f} s = {BULK / bulk:,.0f} events/s")
     print(f"plain events:   {SINGLE} in {plain:.2f} s = {SINGLE / plain:,.0f} events/s")
+    print(
+        f"chain verify:   {report.checked} in {verify:.2f} s = "
+        f"{report.checked / verify:,.0f} events/s"
+    )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ _NOTES = ["members.view_membernote", "members.add_membernote", "members.change_m
 # History is audit data: only the roles that read the audit log read it (DESIGN §3).
 _AUDIT_READ = [
     "audit.view_auditevent",
+    "audit.view_auditcheckpoint",
     "members.view_historicalmember",
     "members.view_historicalclassification",
     "members.view_historicalmembernote",

@@ -128,6 +128,10 @@ DATABASES = {
     )
 }
 
+# The PostgreSQL role the app runs as, owning no table (audit/runtime_role.py). Set where
+# `migrate` runs as the owner: each migrate then grants it what the new tables need.
+DATABASE_RUNTIME_ROLE = env_str("DATABASE_RUNTIME_ROLE")
+
 # A request's changes, their history rows and their audit events commit together or not at all.
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts import roles
 from apikit.testing import api_client, queries_for_get
 from audit.models import AuditEvent
+from audit.tests.factories import events_written
 from members.services import member_note_create
 from members.tests.factories import MemberFactory, UserFactory
 
@@ -57,12 +58,14 @@ def test_an_admin_gets_them(trail):
 def test_filters_by_actor_object_member_and_date(trail):
     member, officer, _ = trail
     client = api_client(officer)
-    AuditEvent.objects.create(
-        occurred_at=timezone.now() - datetime.timedelta(days=40),
-        actor_label="import_members",
-        action="create",
-        model_label="members.member",
-        object_id="77",
+    events_written(
+        AuditEvent(
+            occurred_at=timezone.now() - datetime.timedelta(days=40),
+            actor_label="import_members",
+            action="create",
+            model_label="members.member",
+            object_id="77",
+        )
     )
     assert {
         e["actor_label"] for e in client.get(EVENTS, {"actor": "import_members"}).data["results"]

@@ -19,14 +19,14 @@ from audit.append_only import (
     append_only_tables,
     postgres_trigger_sql,
 )
-from audit.models import AuditEvent
+from audit.models import AuditCheckpoint, AuditEvent
 
 pytestmark = pytest.mark.django_db
 
 APPEND_ONLY_MODELS = [
     model
     for model in apps.get_models()
-    if issubclass(model, HistoricalChanges) or model is AuditEvent
+    if issubclass(model, HistoricalChanges) or model in (AuditEvent, AuditCheckpoint)
 ]
 
 

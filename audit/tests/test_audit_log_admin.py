@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts import roles
 from audit.models import AuditEvent
+from audit.tests.factories import events_written
 from members.tests.factories import MemberFactory, member_form_data
 
 pytestmark = pytest.mark.django_db
@@ -102,13 +103,15 @@ def test_nobody_adds_changes_or_deletes_an_entry(admin_client, dob_change):
 
 
 def test_filters_by_actor_action_model_and_date(admin_client, dob_change, user_with_role):
-    old = AuditEvent.objects.create(
-        occurred_at=timezone.now() - datetime.timedelta(days=400),
-        actor_label="import_members",
-        action="create",
-        model_label="members.member",
-        object_id="1",
-        object_repr="Old Entry",
+    [old] = events_written(
+        AuditEvent(
+            occurred_at=timezone.now() - datetime.timedelta(days=400),
+            actor_label="import_members",
+            action="create",
+            model_label="members.member",
+            object_id="1",
+            object_repr="Old Entry",
+        )
     )
 
     def shown(**params) -> set[int]:
@@ -182,18 +185,20 @@ def test_the_audit_log_costs_the_same_queries_for_10_and_1000_events(admin_clien
     now = timezone.now()
 
     def add(n: int) -> None:
-        AuditEvent.objects.bulk_create(
-            AuditEvent(
-                occurred_at=now,
-                actor_label=f"user{i % 7}",
-                action="update",
-                model_label="members.member",
-                object_id=str(i),
-                object_repr=f"Member {i}",
-                member_number=str(i),
-                changes={"status": ["active", "suspended"]},
+        events_written(
+            *(
+                AuditEvent(
+                    occurred_at=now,
+                    actor_label=f"user{i % 7}",
+                    action="update",
+                    model_label="members.member",
+                    object_id=str(i),
+                    object_repr=f"Member {i}",
+                    member_number=str(i),
+                    changes={"status": ["active", "suspended"]},
+                )
+                for i in range(n)
             )
-            for i in range(n)
         )
 
     def queries() -> int:

@@ -184,8 +184,10 @@ def test_exporting_members_is_recorded(client, user_with_role):
 
 # A member change, its history row and its audit event:
 #   UPDATE members_member, INSERT its history row,
-#   SELECT the previous history row (for old values), INSERT the audit event.
-MEMBER_CHANGE_QUERIES = 4
+#   SELECT the previous history row (for old values),
+#   UPDATE the chain's head (its lock and the event's number), INSERT the audit event,
+#   UPDATE the head's hash.
+MEMBER_CHANGE_QUERIES = 6
 
 
 def test_a_member_change_with_history_and_event_costs_a_fixed_number_of_queries():

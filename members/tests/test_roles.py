@@ -22,6 +22,7 @@ _MEMBERSHIP = {
 }
 _AUDIT = {
     "audit.view_auditevent",
+    "audit.view_auditcheckpoint",
     "members.view_historicalmember",
     "members.view_historicalclassification",
     "members.view_historicalmembernote",

@@ -1,0 +1,160 @@
+"""The trail proves itself: events are numbered and hashed in a chain, and audit_verify
+finds an event edited, removed or inserted behind the application's back."""
+
+from __future__ import annotations
+
+import io
+import itertools
+
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+
+from accounts import roles
+from audit.chain import GENESIS, chain_verify, checkpoint_latest, checkpoint_text
+from audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
+from audit.services import audit_event_record
+from members.tests.factories import MemberFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def trail(db):
+    """Some history: members made in bulk and one by one, a change, plain events."""
+    members = MemberFactory.create_batch(3)
+    members[0].phone = "(312) 555-0100"
+    members[0].save()
+    for i in range(3):
+        audit_event_record(action="export", actor_label="tests", detail=f"export {i}")
+    return members
+
+
+def verify(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("audit_verify", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def _behind_the_apps_back(sql: str, params=()) -> None:
+    """What only the table's owner can do: lift the append-only trigger, write, put it back."""
+    table = "audit_auditevent"
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The test's own transaction still holds deferred foreign-key checks.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
+        else:
+            cursor.execute(f"DROP TRIGGER {table}_no_update")
+            cursor.execute(f"DROP TRIGGER {table}_no_delete")
+        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only")
+        else:
+            from audit.append_only import sqlite_trigger_sql
+
+            for statement in sqlite_trigger_sql(table):
+                cursor.execute(statement)
+
+
+def test_events_are_numbered_without_gaps_each_linked_to_the_one_before(trail):
+    events = list(AuditEvent.objects.order_by("seq"))
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert events[0].prev_hash == GENESIS
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
+    report = chain_verify()
+    assert report.ok and report.checked == len(events)
+    assert AuditChainHead.objects.get().seq == len(events)
+
+
+def test_a_rolled_back_event_gives_its_number_back(trail):
+    before = AuditChainHead.objects.get().seq
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit_event_record(action="export", actor_label="tests")
+        raise RuntimeError("the request failed")
+    event = audit_event_record(action="export", actor_label="tests")
+    assert event.seq == before + 1
+    assert chain_verify().ok
+
+
+def test_an_event_edited_behind_the_apps_back_is_named(trail):
+    target = AuditEvent.objects.order_by("seq")[2]
+    _behind_the_apps_back(
+        "UPDATE audit_auditevent SET detail = %s WHERE id = %s", ["nothing here", target.pk]
+    )
+    with pytest.raises(CommandError, match=f"seq {target.seq} .*its content was changed"):
+        verify("--full")
+
+
+def test_an_event_removed_from_the_middle_is_named(trail):
+    target = AuditEvent.objects.order_by("seq")[3]
+    _behind_the_apps_back("DELETE FROM audit_auditevent WHERE id = %s", [target.pk])
+    with pytest.raises(CommandError, match=f"events {target.seq} to {target.seq} are missing"):
+        verify("--full")
+
+
+def test_events_removed_from_the_end_are_noticed(trail):
+    last = AuditEvent.objects.order_by("-seq").first()
+    _behind_the_apps_back("DELETE FROM audit_auditevent WHERE id = %s", [last.pk])
+    with pytest.raises(CommandError, match="the head says"):
+        verify("--full")
+
+
+def test_a_rewritten_chain_is_caught_by_a_checkpoint_kept_outside(trail, tmp_path):
+    verify()
+    kept = tmp_path / "checkpoint.txt"
+    kept.write_text(checkpoint_text(checkpoint_latest()))
+    # The owner edits an event and recomputes every hash after it: the chain holds again...
+    from audit.chain import HASHED_FIELDS, event_hash
+
+    events = list(AuditEvent.objects.order_by("seq"))
+    events[1].detail = "rewritten"
+    prev = events[0].hash
+    for event in events[1:]:
+        event.prev_hash = prev
+        event.hash = prev = event_hash(prev, {n: getattr(event, n) for n in HASHED_FIELDS})
+        _behind_the_apps_back(
+            "UPDATE audit_auditevent SET detail = %s, prev_hash = %s, hash = %s WHERE id = %s",
+            [event.detail, event.prev_hash, event.hash, event.pk],
+        )
+    AuditChainHead.objects.filter(pk=1).update(hash=prev)
+    assert chain_verify().ok
+    # ...but no longer matches the checkpoint the officers kept.
+    with pytest.raises(CommandError, match="no longer has the hash of the checkpoint"):
+        verify("--full", "--expect", str(kept))
+
+
+def test_verifying_keeps_a_checkpoint_mails_it_and_starts_there_next_time(trail):
+    UserFactory(role=roles.OFFICER, email="secretary@local1234.org")
+    out, _ = verify()
+    checkpoint = AuditCheckpoint.objects.get()
+    assert f"head: event {checkpoint.seq}" in out
+    [sent] = mail.outbox
+    assert sent.to == ["secretary@local1234.org"] and checkpoint.hash in sent.body
+    audit_event_record(action="export", actor_label="tests")
+    out, _ = verify("--no-checkpoint")
+    assert "1 events checked from checkpoint" in out
+
+
+def test_a_broken_chain_tells_the_officers(trail):
+    UserFactory(role=roles.OFFICER, email="secretary@local1234.org")
+    mail.outbox.clear()
+    _behind_the_apps_back("UPDATE audit_auditevent SET detail = 'x' WHERE seq = 1")
+    with pytest.raises(CommandError):
+        verify("--full")
+    assert "FAILED" in mail.outbox[-1].subject
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_events_written_at_once_by_many_connections_form_one_chain(race):
+    def write() -> None:
+        for _ in range(10):
+            with transaction.atomic():
+                audit_event_record(action="export", actor_label="racer")
+
+    _, errors = race(write, times=4)
+    assert errors == []
+    report = chain_verify()
+    assert report.ok and report.checked == AuditEvent.objects.count() == 40
