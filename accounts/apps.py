@@ -15,9 +15,18 @@ class AccountsConfig(AppConfig):
 
     # Nobody may delete a user: history rows point at them. Only a superuser grants
     # superuser status or single permissions (accounts/admin.py).
-    role_permissions = {
-        roles.ADMIN: ["auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group"],
-        roles.OFFICER: ["auth.view_user"],
+    extends = {
+        "accounts.role_permissions": [
+            {
+                roles.ADMIN: [
+                    "auth.view_user",
+                    "auth.add_user",
+                    "auth.change_user",
+                    "auth.view_group",
+                ],
+                roles.OFFICER: ["auth.view_user"],
+            }
+        ],
     }
 
     def ready(self) -> None:

@@ -14,6 +14,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.context import client_ip
@@ -35,7 +36,7 @@ def login_locked_out(username: str, ip: str | None) -> bool:
     return bool(ip) and failures.filter(ip_address=ip).count() >= limit * ADDRESS_FACTOR
 
 
-def lockout_refusal(request, username: str) -> str:
+def lockout_refusal(request: HttpRequest | None, username: str) -> str:
     """Record the refused attempt, and say why, in words for the person at the keyboard."""
     username = login_name(username)
     audit_event_record(
@@ -51,7 +52,7 @@ def lockout_refusal(request, username: str) -> str:
 
 
 class _LockoutMixin:
-    def clean(self):
+    def clean(self) -> dict:
         username = self.cleaned_data.get("username") or login_name(self.data.get("username"))
         if login_locked_out(username, client_ip(self.request)):
             raise forms.ValidationError(lockout_refusal(self.request, username), code="locked")

@@ -1,7 +1,8 @@
 """The five roles of DESIGN §3, as Django groups, and what each may do.
 
-Each app declares, on its AppConfig, `role_permissions`: role name → permissions
-("app_label.codename"). `roles_sync()` makes the groups and grants what is declared. It
+Each app declares what its roles may do on the `accounts.role_permissions` extension
+point (a dict of role name → permissions, "app_label.codename", in its AppConfig's
+`extends`). `roles_sync()` makes the groups and grants what is declared. It
 runs from a data migration (so the groups exist from the first `migrate`) and after every
 `migrate` or test-database flush, for the permissions of the app that just migrated, so a
 new model's permissions reach the roles without a hand-written step.
@@ -14,6 +15,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.apps import apps as global_apps
+
+from .extensions import ROLE_PERMISSIONS
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -33,10 +36,10 @@ def declared_role_permissions(app_labels: Iterable[str] | None = None) -> dict[s
     """Role → {"app_label.codename"} as the (live) app configs declare them; with
     `app_labels`, only the permissions of those apps' models."""
     wanted: dict[str, set[str]] = {role: set() for role in ROLES}
-    for config in global_apps.get_app_configs():
-        for role, perms in getattr(config, "role_permissions", {}).items():
+    for declared in ROLE_PERMISSIONS.declarations():
+        for role, perms in declared.items():
             if role not in wanted:
-                raise ValueError(f"{config.label} grants permissions to unknown role {role!r}")
+                raise ValueError(f"Permissions granted to unknown role {role!r}: {perms}")
             wanted[role].update(
                 p for p in perms if app_labels is None or p.split(".", 1)[0] in app_labels
             )

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
+from django.db.models import Model
 
 from . import registry
 
@@ -32,7 +33,7 @@ def reader_sees_sensitive(user: AbstractBaseUser | AnonymousUser) -> bool:
     return user.has_perm(SENSITIVE_PERMISSION)
 
 
-def history_model(model_label: str):
+def history_model(model_label: str) -> type[Model]:
     model = apps.get_model(model_label)
     return getattr(model, model._meta.simple_history_manager_attribute).model
 

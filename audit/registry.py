@@ -1,6 +1,7 @@
-"""What the apps tell the audit trail about their models (from their AppConfig.ready()).
+"""What the apps tell the audit trail about their models, collected from the
+`audit.audited_models` and `audit.member_numbers` extension points (audit/extensions.py).
 
-The audit app knows no other app. Each app registers, per model label ("members.member"):
+Per model label ("members.member"):
 - `sensitive`: fields shown as [redacted] to readers without `audit.view_sensitive`;
 - `member_of`: given a history row, the (member id, member number) it concerns; the number
   may be None, and is then looked up, for many rows at once, with `member_numbers`.
@@ -14,51 +15,37 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
+
+from .extensions import AUDITED_MODELS, MEMBER_NUMBERS
 
 MemberRef = tuple[int | None, str | None]
 
 
 @dataclass(frozen=True)
 class AuditedModel:
-    sensitive: frozenset[str] = frozenset()
+    sensitive: frozenset[str] = field(default_factory=frozenset)
     member_of: Callable[[Any], MemberRef] | None = None
-    private: frozenset[str] = frozenset()
+    private: frozenset[str] = field(default_factory=frozenset)
     readable_versions: Callable[[Any, set[int]], set[int]] | None = None
 
 
-@dataclass
-class _Registry:
-    models: dict[str, AuditedModel] = field(default_factory=dict)
-    member_numbers: Callable[[Iterable[int]], dict[int, str]] | None = None
-
-
-_registry = _Registry()
-
-
-def register(
-    model_label: str,
-    *,
-    sensitive: Iterable[str] = (),
-    member_of: Callable[[Any], MemberRef] | None = None,
-    private: Iterable[str] = (),
-    readable_versions: Callable[[Any, set[int]], set[int]] | None = None,
-) -> None:
-    _registry.models[model_label.lower()] = AuditedModel(
-        frozenset(sensitive), member_of, frozenset(private), readable_versions
-    )
-
-
-def register_member_numbers(lookup: Callable[[Iterable[int]], dict[int, str]]) -> None:
-    _registry.member_numbers = lookup
+@cache
+def _audited_models() -> dict[str, AuditedModel]:
+    models: dict[str, AuditedModel] = {}
+    for declared in AUDITED_MODELS.declarations():
+        models.update({label.lower(): audited for label, audited in declared.items()})
+    return models
 
 
 def audited_model(model_label: str) -> AuditedModel:
-    return _registry.models.get(model_label.lower(), AuditedModel())
+    return _audited_models().get(model_label.lower(), AuditedModel())
 
 
 def member_numbers(member_ids: Iterable[int]) -> dict[int, str]:
     ids = {member_id for member_id in member_ids if member_id is not None}
-    if not ids or _registry.member_numbers is None:
+    lookups = MEMBER_NUMBERS.declarations()
+    if not ids or not lookups:
         return {}
-    return _registry.member_numbers(ids)
+    return lookups[0](ids)

@@ -21,6 +21,7 @@ from .models import AuditAction, AuditEvent
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.db.models import Field
     from simple_history.models import HistoricalChanges
 
 _HISTORY_ACTIONS = {"+": AuditAction.CREATE, "~": AuditAction.UPDATE, "-": AuditAction.DELETE}
@@ -161,7 +162,9 @@ def _previous_records(
     return result
 
 
-def _changes(record, previous, fields) -> dict[str, list[Any]]:
+def _changes(
+    record: HistoricalChanges, previous: HistoricalChanges | None, fields: list[Field]
+) -> dict[str, list[Any]]:
     values = {f.name: jsonable(getattr(record, f.attname)) for f in fields}
     if record.history_type == "-":
         return {name: [value, None] for name, value in values.items() if value not in (None, "")}

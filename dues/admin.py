@@ -2,22 +2,24 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, DecimalField, IntegerField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
 
-from audit.admin import DeclaredFiltersChangeList, RedactedHistoryAdmin
-from members.admin import MemberAdmin
-from members.models import Member
+from audit.admin import RedactedHistoryAdmin
 
 from .forms import AdjustmentRecordForm, PaymentRecordForm, RefundRecordForm
-from .ledger import ZERO, money
-from .models import RECEIVED_STATUSES, Adjustment, DuesCharge, DuesPeriod, DuesRate, Payment, Refund
-from .selectors import dues_standings, member_dues_summary
-from .services import adjustment_record, dues_charges_generate, payment_record, refund_record
+from .ledger import money
+from .models import Adjustment, DuesCharge, DuesPeriod, DuesRate, Payment, Refund
+from .selectors import periods_with_totals
+from .services import (
+    adjustment_record,
+    dues_charges_generate,
+    dues_period_create,
+    dues_rate_create,
+    payment_record,
+    refund_record,
+)
 
 
 class _NoDeleteAdmin(RedactedHistoryAdmin):
@@ -80,37 +82,18 @@ def _form_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-_MONEY = DecimalField(max_digits=14, decimal_places=2)
-
-
-def _per_period(charges, aggregate, output_field):
-    total = charges.filter(period=OuterRef("pk")).values("period").annotate(v=aggregate)
-    return Coalesce(
-        Subquery(total.values("v"), output_field=output_field),
-        Value(0),
-        output_field=output_field,
-    )
-
-
-def _in_period_month(queryset, date_field: str):
-    """The sum of `amount` over rows dated in the period's month."""
-    total = (
-        queryset.filter(
-            **{f"{date_field}__year": OuterRef("year"), f"{date_field}__month": OuterRef("month")}
-        )
-        .values(f"{date_field}__year")
-        .annotate(v=Sum("amount"))
-        .values("v")
-    )
-    return Coalesce(Subquery(total, output_field=_MONEY), Value(ZERO), output_field=_MONEY)
-
-
 @admin.register(DuesRate)
 class DuesRateAdmin(_NoDeleteAdmin):
     list_display = ["classification", "monthly_amount", "effective_date", "end_date"]
     list_filter = ["classification"]
     list_select_related = ["classification"]
     ordering = ["classification__code", "-effective_date"]
+
+    def save_model(self, request: HttpRequest, obj: DuesRate, form, change: bool) -> None:
+        if change:  # a rate's end date is set when the next one comes
+            super().save_model(request, obj, form, change)
+            return
+        obj.pk = dues_rate_create(actor=request.user, **form.cleaned_data).pk
 
 
 @admin.register(DuesPeriod)
@@ -120,19 +103,7 @@ class DuesPeriodAdmin(_NoDeleteAdmin):
     fields = ["year", "month", "due_date"]
 
     def get_queryset(self, request: HttpRequest):
-        # Each column is one subquery per period row of the page, not a query per row.
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                charges_total=_per_period(DuesCharge.objects.all(), Count("id"), IntegerField()),
-                billed_total=_per_period(DuesCharge.objects.all(), Sum("amount"), _MONEY),
-                received_total=_in_period_month(
-                    Payment.objects.filter(status__in=RECEIVED_STATUSES), "received_date"
-                ),
-                refunded_total=_in_period_month(Refund.objects.all(), "refunded_date"),
-            )
-        )
+        return periods_with_totals(super().get_queryset(request))
 
     @admin.display(description="Charges", ordering="charges_total")
     def charge_count(self, period: DuesPeriod) -> int:
@@ -144,7 +115,7 @@ class DuesPeriodAdmin(_NoDeleteAdmin):
 
     @admin.display(description="Collected in month (net of refunds)")
     def collected(self, period: DuesPeriod):
-        return money(period.received_total - period.refunded_total)
+        return money(period.collected_total)
 
     def has_generate_charges_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("dues.generate_charges")
@@ -157,8 +128,13 @@ class DuesPeriodAdmin(_NoDeleteAdmin):
             self.message_user(request, str(result), level)
 
     def save_model(self, request: HttpRequest, obj: DuesPeriod, form, change: bool) -> None:
-        obj.due_date = obj.due_date or obj.last_day
-        super().save_model(request, obj, form, change)
+        if change:  # only its due date can change: generated charges point at the period
+            super().save_model(request, obj, form, change)
+            return
+        data = form.cleaned_data
+        obj.pk = dues_period_create(
+            year=data["year"], month=data["month"], due_date=data["due_date"], actor=request.user
+        ).pk
 
     def get_form(self, request: HttpRequest, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -251,7 +227,7 @@ class AdjustmentAdmin(_RecordedByServiceAdmin):
         return adjustment_record(actor=request.user, **data)
 
 
-# --- The member admin, with dues ----------------------------------------------------------
+# --- On a member's admin page (the `members.member_admin_inlines` extension point) ------
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -280,83 +256,3 @@ class PaymentInline(_ReadOnlyInline):
     model = Payment
     fields = ["receipt", "received_date", "amount", "refunded_amount", "method", "status"]
     readonly_fields = fields
-
-
-class MemberStandingChangeList(DeclaredFiltersChangeList):
-    """The member list, with each row's dues standing from one query for the page."""
-
-    def get_results(self, request: HttpRequest) -> None:
-        super().get_results(request)
-        if request.user.has_perm("dues.view_standing"):
-            ids = [member.pk for member in self.result_list]
-            standings = dues_standings(Member.objects.filter(pk__in=ids))
-            for member in self.result_list:
-                member.dues_standing = standings[member.pk].standing
-
-
-class MemberWithDuesAdmin(MemberAdmin):
-    """The members app knows no money; the dues app adds it to the member's admin."""
-
-    inlines = [*MemberAdmin.inlines, ChargeInline, PaymentInline]
-
-    def get_changelist(self, request: HttpRequest, **kwargs):
-        return MemberStandingChangeList
-
-    def get_list_display(self, request: HttpRequest):
-        columns = list(super().get_list_display(request))
-        if request.user.has_perm("dues.view_standing"):
-            columns.append("standing")
-        return columns
-
-    @admin.display(description="Standing")
-    def standing(self, member: Member) -> str:
-        standing = getattr(member, "dues_standing", None)  # set by MemberStandingChangeList
-        return standing.label if standing else ""
-
-    def get_fieldsets(self, request: HttpRequest, obj=None):
-        fieldsets = list(super().get_fieldsets(request, obj))
-        if obj is not None and request.user.has_perm("dues.view_standing"):
-            fields = ["dues_standing_display"]
-            if request.user.has_perm("dues.view_payment"):
-                fields += ["dues_balance", "dues_paid_through", "dues_months_in_arrears"]
-            fieldsets.insert(1, ("Dues", {"fields": fields}))
-        return fieldsets
-
-    def get_readonly_fields(self, request: HttpRequest, obj=None):
-        return [
-            *super().get_readonly_fields(request, obj),
-            "dues_standing_display",
-            "dues_balance",
-            "dues_paid_through",
-            "dues_months_in_arrears",
-        ]
-
-    def _dues(self, member: Member):
-        if not hasattr(member, "_dues_summary"):
-            member._dues_summary = member_dues_summary(member)
-        return member._dues_summary
-
-    @admin.display(description="Standing")
-    def dues_standing_display(self, member: Member) -> str:
-        return self._dues(member).standing.label
-
-    @admin.display(description="Balance")
-    def dues_balance(self, member: Member):
-        dues = self._dues(member)
-        if dues.balance < 0:
-            return f"{-dues.balance} credit"
-        return dues.balance
-
-    @admin.display(description="Paid through")
-    def dues_paid_through(self, member: Member):
-        return self._dues(member).paid_through or "—"
-
-    @admin.display(description="Months in arrears")
-    def dues_months_in_arrears(self, member: Member):
-        dues = self._dues(member)
-        link = reverse("dues:member", args=[member.pk])
-        return format_html('{} (<a href="{}">payment history</a>)', dues.months_in_arrears, link)
-
-
-admin.site.unregister(Member)
-admin.site.register(Member, MemberWithDuesAdmin)

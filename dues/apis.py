@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, serializers
@@ -16,20 +15,24 @@ from apikit.pagination import CountedPagination, NewestFirstCursorPagination
 from apikit.params import choice_param, id_param
 from apikit.permissions import method_permissions
 from apikit.schema import query_param
-from members.apis import MemberSerializer
 from members.models import Classification, Member
 from members.permissions import own_record_or
 from members.selectors import member_for_user, members_readable_by
+from members.serializers import MemberSerializer
 
 from .ledger import Standing
 from .models import MANUAL_METHODS, DuesPeriod, DuesRate, Payment, PaymentMethod, PaymentStatus
 from .selectors import (
     MemberDues,
-    dues_standings,
     member_dues_summary,
     payment_fields_hidden_from,
 )
-from .services import dues_charges_generate, dues_period_create, payment_record
+from .services import (
+    dues_charges_generate,
+    dues_period_create,
+    dues_rate_create,
+    payment_record,
+)
 
 # --- A member's dues ----------------------------------------------------------------------
 
@@ -127,25 +130,10 @@ class MeView(APIView):
         )
 
 
-def members_in_standing(members: QuerySet[Member], standing: str) -> QuerySet[Member]:
-    """The `standing` filter of the member list (one ledger query for all of them)."""
-    ids = [mid for mid, dues in dues_standings(members).items() if dues.standing == standing]
-    return members.filter(pk__in=ids)
-
-
 # --- Rates and periods ----------------------------------------------------------------------
 
 
-class _FullCleanSerializer(serializers.ModelSerializer):
-    """Model validation (check constraints included) as 400s, before the database says no."""
-
-    def validate(self, attrs):
-        instance = self.Meta.model(**attrs)
-        instance.full_clean(validate_unique=True)
-        return attrs
-
-
-class DuesRateSerializer(_FullCleanSerializer):
+class DuesRateSerializer(serializers.ModelSerializer):
     classification = serializers.SlugRelatedField(
         slug_field="code", queryset=Classification.objects.all()
     )
@@ -163,6 +151,9 @@ class DuesRateList(generics.ListCreateAPIView):
     serializer_class = DuesRateSerializer
     pagination_class = CountedPagination
     permission_classes = [method_permissions(GET="dues.view_duesrate", POST="dues.add_duesrate")]
+
+    def perform_create(self, serializer):
+        serializer.instance = dues_rate_create(actor=self.request.user, **serializer.validated_data)
 
 
 class DuesPeriodSerializer(serializers.ModelSerializer):

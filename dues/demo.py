@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from members.models import Classification, Member, MemberStatus
 
+from .ledger import ZERO
 from .models import DuesPeriod, DuesRate, Payment, PaymentMethod
 from .services import dues_charges_generate, dues_period_create, payment_record
 
@@ -85,7 +86,7 @@ def _payments(periods: list[DuesPeriod], today: datetime.date) -> None:
             received = min(chunk[0].period.due_date, today)
             payment_record(
                 member=member,
-                amount=sum((c.amount for c in chunk), Decimal("0.00")),
+                amount=sum((c.amount for c in chunk), ZERO),
                 method=method,
                 received_date=received,
                 reference=f"{rng.randint(1000, 9999)}" if method == PaymentMethod.CHECK else "",

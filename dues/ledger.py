@@ -51,8 +51,13 @@ def outstanding_amounts(credit: Decimal, charges_oldest_first: Sequence[Decimal]
     return owed
 
 
-def money(value: object) -> Decimal:
-    """An exact amount of money. A float is refused: it cannot hold cents exactly."""
+def decimal_of(value: object) -> Decimal:
+    """A Decimal exactly as given. A float is refused: it cannot hold cents exactly."""
     if isinstance(value, float):
         raise TypeError("Money must be a Decimal, an int or a string, never a float.")
-    return Decimal(str(value)).quantize(CENT)
+    return value if isinstance(value, Decimal) else Decimal(str(value).strip())
+
+
+def money(value: object) -> Decimal:
+    """An exact amount of money, to the cent."""
+    return decimal_of(value).quantize(CENT)

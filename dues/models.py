@@ -12,7 +12,8 @@ from django.db.models import F, Q
 from audit.history import AuditedHistoricalRecords
 from members.models import Classification, Member
 
-ZERO = Decimal("0.00")
+from .ledger import ZERO
+
 # What a money column holds (12 digits, 2 of them cents): one amount is always less.
 MONEY_LIMIT = Decimal("10000000000.00")
 
@@ -204,7 +205,7 @@ class Payment(RecordedByStaff):
         max_length=100, blank=True, help_text="Check or money order number, payroll batch..."
     )
     note = models.TextField(blank=True)
-    # Sequential and gapless: given when the money is received (dues/receipts.py).
+    # Sequential and gapless: given when the money is received (services.receipt_number_next).
     receipt_number = models.PositiveBigIntegerField(unique=True, null=True, blank=True)
     stripe_checkout_session_id = models.CharField(
         max_length=255, unique=True, null=True, blank=True

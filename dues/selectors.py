@@ -4,14 +4,25 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
-from django.db.models import Q, QuerySet, Sum
-from django.db.models.functions import ExtractMonth
+from django.db.models import (
+    Count,
+    DecimalField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
 
-from members.models import Classification, Member
+from members.models import Member
 
 from .ledger import ZERO, Standing, money, outstanding_amounts, standing_for
 from .models import (
@@ -25,13 +36,17 @@ from .models import (
     Refund,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.db.models import Aggregate, Field
+
 # --- Who sees what -------------------------------------------------------------------
 
 # The office's own notes on a payment: never shown to the member who paid it.
 PAYMENT_OFFICE_FIELDS = frozenset({"note", "flagged_at", "flag_reason"})
 
 
-def payment_fields_hidden_from(user) -> frozenset[str]:
+def payment_fields_hidden_from(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
     """The fields of a payment this user may not see: the office reads them all; a member
     reading their own payments does not read the office's note or a dispute's flag."""
     return frozenset() if user.has_perm("dues.view_payment") else PAYMENT_OFFICE_FIELDS
@@ -46,16 +61,6 @@ def dues_rates_on(day: datetime.date) -> dict[int, DuesRate]:
         Q(end_date__isnull=True) | Q(end_date__gte=day), effective_date__lte=day
     ).order_by("classification_id", "effective_date", "id")
     return {rate.classification_id: rate for rate in rates}
-
-
-def dues_rate_get(classification: Classification, day: datetime.date) -> DuesRate:
-    rate = dues_rates_on(day).get(classification.pk)
-    if rate is None:
-        raise ValidationError(
-            f"No dues rate for {classification.name} ({classification.code}) on {day}: "
-            "add one under Dues rates before charging this classification."
-        )
-    return rate
 
 
 # --- One member ----------------------------------------------------------------------
@@ -125,6 +130,14 @@ def member_dues_summary(member: Member, as_of: datetime.date | None = None) -> M
         payments=payments,
         adjustments=adjustments,
     )
+
+
+def period_outstanding(member: Member, period: DuesPeriod) -> Decimal:
+    """What the member still owes for this period, by the ledger rules (oldest first)."""
+    for line in member_dues_summary(member).charges:
+        if line.charge.period_id == period.pk:
+            return line.outstanding
+    return ZERO
 
 
 # --- Many members at once --------------------------------------------------------------
@@ -218,6 +231,12 @@ def _exact(value: object) -> object:
     return Decimal(str(round(value, 2))) if isinstance(value, float) else value
 
 
+def members_in_standing(members: QuerySet[Member], standing: str) -> QuerySet[Member]:
+    """The `standing` filter of the member list (one ledger query for all of them)."""
+    ids = [mid for mid, dues in dues_standings(members).items() if dues.standing == standing]
+    return members.filter(pk__in=ids)
+
+
 @dataclass(frozen=True)
 class ArrearsRow:
     member: Member
@@ -249,25 +268,57 @@ def standing_counts(members: QuerySet[Member], as_of: datetime.date | None = Non
 # --- Periods and collections --------------------------------------------------------------
 
 
-def period_billed(period: DuesPeriod) -> Decimal:
-    return money(period.charges.aggregate(total=Sum("amount"))["total"] or ZERO)
+def dues_period_get(label: str) -> DuesPeriod:
+    """The period of a month written YYYY-MM (as on the command line)."""
+    try:
+        year, month = (int(part) for part in label.split("-"))
+    except ValueError:
+        raise ValidationError(f"{label!r} is not a month: write it as YYYY-MM.") from None
+    try:
+        return DuesPeriod.objects.get(year=year, month=month)
+    except DuesPeriod.DoesNotExist:
+        raise ValidationError(
+            f"There is no dues period for {year}-{month:02d}: create it first."
+        ) from None
 
 
-def collected_between(start: datetime.date, end: datetime.date) -> Decimal:
-    """Money received in [start, end], net of refunds made in that window."""
-    received = (
-        Payment.objects.filter(
-            status__in=RECEIVED_STATUSES, received_date__range=(start, end)
-        ).aggregate(total=Sum("amount"))["total"]
-        or ZERO
+_MONEY = DecimalField(max_digits=18, decimal_places=2)
+
+
+def periods_with_totals(periods: QuerySet[DuesPeriod]) -> QuerySet[DuesPeriod]:
+    """Each period with `charges_total` (how many), `billed_total` and `collected_total`
+    (money received in its month, net of refunds made in it): one subquery per column,
+    not a query per period."""
+    return periods.annotate(
+        charges_total=_per_period(DuesCharge.objects.all(), Count("id"), IntegerField()),
+        billed_total=_per_period(DuesCharge.objects.all(), Sum("amount"), _MONEY),
+        collected_total=_in_period_month(
+            Payment.objects.filter(status__in=RECEIVED_STATUSES), "received_date"
+        )
+        - _in_period_month(Refund.objects.all(), "refunded_date"),
     )
-    refunded = (
-        Refund.objects.filter(refunded_date__range=(start, end)).aggregate(total=Sum("amount"))[
-            "total"
-        ]
-        or ZERO
+
+
+def _per_period(
+    charges: QuerySet[DuesCharge], aggregate: Aggregate, output_field: Field
+) -> Coalesce:
+    total = charges.filter(period=OuterRef("pk")).values("period").annotate(v=aggregate)
+    return Coalesce(
+        Subquery(total.values("v"), output_field=output_field), Value(0), output_field=output_field
     )
-    return money(received - refunded)
+
+
+def _in_period_month(queryset: QuerySet, date_field: str) -> Coalesce:
+    """The sum of `amount` over rows dated in the period's month."""
+    total = (
+        queryset.filter(
+            **{f"{date_field}__year": OuterRef("year"), f"{date_field}__month": OuterRef("month")}
+        )
+        .values(f"{date_field}__year")
+        .annotate(v=Sum("amount"))
+        .values("v")
+    )
+    return Coalesce(Subquery(total, output_field=_MONEY), Value(ZERO), output_field=_MONEY)
 
 
 @dataclass

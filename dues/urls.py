@@ -1,12 +1,16 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
+from .extensions import PAY_ACTIONS
 
 app_name = "dues"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("my/", views.my_dues, name="my"),
     path("members/<int:member_id>/", views.member_dues, name="member"),
     path("reports/arrears/", views.arrears_report, name="arrears"),
     path("reports/collections/", views.collections_report, name="collections"),
+    # The pages of each way to pay (`dues.pay_actions`: the payments app's checkout).
+    *(path("payments/", include(action.urls)) for action in PAY_ACTIONS.declarations()),
 ]

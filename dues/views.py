@@ -17,20 +17,18 @@ from django.utils import timezone
 
 from audit.csv_export import audited_csv_download, csv_lines
 from members.models import Member, MemberStatus
+from members.selectors import member_for_user
 
-from .ledger import ZERO, Standing
+from .extensions import PAY_ACTIONS
+from .ledger import ZERO, Standing, money
 from .models import DuesPeriod
 from .selectors import (
     arrears_list,
-    collected_between,
     collections_by_month,
     member_dues_summary,
-    period_billed,
+    periods_with_totals,
     standing_counts,
 )
-
-# The payments app sets this to its "Pay Now Online" button (dues knows no Stripe).
-PAY_BUTTON_TEMPLATE: str | None = None
 
 
 def staff_view(view: Callable) -> Callable:
@@ -52,8 +50,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
     context: dict = {"period": period}
     if period is not None:
-        billed = period_billed(period)
-        collected = collected_between(period.first_day, period.last_day)
+        totals = periods_with_totals(DuesPeriod.objects.filter(pk=period.pk)).get()
+        billed, collected = money(totals.billed_total), money(totals.collected_total)
         context.update(
             billed=billed, collected=collected, uncollected=max(billed - collected, ZERO)
         )
@@ -69,8 +67,26 @@ def member_dues(request: HttpRequest, member_id: int) -> HttpResponse:
     return render(
         request,
         "dues/member_dues.html",
-        {"dues": member_dues_summary(member), "pay_button_template": PAY_BUTTON_TEMPLATE},
+        {"dues": member_dues_summary(member), "pay_actions": _pay_action_templates()},
     )
+
+
+@login_required
+def my_dues(request: HttpRequest) -> HttpResponse:
+    """A member's own dues: what they owe, what they paid, and how to pay."""
+    member = member_for_user(request.user)
+    if member is None:
+        return render(request, "dues/no_member.html", status=404)
+    return render(
+        request,
+        "dues/my_dues.html",
+        {"dues": member_dues_summary(member), "pay_actions": _pay_action_templates()},
+    )
+
+
+def _pay_action_templates() -> list[str]:
+    """What the apps that take money offer beside each open period (`dues.pay_actions`)."""
+    return [action.template for action in PAY_ACTIONS.declarations()]
 
 
 class ArrearsFilter(forms.Form):

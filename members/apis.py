@@ -3,10 +3,7 @@ rules live in selectors and services."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from rest_framework import generics, serializers
 from rest_framework.request import Request
@@ -17,92 +14,31 @@ from apikit.pagination import CountedPagination
 from apikit.params import choice_param
 from apikit.permissions import method_permissions
 from apikit.schema import query_param
-from audit.models import AuditAction
-from audit.services import audit_event_record
 
-from .models import Classification, Member, MemberNote, MemberStatus, NoteCategory, NoteVisibility
+from .extensions import MEMBER_LIST_FILTERS
+from .models import Member, MemberNote, MemberStatus, NoteCategory, NoteVisibility
 from .permissions import own_record_or
-from .selectors import member_fields_hidden_from, member_notes_visible_to, members_readable_by
-from .services import member_note_create, member_note_delete, member_note_update
+from .selectors import member_notes_visible_to, members_readable_by
+from .serializers import MemberSerializer
+from .services import (
+    member_create,
+    member_note_create,
+    member_note_delete,
+    member_note_update,
+    member_records_viewed,
+    member_update,
+)
 
 # --- Members ------------------------------------------------------------------------------
 
 
-class MemberSerializer(serializers.ModelSerializer):
-    classification = serializers.SlugRelatedField(
-        slug_field="code", queryset=Classification.objects.all()
-    )
-
-    class Meta:
-        model = Member
-        fields = [
-            "id",
-            "member_number",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "address_line1",
-            "address_line2",
-            "city",
-            "state",
-            "postal_code",
-            "date_of_birth",
-            "classification",
-            "status",
-            "join_date",
-            "general_notes",
-            "stripe_customer_id",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = ["stripe_customer_id", "created_at", "updated_at"]
-
-    def to_representation(self, member: Member) -> dict:
-        data = super().to_representation(member)
-        request = self.context.get("request")
-        if request is not None:
-            for name in member_fields_hidden_from(request.user, member):
-                data.pop(name, None)
-        return data
-
-
-def record_member_read(request: Request, members: list[Member], detail: str) -> None:
-    """Member records hold date of birth, address and phone: who read them is on record
-    (not a member reading their own)."""
-    if len(members) == 1 and members[0].user_id == request.user.pk:
-        return
-    if len(members) == 1:
-        member = members[0]
-        ref = {
-            "object_id": member.pk,
-            "object_repr": str(member),
-            "member_id": member.pk,
-            "member_number": member.member_number,
-        }
-    else:
-        ref = {"object_repr": f"{len(members)} members"}
-    audit_event_record(
-        action=AuditAction.VIEW_SENSITIVE,
-        actor=request.user,
-        model_label="members.member",
-        detail=detail,
-        request=request,
-        **ref,
-    )
-
-
-# Filters other apps add to the member list (the dues app adds `standing`): name →
-# (description, allowed values, function narrowing the queryset).
-MEMBER_LIST_FILTERS: dict[str, tuple[str, list[str], Callable[[QuerySet, str], QuerySet]]] = {}
-
-
 class MemberFilter(DeclaredFilter):
-    """`status`, `classification` (code), `search` (number, names, email), and filters
-    registered by other apps."""
+    """`status`, `classification` (code), `search` (number, names, email), and the filters
+    other apps add (`members.member_list_filters`: the dues app's `standing`)."""
 
     def declared_params(self) -> set[str]:
-        return {"status", "classification", "search", *MEMBER_LIST_FILTERS}
+        added = {extra.name for extra in MEMBER_LIST_FILTERS.declarations()}
+        return {"status", "classification", "search", *added}
 
     def narrow(self, request, queryset):
         params = request.query_params
@@ -117,9 +53,9 @@ class MemberFilter(DeclaredFilter):
                 | Q(last_name__icontains=term)
                 | Q(email__icontains=term)
             )
-        for name, (_, values, narrow) in MEMBER_LIST_FILTERS.items():
-            if value := choice_param(params, name, values):
-                queryset = narrow(queryset, value)
+        for extra in MEMBER_LIST_FILTERS.declarations():
+            if value := choice_param(params, extra.name, extra.values):
+                queryset = extra.narrow(queryset, value)
         return queryset
 
     def get_schema_operation_parameters(self, view):
@@ -130,8 +66,8 @@ class MemberFilter(DeclaredFilter):
             query_param("classification", {"type": "string"}, "Classification code, e.g. JW."),
             query_param("search", {"type": "string"}, "Part of a member number, name or email."),
             *(
-                query_param(name, {"type": "string", "enum": values}, text)
-                for name, (text, values, _) in MEMBER_LIST_FILTERS.items()
+                query_param(extra.name, {"type": "string", "enum": extra.values}, extra.description)
+                for extra in MEMBER_LIST_FILTERS.declarations()
             ),
         ]
 
@@ -145,11 +81,19 @@ class MemberList(generics.ListCreateAPIView):
     filter_backends = [MemberFilter]
     permission_classes = [method_permissions(GET="members.view_member", POST="members.add_member")]
 
+    def perform_create(self, serializer):
+        serializer.instance = member_create(actor=self.request.user, **serializer.validated_data)
+
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         if page:
             query = request.query_params.urlencode() or "none"
-            record_member_read(request, page, f"Listed by the API; query: {query}.")
+            member_records_viewed(
+                actor=request.user,
+                members=page,
+                detail=f"Listed by the API; query: {query}.",
+                request=request,
+            )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
@@ -166,18 +110,17 @@ class MemberDetail(generics.RetrieveUpdateAPIView):
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         member = self.get_object()
-        record_member_read(request, [member], "Read by the API.")
+        member_records_viewed(
+            actor=request.user, members=[member], detail="Read by the API.", request=request
+        )
         return Response(self.get_serializer(member).data)
 
     def perform_update(self, serializer):
-        if not self.request.user.has_perm("members.change_membership"):
-            # Staff change contact data only (DESIGN §3).
-            beyond = sorted(set(serializer.validated_data) - set(Member.CONTACT_FIELDS))
-            if beyond:
-                raise PermissionDenied(
-                    f"Your role may change contact data only, not: {', '.join(beyond)}."
-                )
-        serializer.save()
+        serializer.instance = member_update(
+            member=serializer.instance,
+            actor=self.request.user,
+            changes=serializer.validated_data,
+        )
 
 
 # --- Member notes -----------------------------------------------------------------------------

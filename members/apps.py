@@ -23,18 +23,6 @@ _AUDIT_READ = [
     "members.view_historicalmembernote",
 ]
 
-# Shown as [redacted] in the audit trail to all but Admin (DESIGN §5).
-MEMBER_SENSITIVE_FIELDS = (
-    "date_of_birth",
-    "address_line1",
-    "address_line2",
-    "city",
-    "state",
-    "postal_code",
-    "phone",
-    "stripe_customer_id",
-)
-
 
 class MembersConfig(AppConfig):
     name = "members"
@@ -42,43 +30,30 @@ class MembersConfig(AppConfig):
 
     # DESIGN §3. Nobody may delete a member or a user: leaving is a status, and
     # history rows point at both.
-    role_permissions = {
-        roles.ADMIN: [
-            *_MEMBER_VIEW,
-            *_PERSONAL,
-            *_MEMBER_EDIT,
-            *_MEMBERSHIP_EDIT,
-            *_NOTES,
-            *_AUDIT_READ,
-            "audit.view_sensitive",
+    extends = {
+        "audit.audited_models": ["members.for_audit.AUDITED_MODELS"],
+        "audit.member_numbers": ["members.for_audit.MEMBER_NUMBERS"],
+        "accounts.role_permissions": [
+            {
+                roles.ADMIN: [
+                    *_MEMBER_VIEW,
+                    *_PERSONAL,
+                    *_MEMBER_EDIT,
+                    *_MEMBERSHIP_EDIT,
+                    *_NOTES,
+                    *_AUDIT_READ,
+                    "audit.view_sensitive",
+                ],
+                roles.OFFICER: [
+                    *_MEMBER_VIEW,
+                    *_PERSONAL,
+                    *_MEMBER_EDIT,
+                    *_MEMBERSHIP_EDIT,
+                    *_NOTES,
+                    *_AUDIT_READ,
+                ],
+                roles.ORGANIZER: [*_MEMBER_VIEW, *_NOTES],
+                roles.STAFF: [*_MEMBER_VIEW, *_PERSONAL, *_MEMBER_EDIT, *_NOTES],
+            }
         ],
-        roles.OFFICER: [
-            *_MEMBER_VIEW,
-            *_PERSONAL,
-            *_MEMBER_EDIT,
-            *_MEMBERSHIP_EDIT,
-            *_NOTES,
-            *_AUDIT_READ,
-        ],
-        roles.ORGANIZER: [*_MEMBER_VIEW, *_NOTES],
-        roles.STAFF: [*_MEMBER_VIEW, *_PERSONAL, *_MEMBER_EDIT, *_NOTES],
     }
-
-    def ready(self) -> None:
-        from audit import registry
-
-        from .selectors import member_note_versions_readable, member_numbers
-
-        registry.register(
-            "members.member",
-            sensitive=MEMBER_SENSITIVE_FIELDS,
-            member_of=lambda row: (row.id, row.member_number),
-        )
-        registry.register("members.classification")
-        registry.register(
-            "members.membernote",
-            member_of=lambda row: (row.member_id, None),
-            private=("text",),
-            readable_versions=member_note_versions_readable,
-        )
-        registry.register_member_numbers(member_numbers)

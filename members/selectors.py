@@ -12,6 +12,8 @@ from .models import Member, MemberNote, NoteVisibility
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
+    User = AbstractBaseUser | AnonymousUser
+
 
 def member_for_user(user: AbstractBaseUser | AnonymousUser) -> Member | None:
     """The member record linked to this login, if there is one."""
@@ -20,7 +22,7 @@ def member_for_user(user: AbstractBaseUser | AnonymousUser) -> Member | None:
     return Member.objects.select_related("classification").filter(user=user).first()
 
 
-def members_readable_by(user, *, office_permission: str) -> QuerySet[Member]:
+def members_readable_by(user: User, *, office_permission: str) -> QuerySet[Member]:
     """Every member for a user with the office permission; otherwise only the user's own
     record. A member asking for anyone else's record finds it "not there" (404), exactly
     as for a number that does not exist: no answer tells them which members exist."""
@@ -33,7 +35,7 @@ def members_readable_by(user, *, office_permission: str) -> QuerySet[Member]:
 PERSONAL_PERMISSION = "members.view_personal"
 
 
-def member_fields_hidden_from(user, member: Member | None = None) -> frozenset[str]:
+def member_fields_hidden_from(user: User, member: Member | None = None) -> frozenset[str]:
     """The fields of a member's record this user may not see: the one rule for every admin
     page, API answer and export of member data. The member themself sees their personal
     data but not the office's own fields; an office user without `view_personal` (an
@@ -45,12 +47,20 @@ def member_fields_hidden_from(user, member: Member | None = None) -> frozenset[s
     return frozenset()
 
 
+def member_fields_editable_by(user: User) -> set[str] | None:
+    """The fields of an existing member this user may change: all (None) with
+    `change_membership`; contact data only for Staff (DESIGN §3)."""
+    if user.has_perm("members.change_membership"):
+        return None
+    return set(Member.CONTACT_FIELDS)
+
+
 def member_numbers(member_ids: Iterable[int]) -> dict[int, str]:
     """Member id → member number, for many members in one query."""
     return dict(Member.objects.filter(id__in=list(member_ids)).values_list("id", "member_number"))
 
 
-def member_notes_visible_to(user, *, include_deleted: bool = False) -> QuerySet[MemberNote]:
+def member_notes_visible_to(user: User, *, include_deleted: bool = False) -> QuerySet[MemberNote]:
     """The notes this user may read (DESIGN §3): the one rule every page, list, API and
     audit view of a note goes through.
 
@@ -63,14 +73,14 @@ def member_notes_visible_to(user, *, include_deleted: bool = False) -> QuerySet[
     return notes.filter(_note_readable(user))
 
 
-def member_note_versions_readable(user, history_ids: Iterable[int]) -> set[int]:
+def member_note_versions_readable(user: User, history_ids: Iterable[int]) -> set[int]:
     """Which of these past versions of notes the user may read: each by the visibility it
     had then (a note widened later keeps its earlier, private text private)."""
     versions = MemberNote.history.filter(history_id__in=list(history_ids))
     return set(versions.filter(_note_readable(user)).values_list("history_id", flat=True))
 
 
-def _note_readable(user) -> Q:
+def _note_readable(user: User) -> Q:
     """The rule of member_notes_visible_to(), on the fields a note and each of its history
     rows share (visibility, author)."""
     nothing = Q(pk__in=[])
@@ -89,7 +99,7 @@ def _note_readable(user) -> Q:
     return readable
 
 
-def note_visibilities_for(user) -> list[str]:
+def note_visibilities_for(user: User) -> list[str]:
     """The visibilities a user may give a note: those they could read it under."""
     if roles.user_is_admin(user) or roles.user_roles(user) & {roles.OFFICER, roles.ORGANIZER}:
         return list(NoteVisibility.values)
@@ -98,6 +108,6 @@ def note_visibilities_for(user) -> list[str]:
     return []
 
 
-def member_note_editable_by(note: MemberNote, user) -> bool:
+def member_note_editable_by(note: MemberNote, user: User) -> bool:
     """Only a note's author, or an Admin, edits or deletes it."""
     return user.is_authenticated and (note.author_id == user.pk or roles.user_is_admin(user))

@@ -2,21 +2,26 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from audit.models import AuditAction
+from audit.services import audit_event_record
+
 from .forms import MemberImportRowForm
 from .member_csv import COLUMNS, REQUIRED_COLUMNS, cell_from_import
 from .models import Classification, Member, MemberNote, MemberStatus
-from .selectors import member_note_editable_by, note_visibilities_for
+from .selectors import member_fields_editable_by, member_note_editable_by, note_visibilities_for
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
+    from django.http import HttpRequest
 
 IMPORT_CHANGE_REASON = "import_members"
 
@@ -150,7 +155,9 @@ def member_import_check(csv_text: str) -> MemberImportResult:
     return result
 
 
-def _csv_records(reader: csv.DictReader, result: MemberImportResult):
+def _csv_records(
+    reader: csv.DictReader, result: MemberImportResult
+) -> Iterator[tuple[int, dict[str, str]]]:
     """(row number, record) for each row; a row the csv module cannot read (a cell over its
     size limit, a NUL byte) ends the file with an error naming that row."""
     row_number = 1
@@ -187,10 +194,70 @@ def _header_errors(header: list[str] | None) -> list[RowError]:
     return errors
 
 
+# --- One member ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def member_create(*, actor: AbstractBaseUser | None, **fields: Any) -> Member:
+    """A new member, checked as the model checks it (its constraints as messages)."""
+    member = Member(**fields)
+    member.full_clean()
+    member._history_user = actor
+    member.save()
+    return member
+
+
+@transaction.atomic
+def member_update(
+    *, member: Member, actor: AbstractBaseUser | None, changes: dict[str, Any]
+) -> Member:
+    """Change a member's record. Who may change which field is decided here, whatever the
+    path (admin, API): Staff change contact data only (DESIGN §3)."""
+    editable = member_fields_editable_by(actor) if actor is not None else None
+    beyond = sorted(set(changes) - editable) if editable is not None else []
+    if beyond:
+        raise PermissionDenied(f"Your role may change contact data only, not: {', '.join(beyond)}.")
+    # Lock the row: two offices saving the same member must not lose one another's change.
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    for name, value in changes.items():
+        setattr(member, name, value)
+    member.full_clean()
+    member._history_user = actor
+    member.save()
+    return member
+
+
+def member_records_viewed(
+    *, actor: AbstractBaseUser, members: list[Member], detail: str, request: HttpRequest | None
+) -> None:
+    """Member records hold date of birth, address and phone: who read them, where, is on
+    record (a member reading their own is not)."""
+    if not members or (len(members) == 1 and members[0].user_id == actor.pk):
+        return
+    if len(members) == 1:
+        member = members[0]
+        ref = {
+            "object_id": member.pk,
+            "object_repr": str(member),
+            "member_id": member.pk,
+            "member_number": member.member_number,
+        }
+    else:
+        ref = {"object_repr": f"{len(members)} members"}
+    audit_event_record(
+        action=AuditAction.VIEW_SENSITIVE,
+        actor=actor,
+        model_label="members.member",
+        detail=detail,
+        request=request,
+        **ref,
+    )
+
+
 # --- Member notes ---------------------------------------------------------------------------
 
 
-def _note_visibility(author, visibility: str) -> str:
+def _note_visibility(author: AbstractBaseUser, visibility: str) -> str:
     allowed = note_visibilities_for(author)
     if visibility not in allowed:
         choices = ", ".join(allowed) or "none (you may not write notes)"
@@ -207,7 +274,7 @@ def _note_text(text: str) -> str:
 
 @transaction.atomic
 def member_note_create(
-    *, member: Member, author, text: str, visibility: str, category: str = ""
+    *, member: Member, author: AbstractBaseUser, text: str, visibility: str, category: str = ""
 ) -> MemberNote:
     note = MemberNote(
         member=member,
@@ -226,7 +293,7 @@ def member_note_create(
 def member_note_update(
     *,
     note: MemberNote,
-    actor,
+    actor: AbstractBaseUser,
     text: str | None = None,
     visibility: str | None = None,
     category: str | None = None,
@@ -248,8 +315,9 @@ def member_note_update(
 
 
 @transaction.atomic
-def member_note_delete(*, note: MemberNote, actor) -> MemberNote:
+def member_note_delete(*, note: MemberNote, actor: AbstractBaseUser) -> MemberNote:
     """Hide the note (soft delete): it stays in the database, its history and the trail."""
+    # Lock the note: an edit and a delete at once must not both be applied unseen.
     note = MemberNote.objects.select_for_update().get(pk=note.pk)
     if not member_note_editable_by(note, actor):
         raise PermissionDenied("Only the note's author or an Admin may delete it.")

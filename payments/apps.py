@@ -11,24 +11,22 @@ class PaymentsConfig(AppConfig):
     name = "payments"
     verbose_name = "Online payments"
 
-    role_permissions = {
-        roles.ADMIN: [
-            *_READ,
-            "payments.rerun_stripeevent",
-            "payments.view_historicalcheckoutsession",
+    extends = {
+        "audit.audited_models": ["payments.for_audit.AUDITED_MODELS"],
+        "dues.pay_actions": ["payments.for_dues.PAY_ONLINE"],
+        "accounts.role_permissions": [
+            {
+                roles.ADMIN: [
+                    *_READ,
+                    "payments.rerun_stripeevent",
+                    "payments.view_historicalcheckoutsession",
+                ],
+                roles.OFFICER: [
+                    *_READ,
+                    "payments.rerun_stripeevent",
+                    "payments.view_historicalcheckoutsession",
+                ],
+                roles.STAFF: ["payments.view_checkoutsession"],
+            }
         ],
-        roles.OFFICER: [
-            *_READ,
-            "payments.rerun_stripeevent",
-            "payments.view_historicalcheckoutsession",
-        ],
-        roles.STAFF: ["payments.view_checkoutsession"],
     }
-
-    def ready(self) -> None:
-        from audit import registry
-        from dues import views as dues_views
-
-        registry.register("payments.checkoutsession", member_of=lambda row: (row.member_id, None))
-        # The staff payment-history page shows "Pay Now Online" beside each open period.
-        dues_views.PAY_BUTTON_TEMPLATE = "payments/_pay_button.html"

@@ -5,24 +5,26 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dues.models import DuesPeriod, PaymentMethod, PaymentStatus
-from dues.selectors import member_dues_summary
+from dues.selectors import period_outstanding
 from dues.services import payment_online_record
 from members.models import Member
 
 from .models import UNSETTLED_CHECKOUT, CheckoutSession, CheckoutStatus
 from .notifications import receipt_send
 from .stripe_client import (
-    StripeNotConfigured,
-    stripe_client,
+    StripeError,
+    checkout_session_create,
+    customer_create,
+    failure_message,
+    is_unknown_customer,
+    stripe_configured,
     stripe_id,
     stripe_livemode,
     to_cents,
@@ -41,14 +43,6 @@ class CheckoutRefused(Exception):
 
 class StripeUnavailable(Exception):
     """Stripe did not answer, or refused: nothing was written."""
-
-
-def period_outstanding(member: Member, period: DuesPeriod) -> Decimal:
-    """What the member still owes for this period, by the ledger rules (oldest first)."""
-    for line in member_dues_summary(member).charges:
-        if line.charge.period_id == period.pk:
-            return line.outstanding
-    return Decimal("0.00")
 
 
 def checkout_start(
@@ -75,12 +69,8 @@ def checkout_start(
             f"{clearing.created_at:%b %d}). It usually takes a few business days; if it "
             "fails, you can pay again."
         )
-    try:
-        client = stripe_client()
-    except StripeNotConfigured:
-        raise CheckoutRefused(
-            "Online payment is not set up yet. Please pay at the union office."
-        ) from None
+    if not stripe_configured():
+        raise CheckoutRefused("Online payment is not set up yet. Please pay at the union office.")
 
     recent = (
         CheckoutSession.objects.filter(
@@ -100,11 +90,9 @@ def checkout_start(
     attempt = CheckoutSession.objects.filter(member=member, period=period).count() + 1
     key = f"unionhall-checkout-{member.pk}-{period.pk}-{cents}-{attempt}"
     try:
-        session, customer_id = _session_create(
-            client, member, period, cents, key, success_url, cancel_url
-        )
-    except stripe.StripeError as exc:
-        raise StripeUnavailable(str(exc.user_message or exc)) from exc
+        session, customer_id = _session_create(member, period, cents, key, success_url, cancel_url)
+    except StripeError as exc:
+        raise StripeUnavailable(failure_message(exc)) from exc
 
     with transaction.atomic():
         if customer_id != member.stripe_customer_id:
@@ -121,44 +109,44 @@ def checkout_start(
                     amount=owed,
                     currency=settings.STRIPE_CURRENCY,
                     livemode=stripe_livemode(),
-                    stripe_session_id=session.id,
-                    url=session.url or "",
+                    stripe_session_id=session["id"],
+                    url=session.get("url") or "",
                     idempotency_key=key,
                     started_by=actor,
                 )
         except IntegrityError:  # the same click, twice: Stripe gave both the same session
-            return CheckoutSession.objects.get(stripe_session_id=session.id)
+            return CheckoutSession.objects.get(stripe_session_id=session["id"])
 
 
-def _session_create(client, member, period, cents, key, success_url, cancel_url):
+def _session_create(
+    member: Member,
+    period: DuesPeriod,
+    cents: int,
+    key: str,
+    success_url: str,
+    cancel_url: str,
+) -> tuple[dict[str, Any], str]:
     """Create the session with the member's customer, replacing a customer Stripe does not
     know (deleted, or from the other mode, test or live)."""
-    customer_id = member.stripe_customer_id or _customer_create(client, member)
+    customer_id = member.stripe_customer_id or _customer_create(member)
+    params = _checkout_params(member, period, cents, success_url, cancel_url)
     try:
-        return _checkout_create(
-            client, member, period, cents, customer_id, key, success_url, cancel_url
-        ), customer_id
-    except stripe.InvalidRequestError as exc:
-        if exc.code != "resource_missing" or getattr(exc, "param", None) != "customer":
+        session = checkout_session_create(
+            params={**params, "customer": customer_id}, idempotency_key=key
+        )
+        return session, customer_id
+    except StripeError as exc:
+        if not is_unknown_customer(exc):
             raise
-    customer_id = _customer_create(client, member, replacing=customer_id)
-    return (
-        _checkout_create(
-            client,
-            member,
-            period,
-            cents,
-            customer_id,
-            f"{key}-{customer_id}",
-            success_url,
-            cancel_url,
-        ),
-        customer_id,
+    customer_id = _customer_create(member, replacing=customer_id)
+    session = checkout_session_create(
+        params={**params, "customer": customer_id}, idempotency_key=f"{key}-{customer_id}"
     )
+    return session, customer_id
 
 
-def _customer_create(client, member: Member, replacing: str | None = None) -> str:
-    customer = client.v1.customers.create(
+def _customer_create(member: Member, replacing: str | None = None) -> str:
+    return customer_create(
         params={
             "name": member.full_name,
             "email": member.email or None,
@@ -167,9 +155,8 @@ def _customer_create(client, member: Member, replacing: str | None = None) -> st
                 "member_number": member.member_number,
             },
         },
-        options={"idempotency_key": f"unionhall-customer-{member.pk}-{replacing or 'first'}"},
+        idempotency_key=f"unionhall-customer-{member.pk}-{replacing or 'first'}",
     )
-    return customer.id
 
 
 def _metadata(member: Member, period: DuesPeriod) -> dict[str, str]:
@@ -181,33 +168,31 @@ def _metadata(member: Member, period: DuesPeriod) -> dict[str, str]:
     }
 
 
-def _checkout_create(client, member, period, cents, customer_id, key, success_url, cancel_url):
+def _checkout_params(
+    member: Member, period: DuesPeriod, cents: int, success_url: str, cancel_url: str
+) -> dict[str, Any]:
     metadata = _metadata(member, period)
-    return client.v1.checkout.sessions.create(
-        params={
-            "mode": "payment",
-            "customer": customer_id,
-            "client_reference_id": f"{member.pk}-{period.pk}",
-            "payment_method_types": settings.STRIPE_PAYMENT_METHOD_TYPES,
-            "line_items": [
-                {
-                    "quantity": 1,
-                    "price_data": {
-                        "currency": settings.STRIPE_CURRENCY,
-                        "unit_amount": cents,
-                        "product_data": {
-                            "name": f"Union dues {period} (member {member.member_number})"
-                        },
+    return {
+        "mode": "payment",
+        "client_reference_id": f"{member.pk}-{period.pk}",
+        "payment_method_types": settings.STRIPE_PAYMENT_METHOD_TYPES,
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": settings.STRIPE_CURRENCY,
+                    "unit_amount": cents,
+                    "product_data": {
+                        "name": f"Union dues {period} (member {member.member_number})"
                     },
-                }
-            ],
-            "metadata": metadata,
-            "payment_intent_data": {"metadata": metadata},
-            "success_url": f"{success_url}?session_id={{CHECKOUT_SESSION_ID}}",
-            "cancel_url": cancel_url,
-        },
-        options={"idempotency_key": key},
-    )
+                },
+            }
+        ],
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "success_url": f"{success_url}?session_id={{CHECKOUT_SESSION_ID}}",
+        "cancel_url": cancel_url,
+    }
 
 
 # --- Fulfilment ---------------------------------------------------------------------------
@@ -322,7 +307,9 @@ _CHECKOUT_STATUS_OF_PAYMENT = {
 }
 
 
-def _method(checkout: CheckoutSession, session, status: str, settled_later: bool) -> str:
+def _method(
+    checkout: CheckoutSession, session: Mapping[str, Any], status: str, settled_later: bool
+) -> str:
     """Card payments are paid when the checkout completes; bank (ACH) payments settle
     later, or fail later."""
     later = settled_later or checkout.status == CheckoutStatus.PROCESSING

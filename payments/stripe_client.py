@@ -1,15 +1,22 @@
-"""The one place that talks to Stripe: everything else asks this module for the client."""
+"""The one place that talks to Stripe: every call to its API, and the webhook signature
+check, are functions here; nothing else imports the SDK (a test holds this). They return
+plain dicts, and raise `StripeError` (the SDK's own) when Stripe refuses or cannot be
+reached."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
+from typing import Any
 
 import stripe
 from django.conf import settings
 
 _http_client: stripe.HTTPClient | None = None
+
+# What Stripe raises: refused (a 4xx), unreachable, or timed out.
+StripeError = stripe.StripeError
 
 
 class StripeNotConfigured(Exception):
@@ -40,6 +47,69 @@ def stripe_client() -> stripe.StripeClient:
         max_network_retries=settings.STRIPE_NETWORK_RETRIES,
         http_client=http_client,
     )
+
+
+# --- Calls ------------------------------------------------------------------------------
+
+
+def customer_create(*, params: dict[str, Any], idempotency_key: str) -> str:
+    """A new customer; its id."""
+    return (
+        stripe_client()
+        .v1.customers.create(params=params, options={"idempotency_key": idempotency_key})
+        .id
+    )
+
+
+def checkout_session_create(*, params: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+    session = stripe_client().v1.checkout.sessions.create(
+        params=params, options={"idempotency_key": idempotency_key}
+    )
+    return session.to_dict()
+
+
+def checkout_session_retrieve(session_id: str) -> dict[str, Any]:
+    return stripe_client().v1.checkout.sessions.retrieve(session_id).to_dict()
+
+
+def events_undelivered() -> Iterator[dict[str, Any]]:
+    """Events Stripe could not deliver to our webhook (its last 30 days)."""
+    events = stripe_client().v1.events.list(params={"delivery_success": False, "limit": 100})
+    for event in events.auto_paging_iter():
+        yield event.to_dict()
+
+
+def is_unknown_customer(exc: Exception) -> bool:
+    """Stripe does not know the customer we sent (deleted, or of the other mode)."""
+    return (
+        isinstance(exc, stripe.InvalidRequestError)
+        and exc.code == "resource_missing"
+        and getattr(exc, "param", None) == "customer"
+    )
+
+
+def failure_message(exc: Exception) -> str:
+    """What to log of a Stripe failure, in Stripe's words where it gave some."""
+    return str(getattr(exc, "user_message", None) or exc)
+
+
+class SignatureInvalid(Exception):
+    """A webhook body not signed, in the last `tolerance` seconds, by one of our secrets."""
+
+
+def webhook_signature_verify(
+    text: str, header: str | None, secrets: list[str], tolerance: int
+) -> None:
+    """Stripe's own check of a Stripe-Signature header, against each of our secrets (one
+    is being rotated out while the other comes in)."""
+    failure = "no secret"
+    for secret in secrets:
+        try:
+            stripe.WebhookSignature.verify_header(text, header, secret, tolerance)
+            return
+        except stripe.SignatureVerificationError as exc:
+            failure = str(exc)
+    raise SignatureInvalid(failure)
 
 
 @contextmanager

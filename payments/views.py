@@ -1,10 +1,9 @@
-"""The member's dues page, starting and returning from Stripe Checkout, and the webhook."""
+"""Starting and returning from Stripe Checkout, and the webhook."""
 
 from __future__ import annotations
 
 import logging
 
-import stripe
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -15,13 +14,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from dues.models import DuesPeriod
-from dues.selectors import member_dues_summary
 from members.models import Member
-from members.selectors import member_for_user
 
 from .models import CheckoutSession, CheckoutStatus, EventState
 from .services import CheckoutRefused, StripeUnavailable, checkout_fulfil, checkout_start
-from .stripe_client import StripeNotConfigured, stripe_client, stripe_configured
+from .stripe_client import StripeError, StripeNotConfigured, checkout_session_retrieve
 from .webhooks import (
     InvalidWebhook,
     stripe_event_process,
@@ -40,18 +37,6 @@ def _may_pay_for(user, member: Member) -> bool:
 
 
 @login_required
-def my_dues(request: HttpRequest) -> HttpResponse:
-    member = member_for_user(request.user)
-    if member is None:
-        return render(request, "payments/no_member.html", status=404)
-    return render(
-        request,
-        "payments/my_dues.html",
-        {"dues": member_dues_summary(member), "online_payment": stripe_configured()},
-    )
-
-
-@login_required
 @require_POST
 def checkout_initiate(request: HttpRequest, member_id: int, period_id: int) -> HttpResponse:
     member = get_object_or_404(Member, pk=member_id)
@@ -59,7 +44,7 @@ def checkout_initiate(request: HttpRequest, member_id: int, period_id: int) -> H
         raise Http404("No such member.")  # "not yours" reads like "not there"
     period = get_object_or_404(DuesPeriod, pk=period_id)
     back = (
-        reverse("payments:my_dues")
+        reverse("dues:my")
         if member.user_id == request.user.pk
         else reverse("dues:member", args=[member.pk])
     )
@@ -68,8 +53,8 @@ def checkout_initiate(request: HttpRequest, member_id: int, period_id: int) -> H
             member=member,
             period=period,
             actor=request.user,
-            success_url=request.build_absolute_uri(reverse("payments:success")),
-            cancel_url=request.build_absolute_uri(reverse("payments:cancel")),
+            success_url=request.build_absolute_uri(reverse("dues:checkout:success")),
+            cancel_url=request.build_absolute_uri(reverse("dues:checkout:cancel")),
         )
     except CheckoutRefused as exc:
         messages.info(request, str(exc))
@@ -96,11 +81,11 @@ def checkout_success(request: HttpRequest) -> HttpResponse:
     if checkout.status in (CheckoutStatus.OPEN, CheckoutStatus.PROCESSING):
         # The webhook may not have come yet: ask Stripe, and apply what it says (once).
         try:
-            session = stripe_client().v1.checkout.sessions.retrieve(checkout.stripe_session_id)
+            session = checkout_session_retrieve(checkout.stripe_session_id)
             with transaction.atomic():
-                checkout_fulfil(session.to_dict())
+                checkout_fulfil(session)
             checkout.refresh_from_db()
-        except (stripe.StripeError, StripeNotConfigured) as exc:
+        except (StripeError, StripeNotConfigured) as exc:
             log.warning("Could not confirm checkout %s now: %s", checkout.stripe_session_id, exc)
     return render(request, "payments/success.html", {"checkout": checkout})
 

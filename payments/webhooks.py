@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import stripe
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -25,8 +24,14 @@ from dues.services import payment_flag, refund_record
 
 from .models import DONE_EVENT_STATES, EventState, StripeEvent
 from .notifications import dispute_alert_send
-from .services import checkout_fulfil
-from .stripe_client import from_cents, stripe_id, stripe_livemode
+from .services import Fulfilment, checkout_fulfil
+from .stripe_client import (
+    SignatureInvalid,
+    from_cents,
+    stripe_id,
+    stripe_livemode,
+    webhook_signature_verify,
+)
 
 TOLERANCE_SECONDS = 300
 # Clocks differ a little; a signature dated further ahead than this is refused.
@@ -50,14 +55,12 @@ def webhook_event_verify(payload: bytes, signature_header: str | None) -> dict[s
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidWebhook("The body is not UTF-8 text.") from None
-    for secret in settings.STRIPE_WEBHOOK_SECRETS:
-        try:
-            stripe.WebhookSignature.verify_header(text, signature_header, secret, TOLERANCE_SECONDS)
-            break
-        except stripe.SignatureVerificationError as exc:
-            failure = str(exc)
-    else:
-        raise InvalidWebhook(f"Signature not valid: {failure}")
+    try:
+        webhook_signature_verify(
+            text, signature_header, settings.STRIPE_WEBHOOK_SECRETS, TOLERANCE_SECONDS
+        )
+    except SignatureInvalid as exc:
+        raise InvalidWebhook(f"Signature not valid: {exc}") from None
     if _signed_at(signature_header) > time.time() + FUTURE_SKEW_SECONDS:
         raise InvalidWebhook("The signature is dated in the future.")
     try:
@@ -125,6 +128,8 @@ def stripe_event_process(row: StripeEvent) -> StripeEvent:
 
 
 Outcome = tuple[str, str]
+# When Stripe said so (its event's time), if it says.
+Moment = datetime.datetime | None
 
 
 def _handle(event: Mapping[str, Any]) -> Outcome:
@@ -147,7 +152,7 @@ def _event_time(event: Mapping[str, Any]) -> datetime.datetime | None:
         return None
 
 
-def _fulfilment_outcome(result) -> Outcome:
+def _fulfilment_outcome(result: Fulfilment) -> Outcome:
     if result.checkout is None:
         return EventState.IGNORED, result.review
     if result.review:
@@ -155,19 +160,19 @@ def _fulfilment_outcome(result) -> Outcome:
     return EventState.PROCESSED, ""
 
 
-def _checkout_completed(session: Mapping[str, Any], at) -> Outcome:
+def _checkout_completed(session: Mapping[str, Any], at: Moment) -> Outcome:
     return _fulfilment_outcome(checkout_fulfil(session, reported_at=at))
 
 
-def _checkout_async_succeeded(session: Mapping[str, Any], at) -> Outcome:
+def _checkout_async_succeeded(session: Mapping[str, Any], at: Moment) -> Outcome:
     return _fulfilment_outcome(checkout_fulfil(session, settled_later=True, reported_at=at))
 
 
-def _checkout_async_failed(session: Mapping[str, Any], at) -> Outcome:
+def _checkout_async_failed(session: Mapping[str, Any], at: Moment) -> Outcome:
     return _fulfilment_outcome(checkout_fulfil(session, failed=True, reported_at=at))
 
 
-def _checkout_expired(session: Mapping[str, Any], at) -> Outcome:
+def _checkout_expired(session: Mapping[str, Any], at: Moment) -> Outcome:
     return _fulfilment_outcome(checkout_fulfil(session, reported_at=at))
 
 
@@ -188,7 +193,7 @@ def _our_payment(charge_like: Mapping[str, Any]) -> Payment | None:
     return payment
 
 
-def _charge_refunded(charge: Mapping[str, Any], at) -> Outcome:
+def _charge_refunded(charge: Mapping[str, Any], at: Moment) -> Outcome:
     """Stripe reports the charge's total refunded so far: record what we have not yet."""
     payment = _our_payment(charge)
     if payment is None:
@@ -213,7 +218,7 @@ def _charge_refunded(charge: Mapping[str, Any], at) -> Outcome:
     return EventState.PROCESSED, ""
 
 
-def _dispute_created(dispute: Mapping[str, Any], at) -> Outcome:
+def _dispute_created(dispute: Mapping[str, Any], at: Moment) -> Outcome:
     payment = _our_payment(dispute)
     if payment is None:
         return EventState.IGNORED, "Not a charge of ours."

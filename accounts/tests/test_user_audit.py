@@ -22,6 +22,16 @@ def _user_events(user) -> list[AuditEvent]:
     )
 
 
+def _change_form(username: str, **extra) -> dict:
+    return {
+        "username": username,
+        "is_active": "on",
+        "date_joined_0": "2026-01-02",
+        "date_joined_1": "09:00:00",
+        **extra,
+    }
+
+
 def _add_form(**extra) -> dict:
     return {
         "username": "newclerk",
@@ -47,15 +57,12 @@ def test_group_staff_and_deactivation_changes_are_events(admin_client):
     clerk = UserFactory(username="clerk")
     admin_client.post(
         reverse("admin:auth_user_change", args=[clerk.pk]),
-        {
-            "username": "clerk",
-            "email": "clerk@example.org",
-            "is_active": "on",
-            "is_staff": "on",
-            "groups": [Group.objects.get(name=roles.STAFF).pk],
-            "date_joined_0": "2026-01-02",
-            "date_joined_1": "09:00:00",
-        },
+        _change_form(
+            "clerk",
+            email="clerk@example.org",
+            is_staff="on",
+            groups=[Group.objects.get(name=roles.STAFF).pk],
+        ),
     )
     admin_client.post(
         reverse("admin:auth_user_changelist"),
@@ -104,14 +111,7 @@ def test_an_admin_who_is_not_a_superuser_cannot_grant_superuser(client):
     assert 'name="user_permissions"' not in page
     client.post(
         reverse("admin:auth_user_change", args=[clerk.pk]),
-        {
-            "username": "clerk",
-            "is_active": "on",
-            "is_staff": "on",
-            "is_superuser": "on",
-            "date_joined_0": "2026-01-02",
-            "date_joined_1": "09:00:00",
-        },
+        _change_form("clerk", is_staff="on", is_superuser="on"),
     )
     clerk.refresh_from_db()
     assert not clerk.is_superuser
@@ -133,14 +133,7 @@ def test_a_superuser_can_grant_superuser(admin_client):
     clerk = UserFactory(username="clerk")
     admin_client.post(
         reverse("admin:auth_user_change", args=[clerk.pk]),
-        {
-            "username": "clerk",
-            "is_active": "on",
-            "is_staff": "on",
-            "is_superuser": "on",
-            "date_joined_0": "2026-01-02",
-            "date_joined_1": "09:00:00",
-        },
+        _change_form("clerk", is_staff="on", is_superuser="on"),
     )
     clerk.refresh_from_db()
     assert clerk.is_superuser

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import roles
-from apikit.testing import api_client, queries_for_get
+from apikit.tests.client import api_client, queries_for_get
 from audit.models import AuditEvent
 from audit.tests.factories import events_written
 from members.services import member_note_create

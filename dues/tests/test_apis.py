@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from accounts import roles
-from apikit.testing import api_client, queries_for_get
+from apikit.tests.client import api_client, queries_for_get
 from audit.models import AuditEvent
 from dues.models import DuesCharge, Payment
 from dues.services import dues_charges_generate, payment_record

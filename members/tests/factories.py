@@ -91,7 +91,7 @@ def _inline_management_data() -> dict:
     from django.contrib import admin
 
     data = {}
-    for inline in admin.site._registry[Member].inlines:
+    for inline in admin.site._registry[Member].get_inlines(None, None):
         fk = next(f for f in inline.model._meta.fields if f.related_model is Member)
         prefix = fk.remote_field.get_accessor_name()
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})

@@ -7,7 +7,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts import roles
-from apikit.testing import api_client, queries_for_get
+from apikit.tests.client import api_client, queries_for_get
 from audit.models import AuditEvent
 from members.models import Member, MemberNote
 from members.tests.factories import PASSWORD, ClassificationFactory, MemberFactory, UserFactory

@@ -62,7 +62,7 @@ def start_checkout(client, member_login, fake_stripe):
     def start(month: int = 9) -> CheckoutSession:
         client.force_login(member_login.user)
         period = member_login.dues_charges.get(period__month=month).period
-        response = client.post(reverse("payments:initiate", args=[member_login.pk, period.pk]))
+        response = client.post(reverse("dues:checkout:initiate", args=[member_login.pk, period.pk]))
         assert response.status_code == 303, response.content
         return CheckoutSession.objects.get(url=response["Location"])
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def _initiate(client, member, month=9, follow=False, **data):
     period = member.dues_charges.get(period__month=month).period
-    url = reverse("payments:initiate", args=[member.pk, period.pk])
+    url = reverse("dues:checkout:initiate", args=[member.pk, period.pk])
     return client.post(url, data, follow=follow)
 
 
@@ -114,12 +114,13 @@ def test_without_a_stripe_key_the_member_is_told_online_payment_is_not_set_up(
 ):
     settings.STRIPE_SECRET_KEY = ""
     client.force_login(member_login.user)
-    page = client.get(reverse("payments:my_dues")).content.decode()
+    page = client.get(reverse("dues:my")).content.decode()
     assert "Online payment is not set up" in page
     assert "Pay Now Online" not in page
     response = client.post(
         reverse(
-            "payments:initiate", args=[member_login.pk, member_login.dues_charges.first().period_id]
+            "dues:checkout:initiate",
+            args=[member_login.pk, member_login.dues_charges.first().period_id],
         ),
         follow=True,
     )
@@ -152,7 +153,7 @@ def test_a_member_cannot_start_a_payment_for_someone_else(client, member_login, 
     # "Not yours" reads like "not there": the same 404 as a member who does not exist.
     assert _initiate(client, member_login).status_code == 404
     period = member_login.dues_charges.first().period
-    missing = reverse("payments:initiate", args=[member_login.pk + 1000, period.pk])
+    missing = reverse("dues:checkout:initiate", args=[member_login.pk + 1000, period.pk])
     assert client.post(missing).status_code == 404
     assert fake_stripe.sent == []
 
@@ -174,7 +175,7 @@ def test_the_initiate_endpoint_takes_only_post(client, member_login, fake_stripe
     client.force_login(member_login.user)
     period = member_login.dues_charges.first().period
     assert (
-        client.get(reverse("payments:initiate", args=[member_login.pk, period.pk])).status_code
+        client.get(reverse("dues:checkout:initiate", args=[member_login.pk, period.pk])).status_code
         == 405
     )
 

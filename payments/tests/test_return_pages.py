@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _success(client, checkout):
-    return client.get(reverse("payments:success"), {"session_id": checkout.stripe_session_id})
+    return client.get(reverse("dues:checkout:success"), {"session_id": checkout.stripe_session_id})
 
 
 def test_the_success_page_applies_a_paid_session_if_the_webhook_has_not(
@@ -55,31 +55,33 @@ def test_nobody_sees_another_members_payment(client, start_checkout, fake_stripe
     checkout = start_checkout()
     client.force_login(UserFactory(role=roles.MEMBER))
     assert _success(client, checkout).status_code == 404
-    assert client.get(reverse("payments:success"), {"session_id": "cs_nope"}).status_code == 404
+    assert (
+        client.get(reverse("dues:checkout:success"), {"session_id": "cs_nope"}).status_code == 404
+    )
 
 
 def test_the_cancel_page_says_nothing_was_charged_and_offers_a_retry(client, member_login):
     client.force_login(member_login.user)
-    html = client.get(reverse("payments:cancel")).content.decode()
+    html = client.get(reverse("dues:checkout:cancel")).content.decode()
     assert "Nothing was charged" in html
-    assert reverse("payments:my_dues") in html
+    assert reverse("dues:my") in html
 
 
 def test_the_members_own_page_shows_what_they_owe_and_pay_buttons(
     client, member_login, fake_stripe
 ):
     client.force_login(member_login.user)
-    html = client.get(reverse("payments:my_dues")).content.decode()
+    html = client.get(reverse("dues:my")).content.decode()
     assert "Lucy Parsons" in html
     assert "135.00" in html
     assert html.count("Pay Now Online") == 3
     for period in member_login.dues_charges.values_list("period_id", flat=True):
-        assert reverse("payments:initiate", args=[member_login.pk, period]) in html
+        assert reverse("dues:checkout:initiate", args=[member_login.pk, period]) in html
 
 
 def test_a_login_without_a_member_gets_no_dues_page(client, db):
     client.force_login(UserFactory(role=roles.MEMBER))
-    assert client.get(reverse("payments:my_dues")).status_code == 404
+    assert client.get(reverse("dues:my")).status_code == 404
 
 
 def test_reconcile_applies_what_stripe_says_of_unsettled_checkouts(

@@ -403,7 +403,7 @@ def test_a_second_payment_is_refused_while_a_bank_payment_clears(
     from django.urls import reverse
 
     response = client.post(
-        reverse("payments:initiate", args=[member_login.pk, period.pk]), follow=True
+        reverse("dues:checkout:initiate", args=[member_login.pk, period.pk]), follow=True
     )
     assert "still clearing" in response.content.decode()
     assert CheckoutSession.objects.count() == 1

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from accounts import roles
-from apikit.testing import api_client
+from apikit.tests.client import api_client
 from audit.models import AuditEvent
 from members.models import Member
 from members.tests.factories import MemberFactory, UserFactory

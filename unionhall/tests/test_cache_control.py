@@ -22,7 +22,7 @@ def test_member_pages_and_their_api_are_not_stored(client, user_with_role):
     user = user_with_role(roles.MEMBER)
     member = MemberFactory(user=user)
     client.force_login(user)
-    for url in ("/", reverse("payments:my_dues")):
+    for url in ("/", reverse("dues:my")):
         response = client.get(url)
         assert response.status_code == 200 and _no_store(response), url
     api = APIClient()

@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from accounts import roles
-from apikit.testing import api_client
+from apikit.tests.client import api_client
 from dues.models import Adjustment, DuesCharge, DuesPeriod, Payment
 from dues.services import payment_record
 from dues.tests.factories import DuesRateFactory
@@ -85,7 +85,7 @@ def test_no_page_parameter_answers_500(client, admin_user):
         reverse("dues:arrears"): ["months", "status", "page", "format"],
         reverse("dues:collections"): ["year", "format"],
         reverse("dues:member", args=[member.pk]): [],
-        reverse("payments:success"): ["session_id"],
+        reverse("dues:checkout:success"): ["session_id"],
     }
     for url, params in pages.items():
         for name in params:

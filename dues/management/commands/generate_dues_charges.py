@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from dues.services import dues_charges_generate, dues_period_get
+from dues.selectors import dues_period_get
+from dues.services import dues_charges_generate
 
 from ._common import recording
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -13,6 +12,7 @@ from simple_history.utils import bulk_create_with_history
 
 from accounts import roles
 from audit.context import acting_as
+from members.extensions import DEMO_DATA
 from members.models import Classification, Member, MemberStatus
 
 CHANGE_REASON = "seed_demo"
@@ -187,10 +187,9 @@ class Command(BaseCommand):
             classifications = self._classifications()
             created = self._members(classifications, members)
             logins = self._users()
-            # Other apps add their own demo data (dues, payments...) through their AppConfig.
-            for config in apps.get_app_configs():
-                if hasattr(config, "seed_demo"):
-                    config.seed_demo(self.stdout)
+            # Other apps add their own demo data (`members.demo_data`: dues, check-off...).
+            for seed in DEMO_DATA.declarations():
+                seed(self.stdout)
         self.stdout.write(f"Demo data ready: {created} new members ({members} in the demo set).")
         self.stdout.write("Demo logins (username / password):")
         for username, (role, _, _) in DEMO_USERS.items():

@@ -1,3 +1,6 @@
+"""Members and classifications in the admin, with the import, the export and what other
+apps add (members/extensions.py)."""
+
 from __future__ import annotations
 
 from django.contrib import admin, messages
@@ -8,21 +11,29 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
 
-from audit.admin import RedactedHistoryAdmin
+from audit.admin import DeclaredFiltersChangeList, RedactedHistoryAdmin
 from audit.csv_export import audited_csv_download
-from audit.models import AuditAction
-from audit.services import audit_event_record
 
-from .forms import MemberImportConfirmForm, MemberImportUploadForm, MemberNoteForm
-from .member_csv import COLUMNS, member_csv_lines
-from .models import Classification, Member, MemberNote
-from .selectors import (
-    member_fields_hidden_from,
-    member_note_editable_by,
-    member_notes_visible_to,
-    note_visibilities_for,
+from ..extensions import (
+    MEMBER_ADMIN_COLUMNS,
+    MEMBER_ADMIN_INLINES,
+    MEMBER_ADMIN_SECTIONS,
+    MemberColumn,
 )
-from .services import member_note_create, member_note_delete, member_note_update, members_import
+from ..forms import MemberImportConfirmForm, MemberImportUploadForm
+from ..member_csv import COLUMNS, member_csv_lines
+from ..models import Classification, Member
+from ..selectors import (
+    member_fields_editable_by,
+    member_fields_hidden_from,
+)
+from ..services import (
+    member_create,
+    member_records_viewed,
+    member_update,
+    members_import,
+)
+from .note import NoteInline
 
 IMPORT_PREVIEW_ROWS = 50
 
@@ -43,25 +54,26 @@ class ClassificationAdmin(RedactedHistoryAdmin):
         )
 
 
-class NoteInline(admin.TabularInline):
-    """The notes on a member that the reader may read (member_notes_visible_to)."""
+class MemberChangeList(DeclaredFiltersChangeList):
+    """The member list; each column another app adds gets its cells for the whole page at
+    once (`members.member_admin_columns`), so a page costs the same queries however long."""
 
-    model = MemberNote
-    fields = ["created_at", "author", "visibility", "category", "text"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    verbose_name_plural = "Notes you may read"
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        ids = [member.pk for member in self.result_list]
+        for column in self.model_admin.added_columns(request):
+            cells = column.values(ids)
+            for member in self.result_list:
+                member.__dict__.setdefault("added_cells", {})[column.name] = cells.get(member.pk)
 
-    def get_queryset(self, request: HttpRequest):
-        return member_notes_visible_to(request.user).select_related("author")
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False  # notes are written on their own page (the "Add a note" link)
+def _added_column(column: MemberColumn):
+    @admin.display(description=column.label)
+    def cell(member: Member):
+        return getattr(member, "added_cells", {}).get(column.name) or ""
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+    cell.__name__ = column.name
+    return cell
 
 
 @admin.register(Member)
@@ -110,6 +122,32 @@ class MemberAdmin(RedactedHistoryAdmin):
     def classification_code(self, member: Member) -> str:
         return member.classification.code
 
+    # --- What other apps add (members/extensions.py) ------------------------------------
+
+    def get_changelist(self, request: HttpRequest, **kwargs):
+        return MemberChangeList
+
+    def added_columns(self, request: HttpRequest) -> list[MemberColumn]:
+        return [
+            column
+            for column in MEMBER_ADMIN_COLUMNS.declarations()
+            if request.user.has_perm(column.permission)
+        ]
+
+    def get_list_display(self, request: HttpRequest):
+        added = [_added_column(column) for column in self.added_columns(request)]
+        return [*super().get_list_display(request), *added]
+
+    def get_inlines(self, request: HttpRequest, obj: Member | None):
+        return [*super().get_inlines(request, obj), *MEMBER_ADMIN_INLINES.declarations()]
+
+    def _added_sections(self, request: HttpRequest, member: Member) -> list[tuple[str, list]]:
+        return [
+            (section.title, section.rows(member, request.user))
+            for section in MEMBER_ADMIN_SECTIONS.declarations()
+            if request.user.has_perm(section.permission)
+        ]
+
     def get_fieldsets(self, request: HttpRequest, obj: Member | None = None):
         hidden = member_fields_hidden_from(request.user, obj)
         fieldsets = []
@@ -122,14 +160,28 @@ class MemberAdmin(RedactedHistoryAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Member | None = None):
         readonly = list(super().get_readonly_fields(request, obj))
-        if obj is not None and not request.user.has_perm("members.change_membership"):
-            # Staff change contact data only (DESIGN §3).
+        editable = member_fields_editable_by(request.user) if obj is not None else None
+        if editable is not None:
             readonly += [
                 f.name
                 for f in Member._meta.fields
-                if f.editable and f.name not in Member.CONTACT_FIELDS and f.name not in readonly
+                if f.editable and f.name not in editable and f.name not in readonly
             ]
         return readonly
+
+    def save_model(self, request: HttpRequest, obj: Member, form, change: bool) -> None:
+        # Through the services, as the API writes: one place decides who changes what.
+        if change:
+            changes = {name: form.cleaned_data[name] for name in form.changed_data}
+            saved = member_update(member=obj, actor=request.user, changes=changes)
+        else:
+            fields = {
+                f.name: getattr(obj, f.name)
+                for f in Member._meta.fields
+                if f.editable and f.name != "id"
+            }
+            saved = member_create(actor=request.user, **fields)
+        obj.pk = saved.pk
 
     def has_delete_permission(self, request: HttpRequest, obj: Member | None = None):
         return False
@@ -161,16 +213,13 @@ class MemberAdmin(RedactedHistoryAdmin):
         }
         response = super().change_view(request, object_id, form_url, extra_context)
         member = response.context_data.get("original") if response.status_code == 200 else None
+        if member is not None:
+            response.context_data["added_sections"] = self._added_sections(request, member)
         if request.method == "GET" and member is not None:
             # The page shows date of birth, address and phone: who looked is on record.
-            audit_event_record(
-                action=AuditAction.VIEW_SENSITIVE,
+            member_records_viewed(
                 actor=request.user,
-                model_label="members.member",
-                object_id=member.pk,
-                object_repr=str(member),
-                member_id=member.pk,
-                member_number=member.member_number,
+                members=[member],
                 detail="Viewed the member's record in the admin.",
                 request=request,
             )
@@ -246,92 +295,6 @@ class MemberAdmin(RedactedHistoryAdmin):
                         initial={"csv_text": csv_text}
                     )
         return TemplateResponse(request, "admin/members/member/import.html", context)
-
-
-@admin.register(MemberNote)
-class MemberNoteAdmin(RedactedHistoryAdmin):
-    """Notes the reader may read; written and changed through the note services, so the
-    visibility rules and the author-only edit rule hold here as in the API."""
-
-    form = MemberNoteForm
-    list_display = ["created_at", "member", "author", "visibility", "category", "short_text"]
-    list_filter = ["visibility", "category"]
-    list_select_related = ["member", "author"]
-    search_fields = ["=member__member_number", "member__last_name"]
-    autocomplete_fields = ["member"]
-    actions = ["soft_delete"]
-
-    @admin.display(description="Text")
-    def short_text(self, note: MemberNote) -> str:
-        return note.text if len(note.text) <= 80 else note.text[:77] + "..."
-
-    def get_queryset(self, request: HttpRequest):
-        return member_notes_visible_to(request.user)
-
-    def get_fields(self, request: HttpRequest, obj: MemberNote | None = None):
-        return ["member", "text", "visibility", "category"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: MemberNote | None = None):
-        readonly = list(super().get_readonly_fields(request, obj))
-        return [*readonly, "member"] if obj is not None and "member" not in readonly else readonly
-
-    def get_form(self, request: HttpRequest, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        field = form.base_fields.get("visibility")  # absent when the note is read-only
-        if field is not None:
-            allowed = note_visibilities_for(request.user)
-            field.choices = [(value, label) for value, label in field.choices if value in allowed]
-        return form
-
-    def has_change_permission(self, request: HttpRequest, obj: MemberNote | None = None) -> bool:
-        if obj is not None and not member_note_editable_by(obj, request.user):
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False  # hidden, never removed: see the soft_delete action
-
-    def get_actions(self, request: HttpRequest):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    def save_model(self, request: HttpRequest, obj: MemberNote, form, change: bool) -> None:
-        data = form.cleaned_data
-        if change:
-            saved = member_note_update(
-                note=obj,
-                actor=request.user,
-                text=data["text"],
-                visibility=data["visibility"],
-                category=data["category"],
-            )
-        else:
-            saved = member_note_create(
-                member=data["member"],
-                author=request.user,
-                text=data["text"],
-                visibility=data["visibility"],
-                category=data["category"],
-            )
-        obj.pk, obj.member_id = saved.pk, saved.member_id
-
-    @admin.action(description="Delete (hide) selected notes", permissions=["change"])
-    def soft_delete(self, request: HttpRequest, queryset: QuerySet[MemberNote]) -> None:
-        hidden = refused = 0
-        for note in queryset:
-            if member_note_editable_by(note, request.user):
-                member_note_delete(note=note, actor=request.user)
-                hidden += 1
-            else:
-                refused += 1
-        self.message_user(request, f"Hid {hidden} notes.", messages.SUCCESS)
-        if refused:
-            self.message_user(
-                request,
-                f"{refused} notes are not yours: only their author or an Admin may delete them.",
-                messages.WARNING,
-            )
 
 
 def _without(field, hidden: frozenset[str]):

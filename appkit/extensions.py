@@ -1,0 +1,51 @@
+"""How apps extend each other: one declared pattern, in plain Python.
+
+A lower app names the extension points it offers, each an `ExtensionPoint` in its own
+`extensions.py` (members offers `members.member_list_filters`, ...). A higher app declares
+what it adds, on its AppConfig:
+
+    class DuesConfig(AppConfig):
+        extends = {
+            "members.member_list_filters": ["dues.extensions.STANDING_FILTER"],
+        }
+
+and the lower app collects the declarations where it uses them (`point.declarations()`).
+Search for a point's name to find both sides. Declarations are dotted paths, imported when
+first asked for (after every app is loaded), so declaring one imports nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Any
+
+from django.apps import apps
+from django.utils.module_loading import import_string, module_has_submodule
+
+_points: dict[str, ExtensionPoint] = {}
+
+
+@dataclass(frozen=True)
+class ExtensionPoint:
+    name: str
+    doc: str
+
+    def __post_init__(self) -> None:
+        _points[self.name] = self
+
+    def declarations(self) -> list[Any]:
+        """What the installed apps declare for this point, in INSTALLED_APPS order."""
+        found = []
+        for config in apps.get_app_configs():
+            for item in getattr(config, "extends", {}).get(self.name, ()):
+                found.append(import_string(item) if isinstance(item, str) else item)
+        return found
+
+
+def extension_points() -> dict[str, ExtensionPoint]:
+    """Every point the installed apps offer (each app's `extensions` module)."""
+    for config in apps.get_app_configs():
+        if module_has_submodule(config.module, "extensions"):
+            import_module(f"{config.name}.extensions")
+    return dict(_points)

@@ -1,0 +1,24 @@
+"""What higher apps may add to dues (appkit/extensions.py): dues works without Stripe or
+employers; a source of money above it adds how a member may pay."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from appkit.extensions import ExtensionPoint
+
+
+@dataclass(frozen=True)
+class PayAction:
+    """A way to pay an open period from a dues page: `template` renders beside each open
+    period (with `member` and `period`); `urls` is the URLconf of the pages it posts to,
+    mounted by dues under /dues/payments/ (every /dues/ page is the dues app's)."""
+
+    template: str
+    urls: str
+
+
+PAY_ACTIONS = ExtensionPoint(
+    "dues.pay_actions",
+    "PayAction: a way to pay beside each open period (the payments app's Pay Now Online).",
+)

@@ -1,0 +1,25 @@
+"""What the members app tells the audit trail (the `audit.audited_models` and
+`audit.member_numbers` extension points, declared in MembersConfig)."""
+
+from __future__ import annotations
+
+from audit.registry import AuditedModel
+
+from .models import Member
+from .selectors import member_note_versions_readable, member_numbers
+
+AUDITED_MODELS = {
+    "members.member": AuditedModel(
+        # Shown as [redacted] in the audit trail to all but Admin (DESIGN §5).
+        sensitive=frozenset({*Member.PERSONAL_FIELDS, "stripe_customer_id"}),
+        member_of=lambda row: (row.id, row.member_number),
+    ),
+    "members.classification": AuditedModel(),
+    "members.membernote": AuditedModel(
+        member_of=lambda row: (row.member_id, None),
+        private=frozenset({"text"}),
+        readable_versions=member_note_versions_readable,
+    ),
+}
+
+MEMBER_NUMBERS = member_numbers

@@ -1,0 +1,18 @@
+"""The pages of paying online, mounted by the dues app under /dues/payments/ (the
+`dues.pay_actions` extension point): /dues/payments/initiate/..., success/, cancel/."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "checkout"
+
+urlpatterns = [
+    path(
+        "initiate/<int:member_id>/<int:period_id>/",
+        views.checkout_initiate,
+        name="initiate",
+    ),
+    path("success/", views.checkout_success, name="success"),
+    path("cancel/", views.checkout_cancel, name="cancel"),
+]
