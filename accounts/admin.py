@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
-from audit.admin import DeclaredFiltersAdmin
+from appkit.admin import DeclaredFiltersAdmin
 
 User = get_user_model()
 

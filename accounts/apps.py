@@ -5,6 +5,8 @@ from django.db.models.signals import post_migrate
 
 from . import roles
 
+_ALL_JOBS = ["jobs.view_job", "jobs.view_all_jobs"]
+
 
 class AccountsConfig(AppConfig):
     """Logins: users and their roles, logging in (lockout, API tokens), and the audit
@@ -16,6 +18,7 @@ class AccountsConfig(AppConfig):
     # Nobody may delete a user: history rows point at them. Only a superuser grants
     # superuser status or single permissions (accounts/admin.py).
     extends = {
+        "audit.audited_models": ["accounts.for_audit.AUDITED_MODELS"],
         "accounts.role_permissions": [
             {
                 roles.ADMIN: [
@@ -23,8 +26,12 @@ class AccountsConfig(AppConfig):
                     "auth.add_user",
                     "auth.change_user",
                     "auth.view_group",
+                    *_ALL_JOBS,
                 ],
-                roles.OFFICER: ["auth.view_user"],
+                roles.OFFICER: ["auth.view_user", *_ALL_JOBS],
+                # Office users follow the jobs they start (imports, exports).
+                roles.ORGANIZER: ["jobs.view_job"],
+                roles.STAFF: ["jobs.view_job"],
             }
         ],
     }

@@ -2,53 +2,29 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Iterable, Iterator
 
 from django.apps import apps
 from django.contrib import admin, messages
-from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from appkit.admin import (
+    DeclaredFiltersAdmin,
+    InputsFilter,
+    ReadOnlyAdminMixin,
+)
+from jobs.services import job_start
+
 from .chain import checkpoint_text
-from .csv_export import audited_csv_download, csv_lines
 from .models import AuditCheckpoint, AuditEvent
 from .redaction import REDACTED, Redactor
+from .registry import audited_labels
 from .selectors import audit_events_between
-
-
-class DeclaredFiltersChangeList(ChangeList):
-    """A changelist that applies only the filters its admin declares.
-
-    Django applies any lookup on a model's own fields from the query string
-    (`?changes__text__1__startswith=a`), and a list that answers differently for right and
-    wrong guesses reads out, a character at a time, what the reader may not see. Here a
-    parameter that no list filter consumes is refused (400), unless the admin names it in
-    `extra_lookups` (the audit log's `member_id`, which a member's page links to)."""
-
-    def get_filters(self, request):
-        specs, has_filters, remaining, duplicates, active = super().get_filters(request)
-        undeclared = sorted(set(remaining) - set(getattr(self.model_admin, "extra_lookups", ())))
-        if undeclared:
-            offered = ", ".join(undeclared)
-            raise DisallowedModelAdminLookup(f"Filtering by {offered} is not offered.")
-        return specs, has_filters, remaining, duplicates, active
-
-
-class DeclaredFiltersAdmin(admin.ModelAdmin):
-    """The base of every admin here: only declared filters (DeclaredFiltersChangeList)."""
-
-    extra_lookups: tuple[str, ...] = ()
-
-    def get_changelist(self, request: HttpRequest, **kwargs):
-        return DeclaredFiltersChangeList
 
 
 class _RedactingContextHelper(HistoricalRecordContextHelper):
@@ -131,42 +107,14 @@ class RedactedHistoryAdmin(SimpleHistoryAdmin, DeclaredFiltersAdmin):
         return super().render_history_view(request, template, context, **kwargs)
 
 
-class ReadOnlyAdminMixin:
-    """Records kept as they were written: shown, never added, changed or deleted here."""
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-class OccurredBetweenFilter(admin.ListFilter):
+class OccurredBetweenFilter(InputsFilter):
     """From and to dates (inclusive, in the local time zone)."""
 
     title = "date"
-    template = "admin/audit/occurred_between_filter.html"
-    parameters = ("occurred_from", "occurred_to")
-
-    def __init__(self, request, params, model, model_admin):
-        super().__init__(request, params, model, model_admin)
-        for name in self.parameters:
-            if name in params:
-                value = params.pop(name)
-                self.used_parameters[name] = value[-1] if isinstance(value, list) else value
-
-    def has_output(self) -> bool:
-        return True
-
-    def expected_parameters(self) -> list[str]:
-        return list(self.parameters)
+    inputs = (("occurred_from", "From", "date"), ("occurred_to", "To (inclusive)", "date"))
 
     def _date(self, name: str) -> datetime.date | None:
-        value = self.used_parameters.get(name, "").strip()
-        if not value:
+        if not (value := self.value(name)):
             return None
         try:
             return datetime.date.fromisoformat(value)
@@ -178,13 +126,29 @@ class OccurredBetweenFilter(admin.ListFilter):
             queryset, self._date("occurred_from"), self._date("occurred_to")
         )
 
-    def choices(self, changelist):
-        yield {
-            "occurred_from": self.used_parameters.get("occurred_from", ""),
-            "occurred_to": self.used_parameters.get("occurred_to", ""),
-            "keep": [(k, v) for k, v in changelist.params.items() if k not in self.parameters],
-            "reset_url": changelist.get_query_string(remove=self.parameters),
-        }
+
+class ActorFilter(InputsFilter):
+    """The user name or system actor, exactly (an index lookup)."""
+
+    title = "actor"
+    inputs = (("actor_label", "User or system actor", "text"),)
+
+    def queryset(self, request, queryset):
+        actor = self.value("actor_label")
+        return queryset.filter(actor_label=actor) if actor else queryset
+
+
+class ModelFilter(admin.SimpleListFilter):
+    """The kinds of record the trail knows (declared by the apps), not a scan for them."""
+
+    title = "model"
+    parameter_name = "model_label"
+
+    def lookups(self, request, model_admin):
+        return [(label, label) for label in audited_labels()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(model_label=self.value()) if self.value() else queryset
 
 
 @admin.register(AuditEvent)
@@ -205,12 +169,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
         "ip_address",
     ]
     list_display_links = ["occurred_at"]
-    list_filter = [
-        "action",
-        ("model_label", admin.AllValuesFieldListFilter),
-        ("actor_label", admin.AllValuesFieldListFilter),
-        OccurredBetweenFilter,
-    ]
+    list_filter = ["action", ModelFilter, ActorFilter, OccurredBetweenFilter]
     search_fields = ["=object_id", "=member_number"]
     search_help_text = "An object id or a member number (exact)."
     show_full_result_count = False
@@ -253,27 +212,36 @@ class AuditEventAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
         return [path("export/", export, name="audit_auditevent_export"), *super().get_urls()]
 
     def export_view(self, request: HttpRequest) -> HttpResponse:
-        """The log as filtered on screen, as CSV. The export is itself an audit event."""
+        """The log as filtered on screen, as CSV, written by a worker (a job): millions of
+        events take longer than a request may. The export is itself an audit event."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         try:
-            changelist = self.get_changelist_instance(request)
+            self.get_changelist_instance(request)  # only declared, valid filters
         except IncorrectLookupParameters:
             messages.error(request, "Those filters are not valid; nothing was exported.")
             return HttpResponseRedirect(reverse("admin:audit_auditevent_changelist"))
-        events = changelist.get_queryset(request)
-        # What the screen showed: not the export's own event, written just before streaming.
-        newest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
-        events = events.filter(id__lte=newest or 0)
-        return audited_csv_download(
-            request,
-            lines=audit_csv_lines(events.iterator(chunk_size=2000), request.user),
-            filename="audit-log",
-            model_label="audit.auditevent",
-            count=events.count(),
-            what="audit events",
-            detail=f"Filters: {request.GET.urlencode() or 'none'}.",
+        get = request.GET
+        params = {
+            "actor": get.get("actor_label", ""),
+            "action": get.get("action__exact", ""),
+            "model": get.get("model_label", ""),
+            "member_id": int(get["member_id"]) if get.get("member_id", "").isdigit() else None,
+            "occurred_from": get.get("occurred_from", ""),
+            "occurred_to": get.get("occurred_to", ""),
+            "search": get.get("q", "").strip(),
+            # What the screen showed: not the export's own event, nor later ones.
+            "newest_id": AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+            or 0,
+        }
+        job = job_start(
+            kind="audit.export",
+            key=f"audit.export:{request.user.pk}:{get.urlencode()}",
+            label="Export the audit log to CSV",
+            actor=request.user,
+            params=params,
         )
+        return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
 
 
 @admin.register(AuditCheckpoint)
@@ -338,57 +306,3 @@ def _field_labels(model_label: str) -> dict[str, str]:
         except (FieldDoesNotExist, AttributeError):
             continue
     return labels
-
-
-AUDIT_CSV_COLUMNS = (
-    "occurred_at",
-    "actor",
-    "action",
-    "model",
-    "object_id",
-    "object",
-    "member_number",
-    "changes",
-    "detail",
-    "ip_address",
-    "user_agent",
-)
-
-
-def audit_csv_lines(events: Iterable[AuditEvent], reader) -> Iterator[str]:
-    """The events as CSV lines, with what this reader may not see redacted (decided a
-    thousand events at a time)."""
-
-    def rows() -> Iterator[list[object]]:
-        for chunk in _chunks(events, 1000):
-            redactor = Redactor(reader, chunk)
-            for event in chunk:
-                yield row(event, redactor.changes(event))
-
-    def row(event: AuditEvent, changes: dict) -> list[object]:
-        return [
-            timezone.localtime(event.occurred_at).isoformat(),
-            event.actor_label,
-            event.action,
-            event.model_label,
-            event.object_id,
-            event.object_repr,
-            event.member_number,
-            "; ".join(f"{name}: {old} → {new}" for name, (old, new) in changes.items()),
-            event.detail,
-            event.ip_address or "",
-            event.user_agent,
-        ]
-
-    return csv_lines(AUDIT_CSV_COLUMNS, rows())
-
-
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

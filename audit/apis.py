@@ -14,7 +14,7 @@ from apikit.schema import query_param
 
 from .models import AuditAction, AuditEvent
 from .redaction import Redactor
-from .selectors import audit_events_between
+from .selectors import audit_events_matching
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -48,27 +48,30 @@ class AuditEventSerializer(serializers.ModelSerializer):
 class AuditEventFilter(DeclaredFilter):
     """actor, action, model, object_id, member_id, member_number, occurred_from/to."""
 
-    EXACT = {
-        "actor": "actor_label",
-        "model": "model_label",
-        "object_id": "object_id",
-        "member_number": "member_number",
-    }
-
-    params = (*EXACT, "action", "member_id", "occurred_from", "occurred_to")
+    params = (
+        "actor",
+        "action",
+        "model",
+        "object_id",
+        "member_id",
+        "member_number",
+        "occurred_from",
+        "occurred_to",
+    )
 
     def narrow(self, request, queryset):
         params = request.query_params
-        for name, field in self.EXACT.items():
-            if value := params.get(name):
-                queryset = queryset.filter(**{field: value})
-        if action := choice_param(params, "action", AuditAction.values):
-            queryset = queryset.filter(action=action)
-        if (member_id := id_param(params, "member_id")) is not None:
-            queryset = queryset.filter(member_id=member_id)
-        return audit_events_between(
-            queryset, date_param(params, "occurred_from"), date_param(params, "occurred_to")
+        matching = audit_events_matching(
+            actor=params.get("actor", ""),
+            action=choice_param(params, "action", AuditAction.values) or "",
+            model=params.get("model", ""),
+            object_id=params.get("object_id", ""),
+            member_id=id_param(params, "member_id"),
+            member_number=params.get("member_number", ""),
+            occurred_from=date_param(params, "occurred_from"),
+            occurred_to=date_param(params, "occurred_to"),
         )
+        return queryset & matching
 
     def get_schema_operation_parameters(self, view):
         text, day = {"type": "string"}, {"type": "string", "format": "date"}

@@ -9,6 +9,11 @@ class AuditConfig(AppConfig):
     name = "audit"
     verbose_name = "Audit trail"
 
+    extends = {
+        "jobs.kinds": ["audit.for_jobs.AUDIT_VERIFY", "audit.for_jobs.AUDIT_EXPORT"],
+        "jobs.schedule": ["audit.for_jobs.NIGHTLY_VERIFY"],
+    }
+
     def ready(self) -> None:
         from . import receivers  # noqa: F401 (connects the signal receivers)
 

@@ -43,6 +43,11 @@ def audited_model(model_label: str) -> AuditedModel:
     return _audited_models().get(model_label.lower(), AuditedModel())
 
 
+def audited_labels() -> list[str]:
+    """The labels of every model the apps declared to the trail."""
+    return sorted(_audited_models())
+
+
 def member_numbers(member_ids: Iterable[int]) -> dict[int, str]:
     ids = {member_id for member_id in member_ids if member_id is not None}
     lookups = MEMBER_NUMBERS.declarations()

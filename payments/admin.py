@@ -4,7 +4,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from audit.admin import DeclaredFiltersAdmin, ReadOnlyAdminMixin, RedactedHistoryAdmin
+from appkit.admin import DeclaredFiltersAdmin, ReadOnlyAdminMixin
+from audit.admin import RedactedHistoryAdmin
 
 from .models import CheckoutSession, EventState, StripeEvent
 from .webhooks import stripe_event_process

@@ -76,6 +76,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
+    "jobs",
     "audit",
     "accounts",
     "members",
@@ -175,6 +178,24 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Files: uploads waiting to be imported, exports waiting to be downloaded. Never served
+# publicly: each goes through the job's page, to who may see it. With several machines,
+# MEDIA_ROOT must be storage they share.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
+
+# Background work (DEP 14 tasks, django-tasks backport): queued in the app's own database and
+# run by `manage.py db_worker` (as many as wanted, on as many machines). "immediate" runs
+# each task inside the request that queues it (tests, or a trial without a worker).
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database")
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[TASKS_BACKEND]
+    }
 }
 
 # Email: printed to the console unless an SMTP server is configured.

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts import roles
 from audit.models import AuditEvent
 from audit.tests.factories import events_written
+from jobs.tests.helpers import job_download
 from members.tests.factories import MemberFactory, member_form_data
 
 pytestmark = pytest.mark.django_db
@@ -42,9 +43,7 @@ def _detail(client, event):
 
 
 def _export_rows(client, **params) -> list[dict]:
-    response = client.get(EXPORT, params)
-    assert response.status_code == 200
-    text = b"".join(response.streaming_content).decode()
+    text = job_download(client, client.get(EXPORT, params))
     return list(csv.DictReader(io.StringIO(text)))
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts import roles
+from jobs.tests.helpers import job_download
 from members.services import member_note_create, member_note_update
 from members.tests.factories import MemberFactory
 
@@ -59,8 +60,8 @@ def test_the_log_its_detail_and_its_csv_hide_the_private_version(client, widened
         ),
     ):
         assert PRIVATE not in page
-    export = client.get(reverse("admin:audit_auditevent_export"))
-    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
+    export = job_download(client, client.get(reverse("admin:audit_auditevent_export")))
+    rows = list(csv.DictReader(io.StringIO(export)))
     note_rows = [row for row in rows if row["model"] == "members.membernote"]
     assert len(note_rows) == 2
     assert PRIVATE not in str(rows)

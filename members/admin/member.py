@@ -11,7 +11,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
 
-from audit.admin import DeclaredFiltersChangeList, RedactedHistoryAdmin
+from appkit.admin import DeclaredFiltersChangeList
+from audit.admin import RedactedHistoryAdmin
 from audit.csv_export import audited_csv_download
 
 from ..extensions import (

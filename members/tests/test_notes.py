@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from accounts import roles
 from audit.models import AuditEvent
+from jobs.tests.helpers import job_download
 from members.models import MemberNote
 from members.selectors import member_notes_visible_to
 from members.services import member_note_create, member_note_delete, member_note_update
@@ -93,10 +94,10 @@ def test_the_audit_log_shows_note_text_only_to_readers_of_the_note(client, peopl
         ).content.decode()
         assert (note.text in html) == (name in READS[reader]), (name, reader)
         assert note.text not in event.object_repr
-    response = client.get(
-        reverse("admin:audit_auditevent_export"), {"model_label": "members.membernote"}
+    exported = job_download(
+        client,
+        client.get(reverse("admin:audit_auditevent_export"), {"model_label": "members.membernote"}),
     )
-    exported = b"".join(response.streaming_content).decode()
     rows = list(csv.DictReader(io.StringIO(exported)))
     assert len(rows) == 4
     for name, note in notes.items():

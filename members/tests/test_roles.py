@@ -75,6 +75,8 @@ EXPECTED_PERMISSIONS = {
         "auth.add_user",
         "auth.change_user",
         "auth.view_group",
+        "jobs.view_job",
+        "jobs.view_all_jobs",
     },
     roles.OFFICER: _VIEW
     | _PERSONAL
@@ -83,14 +85,14 @@ EXPECTED_PERMISSIONS = {
     | _AUDIT
     | _NOTES
     | _OFFICE_DUES
-    | {"auth.view_user"},
-    roles.ORGANIZER: _VIEW | _NOTES | {"dues.view_standing"},
+    | {"auth.view_user", "jobs.view_job", "jobs.view_all_jobs"},
+    roles.ORGANIZER: _VIEW | _NOTES | {"dues.view_standing", "jobs.view_job"},
     roles.STAFF: _VIEW
     | _PERSONAL
     | _EDIT
     | _NOTES
     | _DUES_VIEW
-    | {"dues.add_payment", "payments.view_checkoutsession"},
+    | {"dues.add_payment", "payments.view_checkoutsession", "jobs.view_job"},
     roles.MEMBER: set(),
 }
 

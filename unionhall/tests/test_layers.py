@@ -19,14 +19,15 @@ PROJECT = Path(__file__).resolve().parents[2]
 LAYERS = {
     "appkit": 0,
     "apikit": 0,
-    "audit": 1,
-    "accounts": 2,
-    "members": 3,
-    "dues": 4,
-    "payments": 5,
-    "checkoff": 5,
-    "compliance": 6,
-    "unionhall": 7,
+    "jobs": 1,
+    "audit": 2,
+    "accounts": 3,
+    "members": 4,
+    "dues": 5,
+    "payments": 6,
+    "checkoff": 6,
+    "compliance": 7,
+    "unionhall": 8,
 }
 
 

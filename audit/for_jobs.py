@@ -1,0 +1,101 @@
+"""The audit trail's long work, as jobs (the `jobs.kinds` and `jobs.schedule` extension
+points, declared in AuditConfig): verifying the hash chain (nightly) and exporting the log."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import Q
+
+from jobs.extensions import JobKind, Scheduled
+from jobs.files import job_result_csv
+from jobs.models import Job
+from jobs.progress import Progress
+
+from .chain import GENESIS, chain_verify, checkpoint_latest, checkpoint_record
+from .csv_export import audit_csv_lines, export_recorded
+from .models import AuditChainHead
+from .notifications import chain_break_send, checkpoint_send
+from .selectors import audit_events_matching
+
+
+def audit_verify_run(job: Job, progress: Progress) -> dict[str, Any]:
+    """audit_verify as a job: from the last checkpoint; a break fails the job (and is mailed)."""
+    since = None if job.params.get("full") else checkpoint_latest()
+    after_seq, after_hash = (since.seq, since.hash) if since else (0, GENESIS)
+    head = AuditChainHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+    progress.step("Recomputing the hash chain", total=max(head - after_seq, 0))
+    report = chain_verify(after_seq=after_seq, after_hash=after_hash)
+    progress.advance(report.checked)
+    if not report.ok:
+        chain_break_send(report.broken)
+        raise RuntimeError(str(report.broken))
+    checkpoint = checkpoint_record(report, by="scheduled verification") if report.checked else None
+    if checkpoint is not None:
+        checkpoint_send(checkpoint)
+    return {
+        "message": f"The trail holds: {report.checked:,} events checked, "
+        f"head at event {report.last_seq}.",
+        "checked": report.checked,
+    }
+
+
+def audit_export_filters(params: dict[str, Any]) -> dict[str, Any]:
+    """The admin log's filters, as a job keeps them (JSON) and the export applies them."""
+    day = datetime.date.fromisoformat
+    return {
+        "actor": params.get("actor", ""),
+        "action": params.get("action", ""),
+        "model": params.get("model", ""),
+        "member_id": params.get("member_id"),
+        "occurred_from": day(params["occurred_from"]) if params.get("occurred_from") else None,
+        "occurred_to": day(params["occurred_to"]) if params.get("occurred_to") else None,
+    }
+
+
+def audit_export_run(job: Job, progress: Progress) -> dict[str, Any]:
+    """The log as the officer filtered it, redacted for them, up to the newest event when
+    they asked (not the export's own event)."""
+    events = audit_events_matching(**audit_export_filters(job.params))
+    if search := job.params.get("search"):
+        events = events.filter(Q(object_id=search) | Q(member_number=search))
+    events = events.filter(id__lte=job.params.get("newest_id", 0)).order_by("-occurred_at", "-id")
+    progress.step("Writing the audit log to CSV")
+    reader = job.started_by
+    rows = job_result_csv(
+        job,
+        name="audit-log",
+        lines=audit_csv_lines(events.iterator(chunk_size=2000), reader),
+        progress=progress,
+    )
+    export_recorded(
+        actor=reader,
+        model_label="audit.auditevent",
+        count=rows,
+        what="audit events",
+        detail=f"Filters: {_described(job.params)}.",
+    )
+    return {"message": f"{rows:,} audit events exported.", "rows": rows}
+
+
+def _described(params: dict[str, Any]) -> str:
+    shown = [f"{name}={value}" for name, value in params.items() if value and name != "newest_id"]
+    return "&".join(shown) or "none"
+
+
+AUDIT_VERIFY = JobKind(
+    name="audit.verify",
+    label="Verify the audit trail's hash chain",
+    permission="audit.view_auditcheckpoint",
+    run=audit_verify_run,
+)
+AUDIT_EXPORT = JobKind(
+    name="audit.export",
+    label="Export the audit log to CSV",
+    permission="audit.view_auditevent",
+    run=audit_export_run,
+)
+NIGHTLY_VERIFY = Scheduled(
+    kind="audit.verify", every=datetime.timedelta(days=1), at=datetime.timedelta(hours=3)
+)

@@ -1,0 +1,44 @@
+"""What other apps add to jobs (appkit/extensions.py): the kinds of long work they hand to
+a worker, and the work that runs on a schedule."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from appkit.extensions import ExtensionPoint
+
+if TYPE_CHECKING:
+    from .models import Job
+    from .progress import Progress
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """One kind of long work. `run(job, progress)` does it (idempotent: a retry or a second
+    run does no harm) and returns its outcome: counts, a message, row errors; `permission`
+    is what a user needs to start it."""
+
+    name: str
+    label: str
+    permission: str
+    run: Callable[[Job, Progress], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A job started by the scheduler every `every`, at `at` past the start of the period
+    (daily at 02:00: every=1 day, at=2 hours). Once per period, however many schedulers run."""
+
+    kind: str
+    every: datetime.timedelta
+    at: datetime.timedelta = datetime.timedelta(0)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+JOB_KINDS = ExtensionPoint(
+    "jobs.kinds", "JobKind: long work an app hands to a worker (with a progress page)."
+)
+SCHEDULE = ExtensionPoint("jobs.schedule", "Scheduled: a job started on a schedule.")

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting for a worker"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Done"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class Job(models.Model):
+    """Long work done by a worker (django-tasks), with its progress and outcome, so that
+    whoever started it can follow it, close the tab, come back, and retry it if it failed.
+
+    `key` names what the job does (`dues.generate_charges:2026-11`): while one job with a key
+    is queued or running, starting it again gives that job, not a second one."""
+
+    kind = models.CharField(max_length=60)
+    key = models.CharField(max_length=200)
+    label = models.CharField(max_length=200)
+    params = models.JSONField(default=dict, blank=True)
+    # For a job the scheduler started: the time it was due (once per time, however many
+    # schedulers run).
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Written with every progress report: a running job not heard from for long is stuck.
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    step = models.CharField(max_length=200, blank=True)
+    done = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(null=True, blank=True)
+    # What came of it: counts, a message, row errors (shown on the job's page).
+    outcome = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # A file the job reads (an upload to import) or writes (an export to download).
+    upload = models.FileField(upload_to="jobs/uploads/%Y/%m/", blank=True)
+    result = models.FileField(upload_to="jobs/results/%Y/%m/", blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        default_permissions = ("view",)
+        permissions = [("view_all_jobs", "Can see every user's jobs and their files")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="job_one_active_per_key",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "scheduled_for"], name="job_once_per_scheduled_time"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=JobStatus.values), name="job_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="job_recent_idx"),
+            models.Index(fields=["started_by", "-created_at"], name="job_starter_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return None
+        return min(100, int(self.done * 100 / self.total))

@@ -1,0 +1,45 @@
+"""Jobs that run on a schedule (the `jobs.schedule` extension point)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from .extensions import SCHEDULE, Scheduled
+from .models import Job
+from .services import job_kind, job_start
+
+
+def schedule_due_jobs(now: datetime.datetime | None = None) -> list[Job]:
+    """Start each scheduled job whose time in its current period has come, once: its key
+    names the period, and a job with that key, even finished, is not started again."""
+    now = now or timezone.now()
+    started = []
+    for entry in SCHEDULE.declarations():
+        slot = _slot(entry, now)
+        if slot is None:
+            continue
+        if Job.objects.filter(kind=entry.kind, scheduled_for=slot).exists():
+            continue
+        kind = job_kind(entry.kind)
+        started.append(
+            job_start(
+                kind=entry.kind,
+                key=f"{entry.kind}@{slot:%Y-%m-%dT%H:%M}",
+                label=f"{kind.label} (scheduled, {slot:%b %d %H:%M})",
+                actor=None,
+                params=entry.params,
+                scheduled_for=slot,
+            )
+        )
+    return started
+
+
+def _slot(entry: Scheduled, now: datetime.datetime) -> datetime.datetime | None:
+    """The start of the current period plus its offset, if that time has come."""
+    local = timezone.localtime(now)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    periods = (local - midnight) // entry.every
+    slot = midnight + periods * entry.every + entry.at
+    return slot if slot <= local else None

@@ -1,0 +1,16 @@
+"""The one task every job runs through (django-tasks): a worker (`manage.py db_worker`)
+picks it up from the database queue."""
+
+from __future__ import annotations
+
+try:  # Django 6 has the task API itself (DEP 14); 5.2 has its backport
+    from django.tasks import task
+except ImportError:
+    from django_tasks import task
+
+from .services import job_run
+
+
+@task()
+def job_run_task(job_id: int) -> None:
+    job_run(job_id)
