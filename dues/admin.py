@@ -16,6 +16,7 @@ from .services import (
     adjustment_record,
     dues_charges_generate,
     dues_period_create,
+    dues_period_due_date_change,
     dues_rate_create,
     payment_record,
     refund_record,
@@ -102,6 +103,9 @@ class DuesPeriodAdmin(_NoDeleteAdmin):
     actions = ["generate_charges"]
     fields = ["year", "month", "due_date"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: DuesPeriod | None = None):
+        return ["year", "month"] if obj is not None else []
+
     def get_queryset(self, request: HttpRequest):
         return periods_with_totals(super().get_queryset(request))
 
@@ -128,8 +132,12 @@ class DuesPeriodAdmin(_NoDeleteAdmin):
             self.message_user(request, str(result), level)
 
     def save_model(self, request: HttpRequest, obj: DuesPeriod, form, change: bool) -> None:
-        if change:  # only its due date can change: generated charges point at the period
-            super().save_model(request, obj, form, change)
+        if change:  # only its due date changes: generated charges point at the period
+            dues_period_due_date_change(
+                period=obj,
+                due_date=form.cleaned_data["due_date"] or obj.last_day,
+                actor=request.user,
+            )
             return
         data = form.cleaned_data
         obj.pk = dues_period_create(

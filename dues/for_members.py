@@ -4,8 +4,6 @@ block on a member's admin page."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -13,12 +11,7 @@ from members.extensions import MemberColumn, MemberListFilter, MemberSection
 from members.models import Member
 
 from .ledger import Standing
-from .selectors import dues_standings, member_dues_summary, members_in_standing
-
-
-def _standing_labels(member_ids: Iterable[int]) -> dict[int, str]:
-    standings = dues_standings(Member.objects.filter(pk__in=list(member_ids)))
-    return {member_id: dues.standing.label for member_id, dues in standings.items()}
+from .selectors import member_dues_summary, member_standing_labels, members_in_standing
 
 
 def _dues_rows(member: Member, user) -> list[tuple[str, object]]:
@@ -46,6 +39,9 @@ STANDING_FILTER = MemberListFilter(
     narrow=members_in_standing,
 )
 STANDING_COLUMN = MemberColumn(
-    name="standing", label="Standing", permission="dues.view_standing", values=_standing_labels
+    name="standing",
+    label="Standing",
+    permission="dues.view_standing",
+    values=member_standing_labels,
 )
 DUES_SECTION = MemberSection(title="Dues", permission="dues.view_standing", rows=_dues_rows)

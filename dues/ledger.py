@@ -40,6 +40,16 @@ def standing_for(months_in_arrears: int) -> Standing:
     return Standing.DELINQUENT
 
 
+def months_for(standing: str) -> tuple[int, int | None]:
+    """The months in arrears a standing covers: [low, high), high None for no bound."""
+    delinquent = settings.ARREARS_DELINQUENT_MONTHS
+    return {
+        Standing.GOOD: (0, 1),
+        Standing.IN_ARREARS: (1, delinquent),
+        Standing.DELINQUENT: (delinquent, None),
+    }[Standing(standing)]
+
+
 def outstanding_amounts(credit: Decimal, charges_oldest_first: Sequence[Decimal]) -> list[Decimal]:
     """What is still owed on each charge once `credit` has covered the oldest first."""
     left = credit

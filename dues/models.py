@@ -307,3 +307,44 @@ class ReceiptCounter(models.Model):
 
     def __str__(self) -> str:
         return f"Last receipt {self.last_number}"
+
+
+class MemberLedger(models.Model):
+    """A member's dues as the ledger rules last worked them out (selectors' SQL twin of
+    dues/ledger.py), kept in the same transaction as every charge, payment, refund and
+    adjustment. Pages that show standing for many members read it rather than work out the
+    whole local again; `manage.py ledger_check` recomputes it and names any difference.
+
+    A cached answer, never a second set of rules; not history: it is derived, not kept."""
+
+    member = models.OneToOneField(
+        Member, on_delete=models.PROTECT, primary_key=True, related_name="ledger"
+    )
+    charged = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
+    # Received payments net of refunds, less adjustments: what covers the charges.
+    credit = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
+    balance = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
+    paid_through = models.PositiveIntegerField(null=True, blank=True, help_text="YYYYMM")
+    first_uncovered_due = models.DateField(null=True, blank=True)
+    months_in_arrears = models.PositiveIntegerField(default=0)
+    # The day `months_in_arrears` was counted for, and the due date of the next uncovered
+    # charge after it: once that date has passed, the count is refreshed.
+    as_of = models.DateField()
+    next_due = models.DateField(null=True, blank=True)
+
+    class Meta:
+        default_permissions = ()
+        indexes = [
+            models.Index(fields=["-months_in_arrears", "-balance"], name="ledger_arrears_idx"),
+            models.Index(fields=["next_due"], name="ledger_next_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Ledger of member #{self.member_id}: {self.balance}"
+
+    @property
+    def paid_through_label(self) -> str:
+        """ "YYYY-MM", as periods are written; "" when nothing is paid through."""
+        if not self.paid_through:
+            return ""
+        return f"{self.paid_through // 100}-{self.paid_through % 100:02d}"

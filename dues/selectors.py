@@ -24,13 +24,14 @@ from django.utils import timezone
 
 from members.models import Member
 
-from .ledger import ZERO, Standing, money, outstanding_amounts, standing_for
+from .ledger import ZERO, Standing, money, months_for, outstanding_amounts, standing_for
 from .models import (
     RECEIVED_STATUSES,
     Adjustment,
     DuesCharge,
     DuesPeriod,
     DuesRate,
+    MemberLedger,
     Payment,
     PaymentMethod,
     Refund,
@@ -149,6 +150,12 @@ class DuesStanding:
     balance: Decimal
     paid_through: str | None  # "YYYY-MM"
     months_in_arrears: int
+    charged: Decimal = ZERO
+    credit: Decimal = ZERO
+    # The due date of the oldest charge not fully covered, and of the oldest one not yet
+    # past due on the date asked about (when months in arrears next grows).
+    first_uncovered_due: datetime.date | None = None
+    next_due: datetime.date | None = None
 
     @property
     def standing(self) -> Standing:
@@ -184,9 +191,16 @@ SELECT credit.member_id,
        COALESCE(SUM(ledger.amount), 0) - credit.credit AS balance,
        MAX(CASE WHEN ROUND(ledger.running, 2) <= ROUND(credit.credit, 2)
                 THEN ledger.year * 100 + ledger.month END) AS paid_through,
-       COALESCE(SUM(CASE WHEN ledger.due_date < %s
+       COALESCE(SUM(CASE WHEN ledger.due_date < %(as_of)s
                           AND ROUND(ledger.running, 2) > ROUND(credit.credit, 2)
-                     THEN 1 ELSE 0 END), 0) AS months_in_arrears
+                     THEN 1 ELSE 0 END), 0) AS months_in_arrears,
+       COALESCE(SUM(ledger.amount), 0) AS charged,
+       credit.credit AS credit,
+       MIN(CASE WHEN ROUND(ledger.running, 2) > ROUND(credit.credit, 2)
+                THEN ledger.due_date END) AS first_uncovered_due,
+       MIN(CASE WHEN ROUND(ledger.running, 2) > ROUND(credit.credit, 2)
+                 AND ledger.due_date >= %(as_of)s
+                THEN ledger.due_date END) AS next_due
 FROM credit
 LEFT JOIN ledger ON ledger.member_id = credit.member_id
 GROUP BY credit.member_id, credit.credit
@@ -209,11 +223,9 @@ def dues_standings(
             return {}
         member_filter = f"m.id IN ({inner})"
         params += list(inner_params)
-    sql = _STANDINGS_SQL.format(
-        received=", ".join(["%s"] * len(RECEIVED_STATUSES)), member_filter=member_filter
-    )
+    sql = standings_sql(member_filter)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, as_of])
+        cursor.execute(sql, [*params, as_of, as_of])
         rows = cursor.fetchall()
     return {
         member_id: DuesStanding(
@@ -221,9 +233,21 @@ def dues_standings(
             balance=money(_exact(balance)),
             paid_through=f"{paid // 100}-{paid % 100:02d}" if paid else None,
             months_in_arrears=int(months),
+            charged=money(_exact(charged)),
+            credit=money(_exact(credit)),
+            first_uncovered_due=_date(first_due),
+            next_due=_date(next_due),
         )
-        for member_id, balance, paid, months in rows
+        for member_id, balance, paid, months, charged, credit, first_due, next_due in rows
     }
+
+
+def standings_sql(member_filter: str) -> str:
+    """The set-based rules, for a member filter (SQL over `m`, members_member); its
+    parameters: the received statuses, the filter's, then the date twice."""
+    return _STANDINGS_SQL.format(
+        received=", ".join(["%s"] * len(RECEIVED_STATUSES)), member_filter=member_filter
+    ).replace("%(as_of)s", "%s")
 
 
 def _exact(value: object) -> object:
@@ -231,38 +255,76 @@ def _exact(value: object) -> object:
     return Decimal(str(round(value, 2))) if isinstance(value, float) else value
 
 
+def _date(value: object) -> datetime.date | None:
+    # SQLite hands back dates as text.
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+# --- Many members, from their kept ledgers (MemberLedger) -------------------------------
+
+
+def member_ledgers_current() -> None:
+    """Bring the kept ledgers up to today before reading them: the members whose next
+    uncovered charge fell due since are worked out again (none, most days; the nightly job
+    does it first). A write, but only of the cache, and the same whoever asks."""
+    from .services import member_ledgers_bring_up_to_date
+
+    member_ledgers_bring_up_to_date()
+
+
 def members_in_standing(members: QuerySet[Member], standing: str) -> QuerySet[Member]:
-    """The `standing` filter of the member list (one ledger query for all of them)."""
-    ids = [mid for mid, dues in dues_standings(members).items() if dues.standing == standing]
-    return members.filter(pk__in=ids)
+    """The `standing` filter of the member list: a range of months in arrears, read from
+    the kept ledgers (a member with none owes nothing)."""
+    member_ledgers_current()
+    low, high = months_for(standing)
+    if low == 0:
+        return members.exclude(ledger__months_in_arrears__gte=high)
+    members = members.filter(ledger__months_in_arrears__gte=low)
+    return members.filter(ledger__months_in_arrears__lt=high) if high else members
 
 
-@dataclass(frozen=True)
-class ArrearsRow:
-    member: Member
-    dues: DuesStanding
+def member_standing_labels(member_ids: Iterable[int]) -> dict[int, str]:
+    """Member id → standing, for a page of members (one query)."""
+    months = dict(
+        MemberLedger.objects.filter(member_id__in=list(member_ids)).values_list(
+            "member_id", "months_in_arrears"
+        )
+    )
+    return {mid: standing_for(months.get(mid, 0)).label for mid in member_ids}
 
 
 def arrears_list(
-    *, min_months: int, as_of: datetime.date | None = None, statuses: Iterable[str] | None = None
-) -> list[ArrearsRow]:
-    """Members at least `min_months` behind, most behind first, with what they owe."""
-    members = Member.objects.all()
+    *, min_months: int, statuses: Iterable[str] | None = None
+) -> QuerySet[MemberLedger]:
+    """The ledgers of members at least `min_months` behind, most behind first, then who
+    owes most: a query, to page or to stream."""
+    member_ledgers_current()
+    ledgers = MemberLedger.objects.filter(months_in_arrears__gte=max(min_months, 1))
     if statuses:
-        members = members.filter(status__in=list(statuses))
-    standings = dues_standings(members, as_of)
-    behind = {mid: s for mid, s in standings.items() if s.months_in_arrears >= min_months}
-    found = Member.objects.select_related("classification").in_bulk(list(behind))
-    rows = [ArrearsRow(found[mid], dues) for mid, dues in behind.items()]
-    rows.sort(key=lambda r: (-r.dues.months_in_arrears, -r.dues.balance, r.member.member_number))
-    return rows
+        ledgers = ledgers.filter(member__status__in=list(statuses))
+    return ledgers.select_related("member__classification").order_by(
+        "-months_in_arrears", "-balance", "member__member_number"
+    )
 
 
-def standing_counts(members: QuerySet[Member], as_of: datetime.date | None = None) -> dict:
-    counts = dict.fromkeys(Standing, 0)
-    for dues in dues_standings(members, as_of).values():
-        counts[dues.standing] += 1
-    return counts
+def standing_counts(statuses: Iterable[str]) -> dict[Standing, int]:
+    """How many members of these statuses stand in each standing (three counts)."""
+    member_ledgers_current()
+    members = Member.objects.filter(status__in=list(statuses))
+    behind = MemberLedger.objects.filter(member__status__in=list(statuses))
+    delinquent_from = months_for(Standing.DELINQUENT)[0]
+    counts = behind.aggregate(
+        in_arrears=Count(
+            "pk", filter=Q(months_in_arrears__gte=1, months_in_arrears__lt=delinquent_from)
+        ),
+        delinquent=Count("pk", filter=Q(months_in_arrears__gte=delinquent_from)),
+    )
+    total = members.count()
+    return {
+        Standing.GOOD: total - counts["in_arrears"] - counts["delinquent"],
+        Standing.IN_ARREARS: counts["in_arrears"],
+        Standing.DELINQUENT: counts["delinquent"],
+    }
 
 
 # --- Periods and collections --------------------------------------------------------------

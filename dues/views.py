@@ -11,6 +11,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
+from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -55,7 +56,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         context.update(
             billed=billed, collected=collected, uncollected=max(billed - collected, ZERO)
         )
-    counts = standing_counts(Member.objects.filter(status=MemberStatus.ACTIVE))
+    counts = standing_counts([MemberStatus.ACTIVE])
     context["standings"] = [(standing, counts[standing]) for standing in Standing]
     context["active_members"] = sum(counts.values())
     return render(request, "dues/overview.html", context)
@@ -110,21 +111,30 @@ def arrears_report(request: HttpRequest) -> HttpResponse:
     status = form.cleaned_data["status"]
     rows = arrears_list(min_months=months, statuses=[status] if status else None)
     if request.GET.get("format") == "csv":
+        count = rows.count()
         return audited_csv_download(
             request,
-            lines=_arrears_csv(rows),
+            lines=_arrears_csv(rows.iterator(chunk_size=2000)),
             filename="arrears",
             model_label="members.member",
-            count=len(rows),
+            count=count,
             what="members in arrears",
             detail=f"Behind by {months}+ months; status {status or 'any'}.",
         )
-    page = Paginator(rows, 200).get_page(request.GET.get("page"))
-    total = sum((row.dues.balance for row in rows), ZERO)
+    totals = rows.aggregate(count=Count("pk"), owed=Sum("balance"))
+    paginator = Paginator(rows, 200)
+    paginator.count = totals["count"]  # counted with the total owed, in one query
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "dues/arrears.html",
-        {"form": form, "page": page, "count": len(rows), "total": total, "months": months},
+        {
+            "form": form,
+            "page": page,
+            "count": totals["count"],
+            "total": money(totals["owed"] or ZERO),
+            "months": months,
+        },
     )
 
 
@@ -150,9 +160,9 @@ def _arrears_csv(rows):
                 r.member.first_name,
                 r.member.classification.code,
                 r.member.status,
-                r.dues.months_in_arrears,
-                r.dues.balance,
-                r.dues.paid_through or "",
+                r.months_in_arrears,
+                r.balance,
+                r.paid_through_label,
                 r.member.email,
                 r.member.phone,
             ]

@@ -2,10 +2,23 @@
 
 - billing: periods, rates, charges (what members owe);
 - money: payments taken at the office, refunds, adjustments, receipt numbers;
-- online: payments reported by an online source in steps (pending, then paid or failed).
+- online: payments reported by an online source in steps (pending, then paid or failed);
+- ledgers: each member's ledger worked out and kept, in the same transaction as the writes.
 """
 
-from .billing import ChargeGeneration, dues_charges_generate, dues_period_create, dues_rate_create
+from .billing import (
+    ChargeGeneration,
+    dues_charges_generate,
+    dues_period_create,
+    dues_period_due_date_change,
+    dues_rate_create,
+)
+from .ledgers import (
+    LedgerDifference,
+    member_ledgers_bring_up_to_date,
+    member_ledgers_check,
+    member_ledgers_refresh,
+)
 from .money import (
     IDEMPOTENCY_KEY_MAX,
     adjustment_record,
@@ -19,11 +32,16 @@ from .online import OnlinePaymentChange, payment_flag, payment_online_record
 __all__ = [
     "IDEMPOTENCY_KEY_MAX",
     "ChargeGeneration",
+    "LedgerDifference",
     "OnlinePaymentChange",
     "adjustment_record",
     "dues_charges_generate",
     "dues_period_create",
+    "dues_period_due_date_change",
     "dues_rate_create",
+    "member_ledgers_bring_up_to_date",
+    "member_ledgers_check",
+    "member_ledgers_refresh",
     "payment_flag",
     "payment_online_record",
     "payment_record",

@@ -18,6 +18,7 @@ from ..models import (
     DuesRate,
 )
 from ..selectors import dues_rates_on
+from .ledgers import member_ledgers_refresh
 from .money import positive_amount
 
 if TYPE_CHECKING:
@@ -43,6 +44,22 @@ def dues_period_create(
     period._history_user = actor
     period.full_clean()
     period.save()
+    return period
+
+
+@transaction.atomic
+def dues_period_due_date_change(
+    *, period: DuesPeriod, due_date: datetime.date, actor: User = None
+) -> DuesPeriod:
+    """Move a period's due date: its charges fall due then, so the ledgers of the members
+    charged for it are worked out again (their order and months in arrears may change)."""
+    # Lock the period: a generation run and this change take turns.
+    period = DuesPeriod.objects.select_for_update().get(pk=period.pk)
+    period.due_date = due_date
+    period.full_clean()
+    period._history_user = actor
+    period.save()
+    member_ledgers_refresh(period.charges.values_list("member_id", flat=True))
     return period
 
 
@@ -111,5 +128,6 @@ def dues_charges_generate(*, period: DuesPeriod, actor: User = None) -> ChargeGe
             DuesCharge(member=member, period=period, amount=rate.monthly_amount, rate=rate)
         )
     bulk_create_with_history(charges, DuesCharge, batch_size=5000, default_user=actor)
+    member_ledgers_refresh(charge.member_id for charge in charges)
     result.created = len(charges)
     return result

@@ -28,6 +28,7 @@ from ..models import (
     RecordedByStaff,
     Refund,
 )
+from .ledgers import member_ledgers_refresh
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -180,6 +181,7 @@ def payment_record(
     )
     payment._history_user = actor
     payment.save()
+    member_ledgers_refresh([member.pk])
     return payment
 
 
@@ -232,6 +234,7 @@ def refund_record(
     )
     payment._history_user = actor
     payment.save(update_fields=["refunded_amount", "status"])
+    member_ledgers_refresh([payment.member_id])
     return refund
 
 
@@ -264,4 +267,5 @@ def adjustment_record(
     )
     adjustment._history_user = actor
     adjustment.save()
+    member_ledgers_refresh([member.pk])
     return adjustment

@@ -17,6 +17,7 @@ from ..models import (
     Payment,
     PaymentStatus,
 )
+from .ledgers import member_ledgers_refresh
 from .money import receipt_number_next
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ def payment_online_record(
         payment.received_date = received_date or timezone.localdate()
         payment.receipt_number = receipt_number_next()
     payment.save()
+    member_ledgers_refresh([member.pk])
     result.payment, result.changed = payment, True
     return result
 

@@ -23,3 +23,8 @@ def member(journeyman):
     for period in periods(2026, range(1, 7)):
         dues_charges_generate(period=period)
     return member
+
+
+@pytest.fixture(autouse=True)
+def _ledgers_agree_after_each_test(ledgers_agree):
+    pass

@@ -11,9 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dues.ledger import Standing, outstanding_amounts
-from dues.models import Payment, PaymentMethod, PaymentStatus
+from dues.models import MemberLedger, Payment, PaymentMethod, PaymentStatus
 from dues.selectors import dues_rates_on, dues_standings, member_dues_summary
-from dues.services import adjustment_record, dues_charges_generate, payment_record, refund_record
+from dues.services import (
+    adjustment_record,
+    dues_charges_generate,
+    member_ledgers_refresh,
+    payment_record,
+    refund_record,
+)
 from dues.tests.factories import DuesPeriodFactory, DuesRateFactory, periods
 from members.models import Member
 from members.tests.factories import ClassificationFactory, MemberFactory
@@ -257,7 +263,22 @@ def test_both_selectors_agree_on_any_ledger(
     for amount in adjustments:
         adjustment_record(member=member, amount=amount, reason="test")
 
-    summary = dues(member, as_of=datetime.date(2030, as_of_month, 1))
+    as_of = datetime.date(2030, as_of_month, 1)
+    summary = dues(member, as_of=as_of)
+    # The kept ledger, worked out again (the charges above were made behind the services),
+    # gives the same answers.
+    member_ledgers_refresh([member.pk], as_of=as_of)
+    kept = MemberLedger.objects.get(member=member)
+    assert kept.balance == summary.balance
+    assert kept.months_in_arrears == summary.months_in_arrears
+    assert kept.paid_through == (
+        summary.paid_through.year * 100 + summary.paid_through.month
+        if summary.paid_through
+        else None
+    )
+    first_open = summary.open_charges[0].period.due_date if summary.open_charges else None
+    assert kept.first_uncovered_due == first_open
+    member_ledgers_refresh([member.pk])  # as of today again, as the teardown checks it
     received = sum(
         (
             p.amount - p.refunded_amount

@@ -86,3 +86,8 @@ def deliver(db):
         return post_webhook(body, sign(body, secret, timestamp))
 
     return post
+
+
+@pytest.fixture(autouse=True)
+def _ledgers_agree_after_each_test(ledgers_agree):
+    pass

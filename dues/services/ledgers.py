@@ -1,0 +1,122 @@
+"""The member ledgers (MemberLedger): each member's dues as the rules work them out, kept
+in the transaction of every write that changes them, so pages about many members read
+them instead of working out the whole local."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils import timezone
+
+from ..models import RECEIVED_STATUSES, MemberLedger
+from ..selectors import dues_standings, standings_sql
+
+# Members worked out per statement (a parameter list per batch).
+BATCH = 2000
+
+_COLUMNS = (
+    "charged",
+    "credit",
+    "balance",
+    "paid_through",
+    "first_uncovered_due",
+    "months_in_arrears",
+    "as_of",
+    "next_due",
+)
+
+
+def member_ledgers_refresh(
+    member_ids: Iterable[int] | None = None, *, as_of: datetime.date | None = None
+) -> None:
+    """Work these members' ledgers out again by the rules (all members: None) and keep
+    the answers, set-based."""
+    as_of = as_of or timezone.localdate()
+    if member_ids is None:
+        _refresh("1 = 1", [], as_of)
+        return
+    ids = sorted(set(member_ids))
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
+        # Lock the ledger rows first: a write to the same member that commits meanwhile is
+        # then seen by the statement below, rather than overwritten by an older answer.
+        list(
+            MemberLedger.objects.select_for_update()
+            .filter(member_id__in=batch)
+            .values_list("member_id", flat=True)
+        )
+        _refresh(f"m.id IN ({', '.join(['%s'] * len(batch))})", batch, as_of)
+
+
+def _refresh(member_filter: str, filter_params: list, as_of: datetime.date) -> None:
+    table = MemberLedger._meta.db_table
+    updates = ", ".join(f"{column} = excluded.{column}" for column in _COLUMNS)
+    sql = (
+        f"INSERT INTO {table} (member_id, {', '.join(_COLUMNS)}) "
+        "SELECT member_id, charged, credit, balance, paid_through, first_uncovered_due, "
+        f"months_in_arrears, %s, next_due FROM ({standings_sql(member_filter)}) s "
+        # SQLite needs a WHERE here to read ON CONFLICT as the upsert clause.
+        f"WHERE true ON CONFLICT (member_id) DO UPDATE SET {updates}"
+    )
+    params = [as_of, *RECEIVED_STATUSES, *filter_params, as_of, as_of]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def member_ledgers_bring_up_to_date(today: datetime.date | None = None) -> int:
+    """Count months in arrears again for the members whose next uncovered charge fell due
+    since their ledger was worked out; returns how many. None, most days."""
+    today = today or timezone.localdate()
+    stale = list(
+        MemberLedger.objects.filter(next_due__lt=today).values_list("member_id", flat=True)
+    )
+    if stale:
+        member_ledgers_refresh(stale, as_of=today)
+    return len(stale)
+
+
+@dataclass(frozen=True)
+class LedgerDifference:
+    member_id: int
+    field: str
+    kept: object
+    worked_out: object
+
+    def __str__(self) -> str:
+        return (
+            f"member #{self.member_id}: {self.field} is {self.kept} in the ledger, "
+            f"{self.worked_out} by the rules"
+        )
+
+
+def member_ledgers_check(*, as_of: datetime.date | None = None) -> list[LedgerDifference]:
+    """Work every member's ledger out afresh and name each place the kept one differs."""
+    as_of = as_of or timezone.localdate()
+    member_ledgers_bring_up_to_date(as_of)
+    worked_out = dues_standings(as_of=as_of)
+    kept = {row.member_id: row for row in MemberLedger.objects.all()}
+    differences = []
+    for member_id, standing in worked_out.items():
+        row = kept.get(member_id)
+        paid = standing.paid_through.replace("-", "") if standing.paid_through else None
+        expected = {
+            "charged": standing.charged,
+            "credit": standing.credit,
+            "balance": standing.balance,
+            "paid_through": int(paid) if paid else None,
+            "first_uncovered_due": standing.first_uncovered_due,
+            "months_in_arrears": standing.months_in_arrears,
+        }
+        if row is None:
+            if any(expected[name] for name in expected):
+                differences.append(LedgerDifference(member_id, "ledger", None, "activity"))
+            continue
+        differences += [
+            LedgerDifference(member_id, name, getattr(row, name), value)
+            for name, value in expected.items()
+            if getattr(row, name) != value
+        ]
+    return differences
