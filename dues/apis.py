@@ -15,6 +15,8 @@ from apikit.pagination import CountedPagination, NewestFirstCursorPagination
 from apikit.params import choice_param, id_param
 from apikit.permissions import method_permissions
 from apikit.schema import query_param
+from jobs.apis import JobSerializer
+from jobs.services import job_start
 from members.models import Classification, Member
 from members.permissions import own_record_or
 from members.selectors import member_for_user, members_readable_by
@@ -28,7 +30,6 @@ from .selectors import (
     payment_fields_hidden_from,
 )
 from .services import (
-    dues_charges_generate,
     dues_period_create,
     dues_rate_create,
     payment_record,
@@ -187,32 +188,25 @@ class DuesPeriodList(generics.ListCreateAPIView):
         )
 
 
-class ChargeGenerationSerializer(serializers.Serializer):
-    period = serializers.CharField()
-    created = serializers.IntegerField()
-    already_charged = serializers.IntegerField()
-    skipped_no_rate = serializers.ListField(
-        child=serializers.CharField(), help_text="Member numbers."
-    )
-
-
 class GenerateCharges(APIView):
-    """Charge every active member for the period. Idempotent: says how many it created."""
+    """Charge every active member for the period, by a worker: answers 202 with the job,
+    whose `url` says how it goes and, once done, how many charges it created (`outcome`).
+    Idempotent: while one is running, asking again gives the same job."""
 
     permission_classes = [method_permissions(POST="dues.generate_charges")]
 
-    @extend_schema(request=None, responses=ChargeGenerationSerializer)
+    @extend_schema(request=None, responses={202: JobSerializer})
     def post(self, request: Request, pk: int) -> Response:
         period = get_object_or_404(DuesPeriod, pk=pk)
-        result = dues_charges_generate(period=period, actor=request.user)
-        return Response(
-            {
-                "period": str(result.period),
-                "created": result.created,
-                "already_charged": result.already_charged,
-                "skipped_no_rate": [m.member_number for m in result.skipped_no_rate],
-            }
+        job = job_start(
+            kind="dues.generate_charges",
+            key=f"dues.generate_charges:{period.pk}",
+            label=f"Generate dues charges for {period}",
+            actor=request.user,
+            params={"period_id": period.pk},
         )
+        job.refresh_from_db()  # as it is now: a quick job may be done already
+        return Response(JobSerializer(job).data, status=202)
 
 
 # --- Payments --------------------------------------------------------------------------------

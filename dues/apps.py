@@ -41,6 +41,12 @@ class DuesConfig(AppConfig):
         "members.member_admin_sections": ["dues.for_members.DUES_SECTION"],
         "members.member_admin_inlines": ["dues.admin.ChargeInline", "dues.admin.PaymentInline"],
         "members.demo_data": ["dues.demo.seed_demo_dues"],
+        "jobs.kinds": [
+            "dues.for_jobs.GENERATE_CHARGES",
+            "dues.for_jobs.ARREARS_EXPORT",
+            "dues.for_jobs.LEDGER_CHECK",
+        ],
+        "jobs.schedule": ["dues.for_jobs.NIGHTLY_LEDGER_CHECK"],
         "accounts.role_permissions": [
             {
                 roles.ADMIN: [*_VIEW, *_MANAGE, "dues.add_payment", *_HISTORY],

@@ -230,11 +230,11 @@ def dues_standings(
     return {
         member_id: DuesStanding(
             member_id=member_id,
-            balance=money(_exact(balance)),
+            balance=money(exact_decimal(balance)),
             paid_through=f"{paid // 100}-{paid % 100:02d}" if paid else None,
             months_in_arrears=int(months),
-            charged=money(_exact(charged)),
-            credit=money(_exact(credit)),
+            charged=money(exact_decimal(charged)),
+            credit=money(exact_decimal(credit)),
             first_uncovered_due=_date(first_due),
             next_due=_date(next_due),
         )
@@ -250,7 +250,7 @@ def standings_sql(member_filter: str) -> str:
     ).replace("%(as_of)s", "%s")
 
 
-def _exact(value: object) -> object:
+def exact_decimal(value: object) -> object:
     # SQLite hands back sums as floats: round to cents through their shortest decimal form.
     return Decimal(str(round(value, 2))) if isinstance(value, float) else value
 
@@ -424,7 +424,7 @@ def collections_by_month(year: int) -> CollectionsYear:
         .annotate(total=Sum("amount"))
     )
     for row in rows:
-        received[row["month"]][row["method"]] = money(_exact(row["total"]))
+        received[row["month"]][row["method"]] = money(exact_decimal(row["total"]))
     refunded = dict.fromkeys(range(1, 13), ZERO)
     refund_rows = (
         Refund.objects.filter(refunded_date__year=year)
@@ -433,7 +433,7 @@ def collections_by_month(year: int) -> CollectionsYear:
         .annotate(total=Sum("amount"))
     )
     for row in refund_rows:
-        refunded[row["month"]] = money(_exact(row["total"]))
+        refunded[row["month"]] = money(exact_decimal(row["total"]))
     used = {method for by_method in received.values() for method in by_method}
     methods = [(value, label) for value, label in PaymentMethod.choices if value in used]
     return CollectionsYear(year=year, methods=methods, received=received, refunded=refunded)

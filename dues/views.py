@@ -13,10 +13,11 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from audit.csv_export import audited_csv_download, csv_lines
+from jobs.services import job_start
 from members.models import Member, MemberStatus
 from members.selectors import member_for_user
 
@@ -111,16 +112,15 @@ def arrears_report(request: HttpRequest) -> HttpResponse:
     status = form.cleaned_data["status"]
     rows = arrears_list(min_months=months, statuses=[status] if status else None)
     if request.GET.get("format") == "csv":
-        count = rows.count()
-        return audited_csv_download(
-            request,
-            lines=_arrears_csv(rows.iterator(chunk_size=2000)),
-            filename="arrears",
-            model_label="members.member",
-            count=count,
-            what="members in arrears",
-            detail=f"Behind by {months}+ months; status {status or 'any'}.",
+        # Written by a worker: the whole local's arrears may take longer than a request.
+        job = job_start(
+            kind="dues.arrears_export",
+            key=f"dues.arrears_export:{request.user.pk}:{months}:{status}",
+            label=f"Arrears report ({months}+ months, {status or 'any status'}) to CSV",
+            actor=request.user,
+            params={"months": months, "status": status},
         )
+        return redirect("admin:jobs_job_change", job.pk)
     totals = rows.aggregate(count=Count("pk"), owed=Sum("balance"))
     paginator = Paginator(rows, 200)
     paginator.count = totals["count"]  # counted with the total owed, in one query
@@ -135,39 +135,6 @@ def arrears_report(request: HttpRequest) -> HttpResponse:
             "total": money(totals["owed"] or ZERO),
             "months": months,
         },
-    )
-
-
-def _arrears_csv(rows):
-    header = [
-        "member_number",
-        "last_name",
-        "first_name",
-        "classification",
-        "status",
-        "months_in_arrears",
-        "owed",
-        "paid_through",
-        "email",
-        "phone",
-    ]
-    return csv_lines(
-        header,
-        (
-            [
-                r.member.member_number,
-                r.member.last_name,
-                r.member.first_name,
-                r.member.classification.code,
-                r.member.status,
-                r.months_in_arrears,
-                r.balance,
-                r.paid_through_label,
-                r.member.email,
-                r.member.phone,
-            ]
-            for r in rows
-        ),
     )
 
 

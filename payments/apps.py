@@ -14,6 +14,8 @@ class PaymentsConfig(AppConfig):
     extends = {
         "audit.audited_models": ["payments.for_audit.AUDITED_MODELS"],
         "dues.pay_actions": ["payments.for_dues.PAY_ONLINE"],
+        "jobs.kinds": ["payments.for_jobs.STRIPE_RECONCILE"],
+        "jobs.schedule": ["payments.for_jobs.HOURLY_RECONCILE"],
         "accounts.role_permissions": [
             {
                 roles.ADMIN: [

@@ -17,7 +17,6 @@ from dues.services import payment_online_record
 from members.models import Member
 
 from .models import UNSETTLED_CHECKOUT, CheckoutSession, CheckoutStatus
-from .notifications import receipt_send
 from .stripe_client import (
     StripeError,
     checkout_session_create,
@@ -29,6 +28,7 @@ from .stripe_client import (
     stripe_livemode,
     to_cents,
 )
+from .tasks import receipt_email
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -294,9 +294,9 @@ def checkout_fulfil(
         checkout.payment = change.payment
         _checkout_status(checkout, new_status)
     if change.changed and change.payment.status == PaymentStatus.SUCCEEDED:
-        payment_id = change.payment.pk
-        # robust: a mail server that fails must not fail the payment, already recorded.
-        transaction.on_commit(lambda: receipt_send(payment_id), robust=True)
+        # Queued with the payment (it goes out only if the payment is kept), sent by a
+        # worker: a mail server that fails never fails the payment.
+        receipt_email.enqueue(change.payment.pk)
     return Fulfilment(checkout, changed=change.changed)
 
 

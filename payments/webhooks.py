@@ -23,7 +23,6 @@ from dues.models import RECEIVED_STATUSES, Payment
 from dues.services import payment_flag, refund_record
 
 from .models import DONE_EVENT_STATES, EventState, StripeEvent
-from .notifications import dispute_alert_send
 from .services import Fulfilment, checkout_fulfil
 from .stripe_client import (
     SignatureInvalid,
@@ -32,6 +31,7 @@ from .stripe_client import (
     stripe_livemode,
     webhook_signature_verify,
 )
+from .tasks import dispute_alert_email
 
 TOLERANCE_SECONDS = 300
 # Clocks differ a little; a signature dated further ahead than this is refused.
@@ -224,7 +224,7 @@ def _dispute_created(dispute: Mapping[str, Any], at: Moment) -> Outcome:
         return EventState.IGNORED, "Not a charge of ours."
     reason = f"Card dispute {dispute['id']} ({dispute.get('reason', 'no reason given')})"
     payment_flag(payment=payment, reason=reason)
-    transaction.on_commit(lambda: dispute_alert_send(payment.pk, reason), robust=True)
+    dispute_alert_email.enqueue(payment.pk, reason)  # queued with the flag, sent by a worker
     return EventState.PROCESSED, ""
 
 

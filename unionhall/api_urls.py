@@ -6,6 +6,7 @@ from django.urls import path
 from accounts import apis as account_apis
 from audit import apis as audit_apis
 from dues import apis as dues_apis
+from jobs import apis as job_apis
 from members import apis as member_apis
 
 urlpatterns = [
@@ -23,6 +24,7 @@ urlpatterns = [
         name="dues-generate-charges",
     ),
     path("dues/payments/", dues_apis.PaymentList.as_view(), name="dues-payments"),
+    path("jobs/<int:pk>/", job_apis.JobDetail.as_view(), name="job"),
     path("member-notes/", member_apis.MemberNoteCreate.as_view(), name="member-notes"),
     path(
         "member-notes/member/<int:member_id>",

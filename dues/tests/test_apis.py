@@ -111,8 +111,11 @@ def test_generating_charges_by_api_is_idempotent(owing):
     period = periods(2026, [4])[0]
     client = api_client(UserFactory(role=roles.OFFICER))
     url = reverse("api:dues-generate-charges", args=[period.pk])
-    assert client.post(url).data["created"] == 1
-    again = client.post(url).data
+    started = client.post(url)
+    assert started.status_code == 202
+    job = client.get(started.data["url"]).data  # where the job is followed
+    assert (job["status"], job["outcome"]["created"]) == ("succeeded", 1)
+    again = client.get(client.post(url).data["url"]).data["outcome"]
     assert (again["created"], again["already_charged"]) == (0, 1)
     assert DuesCharge.objects.filter(period=period).count() == 1
 

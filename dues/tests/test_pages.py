@@ -17,6 +17,7 @@ from audit.models import AuditEvent
 from dues.models import PaymentMethod
 from dues.services import dues_charges_generate, payment_record, refund_record
 from dues.tests.factories import DuesRateFactory, periods
+from jobs.tests.helpers import job_download
 from members.tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +101,7 @@ def test_the_arrears_report_exports_to_csv_and_the_export_is_audited(
 ):
     client.force_login(user_with_role(roles.OFFICER))
     response = client.get(reverse("dues:arrears"), {"months": 1, "format": "csv"})
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.DictReader(io.StringIO(job_download(client, response))))
     assert [(r["member_number"], r["months_in_arrears"], r["owed"]) for r in rows] == [
         ("1003", "4", "180.00"),
         ("1002", "1", "45.00"),

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from accounts import roles
 from dues.services import dues_charges_generate
 from dues.tests.factories import DuesPeriodFactory, DuesRateFactory
+from jobs.services import job_start
 from members.services import member_note_create
 from members.tests.factories import PASSWORD, ClassificationFactory, MemberFactory, UserFactory
 from unionhall import api_urls
@@ -30,6 +31,7 @@ class World:
     own: object  # the Member role's own record
     note: object
     period: object
+    job: object
 
 
 @pytest.fixture
@@ -47,7 +49,14 @@ def world(db) -> World:
         text="Asked about dispatch",
         visibility="all_authorized",
     )
-    return World(users, member, own, note, period)
+    job = job_start(
+        kind="dues.generate_charges",
+        key="world",
+        label="Generate",
+        actor=users[roles.OFFICER],
+        params={"period_id": period.pk},
+    )
+    return World(users, member, own, note, period, job)
 
 
 def _token(client, who, w: World):
@@ -156,7 +165,12 @@ MATRIX: dict[str, tuple[Call, dict]] = {
     ),
     "dues-generate-charges": (
         Call("POST", lambda w: reverse("api:dues-generate-charges", args=[w.period.pk])),
-        {ADM: 200, OFF: 200, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+        {ADM: 202, OFF: 202, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+    ),
+    "job": (
+        Call("GET", lambda w: reverse("api:job", args=[w.job.pk])),
+        # The Officer's own job; Admin sees every job; the others: not theirs, not there.
+        {ADM: 200, OFF: 200, ORG: 404, STF: 404, MEM: 403, ANO: 401},
     ),
     "dues-payments GET": (
         Call("GET", lambda w: reverse("api:dues-payments")),

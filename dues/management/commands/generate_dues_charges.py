@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from dues.selectors import dues_period_get
 from dues.services import dues_charges_generate
+from jobs.progress import TerminalProgress
 
 from ._common import recording
 
@@ -15,8 +16,10 @@ class Command(BaseCommand):
         parser.add_argument("period", help="the period's month, e.g. 2026-11")
 
     def handle(self, *args, period: str, **options) -> None:
+        progress = TerminalProgress(self.stderr._out)
         with recording("generate_dues_charges"):
-            result = dues_charges_generate(period=dues_period_get(period))
+            result = dues_charges_generate(period=dues_period_get(period), progress=progress)
+        progress.close()
         self.stdout.write(str(result))
         for member in result.skipped_no_rate:
             self.stderr.write(

@@ -1,0 +1,87 @@
+"""The dues app's long work, as jobs (`jobs.kinds`, `jobs.schedule`; declared in DuesConfig):
+generating a period's charges, exporting the arrears report, and the nightly check that the
+kept ledgers still agree with the rules."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from audit.csv_export import export_recorded
+from jobs.extensions import JobKind, Scheduled
+from jobs.files import job_result_csv
+from jobs.models import Job
+from jobs.progress import Progress
+from members.selectors import member_fields_hidden_from
+
+from .exports import arrears_csv_lines
+from .models import DuesPeriod
+from .selectors import arrears_list
+from .services import dues_charges_generate, member_ledgers_check, member_ledgers_refresh
+
+
+def generate_charges_run(job: Job, progress: Progress) -> dict[str, Any]:
+    period = DuesPeriod.objects.get(pk=job.params["period_id"])
+    result = dues_charges_generate(period=period, actor=job.started_by, progress=progress)
+    return {
+        "message": str(result),
+        "created": result.created,
+        "already_charged": result.already_charged,
+        "skipped_no_rate": [m.member_number for m in result.skipped_no_rate[:200]],
+    }
+
+
+def arrears_export_run(job: Job, progress: Progress) -> dict[str, Any]:
+    months, status = job.params["months"], job.params.get("status") or ""
+    rows = arrears_list(min_months=months, statuses=[status] if status else None)
+    progress.step("Writing the arrears report to CSV", total=rows.count())
+    hidden = member_fields_hidden_from(job.started_by)
+    count = job_result_csv(
+        job,
+        name="arrears",
+        lines=arrears_csv_lines(rows.iterator(chunk_size=2000), hidden=hidden),
+        progress=progress,
+    )
+    export_recorded(
+        actor=job.started_by,
+        model_label="members.member",
+        count=count,
+        what="members in arrears",
+        detail=f"Behind by {months}+ months; status {status or 'any'}.",
+    )
+    return {"message": f"{count:,} members in arrears exported.", "rows": count}
+
+
+def ledger_check_run(job: Job, progress: Progress) -> dict[str, Any]:
+    """Work every ledger out afresh; a difference is set right, and named (the job fails:
+    a difference means a write went behind the services, which someone must look at)."""
+    progress.step("Checking every member's kept ledger against the rules")
+    differences = member_ledgers_check()
+    if differences:
+        member_ledgers_refresh({d.member_id for d in differences})
+        listed = "; ".join(str(d) for d in differences[:20])
+        raise RuntimeError(f"{len(differences)} differences, now set right: {listed}")
+    return {"message": "Every kept ledger agrees with the rules."}
+
+
+GENERATE_CHARGES = JobKind(
+    name="dues.generate_charges",
+    label="Generate dues charges",
+    permission="dues.generate_charges",
+    run=generate_charges_run,
+)
+ARREARS_EXPORT = JobKind(
+    name="dues.arrears_export",
+    label="Export the arrears report to CSV",
+    permission="dues.view_payment",
+    run=arrears_export_run,
+)
+LEDGER_CHECK = JobKind(
+    name="dues.ledger_check",
+    label="Check the kept ledgers against the rules",
+    permission="dues.view_payment",
+    run=ledger_check_run,
+)
+NIGHTLY_LEDGER_CHECK = Scheduled(
+    kind="dues.ledger_check", every=datetime.timedelta(days=1), at=datetime.timedelta(hours=2)
+)
