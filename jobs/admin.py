@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -23,7 +24,6 @@ admin.site.unregister(DBTaskResult)
 
 @admin.register(Job)
 class JobAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
-    change_form_template = "admin/jobs/job/change_form.html"
     list_display = ["label", "status", "progress", "started_by", "created_at", "finished_at"]
     list_filter = ["status", "kind"]
     list_select_related = ["started_by"]
@@ -57,11 +57,19 @@ class JobAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
         return job
 
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "status_url": reverse("admin:jobs_job_status", args=[object_id]),
+        """The job's page: its progress, refreshed by itself, and what came of it."""
+        if not str(object_id).isdigit():
+            raise Http404("No such job.")
+        job = self._job(request, int(object_id))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": job.label,
+            "job": job,
+            "status_url": reverse("admin:jobs_job_status", args=[job.pk]),
+            "retryable": job_retryable(job),
         }
-        return super().change_view(request, object_id, form_url, extra_context)
+        return TemplateResponse(request, "admin/jobs/job/job.html", context)
 
     def status_view(self, request: HttpRequest, pk: int) -> JsonResponse:
         return JsonResponse(job_status(self._job(request, pk)))

@@ -33,6 +33,11 @@ class MembersConfig(AppConfig):
     extends = {
         "audit.audited_models": ["members.for_audit.AUDITED_MODELS"],
         "audit.member_numbers": ["members.for_audit.MEMBER_NUMBERS"],
+        "jobs.kinds": [
+            "members.for_jobs.IMPORT_CHECK",
+            "members.for_jobs.IMPORT_WRITE",
+            "members.for_jobs.EXPORT",
+        ],
         "accounts.role_permissions": [
             {
                 roles.ADMIN: [

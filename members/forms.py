@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 from functools import cache
 
 from django import forms
@@ -59,17 +60,15 @@ class MemberImportUploadForm(forms.Form):
                 f"The file is {upload.size:,} bytes; the limit is "
                 f"{settings.MEMBER_IMPORT_MAX_BYTES:,}. Split it and import each part."
             )
+        raw = upload.read()
         try:
-            self.cleaned_data["csv_text"] = decode_upload(upload.read())
+            decode_upload(raw)  # said now, not after a trip to a worker
         except UndecodableFile as exc:
             raise forms.ValidationError(str(exc)) from None
+        # The same file uploaded twice while its check runs is checked once.
+        self.cleaned_data["digest"] = hashlib.sha256(raw).hexdigest()
+        upload.seek(0)
         return upload
-
-
-class MemberImportConfirmForm(forms.Form):
-    """The previewed file's text, posted back to be checked again and written."""
-
-    csv_text = forms.CharField(widget=forms.HiddenInput, strip=False)
 
 
 class MemberNoteForm(forms.ModelForm):

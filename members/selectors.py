@@ -55,6 +55,25 @@ def member_fields_editable_by(user: User) -> set[str] | None:
     return set(Member.CONTACT_FIELDS)
 
 
+def members_matching(
+    *, status: str = "", classification_id: object = "", search: str = ""
+) -> QuerySet[Member]:
+    """The member list as its filters choose it (the admin's list and its export)."""
+    members = Member.objects.all()
+    if status:
+        members = members.filter(status=status)
+    if str(classification_id).isdigit():
+        members = members.filter(classification_id=int(classification_id))
+    if term := search.strip():
+        members = members.filter(
+            Q(member_number__icontains=term)
+            | Q(first_name__icontains=term)
+            | Q(last_name__icontains=term)
+            | Q(email__icontains=term)
+        )
+    return members
+
+
 def member_numbers(member_ids: Iterable[int]) -> dict[int, str]:
     """Member id → member number, for many members in one query."""
     return dict(Member.objects.filter(id__in=list(member_ids)).values_list("id", "member_number"))

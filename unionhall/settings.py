@@ -232,10 +232,9 @@ LOGGING = {
 SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS = True
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
-# Member CSV import: the previewed file travels back in the confirming POST, so the
-# request body limit must hold it.
-MEMBER_IMPORT_MAX_BYTES = env_int("MEMBER_IMPORT_MAX_BYTES", 5_000_000)
-DATA_UPLOAD_MAX_MEMORY_SIZE = MEMBER_IMPORT_MAX_BYTES + 1_000_000
+# Member CSV import: the largest upload (it is kept as the job's file, checked and written
+# by a worker).
+MEMBER_IMPORT_MAX_BYTES = env_int("MEMBER_IMPORT_MAX_BYTES", 50_000_000)
 
 # How many proxies in front of the app append to X-Forwarded-For (0: use the socket's
 # address). The audit trail records the client address this yields.

@@ -13,8 +13,9 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from accounts import roles
 from audit.context import acting_as
 from audit.models import AuditEvent
+from jobs.tests.helpers import job_download
+from members.importing import members_import
 from members.models import Member
-from members.services import members_import
 from members.tests.factories import PASSWORD, ClassificationFactory, MemberFactory, member_form_data
 
 pytestmark = pytest.mark.django_db
@@ -175,7 +176,7 @@ def test_exporting_members_is_recorded(client, user_with_role):
         reverse("admin:members_member_changelist"),
         {"action": "export_csv", "_selected_action": [m.pk for m in members]},
     )
-    b"".join(response.streaming_content)
+    job_download(client, response)  # written by a worker, downloaded when done
     event = AuditEvent.objects.get(action="export")
     assert event.actor == officer
     assert event.model_label == "members.member"

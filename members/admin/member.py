@@ -6,14 +6,16 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
 
 from appkit.admin import DeclaredFiltersChangeList
 from audit.admin import RedactedHistoryAdmin
-from audit.csv_export import audited_csv_download
+from jobs.models import JobStatus
+from jobs.selectors import jobs_visible_to
+from jobs.services import job_start
 
 from ..extensions import (
     MEMBER_ADMIN_COLUMNS,
@@ -21,8 +23,8 @@ from ..extensions import (
     MEMBER_ADMIN_SECTIONS,
     MemberColumn,
 )
-from ..forms import MemberImportConfirmForm, MemberImportUploadForm
-from ..member_csv import COLUMNS, member_csv_lines
+from ..forms import MemberImportUploadForm
+from ..member_csv import COLUMNS
 from ..models import Classification, Member
 from ..selectors import (
     member_fields_editable_by,
@@ -32,7 +34,6 @@ from ..services import (
     member_create,
     member_records_viewed,
     member_update,
-    members_import,
 )
 from .note import NoteInline
 
@@ -233,21 +234,37 @@ class MemberAdmin(RedactedHistoryAdmin):
 
     @admin.action(description="Export selected members to CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Member]) -> HttpResponse:
-        members = queryset.select_related("classification").order_by("member_number")
-        hidden = member_fields_hidden_from(request.user)
-        return audited_csv_download(
-            request,
-            lines=member_csv_lines(members.iterator(chunk_size=2000), hidden=hidden),
-            filename="members",
-            model_label="members.member",
-            count=members.count(),
-            what="members",
+        """Written by a worker (a job), a download when done: a whole local is more rows
+        than a request should stream."""
+        if request.POST.get("select_across") == "1":
+            get = request.GET
+            params = {
+                "filters": {
+                    "status": get.get("status__exact", ""),
+                    "classification_id": get.get("classification__id__exact", ""),
+                    "search": get.get("q", ""),
+                }
+            }
+        else:
+            params = {"ids": sorted(queryset.values_list("pk", flat=True))}
+        job = job_start(
+            kind="members.export",
+            key=f"members.export:{request.user.pk}:{hash(str(params))}",
+            label="Export members to CSV",
+            actor=request.user,
+            params=params,
         )
+        return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
 
     def get_urls(self):
-        import_view = self.admin_site.admin_view(self.import_view)
+        view = self.admin_site.admin_view
         return [
-            path("import/", import_view, name="members_member_import"),
+            path("import/", view(self.import_view), name="members_member_import"),
+            path(
+                "import/<int:job_id>/",
+                view(self.import_preview_view),
+                name="members_member_import_preview",
+            ),
             *super().get_urls(),
         ]
 
@@ -260,42 +277,61 @@ class MemberAdmin(RedactedHistoryAdmin):
         return super().changelist_view(request, extra_context)
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
-        """Upload a CSV, see it checked and previewed, then confirm to write it all."""
+        """Upload a CSV: a worker checks every row (a job with a progress page), then the
+        preview asks to confirm, and a worker writes them all, or none."""
         if not self.has_import_permission(request):
             raise PermissionDenied
+        upload = MemberImportUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and upload.is_valid():
+            job = job_start(
+                kind="members.import_check",
+                key=f"members.import_check:{request.user.pk}:{upload.cleaned_data['digest']}",
+                label=f"Check {upload.cleaned_data['file'].name}",
+                actor=request.user,
+                upload=upload.cleaned_data["file"],
+            )
+            return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Import members from CSV",
             "columns": COLUMNS,
-            "upload_form": MemberImportUploadForm(),
+            "upload_form": upload,
         }
-        if request.method == "POST" and "csv_text" in request.POST:
-            confirm = MemberImportConfirmForm(request.POST)
-            if confirm.is_valid():
-                result = members_import(
-                    csv_text=confirm.cleaned_data["csv_text"], actor=request.user
-                )
-                if result.written:
-                    self.message_user(
-                        request, f"Imported {len(result.members)} members.", messages.SUCCESS
-                    )
-                    return HttpResponseRedirect(reverse("admin:members_member_changelist"))
-                context["errors"] = result.errors
-        elif request.method == "POST":
-            upload = MemberImportUploadForm(request.POST, request.FILES)
-            context["upload_form"] = upload
-            if upload.is_valid():
-                csv_text = upload.cleaned_data["csv_text"]
-                result = members_import(csv_text=csv_text, actor=request.user, dry_run=True)
-                context["errors"] = result.errors
-                if result.ok:
-                    context["preview"] = result.members[:IMPORT_PREVIEW_ROWS]
-                    context["preview_total"] = len(result.members)
-                    context["confirm_form"] = MemberImportConfirmForm(
-                        initial={"csv_text": csv_text}
-                    )
         return TemplateResponse(request, "admin/members/member/import.html", context)
+
+    def import_preview_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
+        """What a checked upload would import; confirming starts the write."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        checked = (
+            jobs_visible_to(request.user)
+            .filter(pk=job_id, kind="members.import_check", status=JobStatus.SUCCEEDED)
+            .first()
+        )
+        if (
+            checked is None
+            or checked.outcome.get("error_count")
+            or not checked.outcome.get("count")
+        ):
+            raise Http404("No checked file to import.")
+        if request.method == "POST":
+            job = job_start(
+                kind="members.import_write",
+                key=f"members.import_write:{checked.pk}",
+                label=f"Import {checked.outcome['count']:,} members",
+                actor=request.user,
+                params={"checked_job": checked.pk},
+                upload=checked.upload,
+            )
+            return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Import members from CSV: preview",
+            "checked": checked,
+        }
+        return TemplateResponse(request, "admin/members/member/import_preview.html", context)
 
 
 def _without(field, hidden: frozenset[str]):

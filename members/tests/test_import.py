@@ -12,8 +12,9 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from accounts import roles
+from jobs.tests.helpers import job_of
+from members.importing import members_import
 from members.models import Member
-from members.services import members_import
 from members.tests.factories import ClassificationFactory, MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +112,7 @@ def test_a_row_with_more_cells_than_the_header_is_refused():
 def test_dry_run_checks_everything_and_writes_nothing():
     result = members_import(csv_text=GOOD, actor=None, dry_run=True)
     assert result.ok and not result.written
-    assert len(result.members) == 3
+    assert result.count == 3
     assert Member.objects.count() == 0
 
 
@@ -163,16 +164,19 @@ def test_officer_previews_then_confirms_an_import_in_the_admin(client, user_with
     officer = user_with_role(roles.OFFICER)
     client.force_login(officer)
 
-    preview = client.post(IMPORT_URL, {"file": _upload(GOOD)})
-    assert preview.status_code == 200
+    checked = job_of(client.post(IMPORT_URL, {"file": _upload(GOOD)}))
+    assert checked.outcome["count"] == 3 and checked.outcome["error_count"] == 0
+    job_page = client.get(reverse("admin:jobs_job_change", args=[checked.pk])).content
+    assert b"3 members are ready to import" in job_page
+    preview_url = reverse("admin:members_member_import_preview", args=[checked.pk])
+    assert preview_url.encode() in job_page
+    preview = client.get(preview_url)
     assert b"3 members ready to import" in preview.content
     assert b"Parsons" in preview.content
     assert Member.objects.count() == 0
 
-    done = client.post(
-        IMPORT_URL, {"csv_text": preview.context["confirm_form"]["csv_text"].value()}
-    )
-    assert done.status_code == 302
+    written = job_of(client.post(preview_url))
+    assert written.outcome["message"] == "Imported 3 members."
     assert Member.objects.count() == 3
     assert Member.history.filter(history_user=officer).count() == 3
 
@@ -180,20 +184,23 @@ def test_officer_previews_then_confirms_an_import_in_the_admin(client, user_with
 def test_admin_import_shows_row_errors_and_offers_no_confirm(client, user_with_role):
     client.force_login(user_with_role(roles.OFFICER))
     bad = GOOD.replace("lucy@example.org", "lucy-at-example")
-    page = client.post(IMPORT_URL, {"file": _upload(bad)})
-    assert page.status_code == 200
-    assert b"Nothing was imported" in page.content
-    assert b"<td>2</td><td>email</td>" in page.content
-    assert "confirm_form" not in page.context
+    checked = job_of(client.post(IMPORT_URL, {"file": _upload(bad)}))
+    page = client.get(reverse("admin:jobs_job_change", args=[checked.pk])).content.decode()
+    assert "Nothing was imported" in page
+    assert "Row 2, email: Enter a valid email address." in page
+    preview_url = reverse("admin:members_member_import_preview", args=[checked.pk])
+    assert preview_url not in page
+    assert client.post(preview_url).status_code == 404
     assert Member.objects.count() == 0
 
 
 def test_confirm_checks_the_file_again_before_writing(client, user_with_role):
     client.force_login(user_with_role(roles.OFFICER))
+    checked = job_of(client.post(IMPORT_URL, {"file": _upload(GOOD)}))
     MemberFactory(member_number="2003")  # added by someone else after the preview
-    page = client.post(IMPORT_URL, {"csv_text": GOOD})
-    assert page.status_code == 200
-    assert b"2003 already exists" in page.content
+    preview_url = reverse("admin:members_member_import_preview", args=[checked.pk])
+    written = job_of(client.post(preview_url))
+    assert "Row 4, member_number: Member number 2003 already exists." in written.outcome["errors"]
     assert Member.objects.count() == 1
 
 
@@ -201,6 +208,6 @@ def test_confirm_checks_the_file_again_before_writing(client, user_with_role):
 def test_only_officers_import(client, user_with_role, role):
     client.force_login(user_with_role(role))
     assert client.get(IMPORT_URL).status_code == 403
-    assert client.post(IMPORT_URL, {"csv_text": GOOD}).status_code == 403
+    assert client.post(IMPORT_URL, {"file": _upload(GOOD)}).status_code == 403
     assert b"Import CSV" not in client.get(reverse("admin:members_member_changelist")).content
     assert Member.objects.count() == 0

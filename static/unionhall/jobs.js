@@ -25,7 +25,8 @@
     $(".job-retry").hidden = !job.retryable;
   }
 
-  let wasActive = null;
+  // Rendered while the job ran: once it ends, reload once to show its outcome.
+  let wasActive = box.getAttribute("data-job-active") === "true";
   async function poll() {
     try {
       const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });

@@ -5,8 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audit.context import acting_as
+from members.importing import members_import
 from members.member_csv import UndecodableFile, decode_upload
-from members.services import members_import
 
 
 class Command(BaseCommand):
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             for error in result.errors:
                 self.stderr.write(f"{file}: {error}")
             raise CommandError(f"{len(result.errors)} problem(s) in {file}; nothing was imported.")
-        count = len(result.members)
+        count = result.count
         if dry_run:
             self.stdout.write(f"Dry run: {count} members would be imported; nothing was written.")
         else:

@@ -1,0 +1,122 @@
+"""The members app's long work, as jobs (`jobs.kinds`; declared in MembersConfig): checking
+an uploaded member CSV, importing it, and exporting members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+
+from audit.csv_export import export_recorded
+from jobs.extensions import JobKind
+from jobs.files import job_result_csv
+from jobs.models import Job
+from jobs.progress import Progress
+
+from .importing import MemberImportResult, members_import
+from .member_csv import UndecodableFile, decode_upload, member_csv_lines
+from .models import Member
+from .selectors import member_fields_hidden_from, members_matching
+
+
+def _uploaded_text(job: Job) -> str:
+    with job.upload.open("rb") as upload:
+        return decode_upload(upload.read())
+
+
+def _outcome(result: MemberImportResult) -> dict[str, Any]:
+    outcome: dict[str, Any] = {
+        "count": result.count,
+        "errors": [str(error) for error in result.errors],
+        "error_count": result.error_count,
+    }
+    if result.error_count > len(result.errors):
+        outcome["errors"].append(f"... and {result.error_count - len(result.errors)} more.")
+    return outcome
+
+
+def import_check_run(job: Job, progress: Progress) -> dict[str, Any]:
+    """Check every row of the upload; nothing is written. The outcome links to the preview,
+    where an officer confirms the import."""
+    try:
+        text = _uploaded_text(job)
+    except UndecodableFile as exc:
+        return {"message": f"Nothing was imported. {exc}", "errors": [str(exc)], "count": 0}
+    result = members_import(csv_text=text, actor=None, dry_run=True, progress=progress)
+    outcome = _outcome(result)
+    outcome["preview"] = [
+        [
+            m.member_number,
+            f"{m.last_name}, {m.first_name}",
+            m.classification.code,
+            m.status,
+            m.join_date.isoformat(),
+            m.email,
+        ]
+        for m in result.preview
+    ]
+    if result.ok:
+        outcome["message"] = (
+            f"{result.count:,} members are ready to import. Nothing is written yet."
+        )
+        outcome["next_url"] = reverse("admin:members_member_import_preview", args=[job.pk])
+        outcome["next_label"] = "Preview and confirm"
+    else:
+        outcome["message"] = (
+            f"Nothing was imported: {result.error_count:,} problems. Fix them in the file "
+            "and upload it again (row 1 is the header)."
+        )
+    return outcome
+
+
+def import_write_run(job: Job, progress: Progress) -> dict[str, Any]:
+    """Write every member of the checked upload, or none (checked again as it is written)."""
+    result = members_import(csv_text=_uploaded_text(job), actor=job.started_by, progress=progress)
+    outcome = _outcome(result)
+    if result.written:
+        outcome["message"] = f"Imported {result.count:,} members."
+        outcome["next_url"] = reverse("admin:members_member_changelist")
+        outcome["next_label"] = "To the members"
+    else:
+        outcome["message"] = f"Nothing was imported: {result.error_count:,} problems."
+    return outcome
+
+
+def export_run(job: Job, progress: Progress) -> dict[str, Any]:
+    """The selected members (ids), or those the list's filters chose, as CSV, without the
+    fields the one who asked may not see."""
+    if ids := job.params.get("ids"):
+        members = Member.objects.filter(pk__in=ids)
+    else:
+        members = members_matching(**job.params.get("filters", {}))
+    members = members.select_related("classification").order_by("member_number")
+    hidden = member_fields_hidden_from(job.started_by)
+    progress.step("Writing members to CSV", total=members.count())
+    count = job_result_csv(
+        job,
+        name="members",
+        lines=member_csv_lines(members.iterator(chunk_size=2000), hidden=hidden),
+        progress=progress,
+    )
+    export_recorded(actor=job.started_by, model_label="members.member", count=count, what="members")
+    return {"message": f"{count:,} members exported.", "rows": count}
+
+
+IMPORT_CHECK = JobKind(
+    name="members.import_check",
+    label="Check a member CSV",
+    permission="members.change_membership",
+    run=import_check_run,
+)
+IMPORT_WRITE = JobKind(
+    name="members.import_write",
+    label="Import members from CSV",
+    permission="members.change_membership",
+    run=import_write_run,
+)
+EXPORT = JobKind(
+    name="members.export",
+    label="Export members to CSV",
+    permission="members.view_member",
+    run=export_run,
+)
