@@ -66,6 +66,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["actor_label", "-occurred_at"], name="audit_actor_idx"),
             models.Index(fields=["action", "-occurred_at"], name="audit_action_idx"),
             models.Index(fields=["model_label", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["object_id"], name="audit_object_id_idx"),
             models.Index(fields=["member_id", "-occurred_at"], name="audit_member_idx"),
             models.Index(fields=["member_number"], name="audit_member_number_idx"),
         ]

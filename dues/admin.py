@@ -12,7 +12,15 @@ from jobs.services import job_start
 
 from .forms import AdjustmentRecordForm, PaymentRecordForm, RefundRecordForm
 from .ledger import money
-from .models import Adjustment, DuesCharge, DuesPeriod, DuesRate, Payment, Refund
+from .models import (
+    Adjustment,
+    DuesCharge,
+    DuesPeriod,
+    DuesRate,
+    Payment,
+    Refund,
+    receipt_number_of,
+)
 from .selectors import periods_with_totals
 from .services import (
     adjustment_record,
@@ -209,6 +217,11 @@ class PaymentAdmin(_RecordedByServiceAdmin):
     list_filter = ["status", "method", "received_date"]
     list_select_related = ["member"]
     search_fields = ["=receipt_number", "=member__member_number", "member__last_name", "reference"]
+    search_help_text = "A receipt (R-001295 or 1295), a member number, a last name or a reference."
+
+    def exact_search_value(self, field: str, term: str) -> object | None:
+        return receipt_number_of(term) if field == "receipt_number" else term
+
     inlines = [RefundInline]
     readonly_fields = ["receipt"]
 
@@ -234,6 +247,9 @@ class RefundAdmin(_RecordedByServiceAdmin):
     list_select_related = ["payment", "recorded_by"]
     list_filter = ["refunded_date"]
     search_fields = ["=payment__receipt_number", "=payment__member__member_number"]
+
+    def exact_search_value(self, field: str, term: str) -> object | None:
+        return receipt_number_of(term) if field.endswith("receipt_number") else term
 
     def record(self, request: HttpRequest, data: dict) -> Refund:
         return refund_record(actor=request.user, **data)

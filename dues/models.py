@@ -257,6 +257,14 @@ class Payment(RecordedByStaff):
         return self.amount - self.refunded_amount
 
 
+def receipt_number_of(text: str) -> int | None:
+    """The number of a receipt as printed ("R-001295") or typed ("1295"); None if not one."""
+    digits = text.strip().upper().removeprefix("R-").removeprefix("R")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
+        return None
+    return int(digits)
+
+
 class Refund(RecordedByStaff):
     """Money given back on a payment; the payment itself keeps its amount."""
 

@@ -3,7 +3,6 @@ rules live in selectors and services."""
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from rest_framework import generics, serializers
 from rest_framework.request import Request
@@ -18,7 +17,7 @@ from apikit.schema import query_param
 from .extensions import MEMBER_LIST_FILTERS
 from .models import Member, MemberNote, MemberStatus, NoteCategory, NoteVisibility
 from .permissions import own_record_or
-from .selectors import member_notes_visible_to, members_readable_by
+from .selectors import member_notes_visible_to, members_readable_by, members_searched
 from .serializers import MemberSerializer
 from .services import (
     member_create,
@@ -47,12 +46,7 @@ class MemberFilter(DeclaredFilter):
         if code := params.get("classification"):
             queryset = queryset.filter(classification__code=code)
         if term := params.get("search", "").strip():
-            queryset = queryset.filter(
-                Q(member_number__icontains=term)
-                | Q(first_name__icontains=term)
-                | Q(last_name__icontains=term)
-                | Q(email__icontains=term)
-            )
+            queryset = members_searched(queryset, term)
         for extra in MEMBER_LIST_FILTERS.declarations():
             if value := choice_param(params, extra.name, extra.values):
                 queryset = extra.narrow(queryset, value)

@@ -65,13 +65,22 @@ def members_matching(
     if str(classification_id).isdigit():
         members = members.filter(classification_id=int(classification_id))
     if term := search.strip():
-        members = members.filter(
-            Q(member_number__icontains=term)
-            | Q(first_name__icontains=term)
-            | Q(last_name__icontains=term)
-            | Q(email__icontains=term)
-        )
+        members = members_searched(members, term)
     return members
+
+
+def members_searched(members: QuerySet[Member], term: str) -> QuerySet[Member]:
+    """Members whose number is `term` (an index lookup, first: a whole number is a number,
+    however many others contain it); else those with `term` in number, names or email."""
+    exact = members.filter(member_number=term)
+    if exact.exists():
+        return exact
+    return members.filter(
+        Q(member_number__icontains=term)
+        | Q(first_name__icontains=term)
+        | Q(last_name__icontains=term)
+        | Q(email__icontains=term)
+    )
 
 
 def member_numbers(member_ids: Iterable[int]) -> dict[int, str]:

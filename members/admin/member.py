@@ -94,7 +94,8 @@ class MemberAdmin(RedactedHistoryAdmin):
     list_display_links = ["member_number", "last_name"]
     list_filter = ["status", "classification"]
     list_select_related = ["classification"]
-    search_fields = ["member_number", "last_name", "first_name", "email"]
+    # A whole member number is found by its index; anything else, in part, by trigrams.
+    search_fields = ["=member_number", "member_number", "last_name", "first_name", "email"]
     autocomplete_fields = ["user"]
     readonly_fields = ["stripe_customer_id", "created_at", "updated_at"]
     actions = ["export_csv"]

@@ -1,0 +1,390 @@
+"""The workloads of the scale issue, each beside its floor (see bench/__main__.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from bench.__main__ import Row, median_ms
+
+ADMIN = "bench-admin"
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def rolled_back(work: Callable[[], object]) -> Callable[[], None]:
+    """Run the work in a transaction that is thrown away (the local stays as it was)."""
+
+    def run() -> None:
+        try:
+            with transaction.atomic():
+                work()
+                raise _RolledBack
+        except _RolledBack:
+            pass
+
+    return run
+
+
+def sql(statement: str, params=None) -> Callable[[], list]:
+    def run() -> list:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params or [])
+            return cursor.fetchall() if cursor.description else []
+
+    return run
+
+
+def run_all(members: int, *, runs: int, generation_runs: int) -> list[Row]:
+    from accounts import roles
+    from members.models import Member
+
+    User = get_user_model()
+    admin, _ = User.objects.get_or_create(
+        username=ADMIN, defaults={"is_staff": True, "is_superuser": True}
+    )
+    office = Client()
+    office.force_login(admin)
+    some = Member.objects.filter(status="active").order_by("id")[members // 2]
+    member_user, _ = User.objects.get_or_create(username="bench-member")
+    if some.user_id is None:
+        Member.objects.filter(pk=some.pk).update(user=member_user)
+    member_user.groups.add(*Group.objects.filter(name=roles.MEMBER))
+    member_client = Client()
+    member_client.force_login(member_user)
+
+    rows: list[Row] = []
+    rows += _generation(generation_runs)
+    rows += _standing_pages(office, runs)
+    rows += _member_dues(office, member_client, some, runs)
+    rows += _api_lists(office, some, runs)
+    rows += _searches(office, some, runs)
+    rows += _changelists(office, some, runs)
+    rows += _import(min(members, 100_000))
+    return rows
+
+
+# --- Generating a period --------------------------------------------------------------------
+
+
+def _generation(runs: int) -> list[Row]:
+    from audit.context import acting_as
+    from dues.models import DuesPeriod
+    from dues.services import dues_charges_generate, dues_period_create
+
+    latest = DuesPeriod.objects.order_by("-year", "-month").first()
+    month = latest.year * 12 + latest.month  # the next month, 0-based
+    ours, floors, reruns, rerun_floors = [], [], [], []
+    for _ in range(runs):
+        year, m = divmod(month, 12)
+        period = dues_period_create(year=year, month=m + 1)
+        floor_period = dues_period_create(year=year + 100, month=m + 1)
+        month += 1
+        with acting_as("bench"):
+            started = time.perf_counter()
+            result = dues_charges_generate(period=period)
+            ours.append((time.perf_counter() - started) * 1000)
+            floors.append(median_ms(sql(_FLOOR_GENERATION, [floor_period.pk] * 2), 1))
+            started = time.perf_counter()
+            dues_charges_generate(period=period)
+            reruns.append((time.perf_counter() - started) * 1000)
+            rerun_floors.append(median_ms(sql(_FLOOR_FIND_NOTHING, [floor_period.pk]), 1))
+    return [
+        Row(
+            f"generate one period ({result.created:,} charges, history, audit)",
+            sorted(ours)[len(ours) // 2],
+            sorted(floors)[len(floors) // 2],
+            "floor: INSERT ... SELECT of charges + history + audit rows",
+        ),
+        Row(
+            "generate it again, right after (nothing to create)",
+            sorted(reruns)[len(reruns) // 2],
+            sorted(rerun_floors)[len(rerun_floors) // 2],
+            "floor: INSERT ... SELECT that finds nothing",
+        ),
+    ]
+
+
+_FLOOR_GENERATION = """
+WITH made AS (
+    INSERT INTO dues_duescharge (member_id, period_id, amount, rate_id, created_at)
+    SELECT m.id, %s, r.monthly_amount, r.id, now() FROM members_member m
+    JOIN dues_duesrate r ON r.classification_id = m.classification_id
+    WHERE m.status = 'active'
+    RETURNING id, member_id, period_id, amount, rate_id, created_at
+), history AS (
+    INSERT INTO dues_historicalduescharge (id, member_id, period_id, amount, rate_id,
+        created_at, history_date, history_type)
+    SELECT id, member_id, period_id, amount, rate_id, created_at, now(), '+' FROM made
+    RETURNING history_id, id, member_id
+)
+INSERT INTO audit_auditevent (occurred_at, actor_label, action, model_label, object_id,
+    object_repr, member_id, member_number, changes, detail, user_agent, history_id, seq,
+    prev_hash, hash)
+SELECT now(), 'bench', 'create', 'dues.duescharge', h.id::text, 'Dues charge', h.member_id,
+       '', jsonb_build_object('period', jsonb_build_array(null, %s::bigint)), '', '', h.history_id,
+       -h.history_id::bigint, '', ''
+FROM history h
+"""
+_FLOOR_FIND_NOTHING = """
+INSERT INTO dues_duescharge (member_id, period_id, amount, rate_id, created_at)
+SELECT m.id, p.id, r.monthly_amount, r.id, now() FROM members_member m
+JOIN dues_duesrate r ON r.classification_id = m.classification_id
+JOIN dues_duesperiod p ON p.id = %s
+WHERE m.status = 'active'
+  AND NOT EXISTS (SELECT 1 FROM dues_duescharge c WHERE c.member_id = m.id AND c.period_id = p.id)
+"""
+
+
+# --- Pages --------------------------------------------------------------------------------
+
+
+def _get(client: Client, url: str) -> Callable[[], None]:
+    def run() -> None:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        _ = response.content
+
+    return run
+
+
+def _page_row(label: str, client: Client, url: str, runs: int, floor=None, note="") -> Row:
+    _get(client, url)()  # warm
+    with CaptureQueriesContext(connection) as captured:
+        _get(client, url)()
+    queries = len(captured)
+    counts = sum(
+        1 for q in captured if "COUNT(*)" in q["sql"].upper() and " WHERE " not in q["sql"].upper()
+    )
+    extra = f"{queries} queries" + (f", {counts} whole-table COUNT" if counts else "")
+    floor_ms = median_ms(floor, runs) if floor else None
+    return Row(label, median_ms(_get(client, url), runs), floor_ms, f"{extra}; {note}".strip("; "))
+
+
+def _standing_pages(office: Client, runs: int) -> list[Row]:
+    return [
+        _page_row("/dues/ overview (standing counts)", office, "/dues/", runs, note="p50 <= 300"),
+        _page_row("arrears report, 1+ months", office, "/dues/reports/arrears/?months=1", runs),
+        _page_row(
+            "API members ?standing=delinquent",
+            office,
+            "/api/v1/members/?standing=delinquent",
+            runs,
+        ),
+    ]
+
+
+def _member_dues(office: Client, member_client: Client, member, runs: int) -> list[Row]:
+    floor = sql(
+        """
+        SELECT c.id, c.amount, p.year, p.month, p.due_date FROM dues_duescharge c
+        JOIN dues_duesperiod p ON p.id = c.period_id WHERE c.member_id = %s
+        ORDER BY p.due_date, p.year, p.month, c.id
+        """,
+        [member.pk],
+    )
+    payments = sql(
+        "SELECT id, amount, refunded_amount, status, received_date, receipt_number, method "
+        "FROM dues_payment WHERE member_id = %s ORDER BY received_date DESC, id DESC",
+        [member.pk],
+    )
+
+    def raw() -> str:
+        return json.dumps({"charges": floor(), "payments": payments()}, default=str)
+
+    note = "floor: the rows as JSON, raw SQL"
+    return [
+        _page_row(
+            f"/dues/members/{member.pk}/", office, f"/dues/members/{member.pk}/", runs, raw, note
+        ),
+        _page_row("/dues/my/", member_client, "/dues/my/", runs, raw, note),
+        _page_row(
+            f"/api/v1/members/{member.pk}/dues/",
+            office,
+            f"/api/v1/members/{member.pk}/dues/",
+            runs,
+            raw,
+            note,
+        ),
+    ]
+
+
+def _api_lists(office: Client, member, runs: int) -> list[Row]:
+    def raw(statement: str) -> Callable[[], str]:
+        fetch = sql(statement)
+        return lambda: json.dumps(fetch(), default=str)
+
+    note = "floor: the page's rows as JSON, raw SQL"
+    return [
+        _page_row(
+            "API payments (first page)",
+            office,
+            "/api/v1/dues/payments/",
+            runs,
+            raw(
+                "SELECT p.*, m.member_number FROM dues_payment p JOIN members_member m "
+                "ON m.id = p.member_id ORDER BY p.id DESC LIMIT 50"
+            ),
+            note,
+        ),
+        _page_row(
+            "API audit events (first page)",
+            office,
+            "/api/v1/audit/events/",
+            runs,
+            raw("SELECT * FROM audit_auditevent ORDER BY id DESC LIMIT 50"),
+            note,
+        ),
+        _page_row(
+            "API member search ?search=Kowalski1",
+            office,
+            "/api/v1/members/?search=Kowalski1",
+            runs,
+            raw(
+                "SELECT * FROM members_member WHERE last_name ILIKE '%%Kowalski1%%' "
+                "ORDER BY last_name, first_name, id LIMIT 50"
+            ),
+            note,
+        ),
+    ]
+
+
+def _searches(office: Client, member, runs: int) -> list[Row]:
+    number = member.member_number
+    lookup = sql(
+        "SELECT p.id FROM dues_payment p JOIN members_member m ON m.id = p.member_id "
+        "WHERE m.member_number = %s ORDER BY p.received_date DESC LIMIT 100",
+        [number],
+    )
+    return [
+        _page_row(
+            f"admin payments ?q={number}",
+            office,
+            f"/admin/dues/payment/?q={number}",
+            runs,
+            lookup,
+            "target <= 50; floor: index lookup",
+        ),
+        _page_row(
+            f"API member search by number ?search={number}",
+            office,
+            f"/api/v1/members/?search={number}",
+            runs,
+            sql("SELECT id FROM members_member WHERE member_number = %s", [number]),
+            "target <= 20",
+        ),
+        _page_row(
+            f"admin audit events ?member_id={member.pk}",
+            office,
+            f"/admin/audit/auditevent/?member_id={member.pk}",
+            runs,
+            sql(
+                "SELECT id FROM audit_auditevent WHERE member_id = %s "
+                "ORDER BY occurred_at DESC, id DESC LIMIT 100",
+                [member.pk],
+            ),
+            "target <= 50",
+        ),
+        _page_row(
+            f"admin audit events ?q={number}",
+            office,
+            f"/admin/audit/auditevent/?q={number}",
+            runs,
+            sql(
+                "SELECT id FROM audit_auditevent WHERE member_number = %s "
+                "ORDER BY occurred_at DESC, id DESC LIMIT 100",
+                [number],
+            ),
+            "target <= 300",
+        ),
+    ]
+
+
+def _changelists(office: Client, member, runs: int) -> list[Row]:
+    return [
+        _page_row(f"admin {name} list", office, url, runs, note="p50 <= 150")
+        for name, url in [
+            ("members", "/admin/members/member/"),
+            ("charges", "/admin/dues/duescharge/"),
+            ("payments", "/admin/dues/payment/"),
+            ("audit events", "/admin/audit/auditevent/"),
+        ]
+    ] + [
+        _page_row(
+            "admin member page, with its inlines",
+            office,
+            f"/admin/members/member/{member.pk}/change/",
+            runs,
+            note="target <= 30",
+        )
+    ]
+
+
+# --- Import -------------------------------------------------------------------------------
+
+
+def _import(rows: int) -> list[Row]:
+    from members.importing import members_import
+
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["member_number", "first_name", "last_name", "classification", "join_date"])
+    for i in range(rows):
+        writer.writerow([f"9{i:08d}", f"New{i}", "Member", "JW", "2024-01-15"])
+    csv_text = text.getvalue()
+
+    def ours() -> None:
+        result = members_import(csv_text=csv_text, actor=None)
+        assert result.written, result.errors[:3]
+
+    def floor() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM members_classification WHERE code = 'JW'")
+            classification = cursor.fetchone()[0]
+            copy_sql = (
+                "COPY members_member (member_number, first_name, last_name, classification_id, "
+                "join_date, status, email, phone, address_line1, address_line2, city, state, "
+                "postal_code, general_notes, created_at, updated_at) FROM STDIN"
+            )
+            with cursor.cursor.copy(copy_sql) as copy:
+                for i in range(rows):
+                    copy.write_row(
+                        [
+                            f"9{i:08d}",
+                            f"New{i}",
+                            "Member",
+                            classification,
+                            "2024-01-15",
+                            "active",
+                            "",
+                            "",
+                            "",
+                            "",
+                            "",
+                            "",
+                            "",
+                            "",
+                            "now",
+                            "now",
+                        ]
+                    )
+
+    return [
+        Row(
+            f"member import, {rows:,} rows (check and write, history, audit)",
+            median_ms(rolled_back(ours), 1),
+            median_ms(rolled_back(floor), 1),
+            "floor: COPY of the same rows",
+        )
+    ]
