@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint format migrations-check clean
+.PHONY: run test bench lint format migrations-check clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ run: $(VENV)/.run-installed
 test: $(VENV)/.dev-installed
 	scripts/ensure-chromium
 	scripts/test
+
+# The scale bench (not part of `make test`): a local of 100,000 members on the PostgreSQL at
+# BENCH_DATABASE_URL (a scratch database, dropped and made again), each workload beside its floor.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/unionhall_bench
+bench: $(VENV)/.dev-installed
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench --members 100000
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

@@ -71,7 +71,17 @@ def _canonical(name: str, value: Any) -> Any:
 
 
 def chain_append(events: Sequence[AuditEvent]) -> None:
-    """Number and hash these unsaved events, in order, after the chain's head.
+    """Number and hash these unsaved events, in order, after the chain's head."""
+    values = [_values(event) for event in events]
+    chain_append_values(values)
+    for event, chained in zip(events, values, strict=True):
+        event.seq, event.prev_hash, event.hash = (chained[k] for k in ("seq", "prev_hash", "hash"))
+
+
+def chain_append_values(events: Sequence[dict[str, Any]]) -> None:
+    """Number and hash these unsaved events, given as their field values (the hashed
+    fields at least), in order, after the chain's head: sets each one's seq, prev_hash and
+    hash.
 
     The first statement takes the head's row lock (and SQLite's write lock) and reserves
     the numbers; it is held until the transaction ends, so no other writer can put an
@@ -85,12 +95,12 @@ def chain_append(events: Sequence[AuditEvent]) -> None:
         row = cursor.fetchone()
     if row is None:  # a new (or freshly emptied test) database: the head starts here
         AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})
-        return chain_append(events)
+        return chain_append_values(events)
     seq, prev = row
     for event in events:
         seq += 1
-        event.seq, event.prev_hash = seq, prev
-        event.hash = prev = event_hash(prev, _values(event))
+        event["seq"], event["prev_hash"] = seq, prev
+        event["hash"] = prev = event_hash(prev, event)
     AuditChainHead.objects.filter(pk=1).update(hash=prev)
 
 

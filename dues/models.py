@@ -339,6 +339,9 @@ class MemberLedger(models.Model):
     # charge after it: once that date has passed, the count is refreshed.
     as_of = models.DateField()
     next_due = models.DateField(null=True, blank=True)
+    # Where the member's latest charge sorts ("due date|YYYYMM", compared as text): a new
+    # charge that sorts after it is added in place; one before it means working out again.
+    last_charge_order = models.CharField(max_length=20, blank=True)
 
     class Meta:
         default_permissions = ()

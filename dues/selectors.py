@@ -200,7 +200,9 @@ SELECT credit.member_id,
                 THEN ledger.due_date END) AS first_uncovered_due,
        MIN(CASE WHEN ROUND(ledger.running, 2) > ROUND(credit.credit, 2)
                  AND ledger.due_date >= %(as_of)s
-                THEN ledger.due_date END) AS next_due
+                THEN ledger.due_date END) AS next_due,
+       COALESCE(MAX(CAST(ledger.due_date AS TEXT) || '|'
+                    || CAST(ledger.year * 100 + ledger.month AS TEXT)), '') AS last_charge_order
 FROM credit
 LEFT JOIN ledger ON ledger.member_id = credit.member_id
 GROUP BY credit.member_id, credit.credit
@@ -238,8 +240,14 @@ def dues_standings(
             first_uncovered_due=_date(first_due),
             next_due=_date(next_due),
         )
-        for member_id, balance, paid, months, charged, credit, first_due, next_due in rows
+        for member_id, balance, paid, months, charged, credit, first_due, next_due, _ in rows
     }
+
+
+def charge_order(period: DuesPeriod) -> str:
+    """Where a charge for `period` sorts among a member's charges, as the set-based rules
+    write it (`last_charge_order` of MemberLedger)."""
+    return f"{period.due_date.isoformat()}|{period.year * 100 + period.month}"
 
 
 def standings_sql(member_filter: str) -> str:

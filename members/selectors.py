@@ -3,9 +3,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from accounts import roles
+from appkit.sql import Among
 
 from .models import Member, MemberNote, NoteVisibility
 
@@ -85,7 +86,8 @@ def members_searched(members: QuerySet[Member], term: str) -> QuerySet[Member]:
 
 def member_numbers(member_ids: Iterable[int]) -> dict[int, str]:
     """Member id → member number, for many members in one query."""
-    return dict(Member.objects.filter(id__in=list(member_ids)).values_list("id", "member_number"))
+    members = Member.objects.filter(Among(F("id"), list(member_ids)))
+    return dict(members.values_list("id", "member_number"))
 
 
 def member_notes_visible_to(user: User, *, include_deleted: bool = False) -> QuerySet[MemberNote]:

@@ -125,10 +125,16 @@ WSGI_APPLICATION = "unionhall.wsgi.application"
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # A connection per request costs more than the request itself: reuse them (checked
+        # before each request, so a restarted database is reconnected to).
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0 if DEBUG else 600),
         conn_health_checks=True,
     )
 }
+# Behind pgbouncer in transaction pooling mode, cursors may not outlive a transaction.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+    "DATABASE_DISABLE_SERVER_SIDE_CURSORS", False
+)
 
 # The PostgreSQL role the app runs as, owning no table (audit/runtime_role.py). Set where
 # `migrate` runs as the owner: each migrate then grants it what the new tables need.

@@ -6,12 +6,6 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-def work_out_every_ledger(apps, schema_editor) -> None:
-    from dues.services import member_ledgers_refresh
-
-    member_ledgers_refresh()
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("dues", "0003_payment_flag"),
@@ -63,5 +57,4 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(work_out_every_ledger, migrations.RunPython.noop),
     ]

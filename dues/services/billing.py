@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from appkit.sql import among
 from audit.services import audit_events_from_history
 from jobs.progress import Progress
 from members.models import Classification, Member, MemberStatus
 
 from ..ledger import money
 from ..models import DuesCharge, DuesPeriod, DuesRate, MemberLedger
-from ..selectors import dues_rates_on, exact_decimal
+from ..selectors import charge_order, dues_rates_on, exact_decimal
 from .ledgers import member_ledgers_refresh
 from .money import positive_amount
 
@@ -126,7 +129,13 @@ def dues_charges_generate(
         eligible.exclude(classification_id__in=list(rates)).select_related("classification")
     )
     chargeable = eligible.filter(classification_id__in=list(rates)).order_by("id")
-    progress.step(f"Charging members for {period}", total=chargeable.count())
+    total = chargeable.count()
+    progress.step(f"Charging members for {period}", total=total)
+    charged_before = chargeable.filter(dues_charges__period=period).count()
+    if charged_before == total:  # run again: nothing to create, and nothing to scan for
+        result.already_charged = charged_before
+        progress.advance(total)
+        return result
     after = 0
     while True:
         with transaction.atomic():
@@ -138,9 +147,9 @@ def dues_charges_generate(
             after = ids[-1]
             result.created += _charge_batch(period, rates, ids, actor)
         progress.advance(len(ids))
-    result.already_charged = eligible.filter(dues_charges__period=period).count() - result.created
     if result.created >= GENERATION_BATCH:
         _statistics_renewed()
+    result.already_charged = chargeable.filter(dues_charges__period=period).count() - result.created
     return result
 
 
@@ -149,31 +158,32 @@ def _charge_batch(period: DuesPeriod, rates: dict[int, DuesRate], ids: list[int]
     audit events, and their ledgers. Returns how many were charged."""
     now = timezone.now()
     rate_of = " ".join(f"WHEN {int(c)} THEN {int(r.pk)}" for c, r in rates.items())
-    marks = ", ".join(["%s"] * len(ids))
     charge = DuesCharge._meta.db_table
+    ids_sql, ids_params = among("m.id", ids)
     insert = (
         f"INSERT INTO {charge} (member_id, period_id, amount, rate_id, created_at) "
-        f"SELECT m.id, %s, r.monthly_amount, r.id, %s FROM {Member._meta.db_table} m "
+        f"SELECT m.id, %(period)s, r.monthly_amount, r.id, %(now)s FROM {Member._meta.db_table} m "
         f"JOIN {DuesRate._meta.db_table} r ON r.id = CASE m.classification_id {rate_of} END "
-        f"WHERE m.id IN ({marks}) AND NOT EXISTS (SELECT 1 FROM {charge} c "
-        "WHERE c.member_id = m.id AND c.period_id = %s) "
-        "ON CONFLICT (member_id, period_id) DO NOTHING "
+        # The unique index alone skips who is charged already: an anti-join here would be
+        # planned on statistics that the batches before this one have just made stale.
+        f"WHERE {ids_sql} ON CONFLICT (member_id, period_id) DO NOTHING "
         "RETURNING id, member_id, amount, rate_id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(insert, [period.pk, now, *ids, period.pk])
+        cursor.execute(insert, {"period": period.pk, "now": now, **ids_params})
         created = cursor.fetchall()
     if not created:
         return 0
     history = DuesCharge.history.model
     columns = "id, member_id, period_id, amount, rate_id, created_at"
+    ids_sql, ids_params = among("id", [row[0] for row in created])
     record = (
         f"INSERT INTO {history._meta.db_table} ({columns}, history_date, history_type, "
-        f"history_user_id) SELECT {columns}, %s, '+', %s FROM {charge} "
-        f"WHERE id IN ({', '.join(['%s'] * len(created))}) RETURNING history_id, id"
+        f"history_user_id) SELECT {columns}, %(now)s, '+', %(user)s FROM {charge} "
+        f"WHERE {ids_sql} RETURNING history_id, id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(record, [now, getattr(actor, "pk", None), *(row[0] for row in created)])
+        cursor.execute(record, {"now": now, "user": getattr(actor, "pk", None), **ids_params})
         history_ids = {charge_id: history_id for history_id, charge_id in cursor.fetchall()}
     # The history rows as simple-history would hand them over, for the trail's events.
     records = []
@@ -192,61 +202,49 @@ def _charge_batch(period: DuesPeriod, rates: dict[int, DuesRate], ids: list[int]
         row.history_user = actor
         records.append(row)
     audit_events_from_history(records)
-    _ledgers_charged(period, [row[1] for row in created])
+    _ledgers_charged(period, [(row[1], money(exact_decimal(row[2]))) for row in created])
     return len(created)
 
 
-def _ledgers_charged(period: DuesPeriod, member_ids: list[int]) -> None:
-    """Add the period's new charge to these members' kept ledgers. A charge that falls due
-    after every other charge of the member (the usual: this month's) is added to the
-    ledger in place, set-based; a member with no ledger yet, or with a charge due later
-    (a past period charged late), is worked out again by the rules."""
-    ledger, charge, per = (
-        MemberLedger._meta.db_table,
-        DuesCharge._meta.db_table,
-        DuesPeriod._meta.db_table,
-    )
-    marks = ", ".join(["%s"] * len(member_ids))
-    key = period.year * 100 + period.month
-    redo_sql = (
-        f"SELECT m.id FROM {Member._meta.db_table} m WHERE m.id IN ({marks}) AND ("
-        f"NOT EXISTS (SELECT 1 FROM {ledger} l WHERE l.member_id = m.id) "
-        f"OR EXISTS (SELECT 1 FROM {charge} c JOIN {per} p ON p.id = c.period_id "
-        "WHERE c.member_id = m.id AND (p.due_date > %s "
-        "OR (p.due_date = %s AND p.year * 100 + p.month > %s))))"
-    )
+def _ledgers_charged(period: DuesPeriod, created: list[tuple[int, Decimal]]) -> None:
+    """Add the period's new charges (member id, amount) to the members' kept ledgers. A
+    charge that sorts after every other charge of the member (the usual: this month's) is
+    added in place, set-based, one UPDATE per amount (no join for the planner to misjudge);
+    a member with no ledger yet, or whose latest charge sorts later (a past period charged
+    late), is worked out again by the rules."""
+    order = charge_order(period)
+    ids_sql, ids = among("member_id", [member_id for member_id, _ in created])
+    table = MemberLedger._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(redo_sql, [*member_ids, period.due_date, period.due_date, key])
-        redo = {row[0] for row in cursor.fetchall()}
+        cursor.execute(f"SELECT member_id, last_charge_order FROM {table} WHERE {ids_sql}", ids)
+        kept = dict(cursor.fetchall())
+    redo = {m for m, _ in created if m not in kept or kept[m] > order}
     if redo:
         member_ledgers_refresh(redo)
-    rest = [member_id for member_id in member_ids if member_id not in redo]
-    if not rest:
-        return
+    by_amount: dict[Decimal, list[int]] = defaultdict(list)
+    for member_id, amount in created:
+        if member_id not in redo:
+            by_amount[amount].append(member_id)
     # Every SET reads the row as it was: "covered" is whether the credit left after the
     # earlier charges covers this one (and nothing before it is open).
-    covered = (
-        f"({ledger}.first_uncovered_due IS NULL "
-        f"AND ROUND({ledger}.credit - {ledger}.charged - c.amount, 2) >= 0)"
-    )
-    due = "%(due)s"
+    covered = "(first_uncovered_due IS NULL AND ROUND(credit - charged - %(amount)s, 2) >= 0)"
     update = (
-        f"UPDATE {ledger} SET "
-        "charged = charged + c.amount, balance = balance + c.amount, "
+        f"UPDATE {table} SET "
+        "charged = charged + %(amount)s, balance = balance + %(amount)s, "
         f"paid_through = CASE WHEN {covered} THEN %(key)s ELSE paid_through END, "
         f"months_in_arrears = months_in_arrears + CASE WHEN NOT {covered} "
-        f"AND {due} < as_of THEN 1 ELSE 0 END, "
-        f"next_due = CASE WHEN NOT {covered} AND {due} >= as_of "
-        f"AND (next_due IS NULL OR {due} < next_due) THEN {due} ELSE next_due END, "
+        "AND %(due)s < as_of THEN 1 ELSE 0 END, "
+        f"next_due = CASE WHEN NOT {covered} AND %(due)s >= as_of "
+        "AND (next_due IS NULL OR %(due)s < next_due) THEN %(due)s ELSE next_due END, "
         f"first_uncovered_due = CASE WHEN first_uncovered_due IS NULL AND NOT {covered} "
-        f"THEN {due} ELSE first_uncovered_due END "
-        f"FROM {charge} c WHERE c.member_id = {ledger}.member_id AND c.period_id = %(period)s "
-        f"AND {ledger}.member_id IN ({', '.join(f'%(m{i})s' for i in range(len(rest)))})"
+        "THEN %(due)s ELSE first_uncovered_due END, "
+        "last_charge_order = %(order)s WHERE "
     )
-    params = {"due": period.due_date, "key": key, "period": period.pk}
-    params.update({f"m{i}": member_id for i, member_id in enumerate(rest)})
-    with connection.cursor() as cursor:
-        cursor.execute(update, params)
+    params = {"key": period.year * 100 + period.month, "due": period.due_date, "order": order}
+    for amount, members in by_amount.items():
+        ids_sql, ids_params = among("member_id", members)
+        with connection.cursor() as cursor:
+            cursor.execute(update + ids_sql, {**params, "amount": amount, **ids_params})
 
 
 def _statistics_renewed() -> None:

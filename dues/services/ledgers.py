@@ -26,6 +26,7 @@ _COLUMNS = (
     "months_in_arrears",
     "as_of",
     "next_due",
+    "last_charge_order",
 )
 
 
@@ -57,7 +58,8 @@ def _refresh(member_filter: str, filter_params: list, as_of: datetime.date) -> N
     sql = (
         f"INSERT INTO {table} (member_id, {', '.join(_COLUMNS)}) "
         "SELECT member_id, charged, credit, balance, paid_through, first_uncovered_due, "
-        f"months_in_arrears, %s, next_due FROM ({standings_sql(member_filter)}) s "
+        f"months_in_arrears, %s, next_due, last_charge_order "
+        f"FROM ({standings_sql(member_filter)}) s "
         # SQLite needs a WHERE here to read ON CONFLICT as the upsert clause.
         f"WHERE true ON CONFLICT (member_id) DO UPDATE SET {updates}"
     )
