@@ -109,6 +109,7 @@ class DuesRateAdmin(_NoDeleteAdmin):
 @admin.register(DuesPeriod)
 class DuesPeriodAdmin(_NoDeleteAdmin):
     list_display = ["__str__", "due_date", "charge_count", "billed", "collected"]
+    list_per_page = 12  # a year a page: each row sums a month of a whole local's money
     actions = ["generate_charges"]
     fields = ["year", "month", "due_date"]
 
@@ -178,6 +179,8 @@ class DuesPeriodAdmin(_NoDeleteAdmin):
 class DuesChargeAdmin(_NoDeleteAdmin):
     list_display = ["period", "member", "amount", "rate", "created_at"]
     list_filter = ["period"]
+    extra_lookups = ("member__id__exact",)  # a member's page links to their charges
+    ordering = ["-id"]  # newest first, by the primary key (no sort of every charge)
     list_select_related = ["period", "member", "rate"]
     search_fields = ["=member__member_number", "member__last_name"]
     autocomplete_fields = ["member"]
@@ -215,6 +218,7 @@ class PaymentAdmin(_RecordedByServiceAdmin):
     ]
     list_display_links = ["receipt", "member"]
     list_filter = ["status", "method", "received_date"]
+    extra_lookups = ("member__id__exact",)  # a member's page links to their payments
     list_select_related = ["member"]
     search_fields = ["=receipt_number", "=member__member_number", "member__last_name", "reference"]
     search_help_text = "A receipt (R-001295 or 1295), a member number, a last name or a reference."
@@ -264,34 +268,3 @@ class AdjustmentAdmin(_RecordedByServiceAdmin):
 
     def record(self, request: HttpRequest, data: dict) -> Adjustment:
         return adjustment_record(actor=request.user, **data)
-
-
-# --- On a member's admin page (the `members.member_admin_inlines` extension point) ------
-
-
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-class ChargeInline(_ReadOnlyInline):
-    model = DuesCharge
-    fields = ["period", "amount"]
-    readonly_fields = fields
-    ordering = ["-period__year", "-period__month"]
-
-    def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).select_related("period")
-
-
-class PaymentInline(_ReadOnlyInline):
-    model = Payment
-    fields = ["receipt", "received_date", "amount", "refunded_amount", "method", "status"]
-    readonly_fields = fields

@@ -39,7 +39,10 @@ class DuesConfig(AppConfig):
         "members.member_list_filters": ["dues.for_members.STANDING_FILTER"],
         "members.member_admin_columns": ["dues.for_members.STANDING_COLUMN"],
         "members.member_admin_sections": ["dues.for_members.DUES_SECTION"],
-        "members.member_admin_inlines": ["dues.admin.ChargeInline", "dues.admin.PaymentInline"],
+        "members.member_admin_records": [
+            "dues.for_members.PAYMENT_RECORDS",
+            "dues.for_members.CHARGE_RECORDS",
+        ],
         "members.demo_data": ["dues.demo.seed_demo_dues"],
         "jobs.kinds": [
             "dues.for_jobs.GENERATE_CHARGES",

@@ -1,32 +1,33 @@
 """What the dues app adds to members (members/extensions.py; declared in DuesConfig):
-standing as a filter of the member list and a column of the admin's list, and the dues
-block on a member's admin page."""
+standing as a filter of the member list and a column of the admin's list, the dues block
+on a member's admin page, and their latest payments and charges there."""
 
 from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.html import format_html
 
-from members.extensions import MemberColumn, MemberListFilter, MemberSection
+from members.extensions import MemberColumn, MemberListFilter, MemberRecords, MemberSection
 from members.models import Member
 
 from .ledger import Standing
-from .selectors import member_dues_summary, member_standing_labels, members_in_standing
+from .models import DuesCharge, Payment
+from .selectors import member_ledger, member_standing_labels, members_in_standing
 
 
 def _dues_rows(member: Member, user) -> list[tuple[str, object]]:
-    dues = member_dues_summary(member)
-    rows: list[tuple[str, object]] = [("Standing", dues.standing.label)]
+    ledger = member_ledger(member)
+    rows: list[tuple[str, object]] = [("Standing", ledger.standing.label)]
     if user.has_perm("dues.view_payment"):
-        balance = f"{dues.credit} credit" if dues.balance < 0 else dues.balance
+        balance = f"{-ledger.balance} credit" if ledger.balance < 0 else ledger.balance
         history = format_html(
             '{} (<a href="{}">payment history</a>)',
-            dues.months_in_arrears,
+            ledger.months_in_arrears,
             reverse("dues:member", args=[member.pk]),
         )
         rows += [
             ("Balance", balance),
-            ("Paid through", dues.paid_through or "—"),
+            ("Paid through", ledger.paid_through_label or "—"),
             ("Months in arrears", history),
         ]
     return rows
@@ -45,3 +46,54 @@ STANDING_COLUMN = MemberColumn(
     values=member_standing_labels,
 )
 DUES_SECTION = MemberSection(title="Dues", permission="dues.view_standing", rows=_dues_rows)
+
+
+def _payment_rows(member: Member, limit: int) -> list[list[object]]:
+    payments = Payment.objects.filter(member=member).order_by("-received_date", "-id")[:limit]
+    return [
+        [
+            format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:dues_payment_change", args=[payment.pk]),
+                payment.receipt or f"Payment #{payment.pk}",
+            ),
+            payment.received_date,
+            payment.amount,
+            payment.refunded_amount,
+            payment.get_method_display(),
+            payment.get_status_display(),
+        ]
+        for payment in payments
+    ]
+
+
+def _charge_rows(member: Member, limit: int) -> list[list[object]]:
+    charges = (
+        DuesCharge.objects.filter(member=member)
+        .select_related("period")
+        .order_by("-period__due_date", "-period__year", "-period__month")[:limit]
+    )
+    return [[charge.period, charge.period.due_date, charge.amount] for charge in charges]
+
+
+def _member_list(admin_list: str):
+    def url(member: Member) -> str:
+        return reverse(admin_list) + f"?member__id__exact={member.pk}"
+
+    return url
+
+
+PAYMENT_RECORDS = MemberRecords(
+    title="Payments",
+    permission="dues.view_payment",
+    columns=["Receipt", "Received", "Amount", "Refunded", "Method", "Status"],
+    rows=_payment_rows,
+    all_url=_member_list("admin:dues_payment_changelist"),
+)
+CHARGE_RECORDS = MemberRecords(
+    title="Charges",
+    permission="dues.view_duescharge",
+    columns=["Period", "Due", "Amount"],
+    rows=_charge_rows,
+    all_url=_member_list("admin:dues_duescharge_changelist"),
+)

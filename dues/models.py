@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from audit.history import AuditedHistoricalRecords
 from members.models import Classification, Member
 
-from .ledger import ZERO
+from .ledger import ZERO, Standing, standing_for
 
 # What a money column holds (12 digits, 2 of them cents): one amount is always less.
 MONEY_LIMIT = Decimal("10000000000.00")
@@ -106,7 +106,10 @@ class DuesCharge(models.Model):
     """What one member owes for one period. Generated, never edited."""
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="dues_charges")
-    period = models.ForeignKey(DuesPeriod, on_delete=models.PROTECT, related_name="charges")
+    # Indexed by charge_period_idx below, with the amounts (a period's total from the index).
+    period = models.ForeignKey(
+        DuesPeriod, on_delete=models.PROTECT, related_name="charges", db_index=False
+    )
     amount = money_field()
     rate = models.ForeignKey(
         DuesRate, on_delete=models.PROTECT, null=True, blank=True, related_name="charges"
@@ -125,6 +128,9 @@ class DuesCharge(models.Model):
                 violation_error_message="This member is already charged for that period.",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="dues_charge_amount_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["period"], include=["amount"], name="charge_period_idx"),
         ]
 
     def __str__(self) -> str:
@@ -240,7 +246,12 @@ class Payment(RecordedByStaff):
         ]
         indexes = [
             models.Index(fields=["member", "status"], name="payment_member_status_idx"),
-            models.Index(fields=["received_date", "method"], name="payment_received_idx"),
+            # Newest first (the lists' order), and a month's money from the index alone.
+            models.Index(
+                fields=["received_date", "id"],
+                include=["amount", "status", "method"],
+                name="payment_received_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -278,6 +289,7 @@ class Refund(RecordedByStaff):
 
     class Meta:
         ordering = ["-refunded_date", "-id"]
+        indexes = [models.Index(fields=["refunded_date", "id"], name="refund_refunded_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
             models.CheckConstraint(condition=~Q(reason=""), name="refund_reason_required"),
@@ -352,6 +364,10 @@ class MemberLedger(models.Model):
 
     def __str__(self) -> str:
         return f"Ledger of member #{self.member_id}: {self.balance}"
+
+    @property
+    def standing(self) -> Standing:
+        return standing_for(self.months_in_arrears)
 
     @property
     def paid_through_label(self) -> str:

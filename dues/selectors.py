@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
 from django.db.models import (
+    Case,
+    CharField,
     Count,
+    DateField,
     DecimalField,
     IntegerField,
     OuterRef,
@@ -18,8 +21,10 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce, ExtractMonth
+from django.db.models.functions import Cast, Coalesce, Concat, ExtractMonth, LPad
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from members.models import Member
@@ -280,6 +285,19 @@ def member_ledgers_current() -> None:
     member_ledgers_bring_up_to_date()
 
 
+def member_ledger(member: Member) -> MemberLedger:
+    """One member's kept ledger, up to today: one query (two the day a charge falls due).
+    A member with none owes nothing."""
+    today = timezone.localdate()
+    ledger = MemberLedger.objects.filter(member=member).first()
+    if ledger is not None and ledger.next_due is not None and ledger.next_due < today:
+        from .services import member_ledgers_refresh
+
+        member_ledgers_refresh([member.pk], as_of=today)
+        ledger.refresh_from_db()
+    return ledger or MemberLedger(member=member, as_of=today)
+
+
 def members_in_standing(members: QuerySet[Member], standing: str) -> QuerySet[Member]:
     """The `standing` filter of the member list: a range of months in arrears, read from
     the kept ledgers (a member with none owes nothing)."""
@@ -360,7 +378,7 @@ def periods_with_totals(periods: QuerySet[DuesPeriod]) -> QuerySet[DuesPeriod]:
     (money received in its month, net of refunds made in it): one subquery per column,
     not a query per period."""
     return periods.annotate(
-        charges_total=_per_period(DuesCharge.objects.all(), Count("id"), IntegerField()),
+        charges_total=_per_period(DuesCharge.objects.all(), Count("period"), IntegerField()),
         billed_total=_per_period(DuesCharge.objects.all(), Sum("amount"), _MONEY),
         collected_total=_in_period_month(
             Payment.objects.filter(status__in=RECEIVED_STATUSES), "received_date"
@@ -379,16 +397,36 @@ def _per_period(
 
 
 def _in_period_month(queryset: QuerySet, date_field: str) -> Coalesce:
-    """The sum of `amount` over rows dated in the period's month."""
+    """The sum of `amount` over rows dated in the period's month: a range of dates, which
+    the date's index serves (its year and month extracted would be a scan)."""
+    year, month = OuterRef("year"), OuterRef("month")
+    next_month = Case(
+        When(Exact(month, 12), then=_first_of(year + 1, Value(1))),
+        default=_first_of(year, month + 1),
+        output_field=DateField(),
+    )
     total = (
         queryset.filter(
-            **{f"{date_field}__year": OuterRef("year"), f"{date_field}__month": OuterRef("month")}
+            **{f"{date_field}__gte": _first_of(year, month), f"{date_field}__lt": next_month}
         )
         .values(f"{date_field}__year")
         .annotate(v=Sum("amount"))
         .values("v")
     )
     return Coalesce(Subquery(total, output_field=_MONEY), Value(ZERO), output_field=_MONEY)
+
+
+def _first_of(year, month) -> Cast:
+    """The first day of a month given as SQL numbers ('YYYY-MM-01' cast to a date)."""
+    return Cast(
+        Concat(
+            Cast(year, CharField()),
+            Value("-"),
+            LPad(Cast(month, CharField()), 2, Value("0")),
+            Value("-01"),
+        ),
+        DateField(),
+    )
 
 
 @dataclass

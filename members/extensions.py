@@ -43,13 +43,28 @@ class MemberSection:
     rows: Callable[[Any, Any], list[tuple[str, Any]]]
 
 
+@dataclass(frozen=True)
+class MemberRecords:
+    """A member's latest records of one kind on their admin page (charges, payments), for
+    readers with `permission`: `rows(member, limit)` gives at most `limit` of them, newest
+    first, as cells (a cell may be safe HTML: a link); `all_url(member)` lists every one.
+    The page stays one size however long the member's history."""
+
+    title: str
+    permission: str
+    columns: list[str]
+    rows: Callable[[Any, int], list[list[Any]]]
+    all_url: Callable[[Any], str]
+    limit: int = 12
+
+
 MEMBER_LIST_FILTERS = ExtensionPoint(
     "members.member_list_filters",
     "MemberListFilter: more filters of the member list (the API's ?standing=).",
 )
-MEMBER_ADMIN_INLINES = ExtensionPoint(
-    "members.member_admin_inlines",
-    "Admin inline classes shown on a member's admin page (charges, payments).",
+MEMBER_ADMIN_RECORDS = ExtensionPoint(
+    "members.member_admin_records",
+    "MemberRecords: a member's latest records of a kind on their admin page (payments).",
 )
 MEMBER_ADMIN_COLUMNS = ExtensionPoint(
     "members.member_admin_columns",

@@ -289,3 +289,36 @@ def test_both_selectors_agree_on_any_ledger(
         Decimal(0),
     )
     assert summary.balance == sum(rates, Decimal(0)) + sum(adjustments, Decimal(0)) - received
+
+
+def test_each_period_collects_the_money_received_in_its_own_month(member):
+    """Billed and collected per period (the overview and the periods list): payments by
+    the day they were received, net of refunds made that month, December into January."""
+    from dues.models import DuesPeriod
+    from dues.selectors import periods_with_totals
+
+    periods(2025, [11, 12])  # the fixture has January to June 2026
+    days = {
+        datetime.date(2025, 11, 30): "10.00",
+        datetime.date(2025, 12, 1): "20.00",
+        datetime.date(2025, 12, 31): "40.00",
+        datetime.date(2026, 1, 1): "80.00",
+    }
+    paid = {
+        day: payment_record(member=member, amount=amount, method="check", received_date=day)
+        for day, amount in days.items()
+    }
+    refund_record(
+        payment=paid[datetime.date(2025, 12, 1)],
+        amount="5.00",
+        refunded_date=datetime.date(2025, 12, 15),
+        reason="overpaid",
+    )
+    totals = {
+        str(p): p.collected_total
+        for p in periods_with_totals(DuesPeriod.objects.filter(year__in=[2025, 2026]))
+    }
+    assert totals["2025-11"] == Decimal("10.00")
+    assert totals["2025-12"] == Decimal("55.00")
+    assert totals["2026-01"] == Decimal("80.00")
+    assert totals["2026-02"] == Decimal("0.00")

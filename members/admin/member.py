@@ -19,7 +19,7 @@ from jobs.services import job_start
 
 from ..extensions import (
     MEMBER_ADMIN_COLUMNS,
-    MEMBER_ADMIN_INLINES,
+    MEMBER_ADMIN_RECORDS,
     MEMBER_ADMIN_SECTIONS,
     MemberColumn,
 )
@@ -141,15 +141,28 @@ class MemberAdmin(RedactedHistoryAdmin):
         added = [_added_column(column) for column in self.added_columns(request)]
         return [*super().get_list_display(request), *added]
 
-    def get_inlines(self, request: HttpRequest, obj: Member | None):
-        return [*super().get_inlines(request, obj), *MEMBER_ADMIN_INLINES.declarations()]
-
     def _added_sections(self, request: HttpRequest, member: Member) -> list[tuple[str, list]]:
         return [
             (section.title, section.rows(member, request.user))
             for section in MEMBER_ADMIN_SECTIONS.declarations()
             if request.user.has_perm(section.permission)
         ]
+
+    def _added_records(self, request: HttpRequest, member: Member) -> list[dict]:
+        added = []
+        for records in MEMBER_ADMIN_RECORDS.declarations():
+            if request.user.has_perm(records.permission):
+                rows = records.rows(member, records.limit + 1)
+                added.append(
+                    {
+                        "title": records.title,
+                        "columns": records.columns,
+                        "rows": rows[: records.limit],
+                        "more": len(rows) > records.limit,
+                        "all_url": records.all_url(member),
+                    }
+                )
+        return added
 
     def get_fieldsets(self, request: HttpRequest, obj: Member | None = None):
         hidden = member_fields_hidden_from(request.user, obj)
@@ -218,6 +231,7 @@ class MemberAdmin(RedactedHistoryAdmin):
         member = response.context_data.get("original") if response.status_code == 200 else None
         if member is not None:
             response.context_data["added_sections"] = self._added_sections(request, member)
+            response.context_data["added_records"] = self._added_records(request, member)
         if request.method == "GET" and member is not None:
             # The page shows date of birth, address and phone: who looked is on record.
             member_records_viewed(
