@@ -5,16 +5,25 @@ object's history row turns into an event through simple-history's
 `post_create_historical_record` signal (audit/receivers.py); rows written in bulk
 (`bulk_create_with_history` and friends) send no signal, so this manager turns them into
 events itself, in one more INSERT. Either way the event is written in the transaction
-that writes the history row.
+that writes the history row. `history_of_created` writes both for objects created in bulk.
 """
 
 from __future__ import annotations
 
-from django.db import models
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from django.db import connection, models
+from django.utils import timezone
 from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 
+from appkit.sql import among
+
 from .services import audit_events_from_history
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
 
 
 class AuditedHistoryManager(HistoryManager):
@@ -38,3 +47,45 @@ class AuditedHistoricalRecords(HistoricalRecords):
             models.Index(fields=(model._meta.pk.attname, "history_id")),
         )
         return meta
+
+
+def history_of_created(
+    objs: Sequence[models.Model], *, actor: AbstractBaseUser | None, reason: str | None = None
+) -> None:
+    """The history rows ("+") of objects just created in bulk, and their audit events: what
+    `bulk_create_with_history` writes, but the history rows are copied by the database from
+    the objects' own rows (one INSERT ... SELECT), not built and sent a row at a time.
+
+    `objs` hold their primary keys and the values they were saved with (the events are
+    made from them, as simple-history would hand its rows over)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    history = model.history.model
+    fields = history.tracked_fields
+    pk = model._meta.pk
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    ids_sql, ids_params = among(connection.ops.quote_name(pk.column), [obj.pk for obj in objs])
+    now = timezone.now()
+    copy = (
+        f"INSERT INTO {history._meta.db_table} ({columns}, history_date, history_type, "
+        f"history_user_id, history_change_reason) SELECT {columns}, %(now)s, '+', %(user)s, "
+        f"%(reason)s FROM {model._meta.db_table} WHERE {ids_sql} RETURNING history_id, "
+        f"{connection.ops.quote_name(pk.column)}"
+    )
+    params = {"now": now, "user": getattr(actor, "pk", None), "reason": reason, **ids_params}
+    with connection.cursor() as cursor:
+        cursor.execute(copy, params)
+        history_ids = {object_id: history_id for history_id, object_id in cursor.fetchall()}
+    records = []
+    for obj in objs:
+        record = history(
+            history_id=history_ids[obj.pk],
+            history_date=now,
+            history_type="+",
+            history_change_reason=reason,
+            **{f.attname: getattr(obj, f.attname) for f in fields},
+        )
+        record.history_user = actor
+        records.append(record)
+    audit_events_from_history(records)

@@ -15,6 +15,8 @@ from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 
+from appkit.sql import COPY_FROM
+
 from . import registry
 from .chain import chain_append, chain_append_values
 from .context import UNKNOWN_ACTOR, client_ip, current_request, system_actor, user_agent
@@ -110,11 +112,6 @@ def audit_events_from_history(records: Sequence[HistoricalChanges]) -> None:
             }
         )
     _events_written(events)
-
-
-# From this many events up, PostgreSQL takes them by COPY: building the ORM's INSERT of
-# thousands of rows costs more than running it.
-COPY_FROM = 500
 
 
 def _events_written(events: list[dict[str, Any]]) -> None:

@@ -84,6 +84,9 @@ def main() -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 
+    # The page workloads' floors are served beside the product's pages (bench/floors.py).
+    settings.ROOT_URLCONF = "bench.floors"
+
     call_command("migrate", verbosity=0)
     if rebuild:
         print(f"Building a local of {args.members:,} members x {args.periods} months:")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import time
 from collections.abc import Callable
 
@@ -201,77 +200,45 @@ def _standing_pages(office: Client, runs: int) -> list[Row]:
 
 
 def _member_dues(office: Client, member_client: Client, member, runs: int) -> list[Row]:
-    floor = sql(
-        """
-        SELECT c.id, c.amount, p.year, p.month, p.due_date FROM dues_duescharge c
-        JOIN dues_duesperiod p ON p.id = c.period_id WHERE c.member_id = %s
-        ORDER BY p.due_date, p.year, p.month, c.id
-        """,
-        [member.pk],
-    )
-    payments = sql(
-        "SELECT id, amount, refunded_amount, status, received_date, receipt_number, method "
-        "FROM dues_payment WHERE member_id = %s ORDER BY received_date DESC, id DESC",
-        [member.pk],
-    )
-
-    def raw() -> str:
-        return json.dumps({"charges": floor(), "payments": payments()}, default=str)
-
-    note = "floor: the rows as JSON, raw SQL"
+    page = _get(office, f"/floor/members/{member.pk}/dues/")
+    note = "floor: the same rows from raw SQL, as bare tables (bench/floors.py)"
+    json_note = "floor: the same rows from raw SQL, as JSON (bench/floors.py)"
     return [
         _page_row(
-            f"/dues/members/{member.pk}/", office, f"/dues/members/{member.pk}/", runs, raw, note
+            f"/dues/members/{member.pk}/", office, f"/dues/members/{member.pk}/", runs, page, note
         ),
-        _page_row("/dues/my/", member_client, "/dues/my/", runs, raw, note),
+        _page_row(
+            "/dues/my/",
+            member_client,
+            "/dues/my/",
+            runs,
+            _get(member_client, f"/floor/members/{member.pk}/dues/"),
+            note,
+        ),
         _page_row(
             f"/api/v1/members/{member.pk}/dues/",
             office,
             f"/api/v1/members/{member.pk}/dues/",
             runs,
-            raw,
-            note,
+            _get(office, f"/floor/members/{member.pk}/dues.json"),
+            json_note,
         ),
     ]
 
 
 def _api_lists(office: Client, member, runs: int) -> list[Row]:
-    def raw(statement: str) -> Callable[[], str]:
-        fetch = sql(statement)
-        return lambda: json.dumps(fetch(), default=str)
-
-    note = "floor: the page's rows as JSON, raw SQL"
+    note = "floor: the page's rows from raw SQL, as JSON (bench/floors.py)"
     return [
-        _page_row(
-            "API payments (first page)",
-            office,
-            "/api/v1/dues/payments/",
-            runs,
-            raw(
-                "SELECT p.*, m.member_number FROM dues_payment p JOIN members_member m "
-                "ON m.id = p.member_id ORDER BY p.id DESC LIMIT 50"
+        _page_row(label, office, url, runs, _get(office, f"/floor/lists/{floor}.json"), note)
+        for label, url, floor in [
+            ("API payments (first page)", "/api/v1/dues/payments/", "payments"),
+            ("API audit events (first page)", "/api/v1/audit/events/", "audit"),
+            (
+                "API member search ?search=Kowalski1",
+                "/api/v1/members/?search=Kowalski1",
+                "member-search",
             ),
-            note,
-        ),
-        _page_row(
-            "API audit events (first page)",
-            office,
-            "/api/v1/audit/events/",
-            runs,
-            raw("SELECT * FROM audit_auditevent ORDER BY id DESC LIMIT 50"),
-            note,
-        ),
-        _page_row(
-            "API member search ?search=Kowalski1",
-            office,
-            "/api/v1/members/?search=Kowalski1",
-            runs,
-            raw(
-                "SELECT * FROM members_member WHERE last_name ILIKE '%%Kowalski1%%' "
-                "ORDER BY last_name, first_name, id LIMIT 50"
-            ),
-            note,
-        ),
+        ]
     ]
 
 

@@ -28,12 +28,21 @@ def _import_row_fields() -> dict[str, forms.Field]:
 
 
 class MemberImportRowForm(forms.Form):
-    """One row of a member CSV."""
+    """The rows of a member CSV, one after the other: `check(row)` each.
 
-    def __init__(self, data: dict[str, str], *, classifications: dict[str, Classification]):
-        super().__init__(data)
+    One form serves the whole file: a form per row would deep-copy its fields every time,
+    which was most of what an import of 100,000 rows cost."""
+
+    def __init__(self, *, classifications: dict[str, Classification]):
+        super().__init__({})
         self.fields.update(copy.deepcopy(_import_row_fields()))
         self.classifications = classifications
+
+    def check(self, row: dict[str, str]) -> bool:
+        """Whether this row is good: then `cleaned_data` holds it, else `errors` say why."""
+        self.data = row
+        self._errors = None  # full_clean() starts again from the new data
+        return self.is_valid()
 
     def clean_classification(self) -> Classification:
         code = self.cleaned_data["classification"]

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from simple_history.utils import bulk_create_with_history
 
+from appkit.sql import bulk_insert
+from audit.history import history_of_created
 from jobs.progress import Progress
 
 from .forms import MemberImportRowForm
@@ -110,9 +111,8 @@ def member_import_check(csv_text: str, progress: Progress | None = None) -> Memb
 
 def _write(members: list[Member], actor: AbstractBaseUser | None) -> None:
     if members:
-        bulk_create_with_history(
-            members, Member, default_user=actor, default_change_reason=IMPORT_CHANGE_REASON
-        )
+        bulk_insert(members)
+        history_of_created(members, actor=actor, reason=IMPORT_CHANGE_REASON)
 
 
 def _members(csv_text: str, result: MemberImportResult, progress: Progress) -> Iterator[Member]:
@@ -128,12 +128,14 @@ def _members(csv_text: str, result: MemberImportResult, progress: Progress) -> I
         return
     reader.fieldnames = [name.strip() for name in reader.fieldnames]
     progress.step("Checking the rows", total=max(csv_text.count("\n") - 1, 0))
-    classifications = {c.code.upper(): c for c in Classification.objects.all()}
+    form = MemberImportRowForm(
+        classifications={c.code.upper(): c for c in Classification.objects.all()}
+    )
     first_row_of_number: dict[str, int] = {}
     pending: list[tuple[int, Member]] = []
     for row_number, record in _csv_records(reader, result):
         progress.advance()
-        member = _member(row_number, record, classifications, first_row_of_number, result)
+        member = _member(row_number, record, form, first_row_of_number, result)
         if member is None:
             continue
         pending.append((row_number, member))
@@ -148,7 +150,7 @@ def _members(csv_text: str, result: MemberImportResult, progress: Progress) -> I
 def _member(
     row_number: int,
     record: dict[str, str],
-    classifications: dict[str, Classification],
+    form: MemberImportRowForm,
     first_row_of_number: dict[str, int],
     result: MemberImportResult,
 ) -> Member | None:
@@ -159,8 +161,7 @@ def _member(
     if not any(data.values()):
         return None
     data["status"] = data.get("status") or MemberStatus.ACTIVE
-    form = MemberImportRowForm(data, classifications=classifications)
-    if not form.is_valid():
+    if not form.check(data):
         for column, messages in form.errors.items():
             for message in messages:
                 result.error(RowError(row_number, column, message))

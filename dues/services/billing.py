@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from appkit.sql import among
-from audit.services import audit_events_from_history
+from audit.history import history_of_created
 from jobs.progress import Progress
 from members.models import Classification, Member, MemberStatus
 
@@ -174,34 +174,18 @@ def _charge_batch(period: DuesPeriod, rates: dict[int, DuesRate], ids: list[int]
         created = cursor.fetchall()
     if not created:
         return 0
-    history = DuesCharge.history.model
-    columns = "id, member_id, period_id, amount, rate_id, created_at"
-    ids_sql, ids_params = among("id", [row[0] for row in created])
-    record = (
-        f"INSERT INTO {history._meta.db_table} ({columns}, history_date, history_type, "
-        f"history_user_id) SELECT {columns}, %(now)s, '+', %(user)s FROM {charge} "
-        f"WHERE {ids_sql} RETURNING history_id, id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(record, {"now": now, "user": getattr(actor, "pk", None), **ids_params})
-        history_ids = {charge_id: history_id for history_id, charge_id in cursor.fetchall()}
-    # The history rows as simple-history would hand them over, for the trail's events.
-    records = []
-    for charge_id, member_id, amount, rate_id in created:
-        row = history(
-            history_id=history_ids[charge_id],
+    charges = [
+        DuesCharge(
             id=charge_id,
             member_id=member_id,
             period_id=period.pk,
             amount=money(exact_decimal(amount)),
             rate_id=rate_id,
             created_at=now,
-            history_date=now,
-            history_type="+",
         )
-        row.history_user = actor
-        records.append(row)
-    audit_events_from_history(records)
+        for charge_id, member_id, amount, rate_id in created
+    ]
+    history_of_created(charges, actor=actor)
     _ledgers_charged(period, [(row[1], money(exact_decimal(row[2]))) for row in created])
     return len(created)
 

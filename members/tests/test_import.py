@@ -52,6 +52,38 @@ def test_a_good_file_creates_every_member_with_history(user_with_role):
     assert {h.history_change_reason for h in history} == {"import_members"}
 
 
+@pytest.mark.parametrize("copied", [False, True], ids=["insert", "copy"])
+def test_members_history_and_events_are_the_same_however_they_are_written(
+    user_with_role, monkeypatch, copied
+):
+    """Big imports go in by COPY on PostgreSQL (appkit/sql.py): the members, their history
+    rows and their events must be what the ORM's INSERT writes, and the chain must hold."""
+    from appkit import sql
+    from audit import services as trail
+    from audit.chain import chain_verify
+    from audit.models import AuditEvent
+
+    monkeypatch.setattr(sql, "COPY_FROM", 1 if copied else 10**9)
+    monkeypatch.setattr(trail, "COPY_FROM", 1 if copied else 10**9)
+    officer = user_with_role(roles.OFFICER)
+    assert members_import(csv_text=GOOD, actor=officer).written
+
+    lucy = Member.objects.get(member_number="2001")
+    assert (lucy.email, str(lucy.date_of_birth), lucy.created_at is not None) == (
+        "lucy@example.org",
+        "1951-03-14",
+        True,
+    )
+    record = lucy.history.get()
+    assert (record.history_type, record.history_user, record.email) == ("+", officer, lucy.email)
+    event = AuditEvent.objects.get(model_label="members.member", object_id=str(lucy.pk))
+    assert (event.action, event.actor_id, event.member_id) == ("create", officer.pk, lucy.pk)
+    assert (event.history_id, event.object_repr) == (record.history_id, str(lucy))
+    assert event.changes["email"] == [None, "lucy@example.org"]
+    assert AuditEvent.objects.filter(model_label="members.member").count() == 3
+    assert chain_verify().ok
+
+
 def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_written():
     MemberFactory(member_number="3000")
     text = textwrap.dedent(
