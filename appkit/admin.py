@@ -9,7 +9,8 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import F, Q
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.functional import cached_property
 
 from .sql import Among
@@ -156,3 +157,16 @@ class InputsFilter(admin.ListFilter):
             "keep": [(k, v) for k, v in changelist.params.items() if k not in names],
             "reset_url": changelist.get_query_string(remove=names),
         }
+
+
+def admin_page(
+    request: HttpRequest, template: str, context: dict, *, title: str, status: int = 200
+) -> HttpResponse:
+    """A staff page inside the admin's look (its header, the office's pages, breadcrumbs):
+    `template` extends admin/base_site.html."""
+    return render(
+        request,
+        template,
+        {**admin.site.each_context(request), "title": title, **context},
+        status=status,
+    )

@@ -16,11 +16,13 @@ first asked for (after every app is loaded), so declaring one imports nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
 from django.apps import apps
+from django.http import HttpRequest
 from django.utils.module_loading import import_string, module_has_submodule
 
 _points: dict[str, ExtensionPoint] = {}
@@ -49,3 +51,36 @@ def extension_points() -> dict[str, ExtensionPoint]:
         if module_has_submodule(config.module, "extensions"):
             import_module(f"{config.name}.extensions")
     return dict(_points)
+
+
+# --- The office's home (the admin index) and its way to every staff page ------------------
+
+
+@dataclass(frozen=True)
+class DashboardPanel:
+    """A panel on the office's home, the admin index (appkit/templatetags/office.py): the
+    user with `permission` sees `template` rendered with `data(request)` as `panel`."""
+
+    title: str
+    template: str
+    data: Callable[[HttpRequest], dict]
+    permission: str
+
+
+@dataclass(frozen=True)
+class OfficeLink:
+    """A staff page named in the admin's header on every admin page, for who may open it."""
+
+    label: str
+    url_name: str
+    permission: str
+
+
+DASHBOARD_PANELS = ExtensionPoint(
+    "appkit.dashboard_panels",
+    "DashboardPanel: a panel on the office's home (dues: standing, this period, money).",
+)
+OFFICE_LINKS = ExtensionPoint(
+    "appkit.office_links",
+    "OfficeLink: a staff page linked from the admin's header (dues: overview, reports).",
+)

@@ -44,6 +44,15 @@ class DuesConfig(AppConfig):
             "dues.for_members.CHARGE_RECORDS",
         ],
         "members.demo_data": ["dues.demo.seed_demo_dues"],
+        "appkit.dashboard_panels": [
+            "dues.for_office.OVERVIEW_PANEL",
+            "dues.for_office.MONEY_PANEL",
+        ],
+        "appkit.office_links": [
+            "dues.for_office.DUES_LINK",
+            "dues.for_office.ARREARS_LINK",
+            "dues.for_office.COLLECTIONS_LINK",
+        ],
         "jobs.kinds": [
             "dues.for_jobs.GENERATE_CHARGES",
             "dues.for_jobs.ARREARS_EXPORT",

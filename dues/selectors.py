@@ -27,7 +27,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, ExtractMonth, LPa
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from members.models import Member
+from members.models import Member, MemberStatus
 
 from .ledger import ZERO, Standing, money, months_for, outstanding_amounts, standing_for
 from .models import (
@@ -483,3 +483,46 @@ def collections_by_month(year: int) -> CollectionsYear:
     used = {method for by_method in received.values() for method in by_method}
     methods = [(value, label) for value, label in PaymentMethod.choices if value in used]
     return CollectionsYear(year=year, methods=methods, received=received, refunded=refunded)
+
+
+@dataclass(frozen=True)
+class DuesOverview:
+    """The local's dues at a glance: this month's period, billed against collected, and how
+    many active members stand in each standing."""
+
+    period: DuesPeriod | None
+    billed: Decimal
+    collected: Decimal
+    standings: list[tuple[Standing, int]]
+
+    @property
+    def uncollected(self) -> Decimal:
+        return max(self.billed - self.collected, ZERO)
+
+    @property
+    def active_members(self) -> int:
+        return sum(count for _, count in self.standings)
+
+
+def dues_overview() -> DuesOverview:
+    today = timezone.localdate()
+    period = (
+        DuesPeriod.objects.filter(year=today.year, month=today.month).first()
+        or DuesPeriod.objects.order_by("-year", "-month").first()
+    )
+    billed = collected = ZERO
+    if period is not None:
+        totals = periods_with_totals(DuesPeriod.objects.filter(pk=period.pk)).get()
+        billed, collected = money(totals.billed_total), money(totals.collected_total)
+    counts = standing_counts([MemberStatus.ACTIVE])
+    return DuesOverview(
+        period=period,
+        billed=billed,
+        collected=collected,
+        standings=[(standing, counts[standing]) for standing in Standing],
+    )
+
+
+def payments_latest(limit: int) -> list[Payment]:
+    """The latest payments recorded, with their members (the office's home)."""
+    return list(Payment.objects.select_related("member").order_by("-id")[:limit])

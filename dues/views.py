@@ -16,21 +16,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from appkit.admin import admin_page
 from audit.csv_export import audited_csv_download, csv_lines
 from jobs.services import job_start
 from members.models import Member, MemberStatus
 from members.selectors import member_for_user
 
 from .extensions import PAY_ACTIONS
-from .ledger import ZERO, Standing, money
-from .models import DuesPeriod
-from .selectors import (
-    arrears_list,
-    collections_by_month,
-    member_dues_summary,
-    periods_with_totals,
-    standing_counts,
-)
+from .ledger import ZERO, money
+from .selectors import arrears_list, collections_by_month, dues_overview, member_dues_summary
 
 
 def staff_view(view: Callable) -> Callable:
@@ -45,31 +39,19 @@ def staff_view(view: Callable) -> Callable:
 
 @staff_view
 def overview(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
-    period = (
-        DuesPeriod.objects.filter(year=today.year, month=today.month).first()
-        or DuesPeriod.objects.order_by("-year", "-month").first()
+    return admin_page(
+        request, "dues/overview.html", {"overview": dues_overview()}, title="Dues overview"
     )
-    context: dict = {"period": period}
-    if period is not None:
-        totals = periods_with_totals(DuesPeriod.objects.filter(pk=period.pk)).get()
-        billed, collected = money(totals.billed_total), money(totals.collected_total)
-        context.update(
-            billed=billed, collected=collected, uncollected=max(billed - collected, ZERO)
-        )
-    counts = standing_counts([MemberStatus.ACTIVE])
-    context["standings"] = [(standing, counts[standing]) for standing in Standing]
-    context["active_members"] = sum(counts.values())
-    return render(request, "dues/overview.html", context)
 
 
 @staff_view
 def member_dues(request: HttpRequest, member_id: int) -> HttpResponse:
     member = get_object_or_404(Member.objects.select_related("classification"), pk=member_id)
-    return render(
+    return admin_page(
         request,
         "dues/member_dues.html",
         {"dues": member_dues_summary(member), "pay_actions": _pay_action_templates()},
+        title=f"Dues of {member.full_name}",
     )
 
 
@@ -100,6 +82,9 @@ class ArrearsFilter(forms.Form):
     )
 
 
+ARREARS_TITLE = "Arrears report"
+
+
 @staff_view
 def arrears_report(request: HttpRequest) -> HttpResponse:
     data = request.GET.copy()
@@ -107,7 +92,9 @@ def arrears_report(request: HttpRequest) -> HttpResponse:
     data.setdefault("status", MemberStatus.ACTIVE)
     form = ArrearsFilter(data)
     if not form.is_valid():
-        return render(request, "dues/arrears.html", {"form": form}, status=400)
+        return admin_page(
+            request, "dues/arrears.html", {"form": form}, title=ARREARS_TITLE, status=400
+        )
     months = form.cleaned_data["months"] or 1
     status = form.cleaned_data["status"]
     rows = arrears_list(min_months=months, statuses=[status] if status else None)
@@ -125,7 +112,7 @@ def arrears_report(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(rows, 200)
     paginator.count = totals["count"]  # counted with the total owed, in one query
     page = paginator.get_page(request.GET.get("page"))
-    return render(
+    return admin_page(
         request,
         "dues/arrears.html",
         {
@@ -135,6 +122,7 @@ def arrears_report(request: HttpRequest) -> HttpResponse:
             "total": money(totals["owed"] or ZERO),
             "months": months,
         },
+        title=ARREARS_TITLE,
     )
 
 
@@ -144,13 +132,16 @@ class YearFilter(forms.Form):
 
 CHART_HEIGHT = 160
 CHART_BAR_WIDTH = 36
+CHART_AXIS_WIDTH = 70
 
 
 @staff_view
 def collections_report(request: HttpRequest) -> HttpResponse:
     form = YearFilter({"year": request.GET.get("year") or timezone.localdate().year})
     if not form.is_valid():
-        return render(request, "dues/collections.html", {"form": form}, status=400)
+        return admin_page(
+            request, "dues/collections.html", {"form": form}, title="Collections", status=400
+        )
     year = form.cleaned_data["year"]
     report = collections_by_month(year)
     if request.GET.get("format") == "csv":
@@ -173,7 +164,7 @@ def collections_report(request: HttpRequest) -> HttpResponse:
         }
         for m in range(1, 13)
     ]
-    return render(
+    return admin_page(
         request,
         "dues/collections.html",
         {
@@ -184,6 +175,7 @@ def collections_report(request: HttpRequest) -> HttpResponse:
             "method_totals": [report.method_total(method) for method, _ in report.methods],
             "chart": _bar_chart(months),
         },
+        title=f"Collections in {year}",
     )
 
 
@@ -213,26 +205,47 @@ def _collections_csv(report):
 
 
 def _bar_chart(months: list[dict]) -> dict:
-    """Bar geometry for the net collections of each month, drawn as SVG by the template."""
+    """Bar geometry for the net collections of each month, drawn as SVG by the template:
+    bars with their values, a value axis with three ticks, the months along the bottom."""
     highest = max((m["net"] for m in months), default=ZERO)
+    top, left = 20, CHART_AXIS_WIDTH
     bars = []
     for i, month in enumerate(months):
         share = month["net"] / highest if highest > 0 and month["net"] > 0 else Decimal(0)
         height = (share * CHART_HEIGHT).quantize(Decimal("0.1"))
+        x = left + 8 + i * (CHART_BAR_WIDTH + 8)
         bars.append(
             {
-                "x": 40 + i * (CHART_BAR_WIDTH + 8),
-                "y": 20 + CHART_HEIGHT - height,
+                "x": x,
+                "middle": x + CHART_BAR_WIDTH // 2,
+                "y": top + CHART_HEIGHT - height,
                 "height": height,
                 "label": month["name"],
-                "value": month["net"],
+                "value": month["net"] if month["net"] > 0 else ZERO,
+                "short": _short_amount(month["net"]),
             }
         )
+    ticks = [
+        {"value": money(highest * share), "y": top + CHART_HEIGHT - CHART_HEIGHT * share}
+        for share in (Decimal(0), Decimal("0.5"), Decimal(1))
+    ]
     return {
         "bars": bars,
-        "width": 40 + 12 * (CHART_BAR_WIDTH + 8),
+        "ticks": ticks if highest > 0 else ticks[:1],
+        "width": left + 8 + 12 * (CHART_BAR_WIDTH + 8),
         "height": CHART_HEIGHT + 50,
-        "baseline": 20 + CHART_HEIGHT,
+        "top": top,
+        "left": left,
+        "baseline": top + CHART_HEIGHT,
         "bar_width": CHART_BAR_WIDTH,
         "highest": highest,
     }
+
+
+def _short_amount(amount: Decimal) -> str:
+    """A bar's value in the room above it: $950, $12.3k."""
+    if amount <= 0:
+        return ""
+    if amount >= 1000:
+        return f"${amount / 1000:.1f}k"
+    return f"${amount:.0f}"

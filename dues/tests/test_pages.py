@@ -151,7 +151,7 @@ def test_the_collections_report_totals_by_month_and_method(client, user_with_rol
 
 def test_the_overview_counts_members_by_standing(client, user_with_role, ledger):
     client.force_login(user_with_role(roles.STAFF))
-    standings = dict(client.get(reverse("dues:overview")).context["standings"])
+    standings = dict(client.get(reverse("dues:overview")).context["overview"].standings)
     assert [standings[s] for s in standings] == [1, 1, 1]
 
 
