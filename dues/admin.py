@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from audit.admin import RedactedHistoryAdmin
 from jobs.services import job_start
@@ -73,15 +74,27 @@ class _RecordedByServiceAdmin(_NoDeleteAdmin):
             else:
                 self.message_user(request, f"Recorded {obj}.", messages.SUCCESS)
                 change = f"admin:{self.opts.app_label}_{self.opts.model_name}_change"
-                return HttpResponseRedirect(reverse(change, args=[obj.pk]))
+                return HttpResponseRedirect(_back(request) or reverse(change, args=[obj.pk]))
+        name = str(self.opts.verbose_name)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": f"Record a {self.opts.verbose_name}",
+            "title": f"Record {'an' if name[0] in 'aeiou' else 'a'} {name}",
             "form": form,
+            "back": _back(request),
             "media": self.media + form.media,
         }
         return TemplateResponse(request, self.record_template, context)
+
+
+def _back(request: HttpRequest) -> str | None:
+    """Where the user came from to record this (a member's page), if it is this site's."""
+    back = request.GET.get("next", "")
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return back
+    return None
 
 
 def _form_errors(form, exc: ValidationError) -> None:
@@ -228,6 +241,8 @@ class PaymentAdmin(_RecordedByServiceAdmin):
 
     inlines = [RefundInline]
     readonly_fields = ["receipt"]
+    # The receipt is shown once, as printed; the form's key is plumbing, not a fact.
+    exclude = ["receipt_number", "idempotency_key"]
 
     def record(self, request: HttpRequest, data: dict) -> Payment:
         return payment_record(actor=request.user, **data)
@@ -235,6 +250,7 @@ class PaymentAdmin(_RecordedByServiceAdmin):
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
         extra_context = {
             **(extra_context or {}),
+            "receipt_url": reverse("dues:receipt", args=[object_id]),
             "refund_url": (
                 reverse("admin:dues_refund_add") + f"?payment={object_id}"
                 if request.user.has_perm("dues.add_refund")

@@ -43,6 +43,11 @@ class DuesConfig(AppConfig):
             "dues.for_members.PAYMENT_RECORDS",
             "dues.for_members.CHARGE_RECORDS",
         ],
+        "members.member_admin_actions": [
+            "dues.for_members.RECORD_PAYMENT",
+            "dues.for_members.RECORD_REFUND",
+            "dues.for_members.RECORD_ADJUSTMENT",
+        ],
         "members.demo_data": ["dues.demo.seed_demo_dues"],
         "appkit.dashboard_panels": [
             "dues.for_office.OVERVIEW_PANEL",

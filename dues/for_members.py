@@ -4,10 +4,20 @@ on a member's admin page, and their latest payments and charges there."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from urllib.parse import urlencode
+
 from django.urls import reverse
 from django.utils.html import format_html
 
-from members.extensions import MemberColumn, MemberListFilter, MemberRecords, MemberSection
+from appkit.templatetags.office import currency
+from members.extensions import (
+    MemberAction,
+    MemberColumn,
+    MemberListFilter,
+    MemberRecords,
+    MemberSection,
+)
 from members.models import Member
 
 from .ledger import Standing
@@ -19,7 +29,11 @@ def _dues_rows(member: Member, user) -> list[tuple[str, object]]:
     ledger = member_ledger(member)
     rows: list[tuple[str, object]] = [("Standing", ledger.standing.label)]
     if user.has_perm("dues.view_payment"):
-        balance = f"{-ledger.balance} credit" if ledger.balance < 0 else ledger.balance
+        balance = (
+            f"{currency(-ledger.balance)} credit"
+            if ledger.balance < 0
+            else currency(ledger.balance)
+        )
         history = format_html(
             '{} (<a href="{}">payment history</a>)',
             ledger.months_in_arrears,
@@ -96,4 +110,25 @@ CHARGE_RECORDS = MemberRecords(
     columns=["Period", "Due", "Amount"],
     rows=_charge_rows,
     all_url=_member_list("admin:dues_duescharge_changelist"),
+)
+
+
+def _record_for(model_name: str) -> Callable[[Member], str]:
+    """The admin's form recording one of these for the member, back to the member after."""
+
+    def url(member: Member) -> str:
+        back = reverse("admin:members_member_change", args=[member.pk])
+        return (
+            reverse(f"admin:dues_{model_name}_add")
+            + "?"
+            + urlencode({"member": member.pk, "next": back})
+        )
+
+    return url
+
+
+RECORD_PAYMENT = MemberAction("Record a payment", "dues.add_payment", _record_for("payment"))
+RECORD_REFUND = MemberAction("Record a refund", "dues.add_refund", _record_for("refund"))
+RECORD_ADJUSTMENT = MemberAction(
+    "Record an adjustment", "dues.add_adjustment", _record_for("adjustment")
 )

@@ -25,6 +25,7 @@ def _autocomplete(model, field_name: str, admin_site) -> forms.ModelChoiceField:
 class _RecordForm(forms.Form):
     # A key per form shown: submitting the same form twice records one thing, once.
     idempotency_key = forms.CharField(widget=forms.HiddenInput)
+    required_css_class = "required"  # the admin's forms.css marks these labels
 
     def __init__(self, *args, admin_site, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4().hex)
@@ -53,9 +54,20 @@ class RefundRecordForm(_RecordForm):
     refunded_date = forms.DateField(widget=AdminDateWidget)
 
     def __init__(self, *args, admin_site, **kwargs):
-        kwargs.setdefault("initial", {}).setdefault("refunded_date", timezone.localdate())
+        initial = kwargs.setdefault("initial", {})
+        initial.setdefault("refunded_date", timezone.localdate())
         super().__init__(*args, admin_site=admin_site, **kwargs)
-        self.fields = {"payment": _autocomplete(Refund, "payment", admin_site), **self.fields}
+        payment = _autocomplete(Refund, "payment", admin_site)
+        member = str(initial.get("member", ""))
+        if member.isdigit():
+            # From a member's page: their payments, newest first, to pick from.
+            payment = forms.ModelChoiceField(
+                queryset=Payment.objects.filter(member_id=int(member)).order_by(
+                    "-received_date", "-id"
+                ),
+                label="Payment",
+            )
+        self.fields = {"payment": payment, **self.fields}
 
 
 class AdjustmentRecordForm(_RecordForm):

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
@@ -24,6 +24,7 @@ from members.selectors import member_for_user
 
 from .extensions import PAY_ACTIONS
 from .ledger import ZERO, money
+from .models import Payment
 from .selectors import arrears_list, collections_by_month, dues_overview, member_dues_summary
 
 
@@ -249,3 +250,26 @@ def _short_amount(amount: Decimal) -> str:
     if amount >= 1000:
         return f"${amount / 1000:.1f}k"
     return f"${amount:.0f}"
+
+
+@login_required
+def receipt(request: HttpRequest, payment_id: int) -> HttpResponse:
+    """A payment's receipt, to print or save as PDF: for the office, and for the member it
+    belongs to (anyone else is told there is no such receipt)."""
+    payment = get_object_or_404(
+        Payment.objects.select_related("member", "member__classification"),
+        pk=payment_id,
+        receipt_number__isnull=False,
+    )
+    mine = payment.member.user_id is not None and payment.member.user_id == request.user.pk
+    if not (mine or request.user.has_perm("dues.view_payment")):
+        raise Http404("No such receipt.")
+    return render(
+        request,
+        "dues/receipt.html",
+        {
+            "payment": payment,
+            "refunds": list(payment.refunds.order_by("refunded_date", "id")),
+            "kept": payment.amount - payment.refunded_amount,
+        },
+    )

@@ -58,6 +58,20 @@ class MemberRecords:
     limit: int = 12
 
 
+@dataclass(frozen=True)
+class MemberAction:
+    """A button on a member's admin page, for users with `permission`: `url(member)` opens
+    the page that does it, for that member, and brings the user back to the member."""
+
+    label: str
+    permission: str
+    url: Callable[[Any], str]
+
+
+MEMBER_ADMIN_ACTIONS = ExtensionPoint(
+    "members.member_admin_actions",
+    "MemberAction: a button on a member's admin page (dues: record a payment, refund...).",
+)
 MEMBER_LIST_FILTERS = ExtensionPoint(
     "members.member_list_filters",
     "MemberListFilter: more filters of the member list (the API's ?standing=).",

@@ -18,6 +18,7 @@ from jobs.selectors import jobs_visible_to
 from jobs.services import job_start
 
 from ..extensions import (
+    MEMBER_ADMIN_ACTIONS,
     MEMBER_ADMIN_COLUMNS,
     MEMBER_ADMIN_RECORDS,
     MEMBER_ADMIN_SECTIONS,
@@ -232,6 +233,11 @@ class MemberAdmin(RedactedHistoryAdmin):
         if member is not None:
             response.context_data["added_sections"] = self._added_sections(request, member)
             response.context_data["added_records"] = self._added_records(request, member)
+            response.context_data["added_actions"] = [
+                (action.label, action.url(member))
+                for action in MEMBER_ADMIN_ACTIONS.declarations()
+                if request.user.has_perm(action.permission)
+            ]
         if request.method == "GET" and member is not None:
             # The page shows date of birth, address and phone: who looked is on record.
             member_records_viewed(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 
 from audit.admin import RedactedHistoryAdmin
 
@@ -91,6 +92,13 @@ class MemberNoteAdmin(RedactedHistoryAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+    def response_add(self, request: HttpRequest, obj: MemberNote, post_url_continue=None):
+        if "_addanother" in request.POST or "_continue" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        # Notes are written from the member's page: back to the member.
+        self.message_user(request, f"The note on {obj.member} was added.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:members_member_change", args=[obj.member_id]))
 
     def save_model(self, request: HttpRequest, obj: MemberNote, form, change: bool) -> None:
         data = form.cleaned_data
