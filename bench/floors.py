@@ -11,10 +11,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import engines
 from django.urls import path
 
-from unionhall.urls import handler404, handler500
+from unionhall.urls import handler403, handler404, handler500
 from unionhall.urls import urlpatterns as product_urlpatterns
 
-__all__ = ["handler404", "handler500", "urlpatterns"]
+__all__ = ["handler403", "handler404", "handler500", "urlpatterns"]
 
 _TABLES = engines["django"].from_string(
     "<!doctype html><html><head><title>{{ title }}</title></head><body>"

@@ -10,6 +10,14 @@ def _api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
+def forbidden(request: HttpRequest, exception=None) -> HttpResponse:
+    if _api(request):
+        return JsonResponse(
+            {"detail": str(exception) or "You do not have permission to do this."}, status=403
+        )
+    return defaults.permission_denied(request, exception)
+
+
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:
     if _api(request):
         return JsonResponse({"detail": "Not found."}, status=404)

@@ -30,5 +30,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
 ]
 
+handler403 = "unionhall.errors.forbidden"
 handler404 = "unionhall.errors.not_found"
 handler500 = "unionhall.errors.server_error"
