@@ -16,7 +16,6 @@ from apikit.params import choice_param, id_param
 from apikit.permissions import method_permissions
 from apikit.schema import query_param
 from jobs.apis import JobSerializer
-from jobs.services import job_start
 from members.models import Classification, Member
 from members.permissions import own_record_or
 from members.selectors import member_for_user, members_readable_by
@@ -30,6 +29,7 @@ from .selectors import (
     payment_fields_hidden_from,
 )
 from .services import (
+    dues_charges_generation_start,
     dues_period_create,
     dues_rate_create,
     payment_record,
@@ -198,13 +198,7 @@ class GenerateCharges(APIView):
     @extend_schema(request=None, responses={202: JobSerializer})
     def post(self, request: Request, pk: int) -> Response:
         period = get_object_or_404(DuesPeriod, pk=pk)
-        job = job_start(
-            kind="dues.generate_charges",
-            key=f"dues.generate_charges:{period.pk}",
-            label=f"Generate dues charges for {period}",
-            actor=request.user,
-            params={"period_id": period.pk},
-        )
+        job = dues_charges_generation_start(period=period, actor=request.user)
         job.refresh_from_db()  # as it is now: a quick job may be done already
         return Response(JobSerializer(job).data, status=202)
 

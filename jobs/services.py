@@ -4,6 +4,8 @@ asked for it (the task row is written there too), so it runs only if that commit
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 import logging
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -37,6 +39,13 @@ def job_kind(name: str) -> JobKind:
         return _kinds()[name]
     except KeyError:
         raise ValueError(f"No job kind {name!r}: is its app installed?") from None
+
+
+def job_key(kind: str, *parts: object) -> str:
+    """A job's key from what makes two starts the same work: the same parts give the same
+    key in every process and on every machine (Python's own hash() of a string does not)."""
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    return f"{kind}:{digest[:40]}"
 
 
 def job_start(

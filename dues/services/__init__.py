@@ -9,6 +9,7 @@
 from .billing import (
     ChargeGeneration,
     dues_charges_generate,
+    dues_charges_generation_start,
     dues_period_create,
     dues_period_due_date_change,
     dues_rate_create,
@@ -36,6 +37,7 @@ __all__ = [
     "OnlinePaymentChange",
     "adjustment_record",
     "dues_charges_generate",
+    "dues_charges_generation_start",
     "dues_period_create",
     "dues_period_due_date_change",
     "dues_rate_create",

@@ -5,6 +5,9 @@ starts a job once per period, however often it looks."""
 from __future__ import annotations
 
 import datetime
+import os
+import subprocess
+import sys
 
 import pytest
 from django.core.management import call_command
@@ -17,7 +20,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 from jobs.models import Job, JobStatus
 from jobs.scheduling import schedule_due_jobs
-from jobs.services import job_start
+from jobs.services import job_key, job_start
 from members.tests.factories import UserFactory
 
 DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -140,3 +143,20 @@ def test_the_scheduler_starts_each_due_job_once_per_period(settings):
     assert "audit.verify" not in {job.kind for job in schedule_due_jobs(now=at_one)}
     next_day = schedule_due_jobs(now=at_one + datetime.timedelta(hours=3))
     assert "audit.verify" in {job.kind for job in next_day}
+
+
+def test_a_jobs_key_is_the_same_in_every_process():
+    """Two officers' starts of the same export, served by two gunicorn workers, must find
+    each other: the key may not depend on the process's string hashing."""
+    here = job_key("members.export", 7, {"filters": {"status": "active", "search": "ann"}})
+    code = (
+        "import django; django.setup(); from jobs.services import job_key; "
+        "print(job_key('members.export', 7, {'filters': {'search': 'ann', 'status': 'active'}}))"
+    )
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "DJANGO_SETTINGS_MODULE": "unionhall.settings"}
+        there = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        assert there == here
+    assert job_key("members.export", 7, {}) != job_key("members.export", 8, {})

@@ -15,7 +15,7 @@ from appkit.admin import DeclaredFiltersChangeList
 from audit.admin import RedactedHistoryAdmin
 from jobs.models import JobStatus
 from jobs.selectors import jobs_visible_to
-from jobs.services import job_start
+from jobs.services import job_key, job_start
 
 from ..extensions import (
     MEMBER_ADMIN_ACTIONS,
@@ -270,7 +270,7 @@ class MemberAdmin(RedactedHistoryAdmin):
             params = {"ids": sorted(queryset.values_list("pk", flat=True))}
         job = job_start(
             kind="members.export",
-            key=f"members.export:{request.user.pk}:{hash(str(params))}",
+            key=job_key("members.export", request.user.pk, params),
             label="Export members to CSV",
             actor=request.user,
             params=params,
