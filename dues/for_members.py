@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlencode
 
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -50,7 +51,7 @@ def _dues_rows(member: Member, user) -> list[tuple[str, object]]:
 STANDING_FILTER = MemberListFilter(
     name="standing",
     description="Dues standing.",
-    values=Standing.values,
+    choices=Standing.choices,
     narrow=members_in_standing,
 )
 STANDING_COLUMN = MemberColumn(
@@ -58,6 +59,8 @@ STANDING_COLUMN = MemberColumn(
     label="Standing",
     permission="dues.view_standing",
     values=member_standing_labels,
+    # Standing is a range of months behind; a member never charged has no ledger: none.
+    ordering=Coalesce("ledger__months_in_arrears", 0),
 )
 DUES_SECTION = MemberSection(title="Dues", permission="dues.view_standing", rows=_dues_rows)
 

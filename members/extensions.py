@@ -14,12 +14,17 @@ from appkit.extensions import ExtensionPoint
 
 @dataclass(frozen=True)
 class MemberListFilter:
-    """A filter of the member list, `?<name>=<value>` in the API."""
+    """A filter of the member list: `?<name>=<value>` in the API, a filter in the admin's
+    list (its choices, labelled)."""
 
     name: str
     description: str
-    values: list[str]
+    choices: list[tuple[str, str]]
     narrow: Callable[[QuerySet, str], QuerySet]
+
+    @property
+    def values(self) -> list[str]:
+        return [value for value, _ in self.choices]
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class MemberColumn:
     label: str
     permission: str
     values: Callable[[Iterable[int]], dict[int, str]]
+    ordering: Any = None  # what the column sorts by (a lookup path or an expression), if any
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ the dues pages one click from every admin page."""
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -111,3 +112,26 @@ def test_an_empty_report_says_so(client, user_with_role):
 def test_money_is_written_one_way_everywhere(amount, written):
     template = Template("{% load office %}{{ amount|currency }}")
     assert template.render(Context({"amount": amount})) == written
+
+
+def test_the_member_list_filters_and_sorts_by_standing_shown_before_the_email(
+    client, user_with_role, member
+):
+    paid_up = MemberFactory(classification=member.classification, last_name="Paidup")
+    client.force_login(user_with_role(roles.STAFF))
+    url = reverse("admin:members_member_changelist")
+
+    behind = client.get(url, {"standing": "delinquent"}).content.decode()
+    assert member.member_number in behind and paid_up.member_number not in behind
+    good = client.get(url, {"standing": "good"}).content.decode()
+    assert paid_up.member_number in good and member.member_number not in good
+
+    page = client.get(url).content.decode()
+    header = page.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    assert header.index("Standing") < header.index("Email")
+    standing_column = re.search(r'<th scope="col" class="sortable column-standing', header)
+    assert standing_column, "Standing sorts"
+    column = header[: standing_column.start()].count('<th scope="col"')  # o= counts from 0
+    most_behind_first = client.get(url, {"o": f"-{column}"}).content.decode()
+    rows = most_behind_first.split("<tbody>", 1)[1]
+    assert rows.index(member.member_number) < rows.index(paid_up.member_number)

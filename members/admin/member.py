@@ -3,6 +3,8 @@ apps add (members/extensions.py)."""
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -22,7 +24,9 @@ from ..extensions import (
     MEMBER_ADMIN_COLUMNS,
     MEMBER_ADMIN_RECORDS,
     MEMBER_ADMIN_SECTIONS,
+    MEMBER_LIST_FILTERS,
     MemberColumn,
+    MemberListFilter,
 )
 from ..forms import MemberImportUploadForm
 from ..member_csv import COLUMNS
@@ -70,13 +74,33 @@ class MemberChangeList(DeclaredFiltersChangeList):
                 member.__dict__.setdefault("added_cells", {})[column.name] = cells.get(member.pk)
 
 
+@cache  # one function per column: the admin finds sortable columns by identity
 def _added_column(column: MemberColumn):
-    @admin.display(description=column.label)
+    @admin.display(description=column.label, ordering=column.ordering)
     def cell(member: Member):
         return getattr(member, "added_cells", {}).get(column.name) or ""
 
     cell.__name__ = column.name
     return cell
+
+
+def _added_filter(declared: MemberListFilter) -> type[admin.SimpleListFilter]:
+    """The admin's side of a member-list filter another app declares (the API has the
+    other): its choices, and the app's own way to narrow the list."""
+
+    class Filter(admin.SimpleListFilter):
+        title = declared.description.rstrip(".").lower()
+        parameter_name = declared.name
+
+        def lookups(self, request, model_admin):
+            return declared.choices
+
+        def queryset(self, request, queryset):
+            value = self.value()
+            return declared.narrow(queryset, value) if value in declared.values else queryset
+
+    Filter.__name__ = f"{declared.name.capitalize()}Filter"
+    return Filter
 
 
 @admin.register(Member)
@@ -139,8 +163,16 @@ class MemberAdmin(RedactedHistoryAdmin):
         ]
 
     def get_list_display(self, request: HttpRequest):
+        # Added columns (standing) come right after the status: on an office screen they
+        # must be seen without scrolling sideways, before the long email addresses.
+        shown = list(super().get_list_display(request))
+        after = shown.index("status") + 1
         added = [_added_column(column) for column in self.added_columns(request)]
-        return [*super().get_list_display(request), *added]
+        return [*shown[:after], *added, *shown[after:]]
+
+    def get_list_filter(self, request: HttpRequest):
+        added = [_added_filter(declared) for declared in MEMBER_LIST_FILTERS.declarations()]
+        return [*super().get_list_filter(request), *added]
 
     def _added_sections(self, request: HttpRequest, member: Member) -> list[tuple[str, list]]:
         return [
