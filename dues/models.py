@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -60,8 +61,18 @@ class DuesRate(models.Model):
 class DuesPeriod(models.Model):
     """One month of dues."""
 
-    year = models.PositiveSmallIntegerField()
-    month = models.PositiveSmallIntegerField()
+    year = models.PositiveSmallIntegerField(
+        validators=[
+            MinValueValidator(1900, "Enter a year from 1900 to 2200."),
+            MaxValueValidator(2200, "Enter a year from 1900 to 2200."),
+        ]
+    )
+    month = models.PositiveSmallIntegerField(
+        validators=[
+            MinValueValidator(1, "Enter a month from 1 (January) to 12 (December)."),
+            MaxValueValidator(12, "Enter a month from 1 (January) to 12 (December)."),
+        ]
+    )
     due_date = models.DateField()
 
     history = AuditedHistoricalRecords()

@@ -135,3 +135,14 @@ def test_the_member_list_filters_and_sorts_by_standing_shown_before_the_email(
     most_behind_first = client.get(url, {"o": f"-{column}"}).content.decode()
     rows = most_behind_first.split("<tbody>", 1)[1]
     assert rows.index(member.member_number) < rows.index(paid_up.member_number)
+
+
+def test_a_month_13_is_a_plain_message_on_its_field(client, user_with_role):
+    client.force_login(user_with_role(roles.OFFICER))
+    response = client.post(
+        reverse("admin:dues_duesperiod_add"), {"year": "2026", "month": "13", "due_date": ""}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Enter a month from 1 (January) to 12 (December)." in html
+    assert "dues_period_month_valid" not in html

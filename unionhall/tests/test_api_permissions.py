@@ -225,9 +225,9 @@ MATRIX: dict[str, tuple[Call, dict]] = {
         Call("GET", lambda w: reverse("api-schema")),
         dict.fromkeys([ADM, OFF, ORG, STF, MEM], 200) | {ANO: 401},
     ),
-    "api-docs": (
+    "api-docs": (  # a page for people: to the login page, not a bare 401
         Call("GET", lambda w: reverse("api-docs")),
-        dict.fromkeys([ADM, OFF, ORG, STF, MEM], 200) | {ANO: 401},
+        dict.fromkeys([ADM, OFF, ORG, STF, MEM], 200) | {ANO: 302},
     ),
 }
 

@@ -27,3 +27,9 @@ def test_an_unknown_page_is_a_styled_404_and_json_under_the_api(client, user_wit
     assert "There is no such page" in response.content.decode()
     api = client.get("/api/v1/no-such-thing/")
     assert api.status_code == 404 and api.json() == {"detail": "Not found."}
+
+
+def test_the_api_docs_send_someone_logged_out_to_log_in_and_back(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next=/api/docs/"
