@@ -21,10 +21,10 @@ from appkit.admin import (
 from jobs.services import job_start
 
 from .chain import checkpoint_text
-from .models import AuditCheckpoint, AuditEvent
+from .models import AuditAction, AuditCheckpoint, AuditEvent
 from .redaction import REDACTED, Redactor
-from .registry import audited_labels
-from .selectors import audit_events_between
+from .registry import audited_labels, member_numbers
+from .selectors import audit_events_between, model_verbose_name
 
 
 class _RedactingContextHelper(HistoricalRecordContextHelper):
@@ -145,10 +145,41 @@ class ModelFilter(admin.SimpleListFilter):
     parameter_name = "model_label"
 
     def lookups(self, request, model_admin):
-        return [(label, label) for label in audited_labels()]
+        return [(label, model_verbose_name(label)) for label in audited_labels()]
 
     def queryset(self, request, queryset):
         return queryset.filter(model_label=self.value()) if self.value() else queryset
+
+
+class ViewsFilter(admin.SimpleListFilter):
+    """Views of sensitive records are many (each officer opening a member page): hidden
+    unless asked for, so that the changes are what the log shows first."""
+
+    title = "views of records"
+    parameter_name = "views"
+
+    def lookups(self, request, model_admin):
+        return [("shown", "Shown")]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Hidden",
+        }
+        yield from list(super().choices(changelist))[1:]
+
+    def queryset(self, request, queryset):
+        return (
+            queryset
+            if views_shown(request.GET)
+            else queryset.exclude(action=AuditAction.VIEW_SENSITIVE)
+        )
+
+
+def views_shown(get) -> bool:
+    """Whether the log, as filtered, shows views: asked for, or filtered to that action."""
+    return get.get("views") == "shown" or bool(get.get("action__exact"))
 
 
 @admin.register(AuditEvent)
@@ -157,19 +188,19 @@ class AuditEventAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
 
     change_list_template = "admin/audit/auditevent/change_list.html"
     change_form_template = "admin/audit/auditevent/change_form.html"
+    # Short enough for one line a row on an office screen: the id, address and browser
+    # are on the event's own page.
     list_display = [
         "occurred_at",
         "actor_label",
         "action",
-        "model_label",
-        "object_id",
+        "record_kind",
         "object_repr",
         "member_number",
         "changed_fields",
-        "ip_address",
     ]
     list_display_links = ["occurred_at"]
-    list_filter = ["action", ModelFilter, ActorFilter, OccurredBetweenFilter]
+    list_filter = ["action", ViewsFilter, ModelFilter, ActorFilter, OccurredBetweenFilter]
     search_fields = ["=object_id", "=member_number"]
     search_help_text = "An object id or a member number (exact)."
     show_full_result_count = False
@@ -179,9 +210,9 @@ class AuditEventAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
     fields = [
         "occurred_at",
         "actor_label",
-        "actor",
+        "user_account",
         "action",
-        "model_label",
+        "record_kind",
         "object_id",
         "object_repr",
         "member_number",
@@ -192,9 +223,33 @@ class AuditEventAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
     ]
     readonly_fields = fields
 
+    @admin.display(description="Record", ordering="model_label")
+    def record_kind(self, event: AuditEvent) -> str:
+        return model_verbose_name(event.model_label) if event.model_label else "—"
+
+    @admin.display(description="User account")
+    def user_account(self, event: AuditEvent) -> str:
+        """The account behind the actor, as it is now (the actor is the name at the time)."""
+        return str(event.actor) if event.actor_id else "—"
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        member_id = request.GET.get("member_id", "")
+        if member_id.isascii() and member_id.isdigit():
+            number = member_numbers([int(member_id)]).get(int(member_id), member_id)
+            title = f"Audit trail of member #{number}"
+            extra_context = {**(extra_context or {}), "title": title}
+        return super().changelist_view(request, extra_context)
+
     @admin.display(description="Fields")
     def changed_fields(self, event: AuditEvent) -> str:
-        return ", ".join(event.changes) or event.detail[:80]
+        """What changed, short enough for one line: a new record's fields are counted."""
+        names = list(event.changes)
+        if not names:
+            return event.detail[:80]
+        if event.action == AuditAction.CREATE:
+            return f"{len(names)} fields set"
+        shown = ", ".join(names[:4])
+        return f"{shown} and {len(names) - 4} more" if len(names) > 4 else shown
 
     # A member's page links to ?member_id=<id>: that member's whole trail.
     extra_lookups = ("member_id",)
@@ -229,6 +284,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
             "member_id": int(get["member_id"]) if get.get("member_id", "").isdigit() else None,
             "occurred_from": get.get("occurred_from", ""),
             "occurred_to": get.get("occurred_to", ""),
+            "without_views": not views_shown(get),
             "search": get.get("q", "").strip(),
             # What the screen showed: not the export's own event, nor later ones.
             "newest_id": AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
@@ -286,12 +342,39 @@ class AuditCheckpointAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
 
 
 def field_change_rows(event: AuditEvent, redactor: Redactor) -> list[dict]:
-    """The event's changes as rows of (label, old, new), with hidden values redacted."""
+    """The event's changes as rows of (label, old, new), with hidden values redacted and
+    a related record named as it is now beside its id ("JW (#1)", not "1")."""
     labels = _field_labels(event.model_label)
+    changes = redactor.changes(event)
+    named = _related_names(event.model_label, changes)
     return [
-        {"field": labels.get(name, name), "old": old, "new": new}
-        for name, (old, new) in redactor.changes(event).items()
+        {
+            "field": labels.get(name, name),
+            "old": named.get((name, old), old),
+            "new": named.get((name, new), new),
+        }
+        for name, (old, new) in changes.items()
     ]
+
+
+def _related_names(model_label: str, changes: dict[str, list]) -> dict[tuple, str]:
+    """(field, id) -> "name (#id)" for the ids of related records among the changes."""
+    try:
+        model = apps.get_model(model_label)
+    except (LookupError, ValueError):
+        return {}
+    named = {}
+    for name, values in changes.items():
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        ids = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+        if not field.many_to_one or not ids:
+            continue
+        for obj in field.related_model._default_manager.filter(pk__in=ids):
+            named[(name, obj.pk)] = f"{obj} (#{obj.pk})"
+    return named
 
 
 def _field_labels(model_label: str) -> dict[str, str]:

@@ -51,6 +51,7 @@ def audit_export_filters(params: dict[str, Any]) -> dict[str, Any]:
         "member_id": params.get("member_id"),
         "occurred_from": day(params["occurred_from"]) if params.get("occurred_from") else None,
         "occurred_to": day(params["occurred_to"]) if params.get("occurred_to") else None,
+        "without_views": params.get("without_views", False),
     }
 
 

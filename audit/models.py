@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class AuditAction(models.TextChoices):
@@ -77,7 +78,9 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+        # In the local time zone, as every page shows the time.
+        when = timezone.localtime(self.occurred_at)
+        return f"{when:%Y-%m-%d %H:%M} {self.actor_label} {self.get_action_display().lower()}"
 
 
 class AuditChainHead(models.Model):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime
 
+from django.apps import apps
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import AuditEvent
+from .models import AuditAction, AuditEvent
 
 
 def audit_events_between(
@@ -33,10 +34,14 @@ def audit_events_matching(
     member_number: str = "",
     occurred_from: datetime.date | None = None,
     occurred_to: datetime.date | None = None,
+    without_views: bool = False,
 ) -> QuerySet[AuditEvent]:
     """The trail filtered as its readers filter it (the API, the admin's export): each
-    filter exact, on an indexed column."""
+    filter exact, on an indexed column; `without_views` leaves out the views of sensitive
+    records (the admin hides them unless asked: they would bury the changes)."""
     events = AuditEvent.objects.all()
+    if without_views:
+        events = events.exclude(action=AuditAction.VIEW_SENSITIVE)
     exact = {
         "actor_label": actor,
         "action": action,
@@ -55,3 +60,12 @@ def start_of_day(day: datetime.date) -> datetime.datetime:
         return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
     except OverflowError:  # the first day of the calendar, east of UTC
         return datetime.datetime.min.replace(tzinfo=datetime.UTC)
+
+
+def model_verbose_name(model_label: str) -> str:
+    """'dues.duescharge' as a person says it: 'Dues charge'."""
+    try:
+        model = apps.get_model(model_label)
+    except (LookupError, ValueError):
+        return model_label
+    return str(model._meta.verbose_name).capitalize()

@@ -5,13 +5,13 @@ trail holds, where the admin's own log knows only its edit forms)."""
 from __future__ import annotations
 
 from django import template
-from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from audit.models import AuditAction, AuditEvent
+from audit.selectors import model_verbose_name
 
 register = template.Library()
 
@@ -63,12 +63,3 @@ def _what(event: AuditEvent, linked: bool) -> str:
     return format_html(
         '<a href="{}">{}</a>', reverse("admin:audit_auditevent_change", args=[event.pk]), text
     )
-
-
-def model_verbose_name(model_label: str) -> str:
-    """'dues.duescharge' as a person says it: 'Dues charge'."""
-    try:
-        model = apps.get_model(model_label)
-    except (LookupError, ValueError):
-        return model_label
-    return str(model._meta.verbose_name).capitalize()

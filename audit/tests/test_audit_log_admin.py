@@ -16,7 +16,8 @@ from accounts import roles
 from audit.models import AuditEvent
 from audit.tests.factories import events_written
 from jobs.tests.helpers import job_download
-from members.tests.factories import MemberFactory, member_form_data
+from members.services import member_update
+from members.tests.factories import ClassificationFactory, MemberFactory, member_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -150,10 +151,14 @@ def test_a_members_page_links_to_that_members_whole_trail(client, user_with_role
     link = f"{CHANGELIST}?member_id={dob_change.member_id}"
     assert link.encode() in page.content
 
-    trail = client.get(link).context["cl"].result_list
+    shown = client.get(link)
+    trail = shown.context["cl"].result_list
     assert {e.member_id for e in trail} == {dob_change.member_id}
-    assert {"create", "update", "view_sensitive"} <= {e.action for e in trail}
+    assert {e.action for e in trail} == {"create", "update"}  # views hidden unless asked
     assert other.pk not in {e.member_id for e in trail}
+    assert f"Audit trail of member #{dob_change.member_number}" in shown.content.decode()
+    with_views = client.get(link + "&views=shown").context["cl"].result_list
+    assert "view_sensitive" in {e.action for e in with_views}
 
 
 def test_the_trail_link_is_not_offered_to_roles_without_the_log(client, user_with_role):
@@ -209,3 +214,26 @@ def test_the_audit_log_costs_the_same_queries_for_10_and_1000_events(admin_clien
     with_10 = queries()
     add(990)
     assert queries() == with_10
+
+
+def test_an_event_reads_as_people_say_it(client, user_with_role):
+    """Record kinds by name, related records by name beside their id, the time as shown
+    everywhere (local), one 'Actor'."""
+    classification = ClassificationFactory(code="AP", name="Apprentice")
+    member = MemberFactory()
+    officer = user_with_role(roles.OFFICER)
+    member_update(member=member, actor=officer, changes={"classification": classification})
+    event = AuditEvent.objects.get(action="update", member_id=member.pk)
+    client.force_login(officer)
+
+    listed = client.get(CHANGELIST, {"member_id": member.pk}).content.decode()
+    assert '<td class="field-record_kind">Member</td>' in listed
+    assert ">members.member<" not in listed
+
+    page = client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
+    html = page.content.decode()
+    assert f"{classification} (#{classification.pk})" in html
+    assert html.count(">Actor:<") == 1 and ">User account:<" in html
+    assert str(event) == (
+        f"{timezone.localtime(event.occurred_at):%Y-%m-%d %H:%M} {officer.username} update"
+    )
