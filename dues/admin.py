@@ -3,9 +3,15 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -33,6 +39,7 @@ from .services import (
     payment_record,
     refund_record,
 )
+from .tasks import receipt_email
 
 
 class _NoDeleteAdmin(RedactedHistoryAdmin):
@@ -254,12 +261,42 @@ class PaymentAdmin(_RecordedByServiceAdmin):
     exclude = ["receipt_number", "idempotency_key"]
 
     def record(self, request: HttpRequest, data: dict) -> Payment:
-        return payment_record(actor=request.user, **data)
+        email = data.pop("email_receipt", False)
+        payment = payment_record(actor=request.user, **data)
+        if email and payment.member.email:
+            receipt_email.enqueue(payment.pk)  # by a worker, once the payment commits
+        return payment
+
+    def get_urls(self):
+        email = self.admin_site.admin_view(self.email_receipt_view)
+        return [
+            path("<int:pk>/email-receipt/", email, name="dues_payment_email_receipt"),
+            *super().get_urls(),
+        ]
+
+    def email_receipt_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Send the receipt (PDF attached) to the member again: POST, from the payment."""
+        payment = Payment.objects.select_related("member").filter(pk=pk).first()
+        if payment is None or not self.has_view_permission(request, payment):
+            raise Http404("No such payment.")
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not (payment.receipt and payment.member.email):
+            self.message_user(
+                request, "This member has no email address to send it to.", messages.WARNING
+            )
+        else:
+            receipt_email.enqueue(payment.pk)
+            self.message_user(
+                request, f"Receipt {payment.receipt} is on its way to {payment.member.email}."
+            )
+        return HttpResponseRedirect(reverse("admin:dues_payment_change", args=[pk]))
 
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
         extra_context = {
             **(extra_context or {}),
             "receipt_url": reverse("dues:receipt", args=[object_id]),
+            "email_receipt_url": reverse("admin:dues_payment_email_receipt", args=[object_id]),
             "refund_url": (
                 reverse("admin:dues_refund_add") + f"?payment={object_id}"
                 if request.user.has_perm("dues.add_refund")

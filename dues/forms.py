@@ -41,6 +41,12 @@ class PaymentRecordForm(_RecordForm):
         required=False, max_length=100, help_text="Check or money order number, payroll batch."
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    email_receipt = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Email the receipt",
+        help_text="To the member's email address, with the receipt as a PDF (if they have one).",
+    )
 
     def __init__(self, *args, admin_site, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("received_date", timezone.localdate())

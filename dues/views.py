@@ -25,6 +25,7 @@ from members.selectors import member_for_user
 from .extensions import PAY_ACTIONS
 from .ledger import ZERO, money
 from .models import Payment
+from .receipts import receipt_facts
 from .selectors import arrears_list, collections_by_month, dues_overview, member_dues_summary
 
 
@@ -267,9 +268,5 @@ def receipt(request: HttpRequest, payment_id: int) -> HttpResponse:
     return render(
         request,
         "dues/receipt.html",
-        {
-            "payment": payment,
-            "refunds": list(payment.refunds.order_by("refunded_date", "id")),
-            "kept": payment.amount - payment.refunded_amount,
-        },
+        {"payment": payment, "facts": receipt_facts(payment)},
     )

@@ -1,4 +1,4 @@
-"""Mail that payments send: receipts to members, alerts to officers. Sent after commit."""
+"""Mail that payments send: alerts to officers. Sent after commit (receipts: dues/receipts.py)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,6 @@ from django.template.loader import render_to_string
 
 from accounts import roles
 from dues.models import Payment
-
-
-def receipt_send(payment_id: int) -> None:
-    payment = Payment.objects.select_related("member").get(pk=payment_id)
-    checkout = getattr(payment, "checkout", None)
-    if not payment.member.email:
-        return
-    context = {"payment": payment, "member": payment.member, "checkout": checkout}
-    send_mail(
-        subject=f"Your union dues receipt {payment.receipt}",
-        message=render_to_string("payments/email/receipt.txt", context),
-        from_email=None,
-        recipient_list=[payment.member.email],
-    )
 
 
 def officer_emails() -> list[str]:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from dues.models import DuesPeriod, PaymentMethod, PaymentStatus
 from dues.selectors import period_outstanding
 from dues.services import payment_online_record
+from dues.tasks import receipt_email
 from members.models import Member
 
 from .models import UNSETTLED_CHECKOUT, CheckoutSession, CheckoutStatus
@@ -28,7 +29,6 @@ from .stripe_client import (
     stripe_livemode,
     to_cents,
 )
-from .tasks import receipt_email
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

@@ -1,6 +1,6 @@
-"""Mail the payments app sends, by a worker: a mail server that is slow or down delays the
-mail, never the payment (the task is queued in the payment's own transaction, and retried
-from the jobs' page when it fails)."""
+"""Mail the payments app sends, by a worker (receipts are the dues app's: dues/tasks.py):
+a mail server that is slow or down delays the mail, never the payment (the task is queued
+in the payment's own transaction, and retried from the jobs' page when it fails)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,7 @@ try:  # Django 6 has the task API itself (DEP 14); 5.2 has its backport
 except ImportError:
     from django_tasks import task
 
-from .notifications import dispute_alert_send, receipt_send
-
-
-@task()
-def receipt_email(payment_id: int) -> None:
-    receipt_send(payment_id)
+from .notifications import dispute_alert_send
 
 
 @task()

@@ -145,3 +145,51 @@ def test_a_receipt_prints_for_the_office_and_its_member_and_nobody_else(
 
     client.force_login(user_with_role(roles.MEMBER))  # another member
     assert client.get(url).status_code == 404
+
+
+def test_a_receipt_is_emailed_as_a_pdf_when_recorded_and_again_on_request(
+    client, user_with_role, member, mailoutbox
+):
+    member.email = "dolores@example.org"
+    member.first_name = "Łucja"  # the PDF's fonts know Latin-1: still a receipt
+    member.save(update_fields=["email", "first_name"])
+    client.force_login(user_with_role(roles.OFFICER))
+    url = reverse("admin:dues_payment_add") + f"?member={member.pk}"
+    key = client.get(url).context["form"].initial["idempotency_key"]
+    client.post(
+        url,
+        {
+            "member": member.pk,
+            "amount": "45.00",
+            "method": "cash",
+            "received_date": "2026-06-30",
+            "email_receipt": "on",
+            "idempotency_key": key,
+        },
+    )
+    payment = Payment.objects.get(member=member)
+    [sent] = mailoutbox
+    assert sent.to == ["dolores@example.org"] and payment.receipt in sent.subject
+    assert "$45.00" in sent.body
+    [(name, pdf, kind)] = sent.attachments
+    assert (name, kind) == (f"receipt-{payment.receipt}.pdf", "application/pdf")
+    assert pdf.startswith(b"%PDF-")
+
+    again = reverse("admin:dues_payment_email_receipt", args=[payment.pk])
+    assert client.get(again).status_code == 405
+    client.post(again)
+    assert len(mailoutbox) == 2 and mailoutbox[1].attachments[0][0] == name
+
+
+def test_a_receipt_is_not_emailed_to_nobody(client, user_with_role, member, mailoutbox):
+    member.email = ""
+    member.save(update_fields=["email"])
+    payment = payment_record(
+        member=member, amount="45", method="check", received_date=datetime.date(2026, 6, 30)
+    )
+    client.force_login(user_with_role(roles.STAFF))
+    page = client.post(
+        reverse("admin:dues_payment_email_receipt", args=[payment.pk]), follow=True
+    )
+    assert "no email address" in page.content.decode()
+    assert mailoutbox == []
