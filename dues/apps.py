@@ -43,6 +43,7 @@ class DuesConfig(AppConfig):
             "dues.for_members.PAYMENT_RECORDS",
             "dues.for_members.CHARGE_RECORDS",
         ],
+        "members.member_home_panels": ["dues.for_members.HOME_PANEL"],
         "members.member_admin_actions": [
             "dues.for_members.RECORD_PAYMENT",
             "dues.for_members.RECORD_REFUND",

@@ -15,6 +15,7 @@ from appkit.templatetags.office import currency
 from members.extensions import (
     MemberAction,
     MemberColumn,
+    MemberHomePanel,
     MemberListFilter,
     MemberRecords,
     MemberSection,
@@ -135,3 +136,11 @@ RECORD_REFUND = MemberAction("Record a refund", "dues.add_refund", _record_for("
 RECORD_ADJUSTMENT = MemberAction(
     "Record an adjustment", "dues.add_adjustment", _record_for("adjustment")
 )
+
+
+def _home(member: Member) -> dict:
+    ledger = member_ledger(member)
+    return {"ledger": ledger, "credit": -ledger.balance}
+
+
+HOME_PANEL = MemberHomePanel(template="dues/home/dues_panel.html", data=_home)

@@ -74,6 +74,19 @@ class MemberAction:
     url: Callable[[Any], str]
 
 
+@dataclass(frozen=True)
+class MemberHomePanel:
+    """A block on a member's own home page: `template` rendered with `data(member)` as
+    `panel` (dues: what they owe, their standing, the way to pay)."""
+
+    template: str
+    data: Callable[[Any], dict]
+
+
+MEMBER_HOME_PANELS = ExtensionPoint(
+    "members.member_home_panels",
+    "MemberHomePanel: a block on the member's own home page (dues: balance, standing, pay).",
+)
 MEMBER_ADMIN_ACTIONS = ExtensionPoint(
     "members.member_admin_actions",
     "MemberAction: a button on a member's admin page (dues: record a payment, refund...).",

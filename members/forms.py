@@ -85,3 +85,11 @@ class MemberNoteForm(forms.ModelForm):
         model = MemberNote
         fields = ["member", "text", "visibility", "category"]
         widgets = {"text": forms.Textarea(attrs={"rows": 4})}
+
+
+class MemberContactForm(forms.ModelForm):
+    """The contact details a member keeps up to date themselves."""
+
+    class Meta:
+        model = Member
+        fields = list(Member.CONTACT_FIELDS)

@@ -11,6 +11,7 @@ from audit.services import audit_event_record
 
 from .models import Member, MemberNote
 from .selectors import member_fields_editable_by, member_note_editable_by, note_visibilities_for
+from .tasks import contact_change_email
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -46,6 +47,20 @@ def member_update(
     member.full_clean()
     member._history_user = actor
     member.save()
+    return member
+
+
+@transaction.atomic
+def member_contact_update(
+    *, member: Member, actor: AbstractBaseUser, changes: dict[str, Any]
+) -> Member:
+    """A member's own change of their contact details (contact fields only, as
+    `member_update` records any change), and the office told by mail, by a worker."""
+    beyond = sorted(set(changes) - set(Member.CONTACT_FIELDS))
+    if beyond:
+        raise PermissionDenied(f"Members change their contact details only, not: {beyond}.")
+    member = member_update(member=member, actor=actor, changes=changes)
+    contact_change_email.enqueue(member.pk, sorted(changes))  # with the change, or not at all
     return member
 
 

@@ -188,8 +188,6 @@ def test_a_receipt_is_not_emailed_to_nobody(client, user_with_role, member, mail
         member=member, amount="45", method="check", received_date=datetime.date(2026, 6, 30)
     )
     client.force_login(user_with_role(roles.STAFF))
-    page = client.post(
-        reverse("admin:dues_payment_email_receipt", args=[payment.pk]), follow=True
-    )
+    page = client.post(reverse("admin:dues_payment_email_receipt", args=[payment.pk]), follow=True)
     assert "no email address" in page.content.decode()
     assert mailoutbox == []
