@@ -236,6 +236,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own console handler (under DEBUG) printed each of its lines a second time
+    # beside the root's: its records go to the root's handler alone.
+    "loggers": {"django": {"level": env_str("LOG_LEVEL", "INFO"), "propagate": True}},
 }
 
 # History is part of the audit trail: reading it needs the history model's own permission

@@ -39,3 +39,16 @@ def test_database_url_picks_the_database():
         "-c", probe, env={"DEBUG": "1", "DATABASE_URL": "postgres://u:p@db.example:5432/hall"}
     )
     assert postgres.stdout.split() == ["postgresql", "hall"]
+
+
+def test_a_log_line_is_printed_once():
+    """`make run` printed Django's lines twice (its own console handler and the root's)."""
+    import logging
+
+    printers = []
+    logger = logging.getLogger("django.request")
+    while logger is not None:
+        # (pytest adds its own capturing handlers, subclasses: not counted)
+        printers += [h for h in logger.handlers if type(h) is logging.StreamHandler]
+        logger = logger.parent if logger.propagate else None
+    assert len(printers) == 1
