@@ -48,6 +48,7 @@ class DuesConfig(AppConfig):
             "dues.for_members.RECORD_PAYMENT",
             "dues.for_members.RECORD_REFUND",
             "dues.for_members.RECORD_ADJUSTMENT",
+            "dues.for_members.STATEMENT",
         ],
         "members.demo_data": ["dues.demo.seed_demo_dues"],
         "appkit.dashboard_panels": [

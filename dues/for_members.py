@@ -133,6 +133,11 @@ def _record_for(model_name: str) -> Callable[[Member], str]:
 
 RECORD_PAYMENT = MemberAction("Record a payment", "dues.add_payment", _record_for("payment"))
 RECORD_REFUND = MemberAction("Record a refund", "dues.add_refund", _record_for("refund"))
+STATEMENT = MemberAction(
+    "Statement",
+    "dues.view_payment",
+    lambda member: reverse("dues:statement", args=[member.pk]),
+)
 RECORD_ADJUSTMENT = MemberAction(
     "Record an adjustment", "dues.add_adjustment", _record_for("adjustment")
 )

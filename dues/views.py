@@ -26,7 +26,13 @@ from .extensions import PAY_ACTIONS
 from .ledger import ZERO, money
 from .models import Payment
 from .receipts import receipt_facts
-from .selectors import arrears_list, collections_by_month, dues_overview, member_dues_summary
+from .selectors import (
+    arrears_list,
+    collections_by_month,
+    dues_overview,
+    member_dues_summary,
+    member_statement,
+)
 
 
 def staff_view(view: Callable) -> Callable:
@@ -270,3 +276,38 @@ def receipt(request: HttpRequest, payment_id: int) -> HttpResponse:
         "dues/receipt.html",
         {"payment": payment, "facts": receipt_facts(payment)},
     )
+
+
+class StatementDates(forms.Form):
+    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError("The first day comes after the last.")
+        return data
+
+
+@login_required
+def statement(request: HttpRequest, member_id: int) -> HttpResponse:
+    """A member's statement for a date range, to print or save as PDF: for the office and
+    for the member themself (anyone else is told there is no such member)."""
+    member = get_object_or_404(Member.objects.select_related("classification"), pk=member_id)
+    mine = member.user_id is not None and member.user_id == request.user.pk
+    if not (mine or request.user.has_perm("dues.view_payment")):
+        raise Http404("No such member.")
+    today = timezone.localdate()
+    form = StatementDates(
+        {
+            "start": request.GET.get("start") or today.replace(month=1, day=1).isoformat(),
+            "end": request.GET.get("end") or today.isoformat(),
+        }
+    )
+    context = {"member": member, "form": form, "mine": mine}
+    if not form.is_valid():
+        return render(request, "dues/statement.html", context, status=400)
+    context["statement"] = member_statement(
+        member, form.cleaned_data["start"], form.cleaned_data["end"]
+    )
+    return render(request, "dues/statement.html", context)

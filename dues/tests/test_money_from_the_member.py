@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from accounts import roles
 from dues.models import Payment
-from dues.services import payment_record
+from dues.selectors import member_dues_summary
+from dues.services import payment_record, refund_record
 from members.models import MemberNote
 from members.tests.factories import MemberFactory
 
@@ -191,3 +192,50 @@ def test_a_receipt_is_not_emailed_to_nobody(client, user_with_role, member, mail
     page = client.post(reverse("admin:dues_payment_email_receipt", args=[payment.pk]), follow=True)
     assert "no email address" in page.content.decode()
     assert mailoutbox == []
+
+
+def test_a_statement_runs_from_what_was_owed_before_to_what_is_owed_after(
+    client, user_with_role, member
+):
+    """The fixture's member is charged 45.00 a month, January to June 2026."""
+    paid = payment_record(
+        member=member, amount="100", method="check", received_date=datetime.date(2026, 3, 15)
+    )
+    refund_record(
+        payment=paid, amount="10", reason="Overpaid", refunded_date=datetime.date(2026, 4, 2)
+    )
+    client.force_login(user_with_role(roles.STAFF))
+    url = reverse("dues:statement", args=[member.pk])
+    page = client.get(url, {"start": "2026-03-01", "end": "2026-04-30"})
+    statement = page.context["statement"]
+    assert statement.opening == Decimal("90.00")  # January and February, due before March
+    assert [line.what for line in statement.lines] == [
+        f"Payment {paid.receipt}, check",
+        "Dues 2026-03",
+        f"Refund on {paid.receipt}",
+        "Dues 2026-04",
+    ]
+    assert statement.closing == Decimal("90.00")  # 90 - 100 + 45 + 10 + 45
+    html = page.content.decode()
+    assert "$90.00" in html and "Refund on" in html and "window.print()" in html
+
+    whole = client.get(url, {"start": "2000-01-01", "end": "2100-12-31"}).context["statement"]
+    assert whole.closing == member_dues_summary(member).balance  # the ledger's own answer
+
+    backwards = client.get(url, {"start": "2026-05-01", "end": "2026-04-01"})
+    assert backwards.status_code == 400
+    assert "The first day comes after the last." in backwards.content.decode()
+
+
+def test_a_statement_is_the_members_own_or_the_offices(client, user_with_role, member):
+    url = reverse("dues:statement", args=[member.pk])
+    owner = user_with_role(roles.MEMBER)
+    member.user = owner
+    member.save(update_fields=["user"])
+    client.force_login(owner)
+    assert client.get(url).status_code == 200
+    assert url in client.get(reverse("dues:my")).content.decode()
+    client.force_login(user_with_role(roles.MEMBER))
+    assert client.get(url).status_code == 404
+    client.force_login(user_with_role(roles.ORGANIZER))
+    assert client.get(url).status_code == 404

@@ -136,4 +136,10 @@ def test_a_member_sees_what_they_owe_and_their_receipts_without_sideways_scroll(
     _shot(page, screen, "member-2-dues")
     _no_serious_accessibility_problems(page)
     _no_sideways_scroll(page)
+
+    page.get_by_role("link", name="Statement for a date range").click()
+    expect(page.locator("tfoot")).to_contain_text("$135.00")
+    _shot(page, screen, "member-3-statement")
+    _no_serious_accessibility_problems(page)
+    _no_sideways_scroll(page)
     page.context.close()
