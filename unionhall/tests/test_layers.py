@@ -77,3 +77,9 @@ def test_every_declared_extension_names_an_offered_point(config):
     for point in getattr(config, "extends", {}):
         assert point in offered, f"{config.label} extends {point!r}, which no app offers"
         offered[point].declarations()  # each dotted path imports
+
+
+def test_the_readme_lists_every_extension_point():
+    readme = (PROJECT / "README.md").read_text()
+    missing = [name for name in extension_points() if f"| `{name}` |" not in readme]
+    assert missing == []
