@@ -11,11 +11,13 @@ from appkit.extensions import ExtensionPoint
 @dataclass(frozen=True)
 class PayAction:
     """A way to pay an open period from a dues page: `template` renders beside each open
-    period (with `member` and `period`); `urls` is the URLconf of the pages it posts to,
-    mounted by dues under /dues/payments/ (every /dues/ page is the dues app's)."""
+    period (with `member` and `period`); `all_template`, if any, once above them, to pay
+    everything owed at once (with `member` and `dues`); `urls` is the URLconf of the pages
+    they post to, mounted by dues under /dues/payments/ (every /dues/ page is dues')."""
 
     template: str
     urls: str
+    all_template: str = ""
 
 
 PAY_ACTIONS = ExtensionPoint(

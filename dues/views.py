@@ -58,7 +58,7 @@ def member_dues(request: HttpRequest, member_id: int) -> HttpResponse:
     return admin_page(
         request,
         "dues/member_dues.html",
-        {"dues": member_dues_summary(member), "pay_actions": _pay_action_templates()},
+        {"dues": member_dues_summary(member), **_pay_actions()},
         title=f"Dues of {member.full_name}",
     )
 
@@ -72,13 +72,18 @@ def my_dues(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "dues/my_dues.html",
-        {"dues": member_dues_summary(member), "pay_actions": _pay_action_templates()},
+        {"dues": member_dues_summary(member), **_pay_actions()},
     )
 
 
-def _pay_action_templates() -> list[str]:
-    """What the apps that take money offer beside each open period (`dues.pay_actions`)."""
-    return [action.template for action in PAY_ACTIONS.declarations()]
+def _pay_actions() -> dict[str, list[str]]:
+    """What the apps that take money offer (`dues.pay_actions`): beside each open period,
+    and once for everything owed."""
+    actions = PAY_ACTIONS.declarations()
+    return {
+        "pay_actions": [action.template for action in actions],
+        "pay_all_actions": [action.all_template for action in actions if action.all_template],
+    }
 
 
 class ArrearsFilter(forms.Form):

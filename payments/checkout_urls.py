@@ -13,6 +13,7 @@ urlpatterns = [
         views.checkout_initiate,
         name="initiate",
     ),
+    path("initiate/<int:member_id>/all/", views.checkout_initiate, name="initiate_all"),
     path("success/", views.checkout_success, name="success"),
     path("cancel/", views.checkout_cancel, name="cancel"),
 ]

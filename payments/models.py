@@ -25,10 +25,12 @@ UNSETTLED_CHECKOUT = (CheckoutStatus.OPEN, CheckoutStatus.PROCESSING)
 class CheckoutSession(models.Model):
     """Our record of a Stripe Checkout Session, written before the member is sent to it:
     what we asked for (member, period, amount, currency, mode), so that what Stripe
-    reports back can be checked against it."""
+    reports back can be checked against it. No period: everything the member owed."""
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="checkouts")
-    period = models.ForeignKey(DuesPeriod, on_delete=models.PROTECT, related_name="checkouts")
+    period = models.ForeignKey(
+        DuesPeriod, on_delete=models.PROTECT, null=True, blank=True, related_name="checkouts"
+    )
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
     livemode = models.BooleanField()

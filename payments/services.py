@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from dues.models import DuesPeriod, PaymentMethod, PaymentStatus
-from dues.selectors import period_outstanding
+from dues.selectors import member_dues_summary, period_outstanding
 from dues.services import payment_online_record
 from dues.tasks import receipt_email
 from members.models import Member
@@ -48,24 +49,29 @@ class StripeUnavailable(Exception):
 def checkout_start(
     *,
     member: Member,
-    period: DuesPeriod,
+    period: DuesPeriod | None,
     actor: AbstractBaseUser,
     success_url: str,
     cancel_url: str,
 ) -> CheckoutSession:
-    """A Stripe Checkout Session for what the member owes on `period`, and our record of it.
+    """A Stripe Checkout Session for what the member owes on `period` (no period: all they
+    owe, in one payment), and our record of it.
 
     The amount is computed here, never taken from the browser. The same click sent twice
     gets the same session (a deterministic idempotency key per attempt)."""
-    owed = period_outstanding(member, period)
+    what = str(period) if period else "your dues"
+    owed = period_outstanding(member, period) if period else member_dues_summary(member).balance
     if owed <= 0:
-        raise CheckoutRefused(f"Nothing is owed for {period}: no payment is needed.")
-    clearing = CheckoutSession.objects.filter(
-        member=member, period=period, status=CheckoutStatus.PROCESSING
-    ).first()
+        raise CheckoutRefused(f"Nothing is owed for {what}: no payment is needed.")
+    # A bank payment still clearing for this period, or for everything, covers it already.
+    clearing = (
+        CheckoutSession.objects.filter(member=member, status=CheckoutStatus.PROCESSING)
+        .filter(Q(period__isnull=True) | Q(period=period) if period else Q())
+        .first()
+    )
     if clearing is not None:
         raise CheckoutRefused(
-            f"A bank payment of {clearing.amount} for {period} is still clearing (started "
+            f"A bank payment of {clearing.amount} for {what} is still clearing (started "
             f"{clearing.created_at:%b %d}). It usually takes a few business days; if it "
             "fails, you can pay again."
         )
@@ -88,7 +94,7 @@ def checkout_start(
 
     cents = to_cents(owed)
     attempt = CheckoutSession.objects.filter(member=member, period=period).count() + 1
-    key = f"unionhall-checkout-{member.pk}-{period.pk}-{cents}-{attempt}"
+    key = f"unionhall-checkout-{member.pk}-{_period_ref(period)}-{cents}-{attempt}"
     try:
         session, customer_id = _session_create(member, period, cents, key, success_url, cancel_url)
     except StripeError as exc:
@@ -120,7 +126,7 @@ def checkout_start(
 
 def _session_create(
     member: Member,
-    period: DuesPeriod,
+    period: DuesPeriod | None,
     cents: int,
     key: str,
     success_url: str,
@@ -159,22 +165,28 @@ def _customer_create(member: Member, replacing: str | None = None) -> str:
     )
 
 
-def _metadata(member: Member, period: DuesPeriod) -> dict[str, str]:
+def _period_ref(period: DuesPeriod | None) -> str:
+    """How a checkout names its period to Stripe: its id, or "all" for all that is owed."""
+    return str(period.pk) if period else "all"
+
+
+def _metadata(member: Member, period: DuesPeriod | None) -> dict[str, str]:
     return {
         "unionhall_member_id": str(member.pk),
-        "unionhall_period_id": str(period.pk),
+        "unionhall_period_id": str(period.pk) if period else "",
         "member_number": member.member_number,
-        "period": str(period),
+        "period": str(period) if period else "all owed",
     }
 
 
 def _checkout_params(
-    member: Member, period: DuesPeriod, cents: int, success_url: str, cancel_url: str
+    member: Member, period: DuesPeriod | None, cents: int, success_url: str, cancel_url: str
 ) -> dict[str, Any]:
     metadata = _metadata(member, period)
+    what = f"Union dues {period}" if period else "Union dues, all owed"
     return {
         "mode": "payment",
-        "client_reference_id": f"{member.pk}-{period.pk}",
+        "client_reference_id": f"{member.pk}-{_period_ref(period)}",
         "payment_method_types": settings.STRIPE_PAYMENT_METHOD_TYPES,
         "line_items": [
             {
@@ -182,9 +194,7 @@ def _checkout_params(
                 "price_data": {
                     "currency": settings.STRIPE_CURRENCY,
                     "unit_amount": cents,
-                    "product_data": {
-                        "name": f"Union dues {period} (member {member.member_number})"
-                    },
+                    "product_data": {"name": f"{what} (member {member.member_number})"},
                 },
             }
         ],
@@ -220,7 +230,7 @@ def checkout_mismatches(checkout: CheckoutSession, session: Mapping[str, Any]) -
         (
             "metadata.unionhall_period_id",
             metadata.get("unionhall_period_id"),
-            str(checkout.period_id),
+            str(checkout.period_id or ""),
         ),
     ]
     return [
@@ -248,7 +258,9 @@ def checkout_fulfil(
     session_id = stripe_id(session.get("id"))
     # Lock our record: the webhook, the success page and a retry may arrive together.
     checkout = (
-        CheckoutSession.objects.select_for_update()
+        # Our row alone: the period may be none (everything owed), an outer join that
+        # PostgreSQL will not lock.
+        CheckoutSession.objects.select_for_update(of=("self",))
         .select_related("member", "period")
         .filter(stripe_session_id=session_id)
         .first()

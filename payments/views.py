@@ -38,11 +38,14 @@ def _may_pay_for(user, member: Member) -> bool:
 
 @login_required
 @require_POST
-def checkout_initiate(request: HttpRequest, member_id: int, period_id: int) -> HttpResponse:
+def checkout_initiate(
+    request: HttpRequest, member_id: int, period_id: int | None = None
+) -> HttpResponse:
+    """Checkout for one period, or (no period) for everything the member owes."""
     member = get_object_or_404(Member, pk=member_id)
     if not _may_pay_for(request.user, member):
         raise Http404("No such member.")  # "not yours" reads like "not there"
-    period = get_object_or_404(DuesPeriod, pk=period_id)
+    period = get_object_or_404(DuesPeriod, pk=period_id) if period_id is not None else None
     back = (
         reverse("dues:my")
         if member.user_id == request.user.pk

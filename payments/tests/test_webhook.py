@@ -479,3 +479,55 @@ def test_a_session_event_without_an_id_matches_no_checkout(deliver, start_checko
     assert deliver(stripe_event(COMPLETED, session)).status_code == 200
     assert StripeEvent.objects.get().state == EventState.IGNORED
     assert not Payment.objects.exists()
+
+
+# --- Everything owed, in one checkout ------------------------------------------------------
+
+
+def test_a_member_pays_everything_owed_in_one_checkout(client, member_login, fake_stripe, deliver):
+    """Three open months (135.00): one button, one Checkout, one payment that covers all."""
+    client.force_login(member_login.user)
+    page = client.get("/dues/my/").content.decode()
+    assert "Pay everything owed ($135.00) online" in page
+    response = client.post(f"/dues/payments/initiate/{member_login.pk}/all/")
+    assert response.status_code == 303
+    checkout = CheckoutSession.objects.get()
+    assert (checkout.period, checkout.amount) == (None, Decimal("135.00"))
+    [sent] = fake_stripe.requests_to("POST", "/v1/checkout/sessions")
+    assert sent.params["line_items[0][price_data][unit_amount]"] == "13500"
+    assert sent.params["metadata[unionhall_period_id]"] == ""
+    assert sent.idempotency_key == f"unionhall-checkout-{member_login.pk}-all-13500-1"
+
+    event = stripe_event(COMPLETED, fake_stripe.complete(checkout.stripe_session_id))
+    assert deliver(event).status_code == 200
+    assert deliver(event).status_code == 200  # delivered twice: counted once
+    payment = Payment.objects.get()
+    assert (payment.amount, payment.status) == (Decimal("135.00"), PaymentStatus.SUCCEEDED)
+    assert [owed_for(member_login, month) for month in (9, 10, 11)] == [Decimal("0.00")] * 3
+    checkout.refresh_from_db()
+    assert checkout.status == CheckoutStatus.PAID
+
+
+def test_paying_everything_is_refused_while_a_bank_payment_clears(
+    client, member_login, fake_stripe, deliver, start_checkout
+):
+    checkout = start_checkout(month=9)
+    deliver(stripe_event(COMPLETED, fake_stripe.complete(checkout.stripe_session_id, paid=False)))
+    checkout.refresh_from_db()
+    assert checkout.status == CheckoutStatus.PROCESSING
+    response = client.post(f"/dues/payments/initiate/{member_login.pk}/all/", follow=True)
+    assert "is still clearing" in response.content.decode()
+    assert CheckoutSession.objects.count() == 1
+
+
+def test_a_tampered_period_on_an_everything_checkout_is_held_for_review(
+    client, member_login, fake_stripe, deliver
+):
+    client.force_login(member_login.user)
+    client.post(f"/dues/payments/initiate/{member_login.pk}/all/")
+    checkout = CheckoutSession.objects.get()
+    session = fake_stripe.complete(checkout.stripe_session_id)
+    session["metadata"]["unionhall_period_id"] = "1"
+    deliver(stripe_event(COMPLETED, session))
+    checkout.refresh_from_db()
+    assert checkout.status == CheckoutStatus.NEEDS_REVIEW and not Payment.objects.exists()
