@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils.functional import cached_property
 
 from .sql import Among
+from .templatetags.office import currency
 
 # Below this many rows (by the planner's estimate), a list counts its rows exactly.
 EXACT_COUNT_BELOW = 20_000
@@ -170,3 +171,14 @@ def admin_page(
         {**admin.site.each_context(request), "title": title, **context},
         status=status,
     )
+
+
+def money_column(field: str, label: str):
+    """A list column showing a money field as money ($1,234.50), sortable by the field."""
+
+    @admin.display(description=label, ordering=field)
+    def column(obj) -> str:
+        return currency(getattr(obj, field))
+
+    column.__name__ = f"{field}_money"
+    return column

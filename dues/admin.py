@@ -15,6 +15,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from appkit.admin import money_column
+from appkit.templatetags.office import currency
 from audit.admin import RedactedHistoryAdmin
 from members.models import Member, MemberStatus
 
@@ -116,7 +118,12 @@ def _form_errors(form, exc: ValidationError) -> None:
 
 @admin.register(DuesRate)
 class DuesRateAdmin(_NoDeleteAdmin):
-    list_display = ["classification", "monthly_amount", "effective_date", "end_date"]
+    list_display = [
+        "classification",
+        money_column("monthly_amount", "Monthly amount"),
+        "effective_date",
+        "end_date",
+    ]
     list_filter = ["classification"]
     list_select_related = ["classification"]
     ordering = ["classification__code", "-effective_date"]
@@ -147,11 +154,11 @@ class DuesPeriodAdmin(_NoDeleteAdmin):
 
     @admin.display(description="Billed", ordering="billed_total")
     def billed(self, period: DuesPeriod):
-        return money(period.billed_total)
+        return currency(money(period.billed_total))
 
     @admin.display(description="Collected in month (net of refunds)")
     def collected(self, period: DuesPeriod):
-        return money(period.collected_total)
+        return currency(money(period.collected_total))
 
     def has_generate_charges_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("dues.generate_charges")
@@ -206,7 +213,7 @@ class DuesPeriodAdmin(_NoDeleteAdmin):
 
 @admin.register(DuesCharge)
 class DuesChargeAdmin(_NoDeleteAdmin):
-    list_display = ["period", "member", "amount", "rate", "created_at"]
+    list_display = ["period", "member", money_column("amount", "Amount"), "rate", "created_at"]
     list_filter = ["period"]
     extra_lookups = ("member__id__exact",)  # a member's page links to their charges
     ordering = ["-id"]  # newest first, by the primary key (no sort of every charge)
@@ -238,8 +245,8 @@ class PaymentAdmin(_RecordedByServiceAdmin):
     list_display = [
         "receipt",
         "member",
-        "amount",
-        "refunded_amount",
+        money_column("amount", "Amount"),
+        money_column("refunded_amount", "Refunded"),
         "method",
         "status",
         "received_date",
@@ -309,7 +316,13 @@ class PaymentAdmin(_RecordedByServiceAdmin):
 @admin.register(Refund)
 class RefundAdmin(_RecordedByServiceAdmin):
     record_form = RefundRecordForm
-    list_display = ["payment", "amount", "refunded_date", "reason", "recorded_by"]
+    list_display = [
+        "payment",
+        money_column("amount", "Amount"),
+        "refunded_date",
+        "reason",
+        "recorded_by",
+    ]
     list_select_related = ["payment", "recorded_by"]
     list_filter = ["refunded_date"]
     search_fields = ["=payment__receipt_number", "=payment__member__member_number"]
@@ -324,7 +337,13 @@ class RefundAdmin(_RecordedByServiceAdmin):
 @admin.register(Adjustment)
 class AdjustmentAdmin(_RecordedByServiceAdmin):
     record_form = AdjustmentRecordForm
-    list_display = ["member", "amount", "reason", "recorded_by", "created_at"]
+    list_display = [
+        "member",
+        money_column("amount", "Amount"),
+        "reason",
+        "recorded_by",
+        "created_at",
+    ]
     list_select_related = ["member", "recorded_by"]
     search_fields = ["=member__member_number", "member__last_name"]
 

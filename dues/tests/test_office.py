@@ -146,3 +146,19 @@ def test_a_month_13_is_a_plain_message_on_its_field(client, user_with_role):
     assert response.status_code == 200
     assert "Enter a month from 1 (January) to 12 (December)." in html
     assert "dues_period_month_valid" not in html
+
+
+def test_admin_lists_write_money_as_money(client, user_with_role, member):
+    payment_record(
+        member=member,
+        amount=Decimal("1234.50"),
+        method="check",
+        received_date=datetime.date(2026, 6, 2),
+    )
+    client.force_login(user_with_role(roles.OFFICER))
+    payments = client.get(reverse("admin:dues_payment_changelist")).content.decode()
+    assert "$1,234.50" in payments and "$0.00" in payments  # amount, refunded
+    charges = client.get(reverse("admin:dues_duescharge_changelist")).content.decode()
+    assert "$45.00" in charges
+    sorted_list = client.get(reverse("admin:dues_payment_changelist"), {"o": "-3"})
+    assert sorted_list.status_code == 200
