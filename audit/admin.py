@@ -389,3 +389,16 @@ def _field_labels(model_label: str) -> dict[str, str]:
         except (FieldDoesNotExist, AttributeError):
             continue
     return labels
+
+
+class KeptRecordsAdmin(RedactedHistoryAdmin):
+    """Records the trail's history points at (money, its settings, employers): never
+    deleted, from a page or a list's action."""
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions

@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from appkit.admin import money_column
 from appkit.templatetags.office import currency
-from audit.admin import RedactedHistoryAdmin
+from audit.admin import KeptRecordsAdmin
 from members.models import Member, MemberStatus
 
 from .forms import AdjustmentRecordForm, PaymentRecordForm, RefundRecordForm
@@ -44,19 +44,7 @@ from .services import (
 from .tasks import receipt_email
 
 
-class _NoDeleteAdmin(RedactedHistoryAdmin):
-    """Money records and their settings are never deleted: history points at them."""
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def get_actions(self, request: HttpRequest):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-
-class _RecordedByServiceAdmin(_NoDeleteAdmin):
+class _RecordedByServiceAdmin(KeptRecordsAdmin):
     """Records made by a service (payments, refunds, adjustments): added through a form
     that calls it, then only ever viewed."""
 
@@ -117,16 +105,21 @@ def _form_errors(form, exc: ValidationError) -> None:
 
 
 @admin.register(DuesRate)
-class DuesRateAdmin(_NoDeleteAdmin):
+class DuesRateAdmin(KeptRecordsAdmin):
     list_display = [
         "classification",
         money_column("monthly_amount", "Monthly amount"),
+        "working_dues",
         "effective_date",
         "end_date",
     ]
     list_filter = ["classification"]
     list_select_related = ["classification"]
     ordering = ["classification__code", "-effective_date"]
+
+    @admin.display(description="Working dues")
+    def working_dues(self, rate: DuesRate) -> str:
+        return rate.working_label or "-"
 
     def save_model(self, request: HttpRequest, obj: DuesRate, form, change: bool) -> None:
         if change:  # a rate's end date is set when the next one comes
@@ -136,7 +129,7 @@ class DuesRateAdmin(_NoDeleteAdmin):
 
 
 @admin.register(DuesPeriod)
-class DuesPeriodAdmin(_NoDeleteAdmin):
+class DuesPeriodAdmin(KeptRecordsAdmin):
     list_display = ["__str__", "due_date", "charge_count", "billed", "collected"]
     list_per_page = 12  # a year a page: each row sums a month of a whole local's money
     actions = ["generate_charges"]
@@ -212,7 +205,7 @@ class DuesPeriodAdmin(_NoDeleteAdmin):
 
 
 @admin.register(DuesCharge)
-class DuesChargeAdmin(_NoDeleteAdmin):
+class DuesChargeAdmin(KeptRecordsAdmin):
     list_display = ["period", "member", money_column("amount", "Amount"), "rate", "created_at"]
     list_filter = ["period"]
     extra_lookups = ("member__id__exact",)  # a member's page links to their charges

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, serializers
@@ -138,11 +140,26 @@ class DuesRateSerializer(serializers.ModelSerializer):
     classification = serializers.SlugRelatedField(
         slug_field="code", queryset=Classification.objects.all()
     )
-    monthly_amount = MoneyField()
+    monthly_amount = MoneyField(min_value=0)
+    working_rate = serializers.DecimalField(
+        max_digits=9, decimal_places=4, min_value=Decimal("0.0001"), required=False, allow_null=True
+    )
+    working_floor = MoneyField(min_value=0, required=False, allow_null=True)
+    working_cap = MoneyField(min_value=0, required=False, allow_null=True)
 
     class Meta:
         model = DuesRate
-        fields = ["id", "classification", "monthly_amount", "effective_date", "end_date"]
+        fields = [
+            "id",
+            "classification",
+            "monthly_amount",
+            "working_basis",
+            "working_rate",
+            "working_floor",
+            "working_cap",
+            "effective_date",
+            "end_date",
+        ]
 
 
 class DuesRateList(generics.ListCreateAPIView):

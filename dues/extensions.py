@@ -3,6 +3,7 @@ employers; a source of money above it adds how a member may pay."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from appkit.extensions import ExtensionPoint
@@ -23,4 +24,24 @@ class PayAction:
 PAY_ACTIONS = ExtensionPoint(
     "dues.pay_actions",
     "PayAction: a way to pay beside each open period (the payments app's Pay Now Online).",
+)
+
+
+@dataclass(frozen=True)
+class ArrearsProtection:
+    """Unpaid months that do not count as months in arrears, by a rule of a higher app
+    (check-off: an employer that has not remitted a work month yet, 29 CFR 452.87).
+
+    Both ledger selectors apply it, held to the same answers: `sql`, a condition true for a
+    protected charge in the set-based statement (over the charge `c` and its period `per`:
+    `c.member_id`, `per.year`, `per.month`), without parameters; `months(member_ids)`, the
+    protected (year, month) of each of these members, for the one-member rules."""
+
+    sql: str
+    months: Callable[[Iterable[int]], dict[int, set[tuple[int, int]]]]
+
+
+ARREARS_PROTECTION = ExtensionPoint(
+    "dues.arrears_protection",
+    "ArrearsProtection: unpaid months that are not months in arrears (check-off, 452.87).",
 )

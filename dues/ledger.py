@@ -17,7 +17,7 @@ statement. A test holds the two to the same answers.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import models
@@ -71,3 +71,29 @@ def decimal_of(value: object) -> Decimal:
 def money(value: object) -> Decimal:
     """An exact amount of money, to the cent."""
     return decimal_of(value).quantize(CENT)
+
+
+def working_dues(
+    basis: str,
+    rate: Decimal | None,
+    *,
+    floor: Decimal | None = None,
+    cap: Decimal | None = None,
+    gross_wages: Decimal | None = None,
+    base_wages: Decimal | None = None,
+    hours: Decimal | None = None,
+) -> Decimal | None:
+    """A month's working dues on what the member earned: `rate` percent of gross or base
+    wages, or `rate` dollars per hour, within `floor` and `cap`, rounded half-up to the
+    cent. ZERO without working dues; None when the earnings it needs were not reported."""
+    if not basis:
+        return ZERO
+    earned = {"gross_wages": gross_wages, "base_wages": base_wages, "hours": hours}[basis]
+    if earned is None:
+        return None
+    amount = earned * rate if basis == "hours" else earned * rate / 100
+    if floor is not None:
+        amount = max(amount, floor)
+    if cap is not None:
+        amount = min(amount, cap)
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)

@@ -23,13 +23,42 @@ def money_field(**kwargs) -> models.DecimalField:
     return models.DecimalField(max_digits=12, decimal_places=2, **kwargs)
 
 
+class WorkingDuesBasis(models.TextChoices):
+    """What working dues (dues on earnings, reported by the employer each month) are a
+    share of, beside the flat monthly amount."""
+
+    NONE = "", "None (flat monthly dues only)"
+    GROSS_WAGES = "gross_wages", "Percent of gross wages"
+    BASE_WAGES = "base_wages", "Percent of base wages (excluding overtime)"
+    HOURS = "hours", "Amount per hour worked"
+
+
 class DuesRate(models.Model):
-    """A classification's monthly dues from `effective_date` (to `end_date`, if set)."""
+    """A classification's dues from `effective_date` (to `end_date`, if set): a flat
+    monthly amount, charged every period, and optionally working dues on what the member
+    earned (a percent of wages, or an amount per hour), within a floor and a cap. Working
+    dues are known only from an employer's remittance (checkoff), which charges them."""
 
     classification = models.ForeignKey(
         Classification, on_delete=models.PROTECT, related_name="dues_rates"
     )
-    monthly_amount = money_field()
+    monthly_amount = money_field(help_text="Charged every month; zero for working dues only.")
+    working_basis = models.CharField(
+        "working dues on", max_length=20, choices=WorkingDuesBasis.choices, blank=True
+    )
+    working_rate = models.DecimalField(
+        max_digits=9,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="A percent (1.25 for 1.25%) of wages, or dollars per hour.",
+    )
+    working_floor = money_field(
+        null=True, blank=True, help_text="Working dues are at least this much a month."
+    )
+    working_cap = money_field(
+        null=True, blank=True, help_text="Working dues are at most this much a month."
+    )
     effective_date = models.DateField()
     end_date = models.DateField(null=True, blank=True, help_text="Last day it applies.")
 
@@ -39,9 +68,26 @@ class DuesRate(models.Model):
         ordering = ["classification__code", "-effective_date"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(monthly_amount__gt=0),
+                condition=Q(monthly_amount__gt=0) | (Q(monthly_amount=0) & ~Q(working_basis="")),
                 name="dues_rate_amount_positive",
-                violation_error_message="A monthly rate must be more than zero.",
+                violation_error_message=(
+                    "A monthly rate must be more than zero, unless the rate has working dues."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=(Q(working_basis="") & Q(working_rate__isnull=True))
+                | (~Q(working_basis="") & Q(working_rate__gt=0)),
+                name="dues_rate_working_rate_given",
+                violation_error_message=(
+                    "Working dues need a rate above zero; flat dues take no working rate."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(working_floor__isnull=True)
+                | Q(working_cap__isnull=True)
+                | Q(working_cap__gte=F("working_floor")),
+                name="dues_rate_floor_within_cap",
+                violation_error_message="The cap cannot be below the floor.",
             ),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("effective_date")),
@@ -55,7 +101,17 @@ class DuesRate(models.Model):
 
     def __str__(self) -> str:
         until = f" to {self.end_date}" if self.end_date else ""
-        return f"{self.monthly_amount}/month from {self.effective_date}{until}"
+        working = f" + {self.working_label}" if self.working_basis else ""
+        return f"{self.monthly_amount}/month{working} from {self.effective_date}{until}"
+
+    @property
+    def working_label(self) -> str:
+        if self.working_basis == WorkingDuesBasis.HOURS:
+            return f"{self.working_rate.normalize():f}/hour"
+        if self.working_basis:
+            wages = "gross" if self.working_basis == WorkingDuesBasis.GROSS_WAGES else "base"
+            return f"{self.working_rate.normalize():f}% of {wages} wages"
+        return ""
 
 
 class DuesPeriod(models.Model):

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from members.models import Member, MemberStatus
 
+from .extensions import ARREARS_PROTECTION
 from .ledger import ZERO, Standing, money, months_for, outstanding_amounts, standing_for
 from .models import (
     RECEIVED_STATUSES,
@@ -125,7 +126,14 @@ def member_dues_summary(member: Member, as_of: datetime.date | None = None) -> M
         if line.outstanding > 0:
             break
         paid_through = line.period
-    months = sum(1 for line in lines if line.outstanding > 0 and line.period.due_date < as_of)
+    protected = protected_months([member.pk]).get(member.pk, set())
+    months = sum(
+        1
+        for line in lines
+        if line.outstanding > 0
+        and line.period.due_date < as_of
+        and (line.period.year, line.period.month) not in protected
+    )
     return MemberDues(
         member=member,
         balance=sum((c.amount for c in charges), ZERO) - credit,
@@ -183,6 +191,7 @@ WITH credit AS (
 ),
 ledger AS (
     SELECT c.member_id, c.amount, per.year, per.month, per.due_date,
+           CASE WHEN {protected} THEN 1 ELSE 0 END AS protected,
            SUM(c.amount) OVER (
                PARTITION BY c.member_id
                ORDER BY per.due_date, per.year, per.month, c.id
@@ -198,6 +207,7 @@ SELECT credit.member_id,
                 THEN ledger.year * 100 + ledger.month END) AS paid_through,
        COALESCE(SUM(CASE WHEN ledger.due_date < %(as_of)s
                           AND ROUND(ledger.running, 2) > ROUND(credit.credit, 2)
+                          AND ledger.protected = 0
                      THEN 1 ELSE 0 END), 0) AS months_in_arrears,
        COALESCE(SUM(ledger.amount), 0) AS charged,
        credit.credit AS credit,
@@ -258,9 +268,23 @@ def charge_order(period: DuesPeriod) -> str:
 def standings_sql(member_filter: str) -> str:
     """The set-based rules, for a member filter (SQL over `m`, members_member); its
     parameters: the received statuses, the filter's, then the date twice."""
+    protections = [f"({p.sql})" for p in ARREARS_PROTECTION.declarations()]
     return _STANDINGS_SQL.format(
-        received=", ".join(["%s"] * len(RECEIVED_STATUSES)), member_filter=member_filter
+        received=", ".join(["%s"] * len(RECEIVED_STATUSES)),
+        member_filter=member_filter,
+        protected=" OR ".join(protections) or "1 = 0",
     ).replace("%(as_of)s", "%s")
+
+
+def protected_months(member_ids: Iterable[int]) -> dict[int, set[tuple[int, int]]]:
+    """Member id → the (year, month) whose unpaid charge is not a month in arrears, by
+    every rule the apps declare (`dues.arrears_protection`)."""
+    member_ids = list(member_ids)
+    found: dict[int, set[tuple[int, int]]] = {}
+    for protection in ARREARS_PROTECTION.declarations():
+        for member_id, months in protection.months(member_ids).items():
+            found.setdefault(member_id, set()).update(months)
+    return found
 
 
 def exact_decimal(value: object) -> object:

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "members",
     "dues",
     "payments",
+    "checkoff",
 ]
 
 MIDDLEWARE = [

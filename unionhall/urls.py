@@ -48,6 +48,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", views.ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("payments.urls")),
+    path("dues/reports/employers/", include("checkoff.urls")),
     path("dues/", include("dues.urls")),
     path("healthz", views.healthz, name="healthz"),
 ]

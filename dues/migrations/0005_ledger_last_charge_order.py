@@ -4,11 +4,9 @@ from django.db import migrations, models
 
 
 def work_out_every_ledger(apps, schema_editor) -> None:
-    # The live rules on purpose: the kept ledger is their result, so it is filled by them
-    # (the last migration to change the ledger's columns does it).
-    from dues.services import member_ledgers_refresh
-
-    member_ledgers_refresh()
+    # Done by checkoff's first migration now: the live rules read its tables (check-off
+    # protects months from arrears), which do not exist yet at this point.
+    pass
 
 
 class Migration(migrations.Migration):

@@ -24,8 +24,10 @@ from .money import (
     IDEMPOTENCY_KEY_MAX,
     adjustment_record,
     payment_record,
+    payments_record_many,
     positive_amount,
     receipt_number_next,
+    receipt_numbers_next,
     refund_record,
 )
 from .online import OnlinePaymentChange, payment_flag, payment_online_record
@@ -47,7 +49,9 @@ __all__ = [
     "payment_flag",
     "payment_online_record",
     "payment_record",
+    "payments_record_many",
     "positive_amount",
     "receipt_number_next",
+    "receipt_numbers_next",
     "refund_record",
 ]

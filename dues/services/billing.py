@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -19,11 +19,12 @@ from jobs.progress import Progress
 from jobs.services import job_start
 from members.models import Classification, Member, MemberStatus
 
-from ..ledger import money
+from ..extensions import ARREARS_PROTECTION
+from ..ledger import decimal_of, money
 from ..models import DuesCharge, DuesPeriod, DuesRate, MemberLedger
 from ..selectors import charge_order, dues_rates_on, exact_decimal
 from .ledgers import member_ledgers_refresh
-from .money import positive_amount
+from .money import positive_amount, signed_amount
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -74,19 +75,50 @@ def dues_rate_create(
     monthly_amount: object,
     effective_date: datetime.date,
     end_date: datetime.date | None = None,
+    working_basis: str = "",
+    working_rate: object | None = None,
+    working_floor: object | None = None,
+    working_cap: object | None = None,
     actor: User = None,
 ) -> DuesRate:
-    """A classification's monthly dues from `effective_date` (to `end_date`, if given)."""
+    """A classification's dues from `effective_date` (to `end_date`, if given): the flat
+    monthly amount, and working dues if `working_basis` is given."""
+    if working_basis:
+        flat = signed_amount(monthly_amount, field_name="monthly_amount")
+        if flat < 0:
+            raise ValidationError({"monthly_amount": "The monthly amount cannot be negative."})
+    else:
+        flat = positive_amount(monthly_amount, field_name="monthly_amount")
     rate = DuesRate(
         classification=classification,
-        monthly_amount=positive_amount(monthly_amount, field_name="monthly_amount"),
+        monthly_amount=flat,
         effective_date=effective_date,
         end_date=end_date,
+        working_basis=working_basis or "",
+        working_rate=_working_rate(working_rate),
+        working_floor=_optional_money(working_floor, "working_floor"),
+        working_cap=_optional_money(working_cap, "working_cap"),
     )
     rate.full_clean()
     rate._history_user = actor
     rate.save()
     return rate
+
+
+def _working_rate(value: object | None) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        rate = decimal_of(value)
+    except InvalidOperation:
+        raise ValidationError({"working_rate": f"{value!r} is not a number."}) from None
+    if not rate.is_finite() or rate <= 0:
+        raise ValidationError({"working_rate": "A working dues rate is more than zero."})
+    return rate
+
+
+def _optional_money(value: object | None, field_name: str) -> Decimal | None:
+    return None if value in (None, "") else positive_amount(value, field_name=field_name)
 
 
 @dataclass
@@ -136,12 +168,14 @@ def dues_charges_generate(
     a member has one charge per period whoever runs it, even two runs at once (the unique
     index decides; the second run's INSERT skips what the first wrote)."""
     progress = progress or Progress()
-    rates = dues_rates_on(period.first_day)
+    in_force = dues_rates_on(period.first_day)
     eligible = Member.objects.filter(status=MemberStatus.ACTIVE, join_date__lte=period.last_day)
     result = ChargeGeneration(period=period)
     result.skipped_no_rate = list(
-        eligible.exclude(classification_id__in=list(rates)).select_related("classification")
+        eligible.exclude(classification_id__in=list(in_force)).select_related("classification")
     )
+    # A rate of working dues only (no flat amount) is charged by the employer's remittance.
+    rates = {code: rate for code, rate in in_force.items() if rate.monthly_amount > 0}
     chargeable = eligible.filter(classification_id__in=list(rates)).order_by("id")
     total = chargeable.count()
     progress.step(f"Charging members for {period}", total=total)
@@ -217,6 +251,10 @@ def _ledgers_charged(period: DuesPeriod, created: list[tuple[int, Decimal]]) -> 
         cursor.execute(f"SELECT member_id, last_charge_order FROM {table} WHERE {ids_sql}", ids)
         kept = dict(cursor.fetchall())
     redo = {m for m, _ in created if m not in kept or kept[m] > order}
+    if period.due_date < timezone.localdate() and ARREARS_PROTECTION.declarations():
+        # A charge already past due counts as a month in arrears unless a rule protects
+        # it: worked out by the rules, not in place.
+        redo = {m for m, _ in created}
     if redo:
         member_ledgers_refresh(redo)
     by_amount: dict[Decimal, list[int]] = defaultdict(list)

@@ -13,6 +13,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apikit.errors import ConflictError
+from appkit.sql import bulk_insert
+from audit.history import history_of_created
 from members.models import Member
 
 from ..ledger import decimal_of, money
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
 # --- Money ------------------------------------------------------------------------------
 
 
-def _amount(value: object, *, field_name: str = "amount") -> Decimal:
+def signed_amount(value: object, *, field_name: str = "amount") -> Decimal:
     """A positive or negative amount with at most two decimals, or a clear error."""
     try:
         amount = decimal_of(value)
@@ -55,7 +57,7 @@ def _amount(value: object, *, field_name: str = "amount") -> Decimal:
 
 
 def positive_amount(value: object, *, field_name: str = "amount") -> Decimal:
-    amount = _amount(value, field_name=field_name)
+    amount = signed_amount(value, field_name=field_name)
     if amount <= 0:
         raise ValidationError({field_name: "The amount must be more than zero."})
     return amount
@@ -103,6 +105,54 @@ def receipt_number_next() -> int:
         with connection.cursor() as cursor:
             cursor.execute(take_next)
             return cursor.fetchone()[0]
+
+
+def receipt_numbers_next(count: int) -> range:
+    """The next `count` receipt numbers at once (for money recorded in bulk), under the
+    same counter lock as receipt_number_next: gapless and in order."""
+    last = receipt_number_next()
+    if count > 1:
+        table = ReceiptCounter._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET last_number = last_number + %s WHERE id = 1", [count - 1]
+            )
+    return range(last, last + count)
+
+
+@transaction.atomic
+def payments_record_many(
+    *,
+    payments: list[Payment],
+    adjustments: list[Adjustment] = (),
+    actor: User = None,
+    reason: str = "",
+) -> None:
+    """Record many received payments (and adjustments) at once, as payment_record and
+    adjustment_record would one by one: receipt numbers, history rows, audit events and
+    the members' ledgers, a few statements for the lot. Each payment carries its own
+    idempotency key; the caller makes sure none was recorded before (a retry of the same
+    work finds its keys taken and the unique index refuses the whole lot)."""
+    if not payments and not adjustments:
+        return
+    today = timezone.localdate()
+    for payment, number in zip(payments, receipt_numbers_next(len(payments)), strict=True):
+        if payment.amount <= 0 or payment.received_date is None or payment.received_date > today:
+            raise ValidationError(
+                f"Cannot record {payment.amount} received {payment.received_date}."
+            )
+        payment.status = PaymentStatus.SUCCEEDED
+        payment.receipt_number = number
+        payment.recorded_by = actor
+        payment.created_at = timezone.now()
+    for adjustment in adjustments:
+        adjustment.recorded_by = actor
+        adjustment.created_at = timezone.now()
+    for objs in (payments, list(adjustments)):
+        if objs:
+            bulk_insert(objs)
+            history_of_created(objs, actor=actor, reason=reason or None)
+    member_ledgers_refresh({p.member_id for p in payments} | {a.member_id for a in adjustments})
 
 
 IDEMPOTENCY_KEY_MAX = 100
@@ -248,7 +298,7 @@ def adjustment_record(
     idempotency_key: str | None = None,
 ) -> Adjustment:
     """A signed correction: negative credits the member (a waiver), positive charges them."""
-    amount = _within_manual_limit(_amount(amount))
+    amount = _within_manual_limit(signed_amount(amount))
     if amount == 0:
         raise ValidationError({"amount": "An adjustment cannot be zero."})
     reason = _reason(reason)

@@ -59,6 +59,26 @@ _ONLINE = {
     "payments.view_historicalcheckoutsession",
 }
 _OFFICE_DUES = _DUES_VIEW | _DUES_MANAGE | _DUES_HISTORY | _ONLINE
+_CHECKOFF_VIEW = {
+    "checkoff.view_employer",
+    "checkoff.view_checkoffauthorization",
+    "checkoff.view_remittancebatch",
+    "checkoff.view_remittanceline",
+    "checkoff.view_suspenseresolution",
+}
+_CHECKOFF = _CHECKOFF_VIEW | {
+    "checkoff.add_employer",
+    "checkoff.change_employer",
+    "checkoff.add_checkoffauthorization",
+    "checkoff.change_checkoffauthorization",
+    "checkoff.add_remittancebatch",
+    "checkoff.post_remittance",
+    "checkoff.add_suspenseresolution",
+    "checkoff.view_historicalemployer",
+    "checkoff.view_historicalcheckoffauthorization",
+    "checkoff.view_historicalremittancebatch",
+    "checkoff.view_historicalsuspenseresolution",
+}
 
 # DESIGN §3, as far as the apps built so far go: every permission of every role.
 EXPECTED_PERMISSIONS = {
@@ -69,6 +89,7 @@ EXPECTED_PERMISSIONS = {
     | _AUDIT
     | _NOTES
     | _OFFICE_DUES
+    | _CHECKOFF
     | {
         "audit.view_sensitive",
         "auth.view_user",
@@ -85,6 +106,7 @@ EXPECTED_PERMISSIONS = {
     | _AUDIT
     | _NOTES
     | _OFFICE_DUES
+    | _CHECKOFF
     | {"auth.view_user", "jobs.view_job", "jobs.view_all_jobs"},
     roles.ORGANIZER: _VIEW | _NOTES | {"dues.view_standing", "jobs.view_job"},
     roles.STAFF: _VIEW
@@ -92,6 +114,7 @@ EXPECTED_PERMISSIONS = {
     | _EDIT
     | _NOTES
     | _DUES_VIEW
+    | _CHECKOFF_VIEW
     | {"dues.add_payment", "payments.view_checkoutsession", "jobs.view_job"},
     roles.MEMBER: set(),
 }

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+from accounts import roles
+
+_VIEW = [
+    "checkoff.view_employer",
+    "checkoff.view_checkoffauthorization",
+    "checkoff.view_remittancebatch",
+    "checkoff.view_remittanceline",
+    "checkoff.view_suspenseresolution",
+]
+_MANAGE = [
+    "checkoff.add_employer",
+    "checkoff.change_employer",
+    "checkoff.add_checkoffauthorization",
+    "checkoff.change_checkoffauthorization",
+    "checkoff.add_remittancebatch",
+    "checkoff.post_remittance",
+    "checkoff.add_suspenseresolution",
+]
+_HISTORY = [
+    f"checkoff.view_historical{model}"
+    for model in ("employer", "checkoffauthorization", "remittancebatch", "suspenseresolution")
+]
+
+
+class CheckoffConfig(AppConfig):
+    name = "checkoff"
+    verbose_name = "Employer check-off"
+
+    extends = {
+        "audit.audited_models": ["checkoff.for_audit.AUDITED_MODELS"],
+        "dues.arrears_protection": ["checkoff.protection.CHECKOFF_PROTECTION"],
+        "jobs.kinds": ["checkoff.for_jobs.CHECK", "checkoff.for_jobs.POST"],
+        "members.member_admin_sections": ["checkoff.for_members.CHECKOFF_SECTION"],
+        "appkit.office_links": ["checkoff.for_office.EMPLOYERS_LINK"],
+        "accounts.role_permissions": [
+            {
+                roles.ADMIN: [*_VIEW, *_MANAGE, *_HISTORY],
+                roles.OFFICER: [*_VIEW, *_MANAGE, *_HISTORY],
+                roles.STAFF: _VIEW,
+            }
+        ],
+    }

@@ -1,0 +1,91 @@
+"""Check-off's long work, as jobs (`jobs.kinds`; declared in CheckoffConfig): checking an
+uploaded remittance file, and posting a checked one."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from appkit.templatetags.office import currency
+from jobs.extensions import JobKind
+from jobs.models import Job
+from jobs.progress import Progress
+
+from .models import Employer, RemittanceBatch
+from .services import remittance_check, remittance_post
+
+
+def check_run(job: Job, progress: Progress) -> dict[str, Any]:
+    """Read and match the upload into a checked batch; nothing reaches a ledger. The
+    outcome links to the batch's preview, where an officer posts it."""
+    params = job.params
+    with job.upload.open("rb") as upload:
+        content = upload.read()
+    control = params.get("control_total")
+    result = remittance_check(
+        employer=Employer.objects.get(pk=params["employer_id"]),
+        content=content,
+        file_name=params.get("file_name", ""),
+        received_on=datetime.date.fromisoformat(params["received_on"]),
+        reference=params.get("reference", ""),
+        control_total=Decimal(control) if control else None,
+        actor=job.started_by,
+        progress=progress,
+    )
+    if not result.ok:
+        errors = [str(error) for error in result.read.errors]
+        if result.read.error_count > len(errors):
+            errors.append(f"... and {result.read.error_count - len(errors)} more.")
+        return {
+            "message": f"Nothing was kept: {result.read.error_count:,} problems in the file.",
+            "errors": errors,
+            "error_count": result.read.error_count,
+        }
+    batch = result.batch
+    message = (
+        f"{batch.line_count:,} lines read, {currency(batch.total)} in all. Nothing is posted yet."
+    )
+    if result.already_posted:
+        message += f" This file was already posted as remittance #{result.already_posted.pk}."
+    return {
+        "message": message,
+        "batch": batch.pk,
+        "count": batch.line_count,
+        "next_url": reverse("admin:checkoff_remittancebatch_change", args=[batch.pk]),
+        "next_label": "Preview and post",
+    }
+
+
+def post_run(job: Job, progress: Progress) -> dict[str, Any]:
+    batch = RemittanceBatch.objects.get(pk=job.params["batch_id"])
+    try:
+        posting = remittance_post(batch=batch, actor=job.started_by, progress=progress)
+    except ValidationError as exc:
+        return {"message": " ".join(exc.messages), "errors": exc.messages, "error_count": 1}
+    return {
+        "message": (
+            f"Posted: {posting.posted:,} payments ({currency(posting.posted_total)}); "
+            f"{posting.suspense:,} lines to suspense ({currency(posting.suspense_total)})."
+        ),
+        "count": posting.posted,
+        "next_url": reverse("admin:checkoff_remittancebatch_change", args=[batch.pk]),
+        "next_label": "To the remittance",
+    }
+
+
+CHECK = JobKind(
+    name="checkoff.remittance_check",
+    label="Check a remittance file",
+    permission="checkoff.add_remittancebatch",
+    run=check_run,
+)
+POST = JobKind(
+    name="checkoff.remittance_post",
+    label="Post a remittance",
+    permission="checkoff.post_remittance",
+    run=post_run,
+)

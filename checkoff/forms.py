@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import hashlib
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from dues.models import MONEY_LIMIT
+from members.models import Member
+
+from .models import COLUMNS, OPTIONAL_COLUMNS, Employer, SuspenseAction
+
+
+class EmployerForm(forms.ModelForm):
+    """An employer, with its file's layout: the header of each of our columns in their
+    file (blank: our own name)."""
+
+    class Meta:
+        model = Employer
+        fields = [
+            "code",
+            "name",
+            "ein",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "due_day",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        mapping = self.instance.column_mapping or {}
+        for column in (*COLUMNS, *OPTIONAL_COLUMNS):
+            self.fields[f"map_{column}"] = forms.CharField(
+                label=f"Their column for {column}",
+                required=False,
+                max_length=100,
+                initial=mapping.get(column, ""),
+            )
+
+    def clean_code(self) -> str:
+        return self.cleaned_data["code"].strip().upper()
+
+    def save(self, commit: bool = True) -> Employer:
+        self.instance.column_mapping = {
+            column: self.cleaned_data[f"map_{column}"].strip()
+            for column in (*COLUMNS, *OPTIONAL_COLUMNS)
+            if self.cleaned_data.get(f"map_{column}", "").strip()
+        }
+        return super().save(commit)
+
+
+class RemittanceUploadForm(forms.Form):
+    employer = forms.ModelChoiceField(queryset=Employer.objects.order_by("code"))
+    file = forms.FileField(
+        help_text="CSV (UTF-8 or Excel's) or XLSX, with a header row: the default layout or "
+        "the employer's saved one."
+    )
+    received_on = forms.DateField(
+        initial=timezone.localdate, help_text="The day the check or transfer was received."
+    )
+    reference = forms.CharField(required=False, max_length=100, help_text="Check or EFT number.")
+    control_total = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        max_value=MONEY_LIMIT - 1,
+        help_text="The amount of the check or transfer: the lines must add up to it.",
+    )
+
+    def clean_received_on(self):
+        day = self.cleaned_data["received_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("The received date cannot be in the future.")
+        return day
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.MEMBER_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size:,} bytes; the limit is "
+                f"{settings.MEMBER_IMPORT_MAX_BYTES:,}."
+            )
+        self.cleaned_data["digest"] = hashlib.sha256(upload.read()).hexdigest()
+        upload.seek(0)
+        return upload
+
+
+class SuspenseResolveForm(forms.Form):
+    action = forms.ChoiceField(choices=SuspenseAction.choices, widget=forms.RadioSelect)
+    member_number = forms.CharField(
+        required=False, max_length=20, help_text="To apply the money to: their member number."
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Say why.")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == SuspenseAction.APPLIED:
+            number = (data.get("member_number") or "").strip()
+            member = Member.objects.filter(member_number=number).first() if number else None
+            if member is None:
+                self.add_error("member_number", "No member has this number.")
+            data["member"] = member
+        return data
+
+
+class ReversalForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the posted remittance is undone (its payments are refunded).",
+    )

@@ -1,0 +1,190 @@
+"""Matching a remittance's lines to members (DESIGN §9, DOMAIN §1): by member number, then
+by the employee id at that employer, then by the SSN's last four digits with the last name;
+never by a name alone. Each line gets one exception code, or none; authorized members the
+file left out get a MISSING line. A few queries for the whole file, whatever its length."""
+
+from __future__ import annotations
+
+import datetime
+import unicodedata
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Q
+
+from dues.ledger import ZERO, working_dues
+from dues.selectors import dues_rates_on
+from members.models import Member, MemberStatus
+
+from .models import (
+    SUSPENSE_EXCEPTIONS,
+    BatchStatus,
+    CheckoffAuthorization,
+    Employer,
+    LineException,
+    RemittanceLine,
+)
+
+# Lines whose money reaches the member they were matched to.
+POSTED_TO_MEMBER = ("", LineException.SHORT, LineException.OVER)
+
+
+def remitted_lines():
+    """Lines whose money reached their member, in batches posted and not reversed."""
+    return RemittanceLine.objects.filter(
+        batch__status=BatchStatus.POSTED, exception__in=POSTED_TO_MEMBER, amount__gt=0
+    )
+
+
+def last_name_key(name: str) -> str:
+    """A last name as matching compares it: no accents, case, spaces or punctuation."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in plain.casefold() if ch.isalnum())
+
+
+def lines_matched(employer: Employer, lines: list[RemittanceLine]) -> list[RemittanceLine]:
+    """Match `lines` (unsaved, in file order) in place, and give the MISSING lines of the
+    file's main work month to add to them."""
+    authorizations = list(CheckoffAuthorization.objects.filter(employer=employer))
+    by_employee_id = {a.employee_id.strip(): a.member_id for a in authorizations if a.employee_id}
+    by_ssn_name: dict[tuple[str, str], set[int]] = defaultdict(set)
+    held = {a.member_id for a in authorizations if a.ssn_last4}
+    names = dict(Member.objects.filter(pk__in=held).values_list("pk", "last_name"))
+    for a in authorizations:
+        if a.ssn_last4 and a.member_id in names:
+            by_ssn_name[(a.ssn_last4, last_name_key(names[a.member_id]))].add(a.member_id)
+    by_number = dict(
+        Member.objects.filter(
+            member_number__in={line.member_number for line in lines if line.member_number}
+        ).values_list("member_number", "pk")
+    )
+    for line in lines:
+        line.member_id, line.matched_by = _member_of(line, by_number, by_employee_id, by_ssn_name)
+
+    members = Member.objects.in_bulk({line.member_id for line in lines if line.member_id})
+    authorized = defaultdict(list)
+    for a in authorizations:
+        authorized[a.member_id].append(a)
+    remitted = _months_remitted(employer, members)
+    rates = _rates_by_month({(line.year, line.month) for line in lines})
+    seen: set[tuple[int, int, int]] = set()
+    for line in lines:
+        member = members.get(line.member_id)
+        line.expected = _expected(line, member, rates, remitted, employer.pk) if member else None
+        line.exception = _exception(line, member, authorized, remitted[employer.pk], seen)
+    return _missing(employer, lines, authorizations)
+
+
+def _member_of(line, by_number, by_employee_id, by_ssn_name) -> tuple[int | None, str]:
+    if line.member_number and line.member_number in by_number:
+        return by_number[line.member_number], "member_number"
+    if line.employee_id and line.employee_id in by_employee_id:
+        return by_employee_id[line.employee_id], "employee_id"
+    if line.ssn_last4 and line.last_name:
+        found = by_ssn_name.get((line.ssn_last4, last_name_key(line.last_name)), set())
+        if len(found) == 1:  # two members alike: a person decides, not a guess
+            return next(iter(found)), "ssn_last4"
+    return None, ""
+
+
+def _months_remitted(employer: Employer, members: dict[int, Member]) -> dict[int, set]:
+    """Employer id → the (member, year, month) already remitted by posted batches, for
+    these members."""
+    remitted: dict[int, set] = defaultdict(set)
+    posted = (
+        remitted_lines()
+        .filter(member_id__in=list(members))
+        .values_list("batch__employer_id", "member_id", "year", "month")
+    )
+    for employer_id, *key in posted:
+        remitted[employer_id].add(tuple(key))
+    remitted[employer.pk]
+    return remitted
+
+
+def _rates_by_month(months: set[tuple[int, int]]) -> dict[tuple[int, int], dict]:
+    return {(y, m): dues_rates_on(datetime.date(y, m, 1)) for y, m in months}
+
+
+def _expected(
+    line, member: Member, rates, remitted: dict[int, set], employer_id: int
+) -> Decimal | None:
+    """The dues this line should carry at the rate in force for its work month: the flat
+    monthly amount (unless another employer already remitted this month for the member:
+    it is owed once) plus working dues on what the line reports."""
+    rate = rates[(line.year, line.month)].get(member.classification_id)
+    if rate is None:
+        return None
+    working = working_dues(
+        rate.working_basis,
+        rate.working_rate,
+        floor=rate.working_floor,
+        cap=rate.working_cap,
+        gross_wages=line.gross_wages,
+        base_wages=line.base_wages,
+        hours=line.hours,
+    )
+    if working is None:
+        return None
+    key = (member.pk, line.year, line.month)
+    flat_paid = any(key in months for other, months in remitted.items() if other != employer_id)
+    return (ZERO if flat_paid else rate.monthly_amount) + working
+
+
+def _exception(line, member, authorized, remitted_here: set, seen: set) -> str:
+    if member is None:
+        return LineException.UNMATCHED
+    if member.status != MemberStatus.ACTIVE:
+        return LineException.INACTIVE_MEMBER
+    if not any(a.covers(line.year, line.month) for a in authorized.get(member.pk, ())):
+        return LineException.NO_AUTHORIZATION
+    key = (member.pk, line.year, line.month)
+    if key in remitted_here or key in seen:
+        return LineException.DUPLICATE
+    seen.add(key)
+    if line.expected is not None and line.amount < line.expected:
+        return LineException.SHORT
+    if line.expected is not None and line.amount > line.expected:
+        return LineException.OVER
+    return ""
+
+
+def main_month(lines: list[RemittanceLine]) -> tuple[int, int]:
+    """The work month most lines are for (the latest, on a tie)."""
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    for line in lines:
+        counts[(line.year, line.month)] += 1
+    return max(counts, key=lambda month: (counts[month], month))
+
+
+def _missing(employer, lines, authorizations) -> list[RemittanceLine]:
+    """A MISSING line for each active member authorized for the main month whom the file
+    does not list for it."""
+    if not lines:
+        return []
+    year, month = main_month(lines)
+    listed = {line.member_id for line in lines if (line.year, line.month) == (year, month)}
+    absent = {
+        a.member_id for a in authorizations if a.covers(year, month) and a.member_id not in listed
+    }
+    active = Member.objects.filter(pk__in=absent, status=MemberStatus.ACTIVE).filter(
+        ~Q(pk__in=listed)
+    )
+    return [
+        RemittanceLine(
+            member=member,
+            member_number=member.member_number,
+            last_name=member.last_name,
+            first_name=member.first_name,
+            year=year,
+            month=month,
+            amount=ZERO,
+            matched_by="authorization",
+            exception=LineException.MISSING,
+        )
+        for member in active.order_by("member_number")
+    ]
+
+
+def in_suspense(line: RemittanceLine) -> bool:
+    return line.exception in SUSPENSE_EXCEPTIONS and line.amount != 0

@@ -1,0 +1,61 @@
+"""29 CFR 452.87 in the ledger (`dues.arrears_protection`, declared in CheckoffConfig): a
+member whose dues an employer deducts keeps good standing for a work month that employer
+has not remitted yet, or remitted late. The month is protected while the member had an
+authorization in force for it and no posted remittance line of that employer carries the
+member's money for it; once remitted, the payment covers it like any other."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from dues.extensions import ArrearsProtection
+from dues.models import DuesCharge
+
+from .matching import POSTED_TO_MEMBER, remitted_lines
+from .models import BatchStatus, CheckoffAuthorization
+
+_POSTED = ", ".join(f"'{code}'" for code in POSTED_TO_MEMBER)
+
+PROTECTED_SQL = f"""
+EXISTS (
+    SELECT 1 FROM checkoff_checkoffauthorization a
+    WHERE a.member_id = c.member_id
+      AND a.first_month <= per.year * 100 + per.month
+      AND (a.last_month IS NULL OR a.last_month >= per.year * 100 + per.month)
+      AND NOT EXISTS (
+          SELECT 1 FROM checkoff_remittanceline l
+          JOIN checkoff_remittancebatch b ON b.id = l.batch_id
+          WHERE l.member_id = c.member_id AND l.year = per.year AND l.month = per.month
+            AND b.employer_id = a.employer_id AND b.status = '{BatchStatus.POSTED}'
+            AND l.exception IN ({_POSTED}) AND l.amount > 0
+      )
+)
+"""
+
+
+def protected_months(member_ids: Iterable[int]) -> dict[int, set[tuple[int, int]]]:
+    """The same rule as PROTECTED_SQL, for the months these members are charged for."""
+    member_ids = list(member_ids)
+    authorizations = defaultdict(list)
+    for a in CheckoffAuthorization.objects.filter(member_id__in=member_ids):
+        authorizations[a.member_id].append(a)
+    if not authorizations:
+        return {}
+    remitted = set(
+        remitted_lines()
+        .filter(member_id__in=list(authorizations))
+        .values_list("member_id", "batch__employer_id", "year", "month")
+    )
+    charged = DuesCharge.objects.filter(member_id__in=list(authorizations)).values_list(
+        "member_id", "period__year", "period__month"
+    )
+    protected: dict[int, set[tuple[int, int]]] = defaultdict(set)
+    for member_id, year, month in charged:
+        for a in authorizations[member_id]:
+            if a.covers(year, month) and (member_id, a.employer_id, year, month) not in remitted:
+                protected[member_id].add((year, month))
+    return dict(protected)
+
+
+CHECKOFF_PROTECTION = ArrearsProtection(sql=PROTECTED_SQL, months=protected_months)

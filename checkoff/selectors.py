@@ -1,0 +1,175 @@
+"""What check-off shows: a batch's totals, the employers' month (expected against
+remitted, lateness, suspense), a member's check-off."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from dues.ledger import ZERO, money
+from dues.selectors import dues_rates_on, exact_decimal
+from members.models import MemberStatus
+
+from .matching import POSTED_TO_MEMBER
+from .models import (
+    SUSPENSE_EXCEPTIONS,
+    BatchStatus,
+    CheckoffAuthorization,
+    Employer,
+    LineException,
+    RemittanceBatch,
+    RemittanceLine,
+    SuspenseStatus,
+)
+
+
+@dataclass(frozen=True)
+class ExceptionTotal:
+    code: str
+    label: str
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    matched: int  # lines whose money goes (or went) to their member
+    matched_total: Decimal
+    suspense: int
+    suspense_total: Decimal
+    exceptions: list[ExceptionTotal]
+
+    @property
+    def clean(self) -> int:
+        return self.matched - sum(e.count for e in self.exceptions if e.code in POSTED_TO_MEMBER)
+
+
+def batch_summary(batch: RemittanceBatch) -> BatchSummary:
+    """The preview's totals: matched, each exception, suspense (one query)."""
+    rows = batch.lines.values("exception").annotate(count=Count("id"), amount=Sum("amount"))
+    by_code = {row["exception"]: (row["count"], row["amount"] or ZERO) for row in rows}
+    to_member = [by_code.get(code, (0, ZERO)) for code in POSTED_TO_MEMBER]
+    held = [by_code.get(code, (0, ZERO)) for code in SUSPENSE_EXCEPTIONS]
+    return BatchSummary(
+        matched=sum(count for count, _ in to_member),
+        matched_total=sum((amount for _, amount in to_member), ZERO),
+        suspense=sum(count for count, amount in held if amount),
+        suspense_total=sum((amount for _, amount in held), ZERO),
+        exceptions=[
+            ExceptionTotal(code.value, code.label, *by_code[code.value])
+            for code in LineException
+            if code.value in by_code
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class EmployerMonth:
+    """One employer's work month: what its authorized members owe (expected), what it
+    remitted, its exceptions and suspense, and how late it is."""
+
+    employer: Employer
+    authorized: int
+    expected: Decimal
+    remitted: Decimal
+    exceptions: dict[str, int]
+    suspense: Decimal  # open, all months
+    due: datetime.date
+    received_on: datetime.date | None
+    days_late: int  # past the due day: until received, or until today if not yet
+
+    @property
+    def difference(self) -> Decimal:
+        return self.remitted - self.expected
+
+
+def employers_month(
+    year: int, month: int, today: datetime.date | None = None
+) -> list[EmployerMonth]:
+    """Every employer's work month year-month, in a few queries whatever their number."""
+    today = today or timezone.localdate()
+    key = year * 100 + month
+    covering = CheckoffAuthorization.objects.filter(
+        Q(last_month__isnull=True) | Q(last_month__gte=key),
+        first_month__lte=key,
+        member__status=MemberStatus.ACTIVE,
+    ).values_list("employer_id", "member_id", "member__classification_id")
+    rates = dues_rates_on(datetime.date(year, month, 1))
+    lines = RemittanceLine.objects.filter(
+        year=year, month=month, batch__status=BatchStatus.POSTED
+    ).values_list(
+        "batch__employer_id", "member_id", "amount", "expected", "exception", "batch__received_on"
+    )
+    remitted: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    expected_of_line: dict[tuple[int, int], Decimal] = {}
+    exceptions: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    received: dict[int, datetime.date] = {}
+    for employer_id, member_id, amount, expected, exception, received_on in lines:
+        remitted[employer_id] += amount
+        if exception:
+            exceptions[employer_id][exception] += 1
+        if member_id and expected is not None and amount > 0:
+            expected_of_line[(employer_id, member_id)] = expected
+        if amount > 0:
+            received[employer_id] = min(received.get(employer_id, received_on), received_on)
+    authorized: dict[int, int] = defaultdict(int)
+    expected: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for employer_id, member_id, classification_id in covering:
+        authorized[employer_id] += 1
+        rate = rates.get(classification_id)
+        flat = rate.monthly_amount if rate else ZERO
+        expected[employer_id] += expected_of_line.get((employer_id, member_id), flat)
+    suspense = dict(
+        RemittanceLine.objects.filter(suspense=SuspenseStatus.OPEN)
+        .values("batch__employer_id")
+        .annotate(total=Sum("amount"))
+        .values_list("batch__employer_id", "total")
+    )
+    rows = []
+    for employer in Employer.objects.order_by("code"):
+        due = employer.due_date(year, month)
+        got = received.get(employer.pk)
+        late = ((got or today) - due).days
+        rows.append(
+            EmployerMonth(
+                employer=employer,
+                authorized=authorized[employer.pk],
+                expected=expected[employer.pk],
+                remitted=remitted[employer.pk],
+                exceptions=dict(exceptions[employer.pk]),
+                suspense=money(exact_decimal(suspense.get(employer.pk) or ZERO)),
+                due=due,
+                received_on=got,
+                days_late=max(late, 0) if (got or today > due) else 0,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class MemberCheckoff:
+    authorizations: list[CheckoffAuthorization]
+    last_remittance: dict[int, RemittanceLine]  # employer id → the latest line for the member
+
+
+def member_checkoff(member_id: int) -> MemberCheckoff:
+    authorizations = list(
+        CheckoffAuthorization.objects.filter(member_id=member_id)
+        .select_related("employer")
+        .order_by("-signed_on")
+    )
+    latest: dict[int, RemittanceLine] = {}
+    for line in (
+        RemittanceLine.objects.filter(
+            member_id=member_id, batch__status=BatchStatus.POSTED, amount__gt=0
+        )
+        .select_related("batch")
+        .order_by("-year", "-month", "-id")[:24]
+    ):
+        latest.setdefault(line.batch.employer_id, line)
+    return MemberCheckoff(authorizations=authorizations, last_remittance=latest)

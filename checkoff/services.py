@@ -1,0 +1,428 @@
+"""Remittances in: checked (read and matched, nothing recorded), then posted once (matched
+money becomes the members' payroll-deduction payments; the rest waits in suspense), or
+undone by a reversing batch. Suspense lines are applied to a member or returned, each by an
+officer with a reason."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from appkit.sql import bulk_insert
+from dues.ledger import ZERO, money
+from dues.models import Adjustment, Payment, PaymentMethod
+from dues.services import (
+    adjustment_record,
+    member_ledgers_refresh,
+    payment_record,
+    payments_record_many,
+    refund_record,
+)
+from jobs.progress import Progress
+from members.models import Member
+
+from .matching import POSTED_TO_MEMBER, in_suspense, lines_matched, main_month, remitted_lines
+from .models import (
+    BatchStatus,
+    CheckoffAuthorization,
+    Employer,
+    LineException,
+    RemittanceBatch,
+    RemittanceLine,
+    SuspenseAction,
+    SuspenseResolution,
+    SuspenseStatus,
+)
+from .remittance_file import RemittanceRead, remittance_read
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    User = AbstractBaseUser | None
+
+# Lines written or posted per statement.
+BATCH = 2000
+
+
+@dataclass
+class RemittanceCheck:
+    """What checking a file found: the batch (saved, unless a dry run) and its lines, or
+    the rows that refuse the file."""
+
+    read: RemittanceRead
+    batch: RemittanceBatch | None = None
+    lines: list[RemittanceLine] = field(default_factory=list)
+    already_posted: RemittanceBatch | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.read.ok and self.batch is not None
+
+
+def file_digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def remittance_check(
+    *,
+    employer: Employer,
+    content: bytes,
+    file_name: str,
+    received_on: datetime.date,
+    reference: str = "",
+    control_total: Decimal | None = None,
+    actor: User = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> RemittanceCheck:
+    """Read and match a remittance file; keep it as a checked batch (not with `dry_run`).
+    Nothing reaches a member's ledger until the batch is posted."""
+    progress = progress or Progress()
+    if received_on > timezone.localdate():
+        raise ValidationError({"received_on": "The received date cannot be in the future."})
+    progress.step("Reading the file", total=1)
+    read = remittance_read(content, employer)
+    progress.advance()
+    result = RemittanceCheck(read=read)
+    if not read.ok:
+        return result
+    digest = file_digest(content)
+    result.already_posted = RemittanceBatch.objects.filter(
+        file_sha256=digest, status=BatchStatus.POSTED
+    ).first()
+    progress.step("Matching lines to members", total=len(read.lines))
+    missing = lines_matched(employer, read.lines)
+    progress.advance(len(read.lines))
+    year, month = main_month(read.lines)
+    lines = read.lines + missing
+    batch = RemittanceBatch(
+        employer=employer,
+        year=year,
+        month=month,
+        received_on=received_on,
+        reference=reference.strip()[:100],
+        control_total=control_total,
+        total=money(sum((line.amount for line in lines), ZERO)),
+        line_count=len(read.lines),
+        file_name=file_name[:255],
+        file_sha256=digest,
+        created_by=actor,
+    )
+    result.batch, result.lines = batch, lines
+    if dry_run:
+        return result
+    with transaction.atomic():
+        batch._history_user = actor
+        batch.save()
+        for line in lines:
+            line.batch = batch
+        for start in range(0, len(lines), BATCH):
+            bulk_insert(lines[start : start + BATCH])
+    return result
+
+
+@dataclass
+class RemittancePosting:
+    batch: RemittanceBatch
+    posted: int = 0  # lines recorded as members' payments
+    posted_total: Decimal = ZERO
+    suspense: int = 0
+    suspense_total: Decimal = ZERO
+
+
+def remittance_post(
+    *, batch: RemittanceBatch, actor: User = None, progress: Progress | None = None
+) -> RemittancePosting:
+    """Post a checked batch: each matched line's money as the member's payroll-deduction
+    payment (received the day the employer's money was), working dues charged as reported;
+    the rest to the employer's suspense. All of it or nothing; a batch is posted once."""
+    progress = progress or Progress()
+    with transaction.atomic():
+        # Lock the employer: two of its batches post one after the other, so a member's
+        # month is remitted once (the second sees the first's lines as DUPLICATE).
+        Employer.objects.select_for_update().get(pk=batch.employer_id)
+        batch = RemittanceBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != BatchStatus.CHECKED:
+            raise ValidationError(f"{batch} is already {batch.get_status_display().lower()}.")
+        if not batch.balanced:
+            raise ValidationError(
+                f"The lines add up to {batch.total}, not the control total {batch.control_total}: "
+                "nothing was posted. Check the file against the employer's check or transfer."
+            )
+        if (
+            batch.file_sha256
+            and RemittanceBatch.objects.filter(
+                file_sha256=batch.file_sha256, status=BatchStatus.POSTED
+            ).exists()
+        ):
+            raise ValidationError("This file has already been posted; nothing was posted again.")
+        batch.status = BatchStatus.POSTED
+        batch.posted_by, batch.posted_at = actor, timezone.now()
+        batch._history_user = actor
+        try:
+            with transaction.atomic():
+                batch.save(update_fields=["status", "posted_by", "posted_at"])
+        except IntegrityError:  # the same file, posted by someone else meanwhile
+            raise ValidationError("This file has already been posted.") from None
+        lines = list(batch.lines.select_related("member").order_by("id"))
+        _duplicates_marked(batch, lines)
+        result = RemittancePosting(batch=batch)
+        progress.step("Posting lines", total=len(lines))
+        to_member = [
+            ln
+            for ln in lines
+            if ln.member_id and ln.exception in POSTED_TO_MEMBER and ln.amount > 0
+        ]
+        for start in range(0, len(to_member), BATCH):
+            _posted_to_members(batch, to_member[start : start + BATCH], actor)
+            progress.advance(len(to_member[start : start + BATCH]))
+        suspense = [ln for ln in lines if in_suspense(ln)]
+        RemittanceLine.objects.filter(pk__in=[ln.pk for ln in suspense]).update(
+            suspense=SuspenseStatus.OPEN
+        )
+        result.posted = len(to_member)
+        result.posted_total = money(sum((ln.amount for ln in to_member), ZERO))
+        result.suspense = len(suspense)
+        result.suspense_total = money(sum((ln.amount for ln in suspense), ZERO))
+        # Months this batch remits are no longer protected (452.87), paid or not.
+        member_ledgers_refresh({ln.member_id for ln in lines if ln.member_id})
+    return result
+
+
+def _duplicates_marked(batch: RemittanceBatch, lines: list[RemittanceLine]) -> None:
+    """Lines whose member's month this employer's batches posted since the check are
+    DUPLICATE now: their money goes to suspense, never a second time to the member."""
+    matched = [ln for ln in lines if ln.member_id and ln.exception in POSTED_TO_MEMBER]
+    posted = set(
+        remitted_lines()
+        .filter(
+            batch__employer_id=batch.employer_id, member_id__in={ln.member_id for ln in matched}
+        )
+        .exclude(batch=batch)
+        .values_list("member_id", "year", "month")
+    )
+    late = [ln for ln in matched if (ln.member_id, ln.year, ln.month) in posted]
+    for line in late:
+        line.exception = LineException.DUPLICATE
+    RemittanceLine.objects.filter(pk__in=[ln.pk for ln in late]).update(
+        exception=LineException.DUPLICATE
+    )
+
+
+def _posted_to_members(batch: RemittanceBatch, lines: list[RemittanceLine], actor: User) -> None:
+    reference = f"Check-off {batch.employer.code} #{batch.pk}"[:100]
+    payments, adjustments, adjusted = [], [], []
+    for line in lines:
+        payments.append(
+            Payment(
+                member_id=line.member_id,
+                amount=line.amount,
+                method=PaymentMethod.PAYROLL_DEDUCTION,
+                received_date=batch.received_on,
+                reference=reference,
+                note=f"Work month {line.work_month}",
+                idempotency_key=f"checkoff-line:{line.pk}",
+            )
+        )
+        working = _working_part(line)
+        if working > 0:
+            adjusted.append(line)
+            adjustments.append(
+                Adjustment(
+                    member_id=line.member_id,
+                    amount=working,
+                    reason=f"Working dues for {line.work_month}, reported by {batch.employer.code}",
+                    idempotency_key=f"checkoff-working:{line.pk}",
+                )
+            )
+    payments_record_many(
+        payments=payments, adjustments=adjustments, actor=actor, reason="remittance_post"
+    )
+    for line, payment in zip(lines, payments, strict=True):
+        line.payment = payment
+    for line, adjustment in zip(adjusted, adjustments, strict=True):
+        line.working_dues = adjustment
+    RemittanceLine.objects.bulk_update(lines, ["payment", "working_dues"], batch_size=1000)
+
+
+def _working_part(line: RemittanceLine) -> Decimal:
+    """The working dues the line's expected amount holds (what the employer reported on
+    earnings; the flat part is charged every month by the period's charges)."""
+    from dues.selectors import dues_rates_on
+
+    if line.expected is None or line.member is None:
+        return ZERO
+    rate = dues_rates_on(datetime.date(line.year, line.month, 1)).get(line.member.classification_id)
+    if rate is None or not rate.working_basis:
+        return ZERO
+    flat = rate.monthly_amount if line.expected >= rate.monthly_amount else ZERO
+    return max(line.expected - flat, ZERO)
+
+
+# --- Authorizations ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def authorization_save(
+    *, authorization: CheckoffAuthorization, actor: User = None
+) -> CheckoffAuthorization:
+    """Record a new check-off authorization or a change to one (its revocation): the months
+    it covers are protected from arrears, so the member's ledger is worked out again."""
+    authorization.months_kept()
+    authorization.full_clean()
+    authorization._history_user = actor
+    authorization.save()
+    member_ledgers_refresh([authorization.member_id])
+    return authorization
+
+
+# --- Suspense -------------------------------------------------------------------------------
+
+
+def _suspense_line(line: RemittanceLine) -> RemittanceLine:
+    # Lock the line: two officers resolving it at once, the second finds it resolved.
+    line = (
+        RemittanceLine.objects.select_for_update().select_related("batch__employer").get(pk=line.pk)
+    )
+    if line.suspense != SuspenseStatus.OPEN:
+        raise ValidationError("This line is not in suspense (it was resolved already).")
+    return line
+
+
+def _note(note: str) -> str:
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": "Say why: a note is required."})
+    return note
+
+
+@transaction.atomic
+def suspense_apply(
+    *, line: RemittanceLine, member: Member, note: str, actor: User = None
+) -> SuspenseResolution:
+    """Apply a suspense line's money to a member: it becomes their payroll-deduction
+    payment, received when the employer's money was."""
+    note = _note(note)
+    line = _suspense_line(line)
+    payment = payment_record(
+        member=member,
+        amount=line.amount,
+        method=PaymentMethod.PAYROLL_DEDUCTION,
+        received_date=line.batch.received_on,
+        reference=f"Check-off {line.batch.employer.code} #{line.batch_id}"[:100],
+        note=f"Work month {line.work_month}, from suspense: {note}"[:1000],
+        actor=actor,
+        idempotency_key=f"checkoff-suspense:{line.pk}",
+    )
+    return _resolved(line, SuspenseAction.APPLIED, note, actor, member=member, payment=payment)
+
+
+@transaction.atomic
+def suspense_return(*, line: RemittanceLine, note: str, actor: User = None) -> SuspenseResolution:
+    """Mark a suspense line's money as given back to the employer."""
+    note = _note(note)
+    line = _suspense_line(line)
+    return _resolved(line, SuspenseAction.RETURNED, note, actor)
+
+
+def _resolved(line, action, note, actor, **made) -> SuspenseResolution:
+    resolution = SuspenseResolution(line=line, action=action, note=note, resolved_by=actor, **made)
+    resolution._history_user = actor
+    resolution.save()
+    line.suspense = action
+    line.save(update_fields=["suspense"])
+    return resolution
+
+
+# --- Reversal -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def remittance_reverse(
+    *, batch: RemittanceBatch, reason: str, actor: User = None
+) -> RemittanceBatch:
+    """Undo a posted batch with a reversing batch (its lines negated): the payments it made
+    are refunded, its open suspense is closed, and the original is marked reversed. Nothing
+    of the original is edited away; the file may then be posted again, corrected or not."""
+    reason = _note(reason)
+    Employer.objects.select_for_update().get(pk=batch.employer_id)
+    batch = RemittanceBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != BatchStatus.POSTED or batch.reverses_id is not None:
+        raise ValidationError("Only a posted remittance (not itself a reversal) can be reversed.")
+    if batch.lines.filter(suspense=SuspenseStatus.APPLIED).exists():
+        raise ValidationError(
+            "Some of its suspense was applied to members: refund those payments first."
+        )
+    reversal = RemittanceBatch(
+        employer_id=batch.employer_id,
+        year=batch.year,
+        month=batch.month,
+        received_on=timezone.localdate(),
+        reference=f"Reversal of #{batch.pk}",
+        control_total=-batch.total,
+        total=-batch.total,
+        line_count=batch.line_count,
+        status=BatchStatus.POSTED,
+        reverses=batch,
+        reason=reason,
+        created_by=actor,
+        posted_by=actor,
+        posted_at=timezone.now(),
+    )
+    reversal._history_user = actor
+    reversal.save()
+    lines = list(batch.lines.select_related("payment", "member", "working_dues").order_by("id"))
+    bulk_insert(
+        [
+            RemittanceLine(
+                batch=reversal,
+                row_number=line.row_number,
+                raw=line.raw,
+                member_number=line.member_number,
+                last_name=line.last_name,
+                first_name=line.first_name,
+                employee_id=line.employee_id,
+                ssn_last4=line.ssn_last4,
+                year=line.year,
+                month=line.month,
+                hours=line.hours,
+                gross_wages=line.gross_wages,
+                base_wages=line.base_wages,
+                amount=-line.amount,
+                member_id=line.member_id,
+                matched_by=line.matched_by,
+                exception=line.exception,
+            )
+            for line in lines
+        ]
+    )
+    for line in lines:
+        if line.payment is not None and line.payment.refundable > 0:
+            refund_record(
+                payment=line.payment,
+                amount=line.payment.refundable,
+                reason=f"Remittance #{batch.pk} reversed: {reason}"[:1000],
+                actor=actor,
+                idempotency_key=f"checkoff-reversal:{line.pk}",
+            )
+        if line.working_dues_id:
+            adjustment_record(
+                member=line.member,
+                amount=-line.working_dues.amount,
+                reason=f"Remittance #{batch.pk} reversed: working dues taken back",
+                actor=actor,
+                idempotency_key=f"checkoff-reversal-working:{line.pk}",
+            )
+    batch.lines.filter(suspense=SuspenseStatus.OPEN).update(suspense=SuspenseStatus.RETURNED)
+    batch.status = BatchStatus.REVERSED
+    batch._history_user = actor
+    batch.save(update_fields=["status"])
+    member_ledgers_refresh({line.member_id for line in lines if line.member_id})
+    return reversal

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from checkoff.models import BatchStatus, RemittanceBatch
+from dues.models import Payment
+from members.tests.factories import MemberFactory
+
+from .factories import AuthorizationFactory, remittance_csv
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def remittance(tmp_path, acme, journeyman, charged_2026):
+    ana = MemberFactory(member_number="1001", classification=journeyman)
+    AuthorizationFactory(member=ana, employer=acme)
+    charged_2026()
+    path = tmp_path / "acme.csv"
+    path.write_bytes(
+        remittance_csv("1001,Nunez,Ana,,,2026-09,,,45.00", "9999,Stranger,Sam,,,2026-09,,,45.00")
+    )
+    return path
+
+
+def test_the_command_posts_a_file_once(remittance, capsys):
+    call_command("import_remittance", "acme", str(remittance), "--control-total", "90.00")
+    out = capsys.readouterr().out
+    assert "UNMATCHED: 1 lines, 45.00" in out
+    assert "Posted Remittance #" in out and "1 payments (45.00), 1 lines to suspense (45.00)" in out
+    with pytest.raises(CommandError, match="already been posted"):
+        call_command("import_remittance", "ACME", str(remittance), "--control-total", "90.00")
+    assert Payment.objects.count() == 1
+    assert RemittanceBatch.objects.filter(status=BatchStatus.POSTED).count() == 1
+
+
+def test_a_dry_run_keeps_nothing(remittance, capsys):
+    call_command("import_remittance", "ACME", str(remittance), "--dry-run")
+    assert "Dry run: nothing was kept or posted." in capsys.readouterr().out
+    assert not RemittanceBatch.objects.exists()
+
+
+def test_out_of_balance_and_bad_input_say_what_is_wrong(remittance):
+    with pytest.raises(CommandError, match=r"not the control total 80\.00"):
+        call_command("import_remittance", "ACME", str(remittance), "--control-total", "80")
+    assert not Payment.objects.exists()
+    with pytest.raises(CommandError, match="No employer has the code 'NOPE'"):
+        call_command("import_remittance", "NOPE", str(remittance))
+    with pytest.raises(CommandError, match="is not an amount"):
+        call_command("import_remittance", "ACME", str(remittance), "--control-total", "ninety")
