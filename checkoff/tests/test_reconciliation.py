@@ -44,7 +44,7 @@ def month(acme, journeyman, charged_2026):
 
 
 def test_each_employer_expected_remitted_late_and_suspense(month):
-    acme, bolt = month
+    del month  # its employers are read back by the selector
     rows = {r.employer.code: r for r in employers_month(2026, 9, today=datetime.date(2026, 11, 28))}
     assert (rows["ACME"].authorized, rows["ACME"].expected, rows["ACME"].remitted) == (
         3,
