@@ -43,8 +43,8 @@ def month(acme, journeyman, charged_2026):
     return acme, bolt
 
 
-def test_each_employer_expected_remitted_late_and_suspense(month):
-    del month  # its employers are read back by the selector
+@pytest.mark.usefixtures("month")
+def test_each_employer_expected_remitted_late_and_suspense():
     rows = {r.employer.code: r for r in employers_month(2026, 9, today=datetime.date(2026, 11, 28))}
     assert (rows["ACME"].authorized, rows["ACME"].expected, rows["ACME"].remitted) == (
         3,
