@@ -43,9 +43,10 @@ def build(members: int, periods: int, log) -> None:
             INSERT INTO members_classification (code, name) VALUES
               ('JW', 'Journeyman Wireman'), ('AP', 'Apprentice'),
               ('RW', 'Residential Wireman'), ('RT', 'Retired');
-            INSERT INTO dues_duesrate (classification_id, monthly_amount, effective_date)
+            INSERT INTO dues_duesrate (classification_id, monthly_amount, effective_date,
+                                       working_basis)
               SELECT id, CASE code WHEN 'JW' THEN 45 WHEN 'AP' THEN 30
-                                   WHEN 'RW' THEN 38 ELSE 10 END, DATE '2000-01-01'
+                                   WHEN 'RW' THEN 38 ELSE 10 END, DATE '2000-01-01', ''
               FROM members_classification;
             """,
         ),

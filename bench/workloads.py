@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import time
 from collections.abc import Callable
@@ -71,6 +72,7 @@ def run_all(members: int, *, runs: int, generation_runs: int) -> list[Row]:
     rows += _searches(office, some, runs)
     rows += _changelists(office, some, runs)
     rows += _import(min(members, 100_000))
+    rows += _remittance(min(members // 2, 10_000))
     return rows
 
 
@@ -370,3 +372,102 @@ def _import(rows: int) -> list[Row]:
             "floor: COPY of the same rows",
         )
     ]
+
+
+# --- Check-off: a remittance of many lines ------------------------------------------------
+
+
+def _remittance(lines: int) -> list[Row]:
+    """An employer's remittance of `lines` lines, one per authorized member: checked (read,
+    matched, kept) and posted (payments, history, audit, ledgers); all rolled back."""
+    from checkoff.models import CheckoffAuthorization, Employer
+    from checkoff.services import remittance_check, remittance_post
+    from members.models import Member
+
+    workers = list(
+        Member.objects.filter(status="active").order_by("id").values_list("id", "member_number")
+    )[:lines]
+    lines = len(workers)
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["member_number", "employee_id", "period", "hours", "gross_wages", "amount"])
+    for _, number in workers:
+        writer.writerow([number, f"E{number}", "2020-01", "160", "6400.00", "45.00"])
+    content = text.getvalue().encode()
+    timings: dict[str, float] = {}
+
+    def timed(name: str, work: Callable[[], object]) -> object:
+        started = time.perf_counter()
+        done = work()
+        timings[name] = (time.perf_counter() - started) * 1000
+        return done
+
+    def ours() -> None:
+        employer = Employer.objects.create(code="BENCH", name="Bench Employer")
+        authorizations = []
+        for member_id, number in workers:
+            authorization = CheckoffAuthorization(
+                member_id=member_id,
+                employer=employer,
+                employee_id=f"E{number}",
+                signed_on=datetime.date(2019, 1, 1),
+            )
+            authorization.months_kept()
+            authorizations.append(authorization)
+        CheckoffAuthorization.objects.bulk_create(authorizations, batch_size=5000)
+        checked = timed(
+            "check",
+            lambda: remittance_check(
+                employer=employer,
+                content=content,
+                file_name="bench.csv",
+                received_on=datetime.date(2020, 2, 10),
+            ),
+        )
+        posting = timed("post", lambda: remittance_post(batch=checked.batch))
+        assert posting.posted == lines, posting
+
+    def floor() -> None:
+        timings["floor"] = median_ms(sql(_FLOOR_PAYMENTS, [[w[0] for w in workers]]), 1)
+
+    rolled_back(ours)()
+    rolled_back(floor)()
+    return [
+        Row(
+            f"remittance of {lines:,} lines: check (read, match, keep)",
+            timings["check"],
+            None,
+        ),
+        Row(
+            f"remittance of {lines:,} lines: post (payments, history, audit)",
+            timings["post"],
+            timings["floor"],
+            "floor: INSERT ... SELECT of the payments + history + audit rows",
+        ),
+    ]
+
+
+_FLOOR_PAYMENTS = """
+WITH made AS (
+    INSERT INTO dues_payment (member_id, amount, refunded_amount, method, status,
+        received_date, reference, note, receipt_number, idempotency_key, created_at, flag_reason)
+    SELECT m.id, 45.00, 0, 'payroll_deduction', 'succeeded', '2020-02-10', 'bench', '',
+           900000000 + m.id, 'bench-floor-' || m.id, now(), ''
+    FROM members_member m WHERE m.id = ANY(%s)
+    RETURNING id, member_id, amount, refunded_amount, method, status, received_date,
+        reference, note, receipt_number, idempotency_key, created_at, flag_reason
+), history AS (
+    INSERT INTO dues_historicalpayment (id, member_id, amount, refunded_amount, method,
+        status, received_date, reference, note, receipt_number, idempotency_key, created_at,
+        flag_reason, history_date, history_type)
+    SELECT id, member_id, amount, refunded_amount, method, status, received_date, reference,
+        note, receipt_number, idempotency_key, created_at, flag_reason, now(), '+' FROM made
+    RETURNING history_id, id, member_id
+)
+INSERT INTO audit_auditevent (occurred_at, actor_label, action, model_label, object_id,
+    object_repr, member_id, member_number, changes, detail, user_agent, history_id, seq,
+    prev_hash, hash)
+SELECT now(), 'bench', 'create', 'dues.payment', h.id::text, 'Payment', h.member_id,
+       '', '{}'::jsonb, '', '', h.history_id, -h.history_id::bigint, '', ''
+FROM history h
+"""

@@ -17,8 +17,10 @@ from django.utils.html import format_html
 from appkit.admin import DeclaredFiltersAdmin, ReadOnlyAdminMixin, money_column
 from audit.admin import KeptRecordsAdmin
 from jobs.services import job_key, job_start
+from members.forms import MemberImportUploadForm
 
 from .forms import EmployerForm, RemittanceUploadForm, ReversalForm, SuspenseResolveForm
+from .importing import AUTHORIZATION_COLUMNS, EMPLOYER_COLUMNS
 from .models import (
     BatchStatus,
     CheckoffAuthorization,
@@ -30,13 +32,74 @@ from .models import (
     SuspenseStatus,
 )
 from .selectors import batch_summary
-from .services import authorization_save, remittance_reverse, suspense_apply, suspense_return
+from .services import (
+    authorization_save,
+    employer_save,
+    remittance_check_start,
+    remittance_post_start,
+    remittance_reverse,
+    suspense_apply,
+    suspense_return,
+)
 
 LINES_PER_PAGE = 100
 
 
+class _CsvImportAdmin(KeptRecordsAdmin):
+    """A list with "Import CSV": a worker imports every row, or none (checkoff/importing.py)."""
+
+    imported: str  # "employers" or "authorizations"
+    import_columns: tuple[str, ...]
+    import_required: tuple[str, ...]
+    change_list_template = "admin/checkoff/import_change_list.html"
+
+    def _import_url_name(self) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_import"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_view)
+        return [path("import/", view, name=self._import_url_name()), *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        can = request.user.has_perm("checkoff.add_checkoffauthorization")
+        url = reverse(f"admin:{self._import_url_name()}") if can else ""
+        return super().changelist_view(request, {**(extra_context or {}), "import_url": url})
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm("checkoff.add_checkoffauthorization"):
+            raise PermissionDenied
+        upload = MemberImportUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and upload.is_valid():
+            job = job_start(
+                kind="checkoff.import",
+                key=job_key(
+                    "checkoff.import", request.user.pk, self.imported, upload.cleaned_data["digest"]
+                ),
+                label=f"Import {self.imported} from {upload.cleaned_data['file'].name}",
+                actor=request.user,
+                params={"what": self.imported},
+                upload=upload.cleaned_data["file"],
+            )
+            return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Import {self.imported} from CSV",
+            "upload_form": upload,
+            "columns": self.import_columns,
+            "required": self.import_required,
+            "changelist_url": reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
+            ),
+        }
+        return TemplateResponse(request, "admin/checkoff/import.html", context)
+
+
 @admin.register(Employer)
-class EmployerAdmin(KeptRecordsAdmin):
+class EmployerAdmin(_CsvImportAdmin):
+    imported = "employers"
+    import_columns = EMPLOYER_COLUMNS
+    import_required = ("code", "name")
     form = EmployerForm
     list_display = ["code", "name", "ein", "due_day", "authorized"]
     search_fields = ["=code", "name"]
@@ -80,9 +143,15 @@ class EmployerAdmin(KeptRecordsAdmin):
         kwargs["fields"] = None
         return super().get_form(request, obj, change, **kwargs)
 
+    def save_model(self, request: HttpRequest, obj: Employer, form, change: bool) -> None:
+        employer_save(employer=obj, actor=request.user)
+
 
 @admin.register(CheckoffAuthorization)
-class CheckoffAuthorizationAdmin(KeptRecordsAdmin):
+class CheckoffAuthorizationAdmin(_CsvImportAdmin):
+    imported = "authorizations"
+    import_columns = AUTHORIZATION_COLUMNS
+    import_required = ("employer_code", "member_number", "signed_on")
     list_display = ["member", "employer", "employee_id", "signed_on", "revoked_on"]
     list_filter = ["employer", ("revoked_on", admin.EmptyFieldListFilter)]
     list_select_related = ["member", "employer"]
@@ -138,24 +207,13 @@ class RemittanceBatchAdmin(KeptRecordsAdmin):
         upload = RemittanceUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and upload.is_valid():
             data = upload.cleaned_data
-            job = job_start(
-                kind="checkoff.remittance_check",
-                key=job_key(
-                    "checkoff.remittance_check",
-                    request.user.pk,
-                    data["employer"].pk,
-                    data["digest"],
-                ),
-                label=f"Check {data['file'].name} from {data['employer'].code}",
-                actor=request.user,
-                params={
-                    "employer_id": data["employer"].pk,
-                    "file_name": data["file"].name,
-                    "received_on": data["received_on"].isoformat(),
-                    "reference": data["reference"],
-                    "control_total": str(data["control_total"]),
-                },
+            job = remittance_check_start(
+                employer=data["employer"],
                 upload=data["file"],
+                received_on=data["received_on"],
+                control_total=data["control_total"],
+                reference=data["reference"],
+                actor=request.user,
             )
             return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
         context = {
@@ -220,13 +278,7 @@ class RemittanceBatchAdmin(KeptRecordsAdmin):
             return HttpResponseRedirect(
                 reverse("admin:checkoff_remittancebatch_change", args=[batch.pk])
             )
-        job = job_start(
-            kind="checkoff.remittance_post",
-            key=f"checkoff.remittance_post:{batch.pk}",
-            label=f"Post {batch} from {batch.employer.code}",
-            actor=request.user,
-            params={"batch_id": batch.pk},
-        )
+        job = remittance_post_start(batch=batch, actor=request.user)
         return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
 
     def reverse_view(self, request: HttpRequest, batch_id: int) -> HttpResponse:

@@ -33,9 +33,14 @@ class CheckoffConfig(AppConfig):
     extends = {
         "audit.audited_models": ["checkoff.for_audit.AUDITED_MODELS"],
         "dues.arrears_protection": ["checkoff.protection.CHECKOFF_PROTECTION"],
-        "jobs.kinds": ["checkoff.for_jobs.CHECK", "checkoff.for_jobs.POST"],
+        "jobs.kinds": [
+            "checkoff.for_jobs.CHECK",
+            "checkoff.for_jobs.POST",
+            "checkoff.for_jobs.IMPORT",
+        ],
         "members.member_admin_sections": ["checkoff.for_members.CHECKOFF_SECTION"],
         "appkit.office_links": ["checkoff.for_office.EMPLOYERS_LINK"],
+        "members.demo_data": ["checkoff.demo.seed_demo_checkoff"],
         "accounts.role_permissions": [
             {
                 roles.ADMIN: [*_VIEW, *_MANAGE, *_HISTORY],

@@ -14,7 +14,9 @@ from appkit.templatetags.office import currency
 from jobs.extensions import JobKind
 from jobs.models import Job
 from jobs.progress import Progress
+from members.member_csv import UndecodableFile, decode_upload
 
+from .importing import authorizations_import, employers_import
 from .models import Employer, RemittanceBatch
 from .services import remittance_check, remittance_post
 
@@ -77,11 +79,45 @@ def post_run(job: Job, progress: Progress) -> dict[str, Any]:
     }
 
 
+def import_run(job: Job, progress: Progress) -> dict[str, Any]:
+    """Employers or authorizations from an uploaded CSV: all of them, or none."""
+    what = job.params["what"]
+    progress.step(f"Importing {what}", total=1)
+    with job.upload.open("rb") as upload:
+        try:
+            text = decode_upload(upload.read())
+        except UndecodableFile as exc:
+            return {"message": f"Nothing was imported. {exc}", "errors": [str(exc)]}
+    result = IMPORTS[what](csv_text=text, actor=job.started_by)
+    progress.advance()
+    if not result.ok:
+        return {
+            "message": f"Nothing was imported: {len(result.errors)} problems.",
+            "errors": [str(error) for error in result.errors],
+            "error_count": len(result.errors),
+        }
+    return {
+        "message": f"Imported {result.count:,} {what}.",
+        "count": result.count,
+        "next_url": reverse(f"admin:checkoff_{IMPORTED_MODELS[what]}_changelist"),
+        "next_label": f"To the {what}",
+    }
+
+
+IMPORTS = {"employers": employers_import, "authorizations": authorizations_import}
+IMPORTED_MODELS = {"employers": "employer", "authorizations": "checkoffauthorization"}
+
 CHECK = JobKind(
     name="checkoff.remittance_check",
     label="Check a remittance file",
     permission="checkoff.add_remittancebatch",
     run=check_run,
+)
+IMPORT = JobKind(
+    name="checkoff.import",
+    label="Import employers or check-off authorizations",
+    permission="checkoff.add_checkoffauthorization",
+    run=import_run,
 )
 POST = JobKind(
     name="checkoff.remittance_post",

@@ -31,6 +31,17 @@ COLUMNS = (
 OPTIONAL_COLUMNS = ("base_wages",)
 REQUIRED_COLUMNS = ("period", "amount")
 
+# An employer's own fields, as forms, the API and its CSV import name them.
+EMPLOYER_FIELDS = (
+    "code",
+    "name",
+    "ein",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "due_day",
+)
+
 ssn_last4_validator = RegexValidator(r"^\d{4}$", "The last four digits of the SSN, like 1234.")
 
 

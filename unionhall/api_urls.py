@@ -5,6 +5,7 @@ from django.urls import path
 
 from accounts import apis as account_apis
 from audit import apis as audit_apis
+from checkoff import apis as checkoff_apis
 from dues import apis as dues_apis
 from jobs import apis as job_apis
 from members import apis as member_apis
@@ -33,4 +34,18 @@ urlpatterns = [
     ),
     path("member-notes/<int:pk>", member_apis.MemberNoteDetail.as_view(), name="member-note"),
     path("audit/events/", audit_apis.AuditEventList.as_view(), name="audit-events"),
+    path("employers/", checkoff_apis.EmployerList.as_view(), name="employers"),
+    path("employers/<int:pk>/", checkoff_apis.EmployerDetail.as_view(), name="employer"),
+    path("remittances/", checkoff_apis.RemittanceList.as_view(), name="remittances"),
+    path("remittances/<int:pk>/", checkoff_apis.RemittanceDetail.as_view(), name="remittance"),
+    path(
+        "remittances/<int:pk>/lines/",
+        checkoff_apis.RemittanceLines.as_view(),
+        name="remittance-lines",
+    ),
+    path(
+        "remittances/<int:pk>/post/",
+        checkoff_apis.RemittancePost.as_view(),
+        name="remittance-post",
+    ),
 ]

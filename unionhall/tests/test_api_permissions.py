@@ -3,14 +3,18 @@ An endpoint missing from the table fails the test, so none is added without its 
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from accounts import roles
+from checkoff.services import remittance_check
+from checkoff.tests.factories import EmployerFactory, remittance_csv
 from dues.services import dues_charges_generate
 from dues.tests.factories import DuesPeriodFactory, DuesRateFactory
 from jobs.services import job_start
@@ -32,6 +36,8 @@ class World:
     note: object
     period: object
     job: object
+    employer: object
+    batch: object
 
 
 @pytest.fixture
@@ -56,7 +62,14 @@ def world(db) -> World:
         actor=users[roles.OFFICER],
         params={"period_id": period.pk},
     )
-    return World(users, member, own, note, period, job)
+    employer = EmployerFactory(code="ACME")
+    batch = remittance_check(
+        employer=employer,
+        content=remittance_csv("7001,,,,,2026-10,,,45.00"),
+        file_name="acme.csv",
+        received_on=datetime.date(2026, 11, 2),
+    ).batch
+    return World(users, member, own, note, period, job, employer, batch)
 
 
 def _token(client, who, w: World):
@@ -75,6 +88,19 @@ class Call:
 def _refresh(client, who, w):
     refresh = _token(client, who, w).data.get("refresh", "not-a-token") if who != ANON else "bad"
     return client.post(reverse("api:token-refresh"), {"refresh": refresh})
+
+
+def _upload_remittance(client, who, w):
+    if who != ANON:
+        client.force_authenticate(w.users[who])
+    upload = SimpleUploadedFile("acme.csv", remittance_csv("7001,,,,,2026-10,,,45.00"))
+    body = {
+        "employer": "ACME",
+        "file": upload,
+        "received_on": "2026-11-02",
+        "control_total": "45.00",
+    }
+    return client.post(reverse("api:remittances"), body, format="multipart")
 
 
 def _new_member(w):
@@ -220,6 +246,42 @@ MATRIX: dict[str, tuple[Call, dict]] = {
     "audit-events": (
         Call("GET", lambda w: reverse("api:audit-events")),
         {ADM: 200, OFF: 200, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+    ),
+    "employers GET": (
+        Call("GET", lambda w: reverse("api:employers")),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+    ),
+    "employers POST": (
+        Call(
+            "POST",
+            lambda w: reverse("api:employers"),
+            lambda w: {"code": "bolt", "name": "Bolt Wiring", "due_day": 10},
+        ),
+        {ADM: 201, OFF: 201, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+    ),
+    "employer GET": (
+        Call("GET", lambda w: reverse("api:employer", args=[w.employer.pk])),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+    ),
+    "remittances GET": (
+        Call("GET", lambda w: reverse("api:remittances")),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+    ),
+    "remittances POST": (
+        Call("POST", None, raw=_upload_remittance),
+        {ADM: 202, OFF: 202, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+    ),
+    "remittance GET": (
+        Call("GET", lambda w: reverse("api:remittance", args=[w.batch.pk])),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+    ),
+    "remittance-lines GET": (
+        Call("GET", lambda w: reverse("api:remittance-lines", args=[w.batch.pk])),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+    ),
+    "remittance-post": (
+        Call("POST", lambda w: reverse("api:remittance-post", args=[w.batch.pk])),
+        {ADM: 202, OFF: 202, ORG: 403, STF: 403, MEM: 403, ANO: 401},
     ),
     "api-schema": (
         Call("GET", lambda w: reverse("api-schema")),

@@ -24,6 +24,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accounts import roles
+from checkoff.services import remittance_check
+from checkoff.tests.factories import EmployerFactory, remittance_csv
 from dues.services import dues_charges_generate, payment_record
 from dues.tests.factories import DuesRateFactory, periods
 from members.services import member_note_create
@@ -62,6 +64,12 @@ def api_data(db):
         member=members[0], amount="45.00", method="cash", received_date=datetime.date(2026, 2, 1)
     )
     member_note_create(member=members[0], author=admin, text="A note", visibility="officers")
+    remittance_check(
+        employer=EmployerFactory(code="ACME"),
+        content=remittance_csv(f"{members[0].member_number},,,,,2026-02,,,45.00"),
+        file_name="acme.csv",
+        received_on=datetime.date(2026, 3, 1),
+    )
     token = APIClient().post(
         reverse("api:token"), {"username": admin.username, "password": PASSWORD}
     )

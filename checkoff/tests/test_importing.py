@@ -1,0 +1,78 @@
+"""Employers and authorizations from CSV: all rows or none, each problem by row and column."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts import roles
+from checkoff.importing import authorizations_import, employers_import
+from checkoff.models import CheckoffAuthorization, Employer
+from dues.models import MemberLedger
+from jobs.tests.helpers import job_of
+from members.tests.factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+EMPLOYERS = "code,name,ein,due_day\nacme,Acme Electric,12-3456789,15\nBOLT,Bolt Wiring,,10\n"
+
+
+def test_employers_are_imported_all_or_none():
+    result = employers_import(csv_text=EMPLOYERS)
+    assert result.written and result.count == 2
+    assert Employer.objects.get(code="ACME").ein == "12-3456789"
+    again = employers_import(csv_text="code,name,ein,due_day\nCORE,Core,123,40\nACME,Again,,15\n")
+    assert [str(e) for e in again.errors] == [
+        "Row 2, ein: An EIN is written like 12-3456789.",
+        "Row 2, due_day: Ensure this value is less than or equal to 28.",
+        "Row 3, code: Employer ACME already exists.",
+    ]
+    assert not Employer.objects.filter(code="CORE").exists()
+
+
+def test_authorizations_are_imported_and_protect_the_members_months(journeyman, charged_2026):
+    employers_import(csv_text=EMPLOYERS)
+    member = MemberFactory(member_number="1001", classification=journeyman)
+    charged_2026()
+    assert MemberLedger.objects.get(member=member).months_in_arrears > 0
+    result = authorizations_import(
+        csv_text="employer_code,member_number,employee_id,ssn_last4,signed_on,revoked_on\n"
+        "ACME,1001,A-1,0042,2025-06-01,\n"
+    )
+    assert result.written, result.errors
+    authorization = CheckoffAuthorization.objects.get()
+    assert (authorization.employee_id, authorization.signed_on) == (
+        "A-1",
+        datetime.date(2025, 6, 1),
+    )
+    assert MemberLedger.objects.get(member=member).months_in_arrears == 0
+
+
+def test_bad_authorization_rows_are_named():
+    employers_import(csv_text=EMPLOYERS)
+    result = authorizations_import(
+        csv_text="employer_code,member_number,signed_on,revoked_on\n"
+        "NOPE,1001,2025-06-01,\n"
+        "ACME,1001,June 1,\n"
+    )
+    assert [str(e) for e in result.errors] == [
+        "Row 2, employer_code: No employer has the code 'NOPE'.",
+        "Row 2, member_number: No member has the number '1001'.",
+        "Row 3, member_number: No member has the number '1001'.",
+        'Row 3, signed_on: "June 1" is not a date: write 2026-03-15.',
+    ]
+    assert not CheckoffAuthorization.objects.exists()
+
+
+def test_the_admin_imports_employers_by_a_worker(client, user_with_role):
+    client.force_login(user_with_role(roles.OFFICER))
+    changelist = client.get(reverse("admin:checkoff_employer_changelist")).content.decode()
+    url = reverse("admin:checkoff_employer_import")
+    assert url in changelist
+    job = job_of(client.post(url, {"file": SimpleUploadedFile("e.csv", EMPLOYERS.encode())}))
+    assert job.outcome["message"] == "Imported 2 employers."
+    client.force_login(user_with_role(roles.STAFF))
+    assert client.get(url).status_code == 403
