@@ -70,7 +70,10 @@ def lines_matched(employer: Employer, lines: list[RemittanceLine]) -> list[Remit
     seen: set[tuple[int, int, int]] = set()
     for line in lines:
         member = members.get(line.member_id)
-        line.expected = _expected(line, member, rates, remitted, employer.pk) if member else None
+        if member is not None:
+            line.expected, line.expected_working = _expected(
+                line, member, rates, remitted, employer.pk
+            )
         line.exception = _exception(line, member, authorized, remitted[employer.pk], seen)
     return _missing(employer, lines, authorizations)
 
@@ -108,13 +111,14 @@ def _rates_by_month(months: set[tuple[int, int]]) -> dict[tuple[int, int], dict]
 
 def _expected(
     line, member: Member, rates, remitted: dict[int, set], employer_id: int
-) -> Decimal | None:
-    """The dues this line should carry at the rate in force for its work month: the flat
-    monthly amount (unless another employer already remitted this month for the member:
-    it is owed once) plus working dues on what the line reports."""
+) -> tuple[Decimal | None, Decimal | None]:
+    """The dues this line should carry at the rate in force for its work month, and the
+    working dues within them: the flat monthly amount (unless another employer already
+    remitted this month for the member: it is owed once) plus working dues on what the
+    line reports. (None, None) if there is no rate, or the earnings it needs are missing."""
     rate = rates[(line.year, line.month)].get(member.classification_id)
     if rate is None:
-        return None
+        return None, None
     working = working_dues(
         rate.working_basis,
         rate.working_rate,
@@ -125,10 +129,10 @@ def _expected(
         hours=line.hours,
     )
     if working is None:
-        return None
+        return None, None
     key = (member.pk, line.year, line.month)
     flat_paid = any(key in months for other, months in remitted.items() if other != employer_id)
-    return (ZERO if flat_paid else rate.monthly_amount) + working
+    return (ZERO if flat_paid else rate.monthly_amount) + working, working
 
 
 def _exception(line, member, authorized, remitted_here: set, seen: set) -> str:

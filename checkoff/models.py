@@ -278,6 +278,9 @@ class RemittanceLine(models.Model):
     )
     matched_by = models.CharField(max_length=20, blank=True)
     expected = money_field(null=True, blank=True)
+    # The working dues within `expected` (on the earnings the line reports), charged when
+    # it is posted.
+    expected_working = money_field(null=True, blank=True)
     exception = models.CharField(max_length=20, choices=LineException.choices, blank=True)
     payment = models.OneToOneField(
         Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="remittance_line"

@@ -18,18 +18,18 @@ from .models import BatchStatus, CheckoffAuthorization
 _POSTED = ", ".join(f"'{code}'" for code in POSTED_TO_MEMBER)
 
 PROTECTED_SQL = f"""
-EXISTS (
-    SELECT 1 FROM checkoff_checkoffauthorization a
-    WHERE a.member_id = c.member_id
-      AND a.first_month <= per.year * 100 + per.month
-      AND (a.last_month IS NULL OR a.last_month >= per.year * 100 + per.month)
-      AND NOT EXISTS (
-          SELECT 1 FROM checkoff_remittanceline l
-          JOIN checkoff_remittancebatch b ON b.id = l.batch_id
-          WHERE l.member_id = c.member_id AND l.year = per.year AND l.month = per.month
-            AND b.employer_id = a.employer_id AND b.status = '{BatchStatus.POSTED}'
-            AND l.exception IN ({_POSTED}) AND l.amount > 0
-      )
+SELECT DISTINCT a.member_id, per.year, per.month
+FROM checkoff_checkoffauthorization a
+JOIN credit ON credit.member_id = a.member_id
+JOIN dues_duesperiod per
+  ON per.year * 100 + per.month >= a.first_month
+ AND (a.last_month IS NULL OR per.year * 100 + per.month <= a.last_month)
+WHERE NOT EXISTS (
+    SELECT 1 FROM checkoff_remittanceline l
+    JOIN checkoff_remittancebatch b ON b.id = l.batch_id
+    WHERE l.member_id = a.member_id AND l.year = per.year AND l.month = per.month
+      AND b.employer_id = a.employer_id AND b.status = '{BatchStatus.POSTED}'
+      AND l.exception IN ({_POSTED}) AND l.amount > 0
 )
 """
 

@@ -12,10 +12,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from appkit.sql import bulk_insert
+from appkit.sql import among, bulk_insert
 from dues.ledger import ZERO, money
 from dues.models import Adjustment, Payment, PaymentMethod
 from dues.services import (
@@ -216,7 +216,7 @@ def remittance_post(
                 batch.save(update_fields=["status", "posted_by", "posted_at"])
         except IntegrityError:  # the same file, posted by someone else meanwhile
             raise ValidationError("This file has already been posted.") from None
-        lines = list(batch.lines.select_related("member").order_by("id"))
+        lines = list(batch.lines.order_by("id"))
         _duplicates_marked(batch, lines)
         result = RemittancePosting(batch=batch)
         progress.step("Posting lines", total=len(lines))
@@ -236,8 +236,10 @@ def remittance_post(
         result.posted_total = money(sum((ln.amount for ln in to_member), ZERO))
         result.suspense = len(suspense)
         result.suspense_total = money(sum((ln.amount for ln in suspense), ZERO))
-        # Months this batch remits are no longer protected (452.87), paid or not.
-        member_ledgers_refresh({ln.member_id for ln in lines if ln.member_id})
+        # Months this batch remits are no longer protected (452.87), paid or not: the
+        # members paid were worked out again with their payments, the others are here.
+        paid = {ln.member_id for ln in to_member}
+        member_ledgers_refresh({ln.member_id for ln in lines if ln.member_id} - paid)
     return result
 
 
@@ -262,53 +264,51 @@ def _duplicates_marked(batch: RemittanceBatch, lines: list[RemittanceLine]) -> N
 
 
 def _posted_to_members(batch: RemittanceBatch, lines: list[RemittanceLine], actor: User) -> None:
+    """Record these matched lines as their members' payments, with the working dues they
+    report charged, and link each line to what it made."""
     reference = f"Check-off {batch.employer.code} #{batch.pk}"[:100]
-    payments, adjustments, adjusted = [], [], []
-    for line in lines:
-        payments.append(
-            Payment(
-                member_id=line.member_id,
-                amount=line.amount,
-                method=PaymentMethod.PAYROLL_DEDUCTION,
-                received_date=batch.received_on,
-                reference=reference,
-                note=f"Work month {line.work_month}",
-                idempotency_key=f"checkoff-line:{line.pk}",
-            )
+    payments = [
+        Payment(
+            member_id=line.member_id,
+            amount=line.amount,
+            method=PaymentMethod.PAYROLL_DEDUCTION,
+            received_date=batch.received_on,
+            reference=reference,
+            note=f"Work month {line.work_month}",
+            idempotency_key=f"{PAYMENT_KEY}{line.pk}",
         )
-        working = _working_part(line)
-        if working > 0:
-            adjusted.append(line)
-            adjustments.append(
-                Adjustment(
-                    member_id=line.member_id,
-                    amount=working,
-                    reason=f"Working dues for {line.work_month}, reported by {batch.employer.code}",
-                    idempotency_key=f"checkoff-working:{line.pk}",
-                )
-            )
+        for line in lines
+    ]
+    adjustments = [
+        Adjustment(
+            member_id=line.member_id,
+            amount=line.expected_working,
+            reason=f"Working dues for {line.work_month}, reported by {batch.employer.code}",
+            idempotency_key=f"{WORKING_KEY}{line.pk}",
+        )
+        for line in lines
+        if line.expected_working and line.expected_working > 0
+    ]
     payments_record_many(
         payments=payments, adjustments=adjustments, actor=actor, reason="remittance_post"
     )
-    for line, payment in zip(lines, payments, strict=True):
-        line.payment = payment
-    for line, adjustment in zip(adjusted, adjustments, strict=True):
-        line.working_dues = adjustment
-    RemittanceLine.objects.bulk_update(lines, ["payment", "working_dues"], batch_size=1000)
+    # Each line's payment and working dues, found by the keys made from its id.
+    table = RemittanceLine._meta.db_table
+    ids_sql, ids = among(f"{table}.id", [line.pk for line in lines])
+    for column, other, key in (
+        ("payment_id", Payment._meta.db_table, PAYMENT_KEY),
+        ("working_dues_id", Adjustment._meta.db_table, WORKING_KEY),
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {column} = made.id FROM {other} made "
+                f"WHERE made.idempotency_key = %(key)s || CAST({table}.id AS TEXT) AND {ids_sql}",
+                {"key": key, **ids},
+            )
 
 
-def _working_part(line: RemittanceLine) -> Decimal:
-    """The working dues the line's expected amount holds (what the employer reported on
-    earnings; the flat part is charged every month by the period's charges)."""
-    from dues.selectors import dues_rates_on
-
-    if line.expected is None or line.member is None:
-        return ZERO
-    rate = dues_rates_on(datetime.date(line.year, line.month, 1)).get(line.member.classification_id)
-    if rate is None or not rate.working_basis:
-        return ZERO
-    flat = rate.monthly_amount if line.expected >= rate.monthly_amount else ZERO
-    return max(line.expected - flat, ZERO)
+PAYMENT_KEY = "checkoff-line:"
+WORKING_KEY = "checkoff-working:"
 
 
 # --- Employers and authorizations --------------------------------------------------------

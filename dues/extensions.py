@@ -32,10 +32,13 @@ class ArrearsProtection:
     """Unpaid months that do not count as months in arrears, by a rule of a higher app
     (check-off: an employer that has not remitted a work month yet, 29 CFR 452.87).
 
-    Both ledger selectors apply it, held to the same answers: `sql`, a condition true for a
-    protected charge in the set-based statement (over the charge `c` and its period `per`:
-    `c.member_id`, `per.year`, `per.month`), without parameters; `months(member_ids)`, the
-    protected (year, month) of each of these members, for the one-member rules."""
+    Both ledger selectors apply it, held to the same answers:
+    - `sql`: a SELECT of the protected months as rows (member_id, year, month), each at
+      most once, without parameters, for the set-based statement; it joins `credit` on
+      member_id (the members asked about), so that one member's ledger reads their months
+      alone;
+    - `months(member_ids)`: the protected (year, month) of each of these members, for the
+      one-member rules."""
 
     sql: str
     months: Callable[[Iterable[int]], dict[int, set[tuple[int, int]]]]

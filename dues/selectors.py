@@ -188,10 +188,10 @@ WITH credit AS (
                      WHERE a.member_id = m.id), 0) AS credit
     FROM members_member m
     WHERE {member_filter}
-),
+),{protected_cte}
 ledger AS (
     SELECT c.member_id, c.amount, per.year, per.month, per.due_date,
-           CASE WHEN {protected} THEN 1 ELSE 0 END AS protected,
+           {protected_flag} AS protected,
            SUM(c.amount) OVER (
                PARTITION BY c.member_id
                ORDER BY per.due_date, per.year, per.month, c.id
@@ -199,7 +199,7 @@ ledger AS (
            ) AS running
     FROM dues_duescharge c
     JOIN dues_duesperiod per ON per.id = c.period_id
-    JOIN credit ON credit.member_id = c.member_id
+    JOIN credit ON credit.member_id = c.member_id{protected_join}
 )
 SELECT credit.member_id,
        COALESCE(SUM(ledger.amount), 0) - credit.credit AS balance,
@@ -268,11 +268,22 @@ def charge_order(period: DuesPeriod) -> str:
 def standings_sql(member_filter: str) -> str:
     """The set-based rules, for a member filter (SQL over `m`, members_member); its
     parameters: the received statuses, the filter's, then the date twice."""
-    protections = [f"({p.sql})" for p in ARREARS_PROTECTION.declarations()]
+    protections = [p.sql for p in ARREARS_PROTECTION.declarations()]
+    parts = {"protected_cte": "", "protected_flag": "0", "protected_join": ""}
+    if protections:
+        # The protected months as a relation, joined (hashed) rather than a subquery
+        # asked again for every charge.
+        union = " UNION ".join(
+            f"SELECT member_id, year, month FROM ({sql}) p" for sql in protections
+        )
+        parts = {
+            "protected_cte": f"\nprotected AS ({union}),",
+            "protected_flag": "CASE WHEN pr.member_id IS NULL THEN 0 ELSE 1 END",
+            "protected_join": "\n    LEFT JOIN protected pr ON pr.member_id = c.member_id "
+            "AND pr.year = per.year AND pr.month = per.month",
+        }
     return _STANDINGS_SQL.format(
-        received=", ".join(["%s"] * len(RECEIVED_STATUSES)),
-        member_filter=member_filter,
-        protected=" OR ".join(protections) or "1 = 0",
+        received=", ".join(["%s"] * len(RECEIVED_STATUSES)), member_filter=member_filter, **parts
     ).replace("%(as_of)s", "%s")
 
 
