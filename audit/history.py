@@ -20,7 +20,7 @@ from simple_history.models import HistoricalRecords
 
 from appkit.sql import among
 
-from .services import audit_events_from_history
+from .services import audit_events_from_history, audit_events_of_created
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -77,15 +77,4 @@ def history_of_created(
     with connection.cursor() as cursor:
         cursor.execute(copy, params)
         history_ids = {object_id: history_id for history_id, object_id in cursor.fetchall()}
-    records = []
-    for obj in objs:
-        record = history(
-            history_id=history_ids[obj.pk],
-            history_date=now,
-            history_type="+",
-            history_change_reason=reason,
-            **{f.attname: getattr(obj, f.attname) for f in fields},
-        )
-        record.history_user = actor
-        records.append(record)
-    audit_events_from_history(records)
+    audit_events_of_created(objs, history_ids, actor=actor, occurred_at=now)

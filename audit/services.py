@@ -72,46 +72,102 @@ def audit_event_record(
 def audit_events_from_history(records: Sequence[HistoricalChanges]) -> None:
     """One event per history row (all of one model), written together in one INSERT."""
     if not records:
-        return []
+        return
     history_model = type(records[0])
-    model_label = history_model.instance_type._meta.label_lower
-    audited = registry.audited_model(model_label)
     fields = [f for f in history_model.tracked_fields if f.editable]
     pk_attname = history_model.instance_type._meta.pk.attname
     previous = _previous_records(history_model, pk_attname, records)
-
-    refs = [audited.member_of(r) if audited.member_of else (None, None) for r in records]
-    numbers = registry.member_numbers(mid for mid, number in refs if number is None)
-    request = current_request()
-    ip, agent = client_ip(request), user_agent(request)
-    now = timezone.now()
-
-    events = []
-    for record, (member_id, member_number) in zip(records, refs, strict=True):
+    events = _EventMaker(history_model.instance_type, records)
+    for record in records:
         changes = _changes(record, previous.get(record.history_id), fields)
         action = _HISTORY_ACTIONS[record.history_type]
         if action == AuditAction.UPDATE and changes.get("is_deleted") == [False, True]:
             action = AuditAction.SOFT_DELETE
-        user = record.history_user if record.history_user_id else None
-        events.append(
+        events.add(
+            record,
+            action=action,
+            user=record.history_user if record.history_user_id else None,
+            occurred_at=record.history_date,
+            object_id=getattr(record, pk_attname),
+            object_repr=str(record.instance),
+            changes=changes,
+            history_id=record.history_id,
+        )
+    _events_written(events.events)
+
+
+def audit_events_of_created(
+    objs: Sequence[Any],
+    history_ids: dict[Any, int],
+    *,
+    actor: AbstractBaseUser | None,
+    occurred_at: datetime.datetime,
+) -> None:
+    """The events of objects just created in bulk, whose history rows (`history_ids`, by
+    primary key) were written from their own rows: the same events as
+    audit_events_from_history would make of those rows, made from the objects themselves
+    (building each history row and its instance again costs more than the rest)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    fields = [f for f in model.history.model.tracked_fields if f.editable]
+    events = _EventMaker(model, objs)
+    for obj in objs:
+        values = {f.name: jsonable(getattr(obj, f.attname)) for f in fields}
+        events.add(
+            obj,
+            action=AuditAction.CREATE,
+            user=actor,
+            occurred_at=occurred_at,
+            object_id=obj.pk,
+            object_repr=str(obj),
+            changes={
+                name: [None, value] for name, value in values.items() if value not in (None, "")
+            },
+            history_id=history_ids[obj.pk],
+        )
+    _events_written(events.events)
+
+
+class _EventMaker:
+    """Events (as field values) of one model's rows: what every event of a request or a
+    batch shares is worked out once."""
+
+    def __init__(self, model, rows: Sequence[Any]):
+        self.model_label = model._meta.label_lower
+        audited = registry.audited_model(self.model_label)
+        refs = [audited.member_of(row) for row in rows] if audited.member_of else []
+        self.refs = iter(refs or [(None, None)] * len(rows))
+        self.numbers = registry.member_numbers(mid for mid, number in refs if number is None)
+        request = current_request()
+        self.ip, self.agent = client_ip(request), user_agent(request)
+        self.now = timezone.now()
+        self.labels: dict[Any, str] = {}
+        self.events: list[dict[str, Any]] = []
+
+    def add(self, row, *, action, user, occurred_at, object_id, object_repr, changes, history_id):
+        member_id, member_number = next(self.refs)
+        key = getattr(user, "pk", None)
+        if key not in self.labels:
+            self.labels[key] = _actor_label(user)[:150]
+        self.events.append(
             {
-                "occurred_at": record.history_date or now,
-                "actor_id": user.pk if user else None,
-                "actor_label": _actor_label(user)[:150],
+                "occurred_at": occurred_at or self.now,
+                "actor_id": key,
+                "actor_label": self.labels[key],
                 "action": action,
-                "model_label": model_label,
-                "object_id": str(getattr(record, pk_attname))[:64],
-                "object_repr": str(record.instance)[:200],
+                "model_label": self.model_label,
+                "object_id": str(object_id)[:64],
+                "object_repr": object_repr[:200],
                 "member_id": member_id,
-                "member_number": member_number or numbers.get(member_id, ""),
+                "member_number": member_number or self.numbers.get(member_id, ""),
                 "changes": changes,
                 "detail": "",
-                "ip_address": ip,
-                "user_agent": agent,
-                "history_id": record.history_id,
+                "ip_address": self.ip,
+                "user_agent": self.agent,
+                "history_id": history_id,
             }
         )
-    _events_written(events)
 
 
 def _events_written(events: list[dict[str, Any]]) -> None:
