@@ -167,6 +167,10 @@ def _line(
         if name != "hours" and number.as_tuple().exponent < -2:
             result.error(row_number, name, "At most two decimals (cents).")
             continue
+        if number < 0:
+            # Money back is a reversal of the remittance it came with, not a line.
+            result.error(row_number, name, "Cannot be negative.")
+            continue
         numbers[name] = number
     ssn = cell("ssn_last4")
     if ssn and not (ssn.isascii() and ssn.isdigit() and len(ssn) <= 4):

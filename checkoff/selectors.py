@@ -44,16 +44,17 @@ class BatchSummary:
     suspense_total: Decimal
     exceptions: list[ExceptionTotal]
 
-    @property
-    def clean(self) -> int:
-        return self.matched - sum(e.count for e in self.exceptions if e.code in POSTED_TO_MEMBER)
-
 
 def batch_summary(batch: RemittanceBatch) -> BatchSummary:
     """The preview's totals: matched, each exception, suspense (one query)."""
-    rows = batch.lines.values("exception").annotate(count=Count("id"), amount=Sum("amount"))
+    rows = batch.lines.values("exception").annotate(
+        count=Count("id"), paying=Count("id", filter=Q(amount__gt=0)), amount=Sum("amount")
+    )
     by_code = {row["exception"]: (row["count"], row["amount"] or ZERO) for row in rows}
-    to_member = [by_code.get(code, (0, ZERO)) for code in POSTED_TO_MEMBER]
+    paying = {row["exception"]: row["paying"] for row in rows}
+    to_member = [
+        (paying.get(code, 0), by_code.get(code, (0, ZERO))[1]) for code in POSTED_TO_MEMBER
+    ]
     held = [by_code.get(code, (0, ZERO)) for code in SUSPENSE_EXCEPTIONS]
     return BatchSummary(
         matched=sum(count for count, _ in to_member),
@@ -164,6 +165,8 @@ def member_checkoff(member_id: int) -> MemberCheckoff:
         .order_by("-signed_on")
     )
     latest: dict[int, RemittanceLine] = {}
+    if not authorizations:  # most members pay directly: one query for them
+        return MemberCheckoff(authorizations=[], last_remittance=latest)
     for line in (
         RemittanceLine.objects.filter(
             member_id=member_id, batch__status=BatchStatus.POSTED, amount__gt=0

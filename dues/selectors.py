@@ -126,14 +126,9 @@ def member_dues_summary(member: Member, as_of: datetime.date | None = None) -> M
         if line.outstanding > 0:
             break
         paid_through = line.period
+    overdue = [line for line in lines if line.outstanding > 0 and line.period.due_date < as_of]
     protected = protected_months([member.pk]).get(member.pk, set())
-    months = sum(
-        1
-        for line in lines
-        if line.outstanding > 0
-        and line.period.due_date < as_of
-        and (line.period.year, line.period.month) not in protected
-    )
+    months = sum(1 for line in overdue if (line.period.year, line.period.month) not in protected)
     return MemberDues(
         member=member,
         balance=sum((c.amount for c in charges), ZERO) - credit,

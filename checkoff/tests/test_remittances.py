@@ -127,6 +127,11 @@ def test_a_bad_row_refuses_the_file_and_names_the_row_and_column(acme, crew):
     assert not RemittanceBatch.objects.exists()
 
 
+def test_money_back_is_not_a_line(acme, crew):
+    result = check(acme, remittance_csv("1001,Nunez,Ana,,,2026-09,,,-45.00"))
+    assert [str(e) for e in result.read.errors] == ["Row 2, amount: Cannot be negative."]
+
+
 def test_a_file_without_the_required_columns_says_which(acme):
     result = check(acme, remittance_csv("Ana,45", header="name,dues"))
     assert [e.column for e in result.read.errors] == ["header", "header"]
