@@ -114,6 +114,7 @@ class CheckoffAuthorization(models.Model):
     history = AuditedHistoricalRecords()
 
     class Meta:
+        verbose_name = "check-off authorization"
         ordering = ["employer__code", "member__member_number"]
         constraints = [
             models.CheckConstraint(
