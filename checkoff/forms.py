@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import hashlib
-
 from django import forms
 from django.conf import settings
 from django.utils import timezone
@@ -9,7 +7,7 @@ from django.utils import timezone
 from dues.models import MONEY_LIMIT
 from members.models import Member
 
-from .models import COLUMNS, OPTIONAL_COLUMNS, Employer, SuspenseAction
+from .models import COLUMNS, EMPLOYER_FIELDS, OPTIONAL_COLUMNS, Employer, SuspenseAction
 
 
 class EmployerForm(forms.ModelForm):
@@ -18,15 +16,7 @@ class EmployerForm(forms.ModelForm):
 
     class Meta:
         model = Employer
-        fields = [
-            "code",
-            "name",
-            "ein",
-            "contact_name",
-            "contact_email",
-            "contact_phone",
-            "due_day",
-        ]
+        fields = EMPLOYER_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,8 +71,6 @@ class RemittanceUploadForm(forms.Form):
                 f"The file is {upload.size:,} bytes; the limit is "
                 f"{settings.MEMBER_IMPORT_MAX_BYTES:,}."
             )
-        self.cleaned_data["digest"] = hashlib.sha256(upload.read()).hexdigest()
-        upload.seek(0)
         return upload
 
 

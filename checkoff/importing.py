@@ -16,21 +16,13 @@ from django.db import transaction
 from dues.services import member_ledgers_refresh
 from members.models import Member
 
-from .models import CheckoffAuthorization, Employer
+from .models import EMPLOYER_FIELDS, CheckoffAuthorization, Employer
 from .remittance_file import RowError
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-EMPLOYER_COLUMNS = (
-    "code",
-    "name",
-    "ein",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "due_day",
-)
+EMPLOYER_COLUMNS = EMPLOYER_FIELDS
 AUTHORIZATION_COLUMNS = (
     "employer_code",
     "member_number",

@@ -241,3 +241,19 @@ def test_a_duplicate_posted_between_check_and_post_goes_to_suspense(acme, crew, 
     posting = remittance_post(batch=second.batch)
     assert posting.posted == 0 and posting.suspense == 1
     assert crew[0].payments.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_officers_posting_at_once_record_the_money_once(acme, crew, charged_2026, race):
+    """Two posts of the same file (two checks of it, two officers, one moment): the
+    employer's row lock makes them take turns, and the second finds the file posted."""
+    charged_2026()
+    first, second = check(acme, FILE).batch, check(acme, FILE).batch
+    batches = iter([first, second])
+    results, errors = race(lambda: remittance_post(batch=next(batches)).posted)
+    assert results == [3]
+    assert [" ".join(e.messages) for e in errors] == [
+        "This file has already been posted; nothing was posted again."
+    ]
+    assert Payment.objects.count() == 3
