@@ -2,10 +2,12 @@
 member whose dues an employer deducts keeps good standing for a work month that employer
 has not remitted yet, or remitted late. The month is protected while the member had an
 authorization in force for it and no posted remittance line of that employer carries the
-member's money for it; once remitted, the payment covers it like any other."""
+member's money for it; once remitted, the payment covers it like any other. As the
+records stood on a day, a remittance received after it had not arrived yet."""
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -30,11 +32,14 @@ WHERE NOT EXISTS (
     WHERE l.member_id = a.member_id AND l.year = per.year AND l.month = per.month
       AND b.employer_id = a.employer_id AND b.status = '{BatchStatus.POSTED}'
       AND l.exception IN ({_POSTED}) AND l.amount > 0
+      AND b.received_on <= {{recorded_by}}
 )
 """
 
 
-def protected_months(member_ids: Iterable[int]) -> dict[int, set[tuple[int, int]]]:
+def protected_months(
+    member_ids: Iterable[int], recorded_by: datetime.date
+) -> dict[int, set[tuple[int, int]]]:
     """The same rule as PROTECTED_SQL, for the months these members are charged for."""
     member_ids = list(member_ids)
     authorizations = defaultdict(list)
@@ -44,7 +49,7 @@ def protected_months(member_ids: Iterable[int]) -> dict[int, set[tuple[int, int]
         return {}
     remitted = set(
         remitted_lines()
-        .filter(member_id__in=list(authorizations))
+        .filter(member_id__in=list(authorizations), batch__received_on__lte=recorded_by)
         .values_list("member_id", "batch__employer_id", "year", "month")
     )
     charged = DuesCharge.objects.filter(member_id__in=list(authorizations)).values_list(

@@ -3,6 +3,7 @@ employers; a source of money above it adds how a member may pay."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -36,12 +37,13 @@ class ArrearsProtection:
     - `sql`: a SELECT of the protected months as rows (member_id, year, month), each at
       most once, without parameters, for the set-based statement; it joins `credit` on
       member_id (the members asked about), so that one member's ledger reads their months
-      alone;
-    - `months(member_ids)`: the protected (year, month) of each of these members, for the
-      one-member rules."""
+      alone; `{recorded_by}` in it is a SQL date: the months as they stood at the end of
+      that day (far in the future for now);
+    - `months(member_ids, recorded_by)`: the protected (year, month) of each of these
+      members as they stood at the end of that day, for the one-member rules."""
 
     sql: str
-    months: Callable[[Iterable[int]], dict[int, set[tuple[int, int]]]]
+    months: Callable[[Iterable[int], datetime.date], dict[int, set[tuple[int, int]]]]
 
 
 ARREARS_PROTECTION = ExtensionPoint(

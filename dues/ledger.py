@@ -8,6 +8,9 @@
 - months in arrears: periods past their due date whose charge is not fully covered.
 - standing: good (0 months), in arrears (1 to ARREARS_DELINQUENT_MONTHS - 1),
   delinquent (ARREARS_DELINQUENT_MONTHS or more).
+- when a month is owed (`Counting`): the day after its due date (the ledger's own rule);
+  governance (compliance/) may count by month end or by quarter instead, as a local's
+  arrears policy says.
 
 selectors.member_dues_summary() applies these to one member in Python;
 selectors.dues_standings() applies the same rules to thousands of members in one SQL
@@ -16,6 +19,7 @@ statement. A test holds the two to the same answers.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -48,6 +52,30 @@ def months_for(standing: str) -> tuple[int, int | None]:
         Standing.IN_ARREARS: (1, delinquent),
         Standing.DELINQUENT: (delinquent, None),
     }[Standing(standing)]
+
+
+class Counting(models.TextChoices):
+    """When an unpaid month becomes a month owed, on the day `as_of`."""
+
+    DUE_DATE = "due_date", "once its due date has passed"
+    MONTH_END = "month_end", "once the month is over"
+    QUARTER_START = "quarter_start", "from the first day of its quarter (dues quarterly in advance)"
+
+
+def month_key(year: int, month: int) -> int:
+    return year * 100 + month
+
+
+def is_owed(
+    counting: str, *, due_date: datetime.date, year: int, month: int, as_of: datetime.date
+) -> bool:
+    """Whether the charge of (year, month), unpaid, is a month owed on `as_of`."""
+    if counting == Counting.DUE_DATE:
+        return due_date < as_of
+    today = month_key(as_of.year, as_of.month)
+    if counting == Counting.MONTH_END:
+        return month_key(year, month) < today
+    return month_key(year, (month - 1) // 3 * 3 + 1) <= today
 
 
 def outstanding_amounts(credit: Decimal, charges_oldest_first: Sequence[Decimal]) -> list[Decimal]:

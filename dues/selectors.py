@@ -30,7 +30,16 @@ from django.utils import timezone
 from members.models import Member, MemberStatus
 
 from .extensions import ARREARS_PROTECTION
-from .ledger import ZERO, Standing, money, months_for, outstanding_amounts, standing_for
+from .ledger import (
+    ZERO,
+    Counting,
+    Standing,
+    is_owed,
+    money,
+    months_for,
+    outstanding_amounts,
+    standing_for,
+)
 from .models import (
     RECEIVED_STATUSES,
     Adjustment,
@@ -103,20 +112,42 @@ class MemberDues:
         return -self.balance if self.balance < 0 else ZERO
 
 
-def member_dues_summary(member: Member, as_of: datetime.date | None = None) -> MemberDues:
-    """One member's dues, by the ledger rules (dues/ledger.py), in three queries."""
+def member_dues_summary(
+    member: Member,
+    as_of: datetime.date | None = None,
+    *,
+    recorded_by: datetime.date | None = None,
+    counting: str = Counting.DUE_DATE,
+) -> MemberDues:
+    """One member's dues, by the ledger rules (dues/ledger.py), in three queries: months
+    owed on `as_of` (today) by `counting`; with `recorded_by`, from the records as they
+    stood at the end of that day (charges due by then, payments received and refunds made
+    by then): a later payment does not change what the ledger said then."""
     as_of = as_of or timezone.localdate()
-    charges = list(
-        member.dues_charges.select_related("period").order_by(
-            "period__due_date", "period__year", "period__month", "id"
+    charges = member.dues_charges.select_related("period").order_by(
+        "period__due_date", "period__year", "period__month", "id"
+    )
+    payments = member.payments.order_by("-received_date", "-id")
+    adjustments = member.dues_adjustments.order_by("-created_at", "-id")
+    refunded: dict[int, Decimal] = {}
+    if recorded_by is not None:
+        charges = charges.filter(period__due_date__lte=recorded_by)
+        payments = payments.filter(received_date__lte=recorded_by)
+        adjustments = adjustments.filter(created_at__lt=day_end(recorded_by))
+        refunded = dict(
+            Refund.objects.filter(payment__member=member, refunded_date__lte=recorded_by)
+            .values("payment_id")
+            .annotate(total=Sum("amount"))
+            .values_list("payment_id", "total")
         )
-    )
-    payments = list(member.payments.order_by("-received_date", "-id"))
-    adjustments = list(member.dues_adjustments.order_by("-created_at", "-id"))
+    charges, payments, adjustments = list(charges), list(payments), list(adjustments)
 
-    credit = sum(
-        (p.amount - p.refunded_amount for p in payments if p.status in RECEIVED_STATUSES), ZERO
-    )
+    def received(p: Payment) -> Decimal:
+        if recorded_by is None:
+            return p.amount - p.refunded_amount
+        return p.amount - refunded.get(p.pk, ZERO)
+
+    credit = sum((received(p) for p in payments if p.status in RECEIVED_STATUSES), ZERO)
     credit -= sum((a.amount for a in adjustments), ZERO)
     owed = outstanding_amounts(credit, [c.amount for c in charges])
     lines = [ChargeLine(c, o) for c, o in zip(charges, owed, strict=True)]
@@ -126,9 +157,20 @@ def member_dues_summary(member: Member, as_of: datetime.date | None = None) -> M
         if line.outstanding > 0:
             break
         paid_through = line.period
-    overdue = [line for line in lines if line.outstanding > 0 and line.period.due_date < as_of]
-    protected = protected_months([member.pk]).get(member.pk, set())
-    months = sum(1 for line in overdue if (line.period.year, line.period.month) not in protected)
+    protected = protected_months([member.pk], recorded_by=recorded_by).get(member.pk, set())
+    months = sum(
+        1
+        for line in lines
+        if line.outstanding > 0
+        and (line.period.year, line.period.month) not in protected
+        and is_owed(
+            counting,
+            due_date=line.period.due_date,
+            year=line.period.year,
+            month=line.period.month,
+            as_of=as_of,
+        )
+    )
     return MemberDues(
         member=member,
         balance=sum((c.amount for c in charges), ZERO) - credit,
@@ -138,6 +180,13 @@ def member_dues_summary(member: Member, as_of: datetime.date | None = None) -> M
         charges=lines,
         payments=payments,
         adjustments=adjustments,
+    )
+
+
+def day_end(day: datetime.date) -> datetime.datetime:
+    """The first moment after `day`, in the local's time zone."""
+    return timezone.make_aware(
+        datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min)
     )
 
 
@@ -177,10 +226,10 @@ class DuesStanding:
 _STANDINGS_SQL = """
 WITH credit AS (
     SELECT m.id AS member_id,
-           COALESCE((SELECT SUM(p.amount - p.refunded_amount) FROM dues_payment p
-                     WHERE p.member_id = m.id AND p.status IN ({received})), 0)
+           COALESCE((SELECT SUM(p.amount - {refunded}) FROM dues_payment p
+                     WHERE p.member_id = m.id AND p.status IN ({received}){payments_by}), 0)
          - COALESCE((SELECT SUM(a.amount) FROM dues_adjustment a
-                     WHERE a.member_id = m.id), 0) AS credit
+                     WHERE a.member_id = m.id{adjustments_by}), 0) AS credit
     FROM members_member m
     WHERE {member_filter}
 ),{protected_cte}
@@ -194,13 +243,13 @@ ledger AS (
            ) AS running
     FROM dues_duescharge c
     JOIN dues_duesperiod per ON per.id = c.period_id
-    JOIN credit ON credit.member_id = c.member_id{protected_join}
+    JOIN credit ON credit.member_id = c.member_id{protected_join}{charges_by}
 )
 SELECT credit.member_id,
        COALESCE(SUM(ledger.amount), 0) - credit.credit AS balance,
        MAX(CASE WHEN ROUND(ledger.running, 2) <= ROUND(credit.credit, 2)
                 THEN ledger.year * 100 + ledger.month END) AS paid_through,
-       COALESCE(SUM(CASE WHEN ledger.due_date < %(as_of)s
+       COALESCE(SUM(CASE WHEN {owed}
                           AND ROUND(ledger.running, 2) > ROUND(credit.credit, 2)
                           AND ledger.protected = 0
                      THEN 1 ELSE 0 END), 0) AS months_in_arrears,
@@ -220,24 +269,29 @@ GROUP BY credit.member_id, credit.credit
 
 
 def dues_standings(
-    members: QuerySet[Member] | None = None, as_of: datetime.date | None = None
+    members: QuerySet[Member] | None = None,
+    as_of: datetime.date | None = None,
+    *,
+    recorded_by: datetime.date | None = None,
+    counting: str = Counting.DUE_DATE,
 ) -> dict[int, DuesStanding]:
     """Member id → balance, paid-through and months in arrears, for every member of
-    `members` (default: all), in one query whatever their number."""
+    `members` (default: all), in one query whatever their number; `as_of`, `recorded_by`
+    and `counting` as member_dues_summary() reads them."""
     as_of = as_of or timezone.localdate()
-    params: list[object] = list(RECEIVED_STATUSES)
     if members is None:
-        member_filter = "1 = 1"
+        member_filter, filter_params = "1 = 1", []
     else:
         try:
-            inner, inner_params = members.values("id").query.sql_with_params()
+            inner, filter_params = members.values("id").query.sql_with_params()
         except EmptyResultSet:  # e.g. pk__in=[]
             return {}
         member_filter = f"m.id IN ({inner})"
-        params += list(inner_params)
-    sql = standings_sql(member_filter)
+    sql, as_of_uses = standings_sql(
+        member_filter, as_of=as_of, recorded_by=recorded_by, counting=counting
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, as_of, as_of])
+        cursor.execute(sql, [*RECEIVED_STATUSES, *filter_params, *[as_of] * as_of_uses])
         rows = cursor.fetchall()
     return {
         member_id: DuesStanding(
@@ -260,10 +314,27 @@ def charge_order(period: DuesPeriod) -> str:
     return f"{period.due_date.isoformat()}|{period.year * 100 + period.month}"
 
 
-def standings_sql(member_filter: str) -> str:
-    """The set-based rules, for a member filter (SQL over `m`, members_member); its
-    parameters: the received statuses, the filter's, then the date twice."""
-    protections = [p.sql for p in ARREARS_PROTECTION.declarations()]
+# The months owed on `as_of` by each counting (ledger.is_owed), over `ledger`.
+_OWED_SQL = {
+    Counting.DUE_DATE: "ledger.due_date < %(as_of)s",
+    Counting.MONTH_END: "ledger.year * 100 + ledger.month < {month}",
+    Counting.QUARTER_START: "ledger.year * 100 + (ledger.month - 1) / 3 * 3 + 1 <= {month}",
+}
+
+
+def standings_sql(
+    member_filter: str,
+    *,
+    as_of: datetime.date,
+    recorded_by: datetime.date | None = None,
+    counting: str = Counting.DUE_DATE,
+) -> tuple[str, int]:
+    """The set-based rules, for a member filter (SQL over `m`, members_member), and how
+    many times `as_of` is a parameter; the parameters: the received statuses, the
+    filter's, then `as_of` that many times. Dates the statement does not take as
+    parameters are written into it (they are dates, never text from outside)."""
+    recorded = _date_literal(recorded_by or FAR_FUTURE)
+    protections = [p.sql.format(recorded_by=recorded) for p in ARREARS_PROTECTION.declarations()]
     parts = {"protected_cte": "", "protected_flag": "0", "protected_join": ""}
     if protections:
         # The protected months as a relation, joined (hashed) rather than a subquery
@@ -277,19 +348,53 @@ def standings_sql(member_filter: str) -> str:
             "protected_join": "\n    LEFT JOIN protected pr ON pr.member_id = c.member_id "
             "AND pr.year = per.year AND pr.month = per.month",
         }
-    return _STANDINGS_SQL.format(
-        received=", ".join(["%s"] * len(RECEIVED_STATUSES)), member_filter=member_filter, **parts
-    ).replace("%(as_of)s", "%s")
+    cutoffs = {"refunded": "p.refunded_amount", "payments_by": "", "adjustments_by": ""}
+    cutoffs["charges_by"] = ""
+    if recorded_by is not None:
+        # Refunds by the day they were made, not the running total kept on the payment.
+        cutoffs = {
+            "refunded": "COALESCE((SELECT SUM(r.amount) FROM dues_refund r "
+            f"WHERE r.payment_id = p.id AND r.refunded_date <= {recorded}), 0)",
+            "payments_by": f" AND p.received_date <= {recorded}",
+            "adjustments_by": f" AND a.created_at < {_datetime_literal(day_end(recorded_by))}",
+            "charges_by": f"\n    WHERE per.due_date <= {recorded}",
+        }
+    owed = _OWED_SQL[Counting(counting)].format(month=as_of.year * 100 + as_of.month)
+    sql = _STANDINGS_SQL.format(
+        received=", ".join(["%s"] * len(RECEIVED_STATUSES)),
+        member_filter=member_filter,
+        owed=owed,
+        **parts,
+        **cutoffs,
+    )
+    return sql.replace("%(as_of)s", "%s"), sql.count("%(as_of)s")
 
 
-def protected_months(member_ids: Iterable[int]) -> dict[int, set[tuple[int, int]]]:
+# "Now", for a statement that reads the records as they stand.
+FAR_FUTURE = datetime.date(9999, 12, 31)
+
+
+def _date_literal(day: datetime.date) -> str:
+    return f"'{datetime.date.isoformat(day)}'"
+
+
+def _datetime_literal(moment: datetime.datetime) -> str:
+    # As the backend stores it (SQLite: UTC text), so that text compares as time.
+    return f"'{connection.ops.adapt_datetimefield_value(moment)}'"
+
+
+def protected_months(
+    member_ids: Iterable[int], *, recorded_by: datetime.date | None = None
+) -> dict[int, set[tuple[int, int]]]:
     """Member id → the (year, month) whose unpaid charge is not a month in arrears, by
-    every rule the apps declare (`dues.arrears_protection`)."""
+    every rule the apps declare (`dues.arrears_protection`), as they stood at the end of
+    `recorded_by` (default: now)."""
     member_ids = list(member_ids)
     found: dict[int, set[tuple[int, int]]] = {}
     for protection in ARREARS_PROTECTION.declarations():
-        for member_id, months in protection.months(member_ids).items():
-            found.setdefault(member_id, set()).update(months)
+        months = protection.months(member_ids, recorded_by or FAR_FUTURE)
+        for member_id, member_months in months.items():
+            found.setdefault(member_id, set()).update(member_months)
     return found
 
 

@@ -120,9 +120,10 @@ cents = st.integers(min_value=100, max_value=9_000).map(lambda c: Decimal(c) / 1
     paid=st.lists(cents, max_size=3),
     posted=st.booleans(),
     as_of_month=st.integers(min_value=2, max_value=12),
+    recorded_month=st.integers(min_value=1, max_value=12),
 )
 def test_both_selectors_agree_with_authorizations_and_remittances(
-    journeyman, signed, revoked, remitted, paid, posted, as_of_month
+    journeyman, signed, revoked, remitted, paid, posted, as_of_month, recorded_month
 ):
     employer = EmployerFactory(code="PROP")
     member = MemberFactory(classification=journeyman, join_date=datetime.date(2020, 1, 1))
@@ -152,6 +153,15 @@ def test_both_selectors_agree_with_authorizations_and_remittances(
             assert batch.__class__.objects.get(pk=batch.pk).status == BatchStatus.POSTED
     as_of = datetime.date(2025, as_of_month, 1)
     summary = standing(member, as_of)
+    # As the records stood on a day: the remittance received on September 1st had not
+    # arrived before it.
+    recorded_by = datetime.date(2025, recorded_month, 15)
+    then = member_dues_summary(member, as_of, recorded_by=recorded_by)
+    many = dues_standings(Member.objects.filter(pk=member.pk), as_of, recorded_by=recorded_by)
+    assert (many[member.pk].months_in_arrears, many[member.pk].balance) == (
+        then.months_in_arrears,
+        then.balance,
+    )
     member_ledgers_refresh([member.pk], as_of=as_of)
     assert MemberLedger.objects.get(member=member).months_in_arrears == summary.months_in_arrears
     member_ledgers_refresh([member.pk])

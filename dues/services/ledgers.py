@@ -55,15 +55,16 @@ def member_ledgers_refresh(
 def _refresh(member_filter: str, filter_params: list, as_of: datetime.date) -> None:
     table = MemberLedger._meta.db_table
     updates = ", ".join(f"{column} = excluded.{column}" for column in _COLUMNS)
+    statement, as_of_uses = standings_sql(member_filter, as_of=as_of)
     sql = (
         f"INSERT INTO {table} (member_id, {', '.join(_COLUMNS)}) "
         "SELECT member_id, charged, credit, balance, paid_through, first_uncovered_due, "
         f"months_in_arrears, %s, next_due, last_charge_order "
-        f"FROM ({standings_sql(member_filter)}) s "
+        f"FROM ({statement}) s "
         # SQLite needs a WHERE here to read ON CONFLICT as the upsert clause.
         f"WHERE true ON CONFLICT (member_id) DO UPDATE SET {updates}"
     )
-    params = [as_of, *RECEIVED_STATUSES, *filter_params, as_of, as_of]
+    params = [as_of, *RECEIVED_STATUSES, *filter_params, *[as_of] * as_of_uses]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 

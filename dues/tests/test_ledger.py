@@ -7,11 +7,12 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dues.ledger import Standing, outstanding_amounts
-from dues.models import MemberLedger, Payment, PaymentMethod, PaymentStatus
+from dues.ledger import Counting, Standing, outstanding_amounts
+from dues.models import Adjustment, MemberLedger, Payment, PaymentMethod, PaymentStatus, Refund
 from dues.selectors import dues_rates_on, dues_standings, member_dues_summary
 from dues.services import (
     adjustment_record,
@@ -289,6 +290,73 @@ def test_both_selectors_agree_on_any_ledger(
         Decimal(0),
     )
     assert summary.balance == sum(rates, Decimal(0)) + sum(adjustments, Decimal(0)) - received
+
+
+dates_2025 = st.integers(min_value=0, max_value=240).map(
+    lambda days: datetime.date(2025, 1, 1) + datetime.timedelta(days=days)
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    rates=st.lists(cents, min_size=1, max_size=6),
+    payments=st.lists(st.tuples(cents, dates_2025), max_size=4),
+    refunds=st.lists(st.tuples(st.integers(min_value=1, max_value=100), dates_2025), max_size=2),
+    adjustments=st.lists(st.tuples(cents.map(lambda c: -c) | cents, dates_2025), max_size=2),
+    recorded_by=dates_2025,
+    as_of=dates_2025,
+    counting=st.sampled_from(list(Counting)),
+)
+def test_both_selectors_agree_on_the_records_as_they_stood(
+    journeyman, rates, payments, refunds, adjustments, recorded_by, as_of, counting
+):
+    """Standing on a past day reads the records as they stood then: charges due by then,
+    payments received and refunds made by then, adjustments made by then."""
+    member = MemberFactory(classification=journeyman)
+    for month, rate in enumerate(rates, start=1):
+        period = DuesPeriodFactory(year=2025, month=month, due_date=datetime.date(2025, month, 10))
+        member.dues_charges.create(period=period, amount=rate)
+    made = [pay(member, amount, received_date=day) for amount, day in payments]
+    for (percent, day), payment in zip(refunds, made, strict=False):
+        amount = (payment.amount * percent / 100).quantize(Decimal("0.01"))
+        if amount > 0:
+            refund_record(
+                payment=payment,
+                amount=amount,
+                reason="test",
+                refunded_date=max(day, payment.received_date),
+            )
+    for amount, day in adjustments:
+        adjustment = adjustment_record(member=member, amount=amount, reason="test")
+        # Made on that day (a test may set what the service stamps as now).
+        Adjustment.objects.filter(pk=adjustment.pk).update(
+            created_at=timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+        )
+
+    one = member_dues_summary(member, as_of, recorded_by=recorded_by, counting=counting)
+    many = dues_standings(
+        Member.objects.filter(pk=member.pk), as_of, recorded_by=recorded_by, counting=counting
+    )[member.pk]
+    assert (many.balance, many.months_in_arrears) == (one.balance, one.months_in_arrears)
+    assert many.paid_through == (str(one.paid_through) if one.paid_through else None)
+    charged = sum(
+        (r for m, r in enumerate(rates, 1) if datetime.date(2025, m, 10) <= recorded_by), D(0)
+    )
+    received = sum((p.amount for p in made if p.received_date <= recorded_by), D(0))
+    given_back = sum(
+        (
+            r.amount
+            for r in Refund.objects.filter(payment__member=member, refunded_date__lte=recorded_by)
+        ),
+        D(0),
+    )
+    waived = sum((a for a, day in adjustments if day <= recorded_by), D(0))
+    assert one.balance == charged + waived - received + given_back
+    member_ledgers_refresh([member.pk])
 
 
 def test_each_period_collects_the_money_received_in_its_own_month(member):
