@@ -73,6 +73,7 @@ def run_all(members: int, *, runs: int, generation_runs: int) -> list[Row]:
     rows += _changelists(office, some, runs)
     rows += _import(min(members, 100_000))
     rows += _remittance(min(members // 2, 10_000))
+    rows += _governance(runs)
     return rows
 
 
@@ -474,3 +475,72 @@ SELECT now(), 'bench', 'create', 'dues.payment', h.id::text, 'Payment', h.member
        '', '{}'::jsonb, '', '', h.history_id, -h.history_id::bigint, '', ''
 FROM history h
 """
+
+
+# --- Governance -----------------------------------------------------------------------------
+
+
+def _governance(runs: int) -> list[Row]:
+    """The arrears policy's dry run today and an eligibility list on a record date, over
+    the whole local, beside the hand SQL that does the same work: the standing of every
+    member as the records stood (one statement), and for the list, its rows inserted."""
+    from compliance.models import ArrearsPolicy
+    from compliance.services import arrears_policy_proposals, eligibility_list_create
+    from dues.models import RECEIVED_STATUSES
+    from dues.selectors import standings_sql
+
+    if not ArrearsPolicy.objects.exists():
+        ArrearsPolicy.objects.create(
+            effective_date=datetime.date(2000, 1, 1), notice_text="You owe {{ months_owed }}."
+        )
+    today = datetime.date.today()
+    record_date = today.replace(day=1) - datetime.timedelta(days=1)
+    policy = ArrearsPolicy.objects.order_by("-effective_date").first()
+    counting, asked = policy.counting_on(record_date)
+
+    def standings_floor(day: datetime.date, filter_sql: str) -> Callable[[], list]:
+        statement, uses = standings_sql(filter_sql, as_of=day, recorded_by=day, counting=counting)
+        return sql(statement, [*RECEIVED_STATUSES, *[day] * uses])
+
+    active = "m.status IN ('active', 'suspended')"
+    list_floor_sql, uses = standings_sql(
+        "1 = 1", as_of=asked, recorded_by=record_date, counting=counting
+    )
+    list_floor = f"""
+        WITH made AS (INSERT INTO compliance_eligibilitylist (title, record_date, policy_id,
+            eligible_count, ineligible_count, created_at, snapshot, sha256)
+            VALUES ('floor', %s, {policy.pk}, 0, 0, now(), '', '') RETURNING id)
+        INSERT INTO compliance_eligibilityentry (eligibility_list_id, member_id,
+            member_number, name, classification, status, eligible, reason_code, reason,
+            months_owed, checkoff_protected)
+        SELECT made.id, m.id, m.member_number, m.first_name || ' ' || m.last_name, c.code,
+            m.status, s.months_in_arrears = 0 AND m.status = 'active',
+            CASE WHEN s.months_in_arrears > 0 THEN 'months_owed' ELSE '' END,
+            'Owed ' || s.months_in_arrears || ' month(s)', s.months_in_arrears, false
+        FROM made, members_member m
+        JOIN members_classification c ON c.id = m.classification_id
+        JOIN ({list_floor_sql}) s ON s.member_id = m.id
+        WHERE m.join_date <= %s
+    """
+    list_params = [record_date, *RECEIVED_STATUSES, *[asked] * uses, record_date]
+    return [
+        Row(
+            "apply_arrears_policy --dry-run (whole local)",
+            median_ms(lambda: arrears_policy_proposals(today), runs),
+            median_ms(standings_floor(today, active), runs),
+            "floor: the standings statement for active and suspended members",
+        ),
+        Row(
+            "eligibility_list on a record date (whole local, kept)",
+            median_ms(
+                rolled_back(
+                    lambda: eligibility_list_create(
+                        title="bench", record_date=record_date, actor=None
+                    )
+                ),
+                max(1, runs // 2),
+            ),
+            median_ms(rolled_back(sql(list_floor, list_params)), max(1, runs // 2)),
+            "floor: INSERT ... SELECT of the entries from the standings statement",
+        ),
+    ]

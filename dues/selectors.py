@@ -131,7 +131,6 @@ def member_dues_summary(
     adjustments = member.dues_adjustments.order_by("-created_at", "-id")
     refunded: dict[int, Decimal] = {}
     if recorded_by is not None:
-        charges = charges.filter(period__due_date__lte=recorded_by)
         payments = payments.filter(received_date__lte=recorded_by)
         adjustments = adjustments.filter(created_at__lt=day_end(recorded_by))
         refunded = dict(
@@ -141,6 +140,14 @@ def member_dues_summary(
             .values_list("payment_id", "total")
         )
     charges, payments, adjustments = list(charges), list(payments), list(adjustments)
+    if recorded_by is not None:
+        # Charges due by then, and those owed ahead of their due date (a quarter in advance).
+        charges = [
+            c
+            for c in charges
+            if c.period.due_date <= recorded_by
+            or (counting != Counting.DUE_DATE and _owed(counting, c.period, as_of))
+        ]
 
     def received(p: Payment) -> Decimal:
         if recorded_by is None:
@@ -163,13 +170,7 @@ def member_dues_summary(
         for line in lines
         if line.outstanding > 0
         and (line.period.year, line.period.month) not in protected
-        and is_owed(
-            counting,
-            due_date=line.period.due_date,
-            year=line.period.year,
-            month=line.period.month,
-            as_of=as_of,
-        )
+        and _owed(counting, line.period, as_of)
     )
     return MemberDues(
         member=member,
@@ -180,6 +181,12 @@ def member_dues_summary(
         charges=lines,
         payments=payments,
         adjustments=adjustments,
+    )
+
+
+def _owed(counting: str, period: DuesPeriod, as_of: datetime.date) -> bool:
+    return is_owed(
+        counting, due_date=period.due_date, year=period.year, month=period.month, as_of=as_of
     )
 
 
@@ -360,6 +367,10 @@ def standings_sql(
             "charges_by": f"\n    WHERE per.due_date <= {recorded}",
         }
     owed = _OWED_SQL[Counting(counting)].format(month=as_of.year * 100 + as_of.month)
+    if recorded_by is not None and counting != Counting.DUE_DATE:
+        # Dues owed ahead of their due date (a quarter in advance) stood owed then too.
+        owed_then = owed.replace("ledger.", "per.")
+        cutoffs["charges_by"] = f"\n    WHERE (per.due_date <= {recorded} OR {owed_then})"
     sql = _STANDINGS_SQL.format(
         received=", ".join(["%s"] * len(RECEIVED_STATUSES)),
         member_filter=member_filter,

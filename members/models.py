@@ -12,6 +12,19 @@ class Classification(models.Model):
 
     code = models.CharField(max_length=10, unique=True)
     name = models.CharField(max_length=100)
+    # What the LM-2's Schedule 13 asks of each category the local keeps.
+    # Defaults in the database too: rows written by SQL (imports, the bench) get them.
+    definition = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Who belongs to it, in a line (LM-2 Schedule 13).",
+    )
+    full_dues = models.BooleanField(
+        default=True, db_default=True, help_text="Its members pay full dues."
+    )
+    may_vote = models.BooleanField(default=True, db_default=True, help_text="Its members may vote.")
 
     history = AuditedHistoricalRecords()
 

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "dues",
     "payments",
     "checkoff",
+    "compliance",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +220,8 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Union Hall <dues@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The local's name, as its notices to members sign it.
+LOCAL_NAME = env_str("LOCAL_NAME", "Union Hall Local")
 
 # HTTPS hardening: on whenever DEBUG is off, so `manage.py check --deploy` is clean.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

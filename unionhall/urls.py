@@ -50,6 +50,7 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("dues/reports/employers/", include("checkoff.urls")),
     path("dues/", include("dues.urls")),
+    path("compliance/", include("compliance.urls")),
     path("healthz", views.healthz, name="healthz"),
 ]
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dues.ledger import Counting, Standing, outstanding_amounts
+from dues.ledger import Counting, Standing, is_owed, outstanding_amounts
 from dues.models import Adjustment, MemberLedger, Payment, PaymentMethod, PaymentStatus, Refund
 from dues.selectors import dues_rates_on, dues_standings, member_dues_summary
 from dues.services import (
@@ -344,7 +344,16 @@ def test_both_selectors_agree_on_the_records_as_they_stood(
     assert (many.balance, many.months_in_arrears) == (one.balance, one.months_in_arrears)
     assert many.paid_through == (str(one.paid_through) if one.paid_through else None)
     charged = sum(
-        (r for m, r in enumerate(rates, 1) if datetime.date(2025, m, 10) <= recorded_by), D(0)
+        (
+            rate
+            for m, rate in enumerate(rates, 1)
+            if (due := datetime.date(2025, m, 10)) <= recorded_by
+            or (
+                counting != Counting.DUE_DATE
+                and is_owed(counting, due_date=due, year=2025, month=m, as_of=as_of)
+            )
+        ),
+        D(0),
     )
     received = sum((p.amount for p in made if p.received_date <= recorded_by), D(0))
     given_back = sum(

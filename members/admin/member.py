@@ -47,7 +47,7 @@ IMPORT_PREVIEW_ROWS = 50
 
 @admin.register(Classification)
 class ClassificationAdmin(RedactedHistoryAdmin):
-    list_display = ["code", "name"]
+    list_display = ["code", "name", "full_dues", "may_vote"]
     search_fields = ["code", "name"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Classification | None = None):

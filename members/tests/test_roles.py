@@ -79,6 +79,47 @@ _CHECKOFF = _CHECKOFF_VIEW | {
     "checkoff.view_historicalremittancebatch",
     "checkoff.view_historicalsuspenseresolution",
 }
+_GOVERNANCE = {
+    f"compliance.{codename}"
+    for codename in (
+        "view_arrearspolicy",
+        "add_arrearspolicy",
+        "view_standingchange",
+        "add_standingchange",
+        "view_standinghold",
+        "add_standinghold",
+        "change_standinghold",
+        "view_eligibilitylist",
+        "add_eligibilitylist",
+        "inspect_eligibilitylist",
+        "view_inspection",
+        "view_affiliate",
+        "add_affiliate",
+        "change_affiliate",
+        "view_percapitarate",
+        "add_percapitarate",
+        "change_percapitarate",
+        "view_percapitareport",
+        "add_percapitareport",
+        "submit_percapitareport",
+        "view_fiscalyear",
+        "add_fiscalyear",
+        "change_fiscalyear",
+    )
+} | {
+    f"compliance.view_historical{model}"
+    for model in (
+        "arrearspolicy",
+        "standingchange",
+        "standinghold",
+        "eligibilitylist",
+        "inspection",
+        "affiliate",
+        "percapitarate",
+        "percapitareport",
+        "fiscalyear",
+    )
+}
 
 # DESIGN §3, as far as the apps built so far go: every permission of every role.
 EXPECTED_PERMISSIONS = {
@@ -90,6 +131,7 @@ EXPECTED_PERMISSIONS = {
     | _NOTES
     | _OFFICE_DUES
     | _CHECKOFF
+    | _GOVERNANCE
     | {
         "audit.view_sensitive",
         "auth.view_user",
@@ -107,6 +149,7 @@ EXPECTED_PERMISSIONS = {
     | _NOTES
     | _OFFICE_DUES
     | _CHECKOFF
+    | _GOVERNANCE
     | {"auth.view_user", "jobs.view_job", "jobs.view_all_jobs"},
     roles.ORGANIZER: _VIEW | _NOTES | {"dues.view_standing", "jobs.view_job"},
     roles.STAFF: _VIEW
