@@ -278,6 +278,8 @@ def per_capita_previous(report: PerCapitaReport) -> PerCapitaReport | None:
 # --- LM figures ---------------------------------------------------------------------------
 
 LM3_FROM = Decimal("10000.00")
+# Members the Schedule 13 counts: on the roll, not suspended, dropped or dead.
+ON_THE_ROLL = (MemberStatus.ACTIVE, MemberStatus.RETIRED)
 LM2_FROM = Decimal("250000.00")
 SCHEDULE_1_FROM = Decimal("5000.00")
 
@@ -381,7 +383,7 @@ def lm_figures(year: int) -> LmFigures:
         or ZERO
     )
     counts = dict(
-        Member.objects.filter(join_date__lte=end, status=MemberStatus.ACTIVE)
+        Member.objects.filter(join_date__lte=end, status__in=ON_THE_ROLL)
         .values("classification")
         .annotate(n=Count("id"))
         .values_list("classification", "n")

@@ -84,7 +84,8 @@ def test_member_counts_per_category_with_the_voting_flag(journeyman):
 
     retired = ClassificationFactory(code="RT", name="Retired", may_vote=False, full_dues=False)
     MemberFactory.create_batch(2, classification=journeyman, join_date=D(2020, 1, 1))
-    MemberFactory(classification=retired, join_date=D(2020, 1, 1))
+    MemberFactory(classification=retired, join_date=D(2020, 1, 1), status="retired")
+    MemberFactory(classification=journeyman, join_date=D(2020, 1, 1), status="suspended")
     MemberFactory(classification=journeyman, join_date=D(2026, 2, 1))  # after the year
     MemberFactory(classification=journeyman, join_date=D(2020, 1, 1), status="dropped")
     figures = lm_figures(2025)
