@@ -29,6 +29,7 @@ def apply_arrears_policy_run(job: Job, progress: Progress) -> dict[str, Any]:
         "applied": run.applied,
         "held": sum(1 for p in run.proposals if p.held),
         "next_url": reverse("compliance:arrears") + f"?as_of={day}",
+        "next_label": "To the arrears policy",
     }
 
 
@@ -44,6 +45,7 @@ def eligibility_list_run(job: Job, progress: Progress) -> dict[str, Any]:
         f"{elist.record_date}. A draft: publish it to freeze it.",
         "count": elist.eligible_count + elist.ineligible_count,
         "next_url": reverse("compliance:eligibility_detail", args=[elist.pk]),
+        "next_label": "To the list",
     }
 
 
