@@ -10,27 +10,76 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.csv_export import csv_lines
 from jobs.extensions import JobKind, Scheduled
+from jobs.files import job_result_csv
 from jobs.models import Job
 from jobs.progress import Progress
 
 from .models import ArrearsPolicy
-from .services import arrears_policy_apply, eligibility_list_create
+from .services import Proposal, arrears_policy_apply, eligibility_list_create
 
 
 def apply_arrears_policy_run(job: Job, progress: Progress) -> dict[str, Any]:
+    """Apply the policy on a day (or, `dry_run`, only list what it would change); every
+    change, with its reason, in the job's CSV, the first of them on its page."""
     day = job.params.get("as_of")
     day = datetime.date.fromisoformat(day) if day else timezone.localdate()
     if not ArrearsPolicy.objects.filter(effective_date__lte=day).exists():
         return {"message": f"No arrears policy in force on {day}: nothing to apply."}
-    run = arrears_policy_apply(day=day, actor=job.started_by, progress=progress)
+    progress.step(f"Working out every member's standing on {day}")
+    run = arrears_policy_apply(
+        day=day, dry_run=bool(job.params.get("dry_run")), actor=job.started_by, progress=progress
+    )
+    progress.step("Writing the changes to CSV", total=len(run.proposals))
+    job_result_csv(
+        job,
+        name=f"arrears-policy-{day}",
+        lines=csv_lines(PROPOSAL_COLUMNS, (_proposal_row(p) for p in run.proposals)),
+        progress=progress,
+    )
+    shown = [
+        f"{p.member_number} {p.name}: {p.kind.label}{' (held)' if p.held else ''}. {p.reason}"
+        for p in run.proposals[:SHOWN]
+    ]
+    if len(run.proposals) > SHOWN:
+        shown.append(f"... and {len(run.proposals) - SHOWN:,} more: download the CSV.")
     return {
         "message": str(run),
         "applied": run.applied,
         "held": sum(1 for p in run.proposals if p.held),
+        "errors": shown,
         "next_url": reverse("compliance:arrears") + f"?as_of={day}",
         "next_label": "To the arrears policy",
     }
+
+
+SHOWN = 50
+PROPOSAL_COLUMNS = [
+    "member_number",
+    "name",
+    "change",
+    "from_status",
+    "to_status",
+    "months_owed",
+    "amount_owed",
+    "held",
+    "reason",
+]
+
+
+def _proposal_row(p: Proposal) -> list[object]:
+    return [
+        p.member_number,
+        p.name,
+        p.kind.label,
+        p.from_status,
+        p.to_status,
+        p.months_owed,
+        p.amount_owed,
+        p.held,
+        p.reason,
+    ]
 
 
 def eligibility_list_run(job: Job, progress: Progress) -> dict[str, Any]:

@@ -31,10 +31,9 @@ from .forms import (
     PaidForm,
     YearFilter,
 )
-from .models import Affiliate, EligibilityList, PerCapitaReport, StandingHold
-from .selectors import lm_figures
+from .models import Affiliate, EligibilityList, PerCapitaReport, StandingChange, StandingHold
+from .selectors import arrears_policy_on, lm_figures
 from .services import (
-    arrears_policy_proposals,
     eligibility_csv_lines,
     eligibility_list_publish,
     inspection_record,
@@ -71,6 +70,8 @@ def _refused(request: HttpRequest, exc: ValidationError) -> None:
 
 @governance_view
 def arrears(request: HttpRequest) -> HttpResponse:
+    """The policy in force on a day, in words, and the latest decisions; what it changes is
+    worked out by a job (the whole local's standing takes longer than a request)."""
     if request.method == "POST":
         return _arrears_action(request)
     form = DayFilter({"as_of": request.GET.get("as_of") or timezone.localdate().isoformat()})
@@ -81,37 +82,42 @@ def arrears(request: HttpRequest) -> HttpResponse:
         "holds": StandingHold.objects.filter(released_at__isnull=True).select_related(
             "member", "held_by"
         ),
+        "decisions": StandingChange.objects.select_related("member", "policy", "decided_by")[
+            :RECENT_DECISIONS
+        ],
     }
     if not form.is_valid():
         return admin_page(
             request, "compliance/arrears.html", context, title="Arrears policy", status=400
         )
     day = form.cleaned_data["as_of"]
+    context["day"] = day
     try:
-        run = arrears_policy_proposals(day)
+        context["policy"] = arrears_policy_on(day)
     except ValidationError as exc:
         context["no_policy"] = " ".join(exc.messages)
-        return admin_page(request, "compliance/arrears.html", context, title="Arrears policy")
-    page = Paginator(run.proposals, 200).get_page(request.GET.get("page"))
-    context.update({"run": run, "page": page, "day": day})
     return admin_page(request, "compliance/arrears.html", context, title="Arrears policy")
+
+
+RECENT_DECISIONS = 50
 
 
 def _arrears_action(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action")
-    if action == "apply":
+    if action in ("dry_run", "apply"):
         _needs(request, "compliance.add_standingchange")
         form = DayFilter(request.POST)
         if not form.is_valid() or form.cleaned_data["as_of"] > timezone.localdate():
-            messages.error(request, "Apply the policy on today or a past day, as YYYY-MM-DD.")
+            messages.error(request, "Choose today or a past day, as YYYY-MM-DD.")
             return redirect("compliance:arrears")
-        day = form.cleaned_data["as_of"]
+        day, dry_run = form.cleaned_data["as_of"], action == "dry_run"
         job = job_start(
             kind="compliance.apply_arrears_policy",
-            key=job_key("compliance.apply_arrears_policy", day),
-            label=f"Apply the arrears policy on {day}",
+            key=job_key("compliance.apply_arrears_policy", day, dry_run),
+            label=f"{'List what' if dry_run else 'Apply'} the arrears policy "
+            f"{'changes ' if dry_run else ''}on {day}",
             actor=request.user,
-            params={"as_of": day.isoformat()},
+            params={"as_of": day.isoformat(), "dry_run": dry_run},
         )
         return redirect("admin:jobs_job_change", job.pk)
     if action == "hold":
@@ -146,7 +152,8 @@ def _arrears_action(request: HttpRequest) -> HttpResponse:
                     actor=request.user,
                 )
                 messages.success(
-                    request, f"{change.member} is now {change.get_to_status_display().lower()}."
+                    request,
+                    f"{change.member} is now {change.get_to_status_display().lower()}.",
                 )
             except ValidationError as exc:
                 _refused(request, exc)

@@ -129,12 +129,12 @@ def member_dues_summary(
     )
     payments = member.payments.order_by("-received_date", "-id")
     adjustments = member.dues_adjustments.order_by("-created_at", "-id")
-    refunded: dict[int, Decimal] = {}
-    if recorded_by is not None:
+    refunded_since: dict[int, Decimal] = {}
+    if _money_moved_since(recorded_by):
         payments = payments.filter(received_date__lte=recorded_by)
         adjustments = adjustments.filter(created_at__lt=day_end(recorded_by))
-        refunded = dict(
-            Refund.objects.filter(payment__member=member, refunded_date__lte=recorded_by)
+        refunded_since = dict(
+            Refund.objects.filter(payment__member=member, refunded_date__gt=recorded_by)
             .values("payment_id")
             .annotate(total=Sum("amount"))
             .values_list("payment_id", "total")
@@ -150,9 +150,7 @@ def member_dues_summary(
         ]
 
     def received(p: Payment) -> Decimal:
-        if recorded_by is None:
-            return p.amount - p.refunded_amount
-        return p.amount - refunded.get(p.pk, ZERO)
+        return p.amount - (p.refunded_amount - refunded_since.get(p.pk, ZERO))
 
     credit = sum((received(p) for p in payments if p.status in RECEIVED_STATUSES), ZERO)
     credit -= sum((a.amount for a in adjustments), ZERO)
@@ -188,6 +186,12 @@ def _owed(counting: str, period: DuesPeriod, as_of: datetime.date) -> bool:
     return is_owed(
         counting, due_date=period.due_date, year=period.year, month=period.month, as_of=as_of
     )
+
+
+def _money_moved_since(recorded_by: datetime.date | None) -> bool:
+    """Whether money may have been recorded after the end of `recorded_by`: not when it is
+    today or later (no payment is received, nor refund made, in the future)."""
+    return recorded_by is not None and recorded_by < timezone.localdate()
 
 
 def day_end(day: datetime.date) -> datetime.datetime:
@@ -233,7 +237,7 @@ class DuesStanding:
 _STANDINGS_SQL = """
 WITH credit AS (
     SELECT m.id AS member_id,
-           COALESCE((SELECT SUM(p.amount - {refunded}) FROM dues_payment p
+           COALESCE((SELECT SUM(p.amount - ({refunded})) FROM dues_payment p{late_refunds}
                      WHERE p.member_id = m.id AND p.status IN ({received}){payments_by}), 0)
          - COALESCE((SELECT SUM(a.amount) FROM dues_adjustment a
                      WHERE a.member_id = m.id{adjustments_by}), 0) AS credit
@@ -355,16 +359,22 @@ def standings_sql(
             "protected_join": "\n    LEFT JOIN protected pr ON pr.member_id = c.member_id "
             "AND pr.year = per.year AND pr.month = per.month",
         }
-    cutoffs = {"refunded": "p.refunded_amount", "payments_by": "", "adjustments_by": ""}
-    cutoffs["charges_by"] = ""
+    cutoffs = dict.fromkeys(("late_refunds", "payments_by", "adjustments_by", "charges_by"), "") | {
+        "refunded": "p.refunded_amount"
+    }
     if recorded_by is not None:
-        # Refunds by the day they were made, not the running total kept on the payment.
-        cutoffs = {
-            "refunded": "COALESCE((SELECT SUM(r.amount) FROM dues_refund r "
-            f"WHERE r.payment_id = p.id AND r.refunded_date <= {recorded}), 0)",
+        cutoffs["charges_by"] = f"\n    WHERE per.due_date <= {recorded}"
+    if _money_moved_since(recorded_by):
+        # Money received, given back or adjusted after that day is taken out again (the
+        # few refunds made since, joined, rather than every payment's asked again).
+        cutoffs |= {
+            "refunded": "p.refunded_amount - COALESCE(late.amount, 0)",
+            "late_refunds": "\n                     LEFT JOIN (SELECT r.payment_id, "
+            "SUM(r.amount) AS amount FROM dues_refund r "
+            f"WHERE r.refunded_date > {recorded} GROUP BY r.payment_id) late "
+            "ON late.payment_id = p.id",
             "payments_by": f" AND p.received_date <= {recorded}",
             "adjustments_by": f" AND a.created_at < {_datetime_literal(day_end(recorded_by))}",
-            "charges_by": f"\n    WHERE per.due_date <= {recorded}",
         }
     owed = _OWED_SQL[Counting(counting)].format(month=as_of.year * 100 + as_of.month)
     if recorded_by is not None and counting != Counting.DUE_DATE:

@@ -44,7 +44,9 @@ def test_an_officer_works_out_publishes_and_logs_an_inspection(
     page.get_by_role("button", name="Work out the list").click()
     expect(page.get_by_text("1 eligible, 1 not, on 2026-04-01")).to_be_visible()
     page.get_by_role("link", name="To the list").click()
-    expect(page.get_by_role("row", name="1002")).to_contain_text("Owed 4 month(s) of dues ($180.00)")
+    expect(page.get_by_role("row", name="1002")).to_contain_text(
+        "Owed 4 month(s) of dues ($180.00)"
+    )
     results = Axe().run(page)
     serious = [
         v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")

@@ -21,6 +21,7 @@ from compliance.services import (
     eligibility_list_publish,
     per_capita_report_work_out,
 )
+from jobs.models import Job
 from members.tests.factories import MemberFactory
 
 from .factories import AffiliateFactory
@@ -59,36 +60,66 @@ def test_governance_is_in_the_offices_navigation(client, user_with_role, policy)
     assert reverse("compliance:arrears") not in client.get(reverse("admin:index")).content.decode()
 
 
-def test_the_arrears_page_states_the_rules_in_words_and_the_changes(
+def test_the_arrears_page_states_the_rules_and_a_job_lists_the_changes(
     client, officer, policy, member, in_advance_2026
 ):
     in_advance_2026()
     client.force_login(officer)
     page = client.get(reverse("compliance:arrears"), {"as_of": "2026-04-01"}).content.decode()
     assert "owed from the first moment of their due date" in page
-    assert "suspended at 3" in page
-    assert member.member_number in page
     bad = client.get(reverse("compliance:arrears"), {"as_of": "April"})
     assert bad.status_code == 400
     assert "Enter a valid date" in bad.content.decode()
 
+    response = client.post(
+        reverse("compliance:arrears"), {"action": "dry_run", "as_of": "2026-04-01"}
+    )
+    job = Job.objects.get()
+    assert response["Location"] == reverse("admin:jobs_job_change", args=[job.pk])
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    assert "would change 1 member(s)" in job.outcome["message"]
+    assert f"{member.member_number} {member.full_name}: Suspension." in job.outcome["errors"][0]
+    rows = list(csv.reader(io.StringIO(job.result.read().decode())))
+    assert rows[1][:5] == [
+        member.member_number,
+        member.full_name,
+        "Suspension",
+        "active",
+        "suspended",
+    ]
+    member.refresh_from_db()
+    assert member.status == "active"  # a dry run
 
-def test_applying_starts_a_job_and_a_hold_is_kept(client, officer, policy, member):
+    client.post(reverse("compliance:arrears"), {"action": "apply", "as_of": "2026-04-01"})
+    member.refresh_from_db()
+    assert member.status == "suspended"
+    page = client.get(reverse("compliance:arrears")).content.decode()
+    assert "Latest decisions" in page and "suspended at 3" in page
+
+
+def test_a_day_in_the_future_is_refused(client, officer, policy):
     client.force_login(officer)
     response = client.post(
-        reverse("compliance:arrears"), {"action": "apply", "as_of": "2026-04-01"}
+        reverse("compliance:arrears"), {"action": "apply", "as_of": "2099-01-01"}, follow=True
     )
-    assert response.status_code == 302
-    assert "/admin/jobs/job/" in response["Location"]
+    assert "Choose today or a past day" in response.content.decode()
+    assert not Job.objects.exists()
+
+
+def test_a_hold_is_kept_and_a_bad_member_number_said(client, officer, policy, member):
+    client.force_login(officer)
     client.post(
         reverse("compliance:arrears"),
         {"action": "hold", "member": member.member_number, "reason": "Laid off"},
     )
     assert StandingHold.objects.get().member == member
     response = client.post(
-        reverse("compliance:arrears"), {"action": "hold", "member": "nobody", "reason": "x"}
+        reverse("compliance:arrears"),
+        {"action": "hold", "member": "nobody", "reason": "x"},
+        follow=True,
     )
-    assert response.status_code == 302  # back to the page, with the message
+    assert "No member has number" in response.content.decode()
     assert StandingHold.objects.count() == 1
 
 
