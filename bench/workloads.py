@@ -74,6 +74,7 @@ def run_all(members: int, *, runs: int, generation_runs: int) -> list[Row]:
     rows += _import(min(members, 100_000))
     rows += _remittance(min(members // 2, 10_000))
     rows += _governance(runs)
+    rows += _autopay(min(members // 10, 10_000))
     return rows
 
 
@@ -543,4 +544,91 @@ def _governance(runs: int) -> list[Row]:
             median_ms(rolled_back(sql(list_floor, list_params)), max(1, runs // 2)),
             "floor: INSERT ... SELECT of the entries from the standings statement",
         ),
+    ]
+
+
+# --- Autopay --------------------------------------------------------------------------------
+
+
+def _autopay(count: int) -> list[Row]:
+    """A collection run for `count` members on autopay against the Stripe stand-in (the SDK's
+    own HTTP client hook, answering in-process), unpaced, beside the bare SDK requests: how
+    many requests a second the run itself can make, so that its pace (STRIPE_REQUESTS_PER_SECOND)
+    and not its speed is what keeps it under Stripe's limit. Rolled back."""
+    from django.conf import settings
+
+    from dues.models import DuesPeriod, MemberLedger
+    from members.models import Member
+    from payments.autopay import autopay_collect
+    from payments.models import Autopay, AutopayStatus
+    from payments.stripe_client import payment_intent_create, stripe_http_client
+    from payments.tests.fake_stripe import FakeStripe
+
+    settings.STRIPE_SECRET_KEY = settings.STRIPE_SECRET_KEY or "sk_test_bench"
+    settings.STRIPE_REQUESTS_PER_SECOND = 0  # unpaced: the run's own speed
+    owing = list(
+        MemberLedger.objects.filter(balance__gt=0, member__status="active")
+        .order_by("member_id")
+        .values_list("member_id", flat=True)[:count]
+    )
+    fake = FakeStripe()
+    timings: dict[str, float] = {}
+
+    def enrol() -> None:
+        autopays = []
+        for member_id in owing:
+            customer, method = f"cus_bench{member_id}", f"pm_bench{member_id}"
+            fake.customers[customer] = {"id": customer, "object": "customer"}
+            fake.payment_methods[method] = {"id": method, "customer": customer, "type": "card"}
+            autopays.append(
+                Autopay(
+                    member_id=member_id,
+                    status=AutopayStatus.ACTIVE,
+                    payment_method_id=method,
+                    method_type="card",
+                    brand="visa",
+                    last4="4242",
+                )
+            )
+        for member_id in owing:
+            Member.objects.filter(pk=member_id).update(stripe_customer_id=f"cus_bench{member_id}")
+        Autopay.objects.bulk_create(autopays, batch_size=5000)
+
+    def ours() -> None:
+        enrol()
+        period = DuesPeriod.objects.order_by("-due_date").first()
+        started = time.perf_counter()
+        run = autopay_collect(period=period)
+        timings["ours"] = (time.perf_counter() - started) * 1000
+        timings["requests"] = run.requests
+        assert run.outcomes.get("succeeded") == len(owing), run
+
+    def floor() -> None:
+        started = time.perf_counter()
+        for member_id in owing:
+            payment_intent_create(
+                params={
+                    "amount": 4500,
+                    "currency": "usd",
+                    "customer": f"cus_bench{member_id}",
+                    "payment_method": f"pm_bench{member_id}",
+                    "confirm": True,
+                    "off_session": True,
+                },
+                idempotency_key=f"bench-floor-{member_id}",
+            )
+        timings["floor"] = (time.perf_counter() - started) * 1000
+
+    with stripe_http_client(fake):
+        rolled_back(ours)()
+        rolled_back(floor)()
+    rate = timings["requests"] / (timings["ours"] / 1000)
+    return [
+        Row(
+            f"autopay collection, {len(owing):,} members (PaymentIntents, payments, receipts)",
+            timings["ours"],
+            timings["floor"],
+            f"{rate:,.0f} requests/s unpaced; floor: the bare SDK requests to the stand-in; "
+            f"paced at STRIPE_REQUESTS_PER_SECOND (25 by default, Stripe's live limit 100)",
+        )
     ]

@@ -33,6 +33,7 @@ class CheckoffConfig(AppConfig):
     extends = {
         "audit.audited_models": ["checkoff.for_audit.AUDITED_MODELS"],
         "dues.arrears_protection": ["checkoff.protection.CHECKOFF_PROTECTION"],
+        "dues.deducted_at_source": ["checkoff.protection.CHECKOFF_DEDUCTIONS"],
         "jobs.kinds": [
             "checkoff.for_jobs.CHECK",
             "checkoff.for_jobs.POST",

@@ -11,7 +11,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 
-from dues.extensions import ArrearsProtection
+from dues.extensions import ArrearsProtection, DeductedAtSource
 from dues.models import DuesCharge
 
 from .matching import POSTED_TO_MEMBER, remitted_lines
@@ -64,3 +64,15 @@ def protected_months(
 
 
 CHECKOFF_PROTECTION = ArrearsProtection(sql=PROTECTED_SQL, months=protected_months)
+
+
+def deducted_members(member_ids: Iterable[int], day: datetime.date) -> set[int]:
+    """Those of these members with an authorization in force on `day`: their employer
+    deducts their dues, so nobody else collects them."""
+    in_force = CheckoffAuthorization.objects.filter(
+        member_id__in=list(member_ids), signed_on__lte=day
+    ).exclude(revoked_on__lte=day)
+    return set(in_force.values_list("member_id", flat=True))
+
+
+CHECKOFF_DEDUCTIONS = DeductedAtSource(members=deducted_members)

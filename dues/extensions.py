@@ -20,6 +20,9 @@ class PayAction:
     template: str
     urls: str
     all_template: str = ""
+    # Rendered once on the member's own dues page (with `member` and `dues`): a standing
+    # arrangement they manage themself (autopay).
+    own_template: str = ""
 
 
 PAY_ACTIONS = ExtensionPoint(
@@ -49,4 +52,33 @@ class ArrearsProtection:
 ARREARS_PROTECTION = ExtensionPoint(
     "dues.arrears_protection",
     "ArrearsProtection: unpaid months that are not months in arrears (check-off, 452.87).",
+)
+
+
+@dataclass(frozen=True)
+class DeductedAtSource:
+    """Members whose dues an employer deducts from their pay on a day (check-off):
+    `members(member_ids, day)` gives those of `member_ids`. Nobody else collects from them
+    (autopay skips them)."""
+
+    members: Callable[[Iterable[int], datetime.date], set[int]]
+
+
+DEDUCTED_AT_SOURCE = ExtensionPoint(
+    "dues.deducted_at_source",
+    "DeductedAtSource: members whose employer deducts their dues (check-off).",
+)
+
+
+@dataclass(frozen=True)
+class AfterCharging:
+    """Work started once a period's charges are generated and committed: `run(period_id)`
+    (autopay collects what its members now owe). It should queue work, not do it."""
+
+    run: Callable[[int], object]
+
+
+AFTER_CHARGING = ExtensionPoint(
+    "dues.after_charging",
+    "AfterCharging: work started when a period's charges are generated (autopay).",
 )

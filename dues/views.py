@@ -83,6 +83,7 @@ def _pay_actions() -> dict[str, list[str]]:
     return {
         "pay_actions": [action.template for action in actions],
         "pay_all_actions": [action.all_template for action in actions if action.all_template],
+        "own_actions": [action.own_template for action in actions if action.own_template],
     }
 
 

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from appkit.admin import DeclaredFiltersAdmin, ReadOnlyAdminMixin
 from audit.admin import RedactedHistoryAdmin
 
-from .models import CheckoutSession, EventState, StripeEvent
+from .models import Autopay, AutopayCollection, CheckoutSession, EventState, StripeEvent
 from .webhooks import stripe_event_process
 
 
@@ -49,3 +49,31 @@ class StripeEventAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
         level = messages.WARNING if still else messages.SUCCESS
         summary = f"{len(failed) - still} handled, {still} failed again"
         self.message_user(request, f"Re-ran {len(failed)} failed events: {summary}.", level)
+
+
+@admin.register(Autopay)
+class AutopayAdmin(ReadOnlyAdminMixin, RedactedHistoryAdmin):
+    list_display = ["member", "status", "on_file", "enrolled_at", "ended_at", "ended_reason"]
+    list_filter = ["status", "method_type"]
+    list_select_related = ["member"]
+    search_fields = ["=member__member_number", "member__last_name"]
+    readonly_fields = [f.name for f in Autopay._meta.fields]
+
+
+@admin.register(AutopayCollection)
+class AutopayCollectionAdmin(ReadOnlyAdminMixin, RedactedHistoryAdmin):
+    list_display = [
+        "created_at",
+        "member",
+        "period",
+        "amount",
+        "status",
+        "attempts",
+        "next_attempt_on",
+        "last_error",
+        "payment",
+    ]
+    list_filter = ["status", "next_attempt_on"]
+    list_select_related = ["member", "period", "payment"]
+    search_fields = ["=payment_intent_id", "=member__member_number", "member__last_name"]
+    readonly_fields = [f.name for f in AutopayCollection._meta.fields]

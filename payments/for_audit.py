@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from audit.registry import AuditedModel
 
+
+def _member_of_row(row) -> tuple[int | None, None]:
+    return (row.member_id, None)
+
+
 AUDITED_MODELS = {
-    "payments.checkoutsession": AuditedModel(member_of=lambda row: (row.member_id, None)),
+    "payments.checkoutsession": AuditedModel(member_of=_member_of_row),
+    "payments.autopay": AuditedModel(member_of=_member_of_row),
+    "payments.autopaycollection": AuditedModel(member_of=_member_of_row),
 }

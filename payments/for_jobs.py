@@ -1,15 +1,19 @@
 """The payments app's long work, as jobs (`jobs.kinds`, `jobs.schedule`; declared in
-PaymentsConfig): reconciling with Stripe, every hour."""
+PaymentsConfig): reconciling with Stripe, every hour; collecting autopay when a period is
+charged, and its retries, every day."""
 
 from __future__ import annotations
 
 import datetime
 from typing import Any
 
+from dues.models import DuesPeriod
 from jobs.extensions import JobKind, Scheduled
 from jobs.models import Job
 from jobs.progress import Progress
+from jobs.services import job_key, job_start
 
+from .autopay import autopay_collect, autopay_retry_due
 from .reconcile import stripe_reconcile
 from .stripe_client import stripe_configured
 
@@ -29,3 +33,48 @@ STRIPE_RECONCILE = JobKind(
     run=reconcile_run,
 )
 HOURLY_RECONCILE = Scheduled(kind="payments.reconcile", every=datetime.timedelta(hours=1))
+
+
+def autopay_collect_run(job: Job, progress: Progress) -> dict[str, Any]:
+    if not stripe_configured():
+        return {"message": "Online payment is not set up: no autopay to collect."}
+    run = autopay_collect(
+        period=DuesPeriod.objects.get(pk=job.params["period_id"]), progress=progress
+    )
+    return {"message": str(run), **run.outcomes, "requests": run.requests}
+
+
+def autopay_retry_run(job: Job, progress: Progress) -> dict[str, Any]:
+    if not stripe_configured():
+        return {"message": "Online payment is not set up: no autopay to retry."}
+    run = autopay_retry_due(progress=progress)
+    return {"message": str(run), **run.outcomes, "requests": run.requests}
+
+
+def autopay_after_charging(period_id: int) -> None:
+    """A period was charged: collect from the members on autopay, by a worker."""
+    period = DuesPeriod.objects.get(pk=period_id)
+    job_start(
+        kind="payments.autopay_collect",
+        key=job_key("payments.autopay_collect", period_id),
+        label=f"Collect autopay for {period}",
+        actor=None,
+        params={"period_id": period_id},
+    )
+
+
+AUTOPAY_COLLECT = JobKind(
+    name="payments.autopay_collect",
+    label="Collect autopay for a period",
+    permission="dues.generate_charges",
+    run=autopay_collect_run,
+)
+AUTOPAY_RETRY = JobKind(
+    name="payments.autopay_retry",
+    label="Retry failed autopay collections",
+    permission="dues.generate_charges",
+    run=autopay_retry_run,
+)
+DAILY_AUTOPAY_RETRY = Scheduled(
+    kind="payments.autopay_retry", every=datetime.timedelta(days=1), at=datetime.timedelta(hours=9)
+)

@@ -102,3 +102,120 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class AutopayStatus(models.TextChoices):
+    SETTING_UP = "setting_up", "Being set up (the member is at Stripe)"
+    ACTIVE = "active", "On"
+    CANCELLED = "cancelled", "Cancelled by the member or the office"
+    OFF = "off", "Turned off (the payment method is gone)"
+
+
+class Autopay(models.Model):
+    """A member's standing instruction to collect their dues from a card or bank account
+    they saved with Stripe (Checkout in setup mode). Its payment method is the default of
+    their Stripe customer; only what it shows (brand or bank, last 4) is kept here."""
+
+    member = models.OneToOneField(Member, on_delete=models.PROTECT, related_name="autopay")
+    status = models.CharField(
+        max_length=20, choices=AutopayStatus.choices, default=AutopayStatus.SETTING_UP
+    )
+    setup_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    payment_method_id = models.CharField(max_length=255, blank=True)
+    method_type = models.CharField(max_length=30, blank=True, help_text="card or us_bank_account")
+    brand = models.CharField(max_length=50, blank=True, help_text="Card brand, or the bank")
+    last4 = models.CharField(max_length=4, blank=True)
+    enrolled_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_reason = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = AuditedHistoricalRecords()
+
+    class Meta:
+        default_permissions = ("view",)  # written by the member's enrolment and the office
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=AutopayStatus.values), name="autopay_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=AutopayStatus.ACTIVE) | ~Q(payment_method_id=""),
+                name="autopay_active_has_method",
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="autopay_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Autopay of member #{self.member_id} ({self.status})"
+
+    @property
+    def on_file(self) -> str:
+        """What the member sees of their payment method: "Visa •••• 4242"."""
+        if not self.last4:
+            return ""
+        name = self.brand.title() if self.method_type == "card" else (self.brand or "Bank")
+        return f"{name} •••• {self.last4}"
+
+
+class CollectionStatus(models.TextChoices):
+    PENDING = "pending", "Being asked of Stripe"
+    PROCESSING = "processing", "Processing (a bank debit clearing)"
+    SUCCEEDED = "succeeded", "Collected"
+    FAILED = "failed", "Failed; a retry is scheduled"
+    REQUIRES_ACTION = "requires_action", "Waiting for the member to authenticate"
+    GAVE_UP = "gave_up", "Given up after the last retry"
+    CANCELLED = "cancelled", "Not collected (autopay ended, or nothing was owed)"
+
+
+# Still to be settled by Stripe or by a retry.
+OPEN_COLLECTION = (
+    CollectionStatus.PENDING,
+    CollectionStatus.PROCESSING,
+    CollectionStatus.FAILED,
+    CollectionStatus.REQUIRES_ACTION,
+)
+
+
+class AutopayCollection(models.Model):
+    """What autopay collects from one member for one period: at most once, whatever runs
+    twice. Each attempt is a PaymentIntent with the idempotency key of (member, period,
+    attempt), so that a re-run of an attempt finds Stripe's first answer."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="autopay_collections")
+    period = models.ForeignKey(DuesPeriod, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    status = models.CharField(
+        max_length=20, choices=CollectionStatus.choices, default=CollectionStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    payment_intent_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    next_attempt_on = models.DateField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="autopay_collection"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = AuditedHistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(fields=["member", "period"], name="autopay_once_per_period"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="autopay_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=CollectionStatus.values), name="autopay_collection_status"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_on"], name="autopay_retry_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Autopay of member #{self.member_id} for period #{self.period_id}: {self.amount}"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"autopay-{self.member_id}-{self.period_id}-{self.attempts}"

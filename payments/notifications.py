@@ -6,9 +6,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from accounts import roles
 from dues.models import Payment
+from members.models import Member
+
+from .models import Autopay, AutopayCollection
 
 
 def officer_emails() -> list[str]:
@@ -33,3 +37,48 @@ def dispute_alert_send(payment_id: int, reason: str) -> None:
         from_email=None,
         recipient_list=recipients,
     )
+
+
+# What a member is told about their autopay, and the subject of each notice.
+AUTOPAY_NOTICES = {
+    "on": "Autopay is on",
+    "changed": "Your autopay payment method changed",
+    "cancelled": "Autopay is cancelled",
+    "off": "Autopay is off: your payment method can no longer be used",
+    "failed": "Your dues payment did not go through",
+    "gave_up": "Your dues payment did not go through",
+}
+
+
+def autopay_notice_send(member_id: int, what: str, collection_id: int | None = None) -> None:
+    """Tell the member (and, when autopay gives up, the office) what happened."""
+    member = Member.objects.get(pk=member_id)
+    autopay = Autopay.objects.filter(member=member).first()
+    collection = (
+        AutopayCollection.objects.select_related("period").filter(pk=collection_id).first()
+        if collection_id
+        else None
+    )
+    context = {
+        "member": member,
+        "autopay": autopay,
+        "collection": collection,
+        "what": what,
+        "dues_url": f"{settings.SITE_URL}{reverse('dues:my')}",
+    }
+    if member.email:
+        send_mail(
+            subject=AUTOPAY_NOTICES[what],
+            message=render_to_string("payments/email/autopay.txt", context),
+            from_email=None,
+            recipient_list=[member.email],
+        )
+    if what == "gave_up":
+        recipients = officer_emails()
+        if recipients:
+            send_mail(
+                subject=f"Autopay gave up on {member} for {collection.period}",
+                message=render_to_string("payments/email/autopay_gave_up.txt", context),
+                from_email=None,
+                recipient_list=recipients,
+            )

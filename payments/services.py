@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -95,18 +95,19 @@ def checkout_start(
     cents = to_cents(owed)
     attempt = CheckoutSession.objects.filter(member=member, period=period).count() + 1
     key = f"unionhall-checkout-{member.pk}-{_period_ref(period)}-{cents}-{attempt}"
+    params = _checkout_params(member, period, cents, success_url, cancel_url)
     try:
-        session, customer_id = _session_create(member, period, cents, key, success_url, cancel_url)
+        session, _ = customer_for(
+            member,
+            lambda customer, suffix: checkout_session_create(
+                params={**params, "customer": customer}, idempotency_key=f"{key}{suffix}"
+            ),
+            actor=actor,
+        )
     except StripeError as exc:
         raise StripeUnavailable(failure_message(exc)) from exc
 
     with transaction.atomic():
-        if customer_id != member.stripe_customer_id:
-            # Lock the member row: another request may be saving its customer too.
-            member = Member.objects.select_for_update().get(pk=member.pk)
-            member.stripe_customer_id = customer_id
-            member._history_user = actor
-            member.save(update_fields=["stripe_customer_id", "updated_at"])
         try:
             with transaction.atomic():
                 return CheckoutSession.objects.create(
@@ -124,31 +125,33 @@ def checkout_start(
             return CheckoutSession.objects.get(stripe_session_id=session["id"])
 
 
-def _session_create(
+def customer_for(
     member: Member,
-    period: DuesPeriod | None,
-    cents: int,
-    key: str,
-    success_url: str,
-    cancel_url: str,
+    create: Callable[[str, str], dict[str, Any]],
+    *,
+    actor: AbstractBaseUser | None,
 ) -> tuple[dict[str, Any], str]:
-    """Create the session with the member's customer, replacing a customer Stripe does not
-    know (deleted, or from the other mode, test or live)."""
+    """`create(customer_id, key_suffix)` with the member's Stripe customer, made first if
+    they have none, and made again if Stripe no longer knows theirs (deleted, or from the
+    other mode, test or live); the customer kept on the member. Returns what `create` gave
+    and the customer id."""
     customer_id = member.stripe_customer_id or _customer_create(member)
-    params = _checkout_params(member, period, cents, success_url, cancel_url)
     try:
-        session = checkout_session_create(
-            params={**params, "customer": customer_id}, idempotency_key=key
-        )
-        return session, customer_id
+        made = create(customer_id, "")
     except StripeError as exc:
         if not is_unknown_customer(exc):
             raise
-    customer_id = _customer_create(member, replacing=customer_id)
-    session = checkout_session_create(
-        params={**params, "customer": customer_id}, idempotency_key=f"{key}-{customer_id}"
-    )
-    return session, customer_id
+        customer_id = _customer_create(member, replacing=customer_id)
+        made = create(customer_id, f"-{customer_id}")
+    if customer_id != member.stripe_customer_id:
+        with transaction.atomic():
+            # Lock the member row: another request may be saving its customer too.
+            locked = Member.objects.select_for_update().get(pk=member.pk)
+            locked.stripe_customer_id = customer_id
+            locked._history_user = actor
+            locked.save(update_fields=["stripe_customer_id", "updated_at"])
+        member.stripe_customer_id = customer_id
+    return made, customer_id
 
 
 def _customer_create(member: Member, replacing: str | None = None) -> str:

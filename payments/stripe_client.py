@@ -72,6 +72,43 @@ def checkout_session_retrieve(session_id: str) -> dict[str, Any]:
     return stripe_client().v1.checkout.sessions.retrieve(session_id).to_dict()
 
 
+def setup_intent_retrieve(setup_intent_id: str) -> dict[str, Any]:
+    """A SetupIntent with its payment method expanded (brand or bank, last 4)."""
+    return (
+        stripe_client()
+        .v1.setup_intents.retrieve(setup_intent_id, params={"expand": ["payment_method"]})
+        .to_dict()
+    )
+
+
+def customer_default_payment_method_set(*, customer: str, payment_method: str) -> None:
+    stripe_client().v1.customers.update(
+        customer, params={"invoice_settings": {"default_payment_method": payment_method}}
+    )
+
+
+def payment_method_detach(payment_method: str) -> None:
+    stripe_client().v1.payment_methods.detach(payment_method)
+
+
+def payment_intent_create(*, params: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+    """Create and confirm a PaymentIntent. A declined card is not an exception here: the
+    PaymentIntent Stripe made is returned, with its `last_payment_error`."""
+    try:
+        intent = stripe_client().v1.payment_intents.create(
+            params=params, options={"idempotency_key": idempotency_key}
+        )
+    except stripe.CardError as exc:
+        intent = (exc.error and exc.error.payment_intent) or None
+        if intent is None:
+            raise
+    return intent.to_dict() if hasattr(intent, "to_dict") else dict(intent)
+
+
+def payment_intent_retrieve(payment_intent_id: str) -> dict[str, Any]:
+    return stripe_client().v1.payment_intents.retrieve(payment_intent_id).to_dict()
+
+
 def events_undelivered() -> Iterator[dict[str, Any]]:
     """Events Stripe could not deliver to our webhook (its last 30 days)."""
     events = stripe_client().v1.events.list(params={"delivery_success": False, "limit": 100})

@@ -6,6 +6,7 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,10 +14,12 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.context import acting_as
 from dues.models import DuesPeriod
 from members.models import Member
 
-from .models import CheckoutSession, CheckoutStatus, EventState
+from .autopay import SYSTEM_ACTOR, autopay_cancel, autopay_setup_complete, autopay_setup_start
+from .models import Autopay, AutopayStatus, CheckoutSession, CheckoutStatus, EventState
 from .services import CheckoutRefused, StripeUnavailable, checkout_fulfil, checkout_start
 from .stripe_client import StripeError, StripeNotConfigured, checkout_session_retrieve
 from .webhooks import (
@@ -111,3 +114,73 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     if row.state == EventState.FAILED:
         return JsonResponse({"event": row.event_id, "state": row.state}, status=500)
     return JsonResponse({"event": row.event_id, "state": row.state})
+
+
+# --- Autopay ----------------------------------------------------------------------------
+
+
+def _own_member(request: HttpRequest) -> Member:
+    member = (
+        Member.objects.filter(user=request.user).first() if request.user.is_authenticated else None
+    )
+    if member is None:
+        raise Http404("Autopay is set up by the member themself, from their dues page.")
+    return member
+
+
+@login_required
+@require_POST
+def autopay_start(request: HttpRequest) -> HttpResponse:
+    """Off to Stripe, to save a card or a bank account for autopay."""
+    member = _own_member(request)
+    try:
+        url = autopay_setup_start(
+            member=member,
+            actor=request.user,
+            success_url=request.build_absolute_uri(reverse("dues:checkout:autopay_done")),
+            cancel_url=request.build_absolute_uri(reverse("dues:my")),
+        )
+    except CheckoutRefused as exc:
+        messages.info(request, str(exc))
+        return redirect("dues:my")
+    except StripeUnavailable as exc:
+        log.warning("Stripe refused or did not answer: %s", exc)
+        return render(
+            request, "payments/unavailable.html", {"back": reverse("dues:my")}, status=503
+        )
+    return HttpResponseRedirect(url, status=303)
+
+
+@login_required
+@require_GET
+def autopay_done(request: HttpRequest) -> HttpResponse:
+    """Back from Stripe: apply the setup now (the webhook may not have come yet)."""
+    member = _own_member(request)
+    session_id = request.GET.get("session_id", "").strip()
+    autopay = Autopay.objects.filter(member=member, setup_session_id=session_id).first()
+    if not session_id or autopay is None:
+        raise Http404("No such autopay setup.")
+    if autopay.status != AutopayStatus.ACTIVE or autopay.setup_session_id == session_id:
+        try:
+            with acting_as(SYSTEM_ACTOR):
+                review = autopay_setup_complete(checkout_session_retrieve(session_id))
+            if review:
+                messages.info(request, review)
+        except (StripeError, StripeNotConfigured) as exc:
+            log.warning("Could not confirm autopay setup %s now: %s", session_id, exc)
+    autopay.refresh_from_db()
+    if autopay.status == AutopayStatus.ACTIVE:
+        messages.success(request, f"Autopay is on, with {autopay.on_file}.")
+    return redirect("dues:my")
+
+
+@login_required
+@require_POST
+def autopay_stop(request: HttpRequest) -> HttpResponse:
+    member = _own_member(request)
+    try:
+        autopay_cancel(member=member, actor=request.user, reason="Cancelled by the member")
+        messages.success(request, "Autopay is cancelled: nothing more will be collected.")
+    except ValidationError as exc:
+        messages.info(request, " ".join(exc.messages))
+    return redirect("dues:my")

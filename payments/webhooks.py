@@ -16,12 +16,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.context import acting_as
 from dues.models import RECEIVED_STATUSES, Payment
 from dues.services import payment_flag, refund_record
 
+from .autopay import autopay_intent_reported, autopay_method_gone, autopay_setup_complete
 from .models import DONE_EVENT_STATES, EventState, StripeEvent
 from .services import Fulfilment, checkout_fulfil
 from .stripe_client import (
@@ -161,7 +163,26 @@ def _fulfilment_outcome(result: Fulfilment) -> Outcome:
 
 
 def _checkout_completed(session: Mapping[str, Any], at: Moment) -> Outcome:
+    if session.get("mode") == "setup":
+        review = autopay_setup_complete(session)
+        return (EventState.IGNORED if review else EventState.PROCESSED), review
     return _fulfilment_outcome(checkout_fulfil(session, reported_at=at))
+
+
+def _payment_intent(intent: Mapping[str, Any], at: Moment) -> Outcome:
+    """An autopay PaymentIntent moved (a checkout's are fulfilled by the checkout's events)."""
+    outcome = autopay_intent_reported(intent, reported_at=at)
+    if outcome is None:
+        return EventState.IGNORED, "Not an autopay PaymentIntent of ours."
+    if outcome == "later":
+        raise RetryLater("Autopay's own answer from Stripe is not recorded yet.")
+    return EventState.PROCESSED, "" if outcome else "Already recorded, or an earlier attempt."
+
+
+def _payment_method_detached(payment_method: Mapping[str, Any], at: Moment) -> Outcome:
+    if autopay_method_gone(payment_method["id"], "The payment method was removed in Stripe."):
+        return EventState.PROCESSED, ""
+    return EventState.IGNORED, "Not an autopay's payment method."
 
 
 def _checkout_async_succeeded(session: Mapping[str, Any], at: Moment) -> Outcome:
@@ -179,14 +200,15 @@ def _checkout_expired(session: Mapping[str, Any], at: Moment) -> Outcome:
 def _our_payment(charge_like: Mapping[str, Any]) -> Payment | None:
     """The payment of this charge or dispute, if Union Hall itself started it in Stripe.
 
-    Only a payment made by one of our checkouts carries a PaymentIntent id; a charge
+    Only a payment made by one of our checkouts or autopay carries a PaymentIntent id; a charge
     without one (Stripe's own example objects have `payment_intent: null`) must never
     match the payments that have none (every payment taken at the office)."""
     intent = stripe_id(charge_like.get("payment_intent"))
     if intent is None:
         return None
     payment = Payment.objects.filter(
-        stripe_payment_intent_id=intent, stripe_checkout_session_id__isnull=False
+        Q(stripe_checkout_session_id__isnull=False) | Q(autopay_collection__isnull=False),
+        stripe_payment_intent_id=intent,
     ).first()
     if payment is None and "unionhall_member_id" in (charge_like.get("metadata") or {}):
         raise RetryLater("This charge is ours, but its payment is not recorded yet.")
@@ -236,4 +258,9 @@ HANDLERS: dict[str, Callable[[Mapping[str, Any], datetime.datetime | None], Outc
     "checkout.session.expired": _checkout_expired,
     "charge.refunded": _charge_refunded,
     "charge.dispute.created": _dispute_created,
+    "payment_intent.succeeded": _payment_intent,
+    "payment_intent.processing": _payment_intent,
+    "payment_intent.payment_failed": _payment_intent,
+    "payment_intent.requires_action": _payment_intent,
+    "payment_method.detached": _payment_method_detached,
 }

@@ -280,6 +280,14 @@ STRIPE_NETWORK_RETRIES = env_int("STRIPE_NETWORK_RETRIES", 1)
 STRIPE_PAYMENT_METHOD_TYPES = env_list("STRIPE_PAYMENT_METHOD_TYPES", "card,us_bank_account")
 # Who is told when a member disputes a card payment (besides active officers with email).
 DUES_ALERT_EMAILS = env_list("DUES_ALERT_EMAILS")
+# Requests per second the autopay run makes to Stripe at most (Stripe's live-mode limit is
+# 100 a second for the whole account; the rest is left to members paying at the time).
+STRIPE_REQUESTS_PER_SECOND = env_int("STRIPE_REQUESTS_PER_SECOND", 25)
+# Days after a failed autopay collection's first attempt when it is tried again; after
+# the last, the office is told.
+AUTOPAY_RETRY_DAYS = [int(day) for day in env_list("AUTOPAY_RETRY_DAYS", "3,5,7")]
+# The address of the site, for links in mail (no request is at hand when a worker sends it).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # REST API (DESIGN §7). Every endpoint needs a login (JWT or session) unless it says so.
 REST_FRAMEWORK = {

@@ -19,7 +19,7 @@ from jobs.progress import Progress
 from jobs.services import job_start
 from members.models import Classification, Member, MemberStatus
 
-from ..extensions import ARREARS_PROTECTION
+from ..extensions import AFTER_CHARGING, ARREARS_PROTECTION
 from ..ledger import decimal_of, money
 from ..models import DuesCharge, DuesPeriod, DuesRate, MemberLedger
 from ..selectors import charge_order, dues_rates_on, exact_decimal
@@ -197,6 +197,9 @@ def dues_charges_generate(
         progress.advance(len(ids))
     if result.created >= GENERATION_BATCH:
         _statistics_renewed()
+    if result.created:
+        for after_charging in AFTER_CHARGING.declarations():
+            transaction.on_commit(lambda run=after_charging.run: run(period.pk))
     result.already_charged = chargeable.filter(dues_charges__period=period).count() - result.created
     return result
 

@@ -53,28 +53,29 @@ def payment_online_record(
     amount: Decimal,
     method: str,
     status: str,
-    checkout_session_id: str,
+    checkout_session_id: str | None = None,
     payment_intent_id: str | None = None,
     received_date: datetime.date | None = None,
 ) -> OnlinePaymentChange:
-    """Create or move forward the one payment of an online checkout (idempotent).
+    """Create or move forward the one payment of an online checkout, or of a PaymentIntent
+    made without one (autopay), idempotently.
 
     Pending covers nothing; succeeded takes a receipt number and counts; failed never
     counts. A report that would move the payment backwards changes nothing."""
     if status not in (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
         raise ValueError(f"An online payment is reported pending, succeeded or failed: {status}")
-    if not checkout_session_id:
+    if checkout_session_id:
+        identity = {"stripe_checkout_session_id": checkout_session_id}
+    elif payment_intent_id:
+        identity = {"stripe_payment_intent_id": payment_intent_id}
+    else:
         # An empty id would find every payment without one: all those taken at the office.
-        raise ValueError("An online payment is identified by its checkout session id.")
+        raise ValueError("An online payment is identified by its checkout or PaymentIntent id.")
     # Lock the member, as every payment does: their balance may change.
     Member.objects.select_for_update().get(pk=member.pk)
-    # Lock the checkout's payment: the webhook, the success page and reconciliation may
-    # report it at once, and its status only ever moves forward.
-    payment = (
-        Payment.objects.select_for_update()
-        .filter(stripe_checkout_session_id=checkout_session_id)
-        .first()
-    )
+    # Lock the payment: the webhook, the success page and reconciliation may report it at
+    # once, and its status only ever moves forward.
+    payment = Payment.objects.select_for_update().filter(**identity).first()
     result = OnlinePaymentChange(payment=payment)
     if payment is None:
         payment = Payment(
@@ -82,7 +83,7 @@ def payment_online_record(
             amount=amount,
             method=method,
             status=PaymentStatus.PENDING,
-            stripe_checkout_session_id=checkout_session_id,
+            **identity,
         )
         result = OnlinePaymentChange(payment=payment, created=True)
     elif payment.member_id != member.pk or payment.amount != amount:

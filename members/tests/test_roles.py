@@ -57,6 +57,10 @@ _ONLINE = {
     "payments.view_stripeevent",
     "payments.rerun_stripeevent",
     "payments.view_historicalcheckoutsession",
+    "payments.view_autopay",
+    "payments.view_autopaycollection",
+    "payments.view_historicalautopay",
+    "payments.view_historicalautopaycollection",
 }
 _OFFICE_DUES = _DUES_VIEW | _DUES_MANAGE | _DUES_HISTORY | _ONLINE
 _CHECKOFF_VIEW = {
@@ -158,7 +162,12 @@ EXPECTED_PERMISSIONS = {
     | _NOTES
     | _DUES_VIEW
     | _CHECKOFF_VIEW
-    | {"dues.add_payment", "payments.view_checkoutsession", "jobs.view_job"},
+    | {
+        "dues.add_payment",
+        "payments.view_checkoutsession",
+        "payments.view_autopay",
+        "jobs.view_job",
+    },
     roles.MEMBER: set(),
 }
 

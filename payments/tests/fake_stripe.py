@@ -5,6 +5,7 @@ Nothing leaves the machine."""
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import hmac
 import itertools
@@ -38,6 +39,13 @@ class FakeStripe(stripe.HTTPClient):
     customers: dict[str, dict] = field(default_factory=dict)
     sessions: dict[str, dict] = field(default_factory=dict)
     undelivered_events: list[dict] = field(default_factory=list)
+    setup_intents: dict[str, dict] = field(default_factory=dict)
+    payment_methods: dict[str, dict] = field(default_factory=dict)
+    payment_intents: dict[str, dict] = field(default_factory=dict)
+    # Payment method id -> what its next charges do, in turn: "succeeded", "declined",
+    # "authentication_required", "expired_card", "processing" (a bank debit). When the
+    # list is empty: a card succeeds, a bank account is processing.
+    outcomes: dict[str, list[str]] = field(default_factory=dict)
     down: bool = False  # every request fails to connect
     refuse: dict | None = None  # the next request gets this Stripe error (status 400)
     _replies: dict[str, tuple[str, int, dict]] = field(default_factory=dict)
@@ -90,6 +98,34 @@ class FakeStripe(stripe.HTTPClient):
             if session is None:
                 return 404, _error("No such checkout.session", code="resource_missing", param="id")
             return 200, session
+        if sent.method == "GET" and path.startswith("/v1/setup_intents/"):
+            intent = self.setup_intents.get(path.rsplit("/", 1)[1])
+            if intent is None:
+                return 404, _error("No such setupintent", code="resource_missing", param="intent")
+            expanded = dict(intent)
+            if "expand[0]" in sent.params and intent["payment_method"]:
+                expanded["payment_method"] = self.payment_methods[intent["payment_method"]]
+            return 200, expanded
+        if sent.method == "POST" and path.startswith("/v1/customers/"):
+            customer = self.customers.get(path.rsplit("/", 1)[1])
+            if customer is None:
+                return 404, _error("No such customer", code="resource_missing", param="customer")
+            default = sent.params.get("invoice_settings[default_payment_method]")
+            customer.setdefault("invoice_settings", {})["default_payment_method"] = default
+            return 200, customer
+        if sent.method == "POST" and path.endswith("/detach"):
+            method = self.payment_methods.get(path.split("/")[-2])
+            if method is None:
+                return 404, _error("No such PaymentMethod", code="resource_missing")
+            method["customer"] = None
+            return 200, method
+        if sent.method == "POST" and path == "/v1/payment_intents":
+            return self._payment_intent_create(sent.params)
+        if sent.method == "GET" and path.startswith("/v1/payment_intents/"):
+            intent = self.payment_intents.get(path.rsplit("/", 1)[1])
+            if intent is None:
+                return 404, _error("No such payment_intent", code="resource_missing")
+            return 200, intent
         if sent.method == "GET" and path == "/v1/events":
             return 200, {
                 "object": "list",
@@ -113,6 +149,8 @@ class FakeStripe(stripe.HTTPClient):
         return customer
 
     def _session_create(self, params: dict[str, str]) -> dict:
+        if params["mode"] == "setup":
+            return self._setup_session_create(params)
         session_id = f"cs_test_{next(self._ids):06d}"
         session = {
             "id": session_id,
@@ -142,7 +180,135 @@ class FakeStripe(stripe.HTTPClient):
         self.sessions[session_id] = session
         return session
 
+    def _setup_session_create(self, params: dict[str, str]) -> dict:
+        session = canonical("checkout.session")
+        session_id = f"cs_test_{next(self._ids):06d}"
+        session.update(
+            id=session_id,
+            amount_subtotal=None,
+            amount_total=None,
+            client_reference_id=params.get("client_reference_id"),
+            created=int(time.time()),
+            currency=params.get("currency"),
+            customer=params.get("customer"),
+            livemode=False,
+            metadata=_nested(params, "metadata"),
+            mode="setup",
+            payment_intent=None,
+            payment_status="no_payment_required",
+            setup_intent=None,
+            status="open",
+            success_url=params["success_url"],
+            cancel_url=params["cancel_url"],
+            url=f"https://checkout.stripe.com/c/pay/{session_id}",
+        )
+        self.sessions[session_id] = session
+        return session
+
+    def _payment_intent_create(self, params: dict[str, str]) -> tuple[int, dict]:
+        method = self.payment_methods.get(params.get("payment_method", ""))
+        if method is None or method.get("customer") != params.get("customer"):
+            return 400, _error("No such PaymentMethod", code="resource_missing")
+        planned = self.outcomes.get(method["id"]) or []
+        default = "processing" if method["type"] == "us_bank_account" else "succeeded"
+        outcome = planned.pop(0) if planned else default
+        intent = canonical("payment_intent")
+        intent.update(
+            id=f"pi_test_{next(self._ids):06d}",
+            amount=int(params["amount"]),
+            amount_received=int(params["amount"]) if outcome == "succeeded" else 0,
+            automatic_payment_methods=None,
+            canceled_at=None,
+            client_secret=None,
+            confirmation_method="automatic",
+            created=int(time.time()),
+            currency=params["currency"],
+            customer=params["customer"],
+            description=params.get("description"),
+            last_payment_error=None,
+            latest_charge=None,
+            livemode=False,
+            metadata=_nested(params, "metadata"),
+            next_action=None,
+            payment_method=method["id"],
+            payment_method_types=[method["type"]],
+            processing=None,
+            status=outcome if outcome in ("succeeded", "processing") else "requires_payment_method",
+        )
+        self.payment_intents[intent["id"]] = intent
+        if outcome in ("succeeded", "processing"):
+            return 200, intent
+        messages = {
+            "declined": ("card_declined", "generic_decline", "Your card was declined."),
+            "authentication_required": (
+                "authentication_required",
+                "authentication_required",
+                "Your card was declined. This transaction requires authentication.",
+            ),
+            "expired_card": ("expired_card", "expired_card", "Your card has expired."),
+        }
+        code, decline_code, message = messages[outcome]
+        error = {
+            "type": "card_error",
+            "code": code,
+            "decline_code": decline_code,
+            "message": message,
+            "payment_method": method,
+        }
+        intent["last_payment_error"] = error
+        return 402, {"error": {**error, "payment_intent": intent}}
+
     # --- what happens on Stripe's side --------------------------------------------
+
+    def complete_setup(
+        self, session_id: str, *, kind: str = "card", last4: str = "4242", brand: str = "visa"
+    ) -> dict:
+        """The member saved a card (or a bank account, with its mandate) at Checkout."""
+        session = self.sessions[session_id]
+        method = canonical("payment_method")
+        method.update(id=f"pm_test_{next(self._ids):06d}", customer=session["customer"], type=kind)
+        if kind == "card":
+            method["card"].update(brand=brand, display_brand=brand, last4=last4)
+        else:
+            method.pop("card", None)
+            method["us_bank_account"] = {
+                "account_holder_type": "individual",
+                "account_type": "checking",
+                "bank_name": brand,
+                "last4": last4,
+                "routing_number": "110000000",
+            }
+        self.payment_methods[method["id"]] = method
+        intent = canonical("setup_intent")
+        intent.update(
+            id=f"seti_test_{next(self._ids):06d}",
+            customer=session["customer"],
+            last_setup_error=None,
+            next_action=None,
+            metadata=session["metadata"],
+            payment_method=method["id"],
+            payment_method_types=[kind],
+            status="succeeded",
+        )
+        self.setup_intents[intent["id"]] = intent
+        session.update(status="complete", setup_intent=intent["id"])
+        return dict(session)
+
+    def intent_settles(self, intent_id: str, *, succeeded: bool = True) -> dict:
+        """A bank debit cleared (or bounced)."""
+        intent = self.payment_intents[intent_id]
+        if succeeded:
+            intent.update(status="succeeded", amount_received=intent["amount"])
+        else:
+            intent.update(
+                status="requires_payment_method",
+                last_payment_error={
+                    "type": "card_error",
+                    "code": "payment_intent_payment_attempt_failed",
+                    "message": "The customer's bank account has insufficient funds.",
+                },
+            )
+        return dict(intent)
 
     def complete(self, session_id: str, *, paid: bool = True) -> dict:
         """The member finished Checkout: paid by card, or an ACH debit still clearing."""
@@ -216,7 +382,12 @@ CANONICAL = Path(__file__).with_name("data") / "stripe_canonical.json"
 def canonical(resource: str) -> dict:
     """A fresh copy of Stripe's own example object (its OpenAPI fixtures), every field
     present, including those that are null in real life (a charge's `payment_intent`)."""
-    return copy.deepcopy(json.loads(CANONICAL.read_text())["resources"][resource])
+    return copy.deepcopy(_canonical_objects()[resource])
+
+
+@functools.cache
+def _canonical_objects() -> dict:
+    return json.loads(CANONICAL.read_text())["resources"]
 
 
 def charge(

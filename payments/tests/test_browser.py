@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from members.tests.factories import PASSWORD
@@ -46,3 +47,44 @@ def test_a_member_pays_a_period_online_and_sees_it_paid(
     open_periods = page.locator("section", has_text="Open periods")
     expect(open_periods).not_to_contain_text("2026-09")
     expect(page.locator("section", has_text="Payments")).to_contain_text("R-0")
+
+
+def test_a_member_sets_up_autopay_sees_it_and_cancels_it(
+    live_server, page, member_login, fake_stripe
+):
+    page.route(
+        re.compile(r"https://checkout\.stripe\.com/.*"),
+        lambda route: route.fulfill(
+            body="<h1>Stripe Checkout (test)</h1>", content_type="text/html"
+        ),
+    )
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "lparsons")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+
+    page.goto(f"{live_server.url}/dues/my/")
+    autopay = page.get_by_role("region", name="Autopay")
+    autopay.get_by_role("button", name="Set up autopay").click()
+    expect(page).to_have_url(re.compile(r"^https://checkout\.stripe\.com/c/pay/cs_test_"))
+    session_id = page.url.rsplit("/", 1)[1]
+    fake_stripe.complete_setup(session_id, last4="4444", brand="mastercard")
+
+    # Stripe sends the member back (the webhook may come later).
+    page.goto(f"{live_server.url}/dues/payments/autopay/done/?session_id={session_id}")
+    expect(page.get_by_text("Autopay is on, with Mastercard •••• 4444.")).to_be_visible()
+    autopay = page.get_by_role("region", name="Autopay")
+    expect(autopay).to_contain_text("Mastercard •••• 4444")
+    expect(autopay).to_contain_text("Next collection")
+    results = Axe().run(page)
+    serious = [
+        v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
+
+    autopay.get_by_role("button", name="Cancel autopay").click()
+    expect(
+        page.get_by_text("Autopay is cancelled: nothing more will be collected.")
+    ).to_be_visible()
+    expect(page.get_by_role("region", name="Autopay")).to_contain_text("Set up autopay")
