@@ -284,55 +284,78 @@ def autopay_collect(
             member_id__in=[m for m in on_autopay if m not in deducted], balance__gt=0
         ).values_list("member_id", "balance")
     )
-    # A bank payment still clearing (a checkout or an earlier collection) already covers it.
-    clearing = set(
-        CheckoutSession.objects.filter(
-            member_id__in=list(owing), status=CheckoutStatus.PROCESSING
-        ).values_list("member_id", flat=True)
-    ) | set(
-        AutopayCollection.objects.filter(
-            member_id__in=list(owing), status=CollectionStatus.PROCESSING
-        ).values_list("member_id", flat=True)
-    )
+    # A bank payment still clearing (a checkout or an earlier collection) already covers it;
+    # a member collected for this period already is not asked again.
+    skipped = {
+        "clearing": set(
+            CheckoutSession.objects.filter(
+                member_id__in=list(owing), status=CheckoutStatus.PROCESSING
+            ).values_list("member_id", flat=True)
+        )
+        | set(
+            AutopayCollection.objects.filter(
+                member_id__in=list(owing), status=CollectionStatus.PROCESSING
+            ).values_list("member_id", flat=True)
+        ),
+        "already": set(
+            AutopayCollection.objects.filter(member_id__in=list(owing), period=period).values_list(
+                "member_id", flat=True
+            )
+        ),
+    }
+    _superseded(period, set(owing) - skipped["clearing"] - skipped["already"])
+    members = Member.objects.select_related("autopay").in_bulk(list(owing))
     progress.step(f"Collecting autopay for {period}", total=len(owing))
     pace = RequestPace(settings.STRIPE_REQUESTS_PER_SECOND)
     started = time.monotonic()
     with acting_as(SYSTEM_ACTOR):
         for member_id, balance in sorted(owing.items()):
-            if member_id in clearing:
-                run.count("clearing")
+            why_not = next((why for why, ids in skipped.items() if member_id in ids), None)
+            if why_not:
+                run.count(why_not)
             else:
-                collection = _collection_for(member_id, period, balance)
-                run.count(_attempt(collection.pk, pace, run, today, first=True))
+                run.count(_first_attempt(members[member_id], period, balance, pace, run, today))
             progress.advance()
     run.seconds = time.monotonic() - started
     run.asked = len(owing)
     return run
 
 
-def _collection_for(member_id: int, period: DuesPeriod, amount: Decimal) -> AutopayCollection:
-    """The member's collection for the period, made once (the unique index decides a race);
-    an earlier period's still being retried is replaced: this one asks for all they owe."""
+def _superseded(period: DuesPeriod, member_ids: set[int]) -> None:
+    """An earlier period's collection still being retried is replaced by this period's,
+    which asks for all the member owes."""
     with transaction.atomic():
-        superseded = (
-            AutopayCollection.objects.select_for_update()
-            .filter(
-                member_id=member_id,
-                status__in=[CollectionStatus.FAILED, CollectionStatus.REQUIRES_ACTION],
-            )
-            .exclude(period=period)
-        )
-        for old in superseded:
+        for old in AutopayCollection.objects.select_for_update().filter(
+            member_id__in=list(member_ids),
+            status__in=[CollectionStatus.FAILED, CollectionStatus.REQUIRES_ACTION],
+        ):
             old.status, old.next_attempt_on = CollectionStatus.CANCELLED, None
             old.last_error = f"Replaced by the collection for {period}."
             old.save()
-        try:
-            with transaction.atomic():
-                return AutopayCollection.objects.create(
-                    member_id=member_id, period=period, amount=amount
-                )
-        except IntegrityError:
-            return AutopayCollection.objects.get(member_id=member_id, period=period)
+
+
+def _first_attempt(
+    member: Member, period: DuesPeriod, amount: Decimal, pace: RequestPace, run, today
+) -> str:
+    """The first attempt at the member's collection for the period: Stripe is asked with
+    the key of attempt 1, and the collection is written once, with the answer. Two runs at
+    once both ask with that key and get the same PaymentIntent back; the unique index keeps
+    one collection, and the other run's writing is undone whole."""
+    collection = AutopayCollection(member=member, period=period, amount=amount, attempts=1)
+    pace.wait()
+    run.requests += 1
+    try:
+        intent = payment_intent_create(
+            params=_intent_params(collection, member.autopay),
+            idempotency_key=collection.idempotency_key,
+        )
+    except StripeError as exc:
+        return f"stripe error ({failure_message(exc)[:60]})"
+    try:
+        with transaction.atomic():
+            return _intent_applied(collection, intent, today=today)
+    except IntegrityError:
+        return "already"
 
 
 def autopay_retry_due(
@@ -354,40 +377,45 @@ def autopay_retry_due(
     started = time.monotonic()
     with acting_as(SYSTEM_ACTOR):
         for pk in due:
-            run.count(_attempt(pk, pace, run, today, first=False))
+            run.count(_attempt(pk, pace, run, today))
             progress.advance()
     run.seconds = time.monotonic() - started
     run.asked = len(due)
     return run
 
 
-def _attempt(pk: int, pace: RequestPace, run: CollectionRun, today, *, first: bool) -> str:
-    """One attempt at a collection: a PaymentIntent, confirmed off-session with the saved
-    payment method, and what Stripe answered, written together."""
+def _attempt(pk: int, pace: RequestPace, run: CollectionRun, today) -> str:
+    """A retry of a collection: a new PaymentIntent (the key of the next attempt),
+    confirmed off-session with the saved payment method, for no more than is owed now, and
+    Stripe's answer, written together under a lock on the collection."""
     with transaction.atomic():
         # Lock the collection; another run holding it is doing this very attempt: skip.
         collection = (
             AutopayCollection.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("member__autopay", "period")
-            .filter(pk=pk)
+            .filter(
+                pk=pk,
+                status__in=[CollectionStatus.FAILED, CollectionStatus.REQUIRES_ACTION],
+            )
             .first()
         )
         if collection is None:
-            return "busy"
-        waiting = collection.status == CollectionStatus.PENDING and collection.attempts == 0
-        retrying = not first and collection.status in (
-            CollectionStatus.FAILED,
-            CollectionStatus.REQUIRES_ACTION,
-        )
-        if not (waiting or retrying):
             return "already"
-        autopay = collection.member.autopay
+        owed = MemberLedger.objects.filter(member_id=collection.member_id).values_list(
+            "balance", flat=True
+        ).first() or Decimal("0.00")
+        if owed <= 0:
+            collection.status, collection.next_attempt_on = CollectionStatus.CANCELLED, None
+            collection.last_error = "Paid otherwise before the retry."
+            collection.save()
+            return "paid otherwise"
+        collection.amount = min(collection.amount, owed)
         collection.attempts += 1
         pace.wait()
         run.requests += 1
         try:
             intent = payment_intent_create(
-                params=_intent_params(collection, autopay),
+                params=_intent_params(collection, collection.member.autopay),
                 idempotency_key=collection.idempotency_key,
             )
         except StripeError as exc:
@@ -411,7 +439,6 @@ def _intent_params(collection: AutopayCollection, autopay: Autopay) -> dict[str,
         "metadata": {
             "unionhall_member_id": str(member.pk),
             "unionhall_period_id": str(collection.period_id),
-            "unionhall_collection_id": str(collection.pk),
             "unionhall_purpose": PURPOSE,
             "member_number": member.member_number,
         },
@@ -510,15 +537,17 @@ def autopay_intent_reported(
         collection = (
             AutopayCollection.objects.select_for_update(of=("self",))
             .select_related("member__autopay", "period")
-            .filter(pk=int(metadata.get("unionhall_collection_id") or 0))
+            .filter(
+                member_id=int(metadata.get("unionhall_member_id") or 0),
+                period_id=int(metadata.get("unionhall_period_id") or 0),
+            )
             .first()
         )
-        if collection is None:
-            return None
+        if collection is None or not collection.payment_intent_id:
+            # The run's own answer is not written yet: Stripe will deliver this again.
+            return "later"
         if collection.payment_intent_id != intent["id"]:
-            # Not yet stored (the run's answer is on its way: Stripe will deliver again),
-            # or an earlier attempt's, superseded.
-            return "" if collection.payment_intent_id else "later"
+            return ""  # an earlier attempt's
         status = intent.get("status")
         settled = {
             CollectionStatus.SUCCEEDED: ("succeeded",),
