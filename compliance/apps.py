@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 from accounts import roles
 
@@ -63,3 +64,16 @@ class ComplianceConfig(AppConfig):
             {roles.ADMIN: [*_GOVERN, *_HISTORY], roles.OFFICER: [*_GOVERN, *_HISTORY]}
         ],
     }
+
+    def ready(self) -> None:
+        post_migrate.connect(_reinstall_sqlite_frozen, dispatch_uid="compliance.sqlite_frozen")
+
+
+def _reinstall_sqlite_frozen(sender: AppConfig, using: str = "default", **kwargs) -> None:
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor == "sqlite" and sender.label == "compliance":
+        from .frozen import ensure_sqlite_frozen
+
+        ensure_sqlite_frozen(connection)

@@ -135,3 +135,23 @@ def test_the_command_refuses_a_bad_date(local):
 
     with pytest.raises(CommandError, match="not a date"):
         call_command("eligibility_list", "--as-of", "April 1st")
+
+
+def test_the_freeze_is_installed_again_after_a_sqlite_table_rebuild(local, officer):
+    """SQLite drops a table's triggers when a migration rebuilds it; every `migrate` puts
+    the freeze back (on PostgreSQL the triggers survive ALTER TABLE)."""
+    from django.db import connection
+
+    from compliance.frozen import SQLITE_REVERSE, ensure_sqlite_frozen
+
+    elist = eligibility_list_publish(
+        elist=eligibility_list_create(title="Vote", record_date=RECORD_DATE, actor=officer),
+        actor=officer,
+    )
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            for statement in SQLITE_REVERSE:
+                cursor.execute(statement)
+        ensure_sqlite_frozen(connection)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        EligibilityList.objects.filter(pk=elist.pk).update(title="Changed")
