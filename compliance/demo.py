@@ -30,9 +30,10 @@ the hall or online from your dues page.
 
 
 def seed_demo_compliance(stdout) -> None:
-    if ArrearsPolicy.objects.exists():
-        stdout.write("Demo governance: a policy is already there, left as it is.")
+    if Affiliate.objects.exists():
+        stdout.write("Demo governance: already there, left as it is.")
         return
+    # A version of the local's own after the first, default one.
     ArrearsPolicy.objects.create(
         effective_date=datetime.date(2020, 1, 1),
         grace_days=30,

@@ -155,3 +155,32 @@ def test_the_freeze_is_installed_again_after_a_sqlite_table_rebuild(local, offic
         ensure_sqlite_frozen(connection)
     with pytest.raises(DatabaseError), transaction.atomic():
         EligibilityList.objects.filter(pk=elist.pk).update(title="Changed")
+
+
+def test_out_of_the_box_the_ledgers_own_rule_decides(journeyman, tmp_path):
+    """With no policy of the local's own, the first version (from the migrations) counts as
+    the ledger does: a month is owed once its due date has passed."""
+    from dues.services import dues_charges_generate
+    from dues.tests.factories import periods
+
+    direct = MemberFactory(member_number="2001", classification=journeyman, join_date=D(2010, 1, 1))
+    deducted = MemberFactory(
+        member_number="2002", classification=journeyman, join_date=D(2010, 1, 1)
+    )
+    AuthorizationFactory(member=deducted, employer=EmployerFactory(), signed_on=D(2025, 1, 1))
+    for period in periods(2026, range(1, 7)):  # due at each month's end
+        dues_charges_generate(period=period)
+    for member in (direct, deducted):
+        payment_record(
+            member=member,
+            amount=Decimal("135.00"),
+            method=PaymentMethod.CASH,
+            received_date=D(2026, 1, 5),
+        )
+    out = tmp_path / "list.csv"
+    call_command("eligibility_list", "--as-of", "2026-06-30", "--csv", str(out))
+    rows = {row.split(",")[0]: row for row in out.read_text().splitlines()[1:]}
+    assert ",no,months_owed," in rows["2001"]  # April and May past due, unpaid
+    assert "Owed 2 month(s)" in rows["2001"]
+    assert ",yes,," in rows["2002"]  # the employer has not remitted April and May yet
+    assert rows["2002"].endswith(",yes")  # check-off protected

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from checkoff.tests.factories import AuthorizationFactory, EmployerFactory
-from compliance.models import Convention, Ineligible
+from compliance.models import ArrearsPolicy, Convention, Ineligible
 from compliance.selectors import continuous_standing, standing_on, standings_on
 from compliance.services import arrears_policy_proposals
 from dues.models import PaymentMethod
@@ -139,6 +139,7 @@ def test_not_yet_a_member_and_status_are_reasons(policy, journeyman, in_advance_
 def test_no_policy_in_force_is_a_clear_error(member):
     from django.core.exceptions import ValidationError
 
+    ArrearsPolicy.objects.all().delete()  # the first, default version too
     ArrearsPolicyFactory(effective_date=D(2027, 1, 1))
     with pytest.raises(ValidationError, match="No arrears policy was in force on 2026-04-01"):
         standing_on(member, D(2026, 4, 1))
