@@ -380,3 +380,43 @@ def test_the_office_sees_who_is_on_autopay(client, member_login, enrol):
     assert "777001" in others.content.decode()
     api = client.get("/api/v1/members/", {"autopay": "yes"}).json()
     assert [m["member_number"] for m in api["results"]] == [member_login.member_number]
+
+
+def test_requires_action_by_webhook_leaves_the_period_open_and_asks_the_member(
+    member_login, enrol, fake_stripe, november, deliver, django_capture_on_commit_callbacks
+):
+    enrol(member_login, kind="us_bank_account", last4="6789", brand="STRIPE TEST BANK")
+    collect(november)
+    collection = AutopayCollection.objects.get()
+    intent = {
+        **fake_stripe.payment_intents[collection.payment_intent_id],
+        "status": "requires_action",
+        "next_action": {"type": "verify_with_microdeposits"},
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(stripe_event("payment_intent.requires_action", intent)).status_code == 200
+    collection.refresh_from_db()
+    assert collection.status == CollectionStatus.REQUIRES_ACTION
+    assert collection.next_attempt_on is not None
+    assert "asks you to confirm" in mail.outbox[-1].body
+    assert paid(member_login) == Decimal("135.00")
+
+
+def test_an_event_before_the_runs_own_answer_is_written_is_retried_later(
+    member_login, enrol, fake_stripe, deliver
+):
+    from payments.tests.fake_stripe import canonical
+
+    enrol(member_login)
+    intent = canonical("payment_intent")
+    intent.update(
+        status="succeeded",
+        metadata={
+            "unionhall_purpose": "autopay",
+            "unionhall_member_id": str(member_login.pk),
+            "unionhall_period_id": str(DuesPeriod.objects.get(month=11).pk),
+        },
+    )
+    assert deliver(stripe_event("payment_intent.succeeded", intent)).status_code == 500
+    assert StripeEvent.objects.get(type="payment_intent.succeeded").state == EventState.FAILED
+    assert not Payment.objects.exists()
