@@ -397,8 +397,8 @@ ENTRY_BATCH = 5000
 def eligibility_list_create(
     *, title: str, record_date: datetime.date, actor: User, progress: Progress | None = None
 ) -> EligibilityList:
-    """A draft list for `record_date`: every member on the rolls by then, eligible or not
-    and why, by the ledger as it stood at the end of that day."""
+    """A draft list for `record_date`: every member, eligible or not and why, by the
+    ledger as it stood at the end of that day."""
     title = title.strip() or f"Eligibility on {record_date}"
     elist = EligibilityList(
         title=title[:200],
@@ -414,9 +414,9 @@ def eligibility_list_create(
 
 
 def _entries_write(elist: EligibilityList, progress: Progress | None) -> None:
-    members = Member.objects.filter(join_date__lte=elist.record_date).exclude(
-        status__in=[MemberStatus.DECEASED]
-    )
+    # Every member the local has (one who joined after the record date is listed, and
+    # says so); those who died are not.
+    members = Member.objects.exclude(status=MemberStatus.DECEASED)
     if progress is not None:
         progress.step("Working out each member's standing on the record date")
     standings = standings_on(elist.record_date, members)

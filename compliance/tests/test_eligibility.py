@@ -63,12 +63,14 @@ def test_each_member_is_listed_with_eligibility_and_the_reason(local, officer):
         "1001": (True, ""),
         "1002": (False, "months_owed"),
         "1003": (True, ""),
+        "1004": (False, "not_yet_member"),
     }
     behind = elist.entries.get(member_number="1002")
     assert behind.months_owed == 3
     assert "Owed 3 month(s) of dues ($135.00) on 2026-04-01" in behind.reason
     assert elist.entries.get(member_number="1003").checkoff_protected
-    assert (elist.eligible_count, elist.ineligible_count) == (2, 1)
+    assert elist.entries.get(member_number="1004").reason == "Not yet a member on 2026-04-01."
+    assert (elist.eligible_count, elist.ineligible_count) == (2, 2)
 
 
 def test_a_published_list_is_frozen_and_a_later_payment_changes_nothing(local, officer):
@@ -125,7 +127,7 @@ def test_the_command_works_out_publishes_and_writes_the_csv(local, tmp_path, cap
     call_command("eligibility_list", "--as-of", "2026-04-01", "--publish", "--csv", str(out))
     elist = EligibilityList.objects.get()
     printed = capsys.readouterr().out
-    assert "2 eligible, 1 not" in printed
+    assert "2 eligible, 2 not" in printed
     assert elist.sha256 in printed
     assert hashlib.sha256(out.read_bytes()).hexdigest() == elist.sha256
 
