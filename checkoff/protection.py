@@ -66,12 +66,12 @@ def protected_months(
 CHECKOFF_PROTECTION = ArrearsProtection(sql=PROTECTED_SQL, months=protected_months)
 
 
-def deducted_members(member_ids: Iterable[int], day: datetime.date) -> set[int]:
-    """Those of these members with an authorization in force on `day`: their employer
-    deducts their dues, so nobody else collects them."""
-    in_force = CheckoffAuthorization.objects.filter(
-        member_id__in=list(member_ids), signed_on__lte=day
-    ).exclude(revoked_on__lte=day)
+def deducted_members(member_ids: Iterable[int] | None, day: datetime.date) -> set[int]:
+    """Those of these members (None: all) with an authorization in force on `day` (signed
+    by then, not revoked by then): their employer deducts their dues."""
+    in_force = CheckoffAuthorization.objects.filter(signed_on__lte=day).exclude(revoked_on__lte=day)
+    if member_ids is not None:
+        in_force = in_force.filter(member_id__in=list(member_ids))
     return set(in_force.values_list("member_id", flat=True))
 
 

@@ -14,11 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import ExtractMonth
 
-from checkoff.models import BatchStatus, CheckoffAuthorization, RemittanceLine, SuspenseStatus
+from checkoff.models import BatchStatus, RemittanceLine, SuspenseStatus
 from checkoff.selectors import employers_month
 from dues.ledger import ZERO
 from dues.models import RECEIVED_STATUSES, Payment, Refund
-from dues.selectors import dues_standings, member_dues_summary
+from dues.selectors import dues_standings, member_dues_summary, members_deducted_at_source
 from members.models import Classification, Member, MemberStatus
 
 from .models import (
@@ -117,15 +117,6 @@ def statuses_on(day: datetime.date, member_ids: Iterable[int] | None = None) -> 
     return found
 
 
-def _checkoff_members_on(day: datetime.date, member_ids: Iterable[int] | None) -> set[int]:
-    authorizations = CheckoffAuthorization.objects.filter(signed_on__lte=day).exclude(
-        revoked_on__lt=day
-    )
-    if member_ids is not None:
-        authorizations = authorizations.filter(member_id__in=list(member_ids))
-    return set(authorizations.values_list("member_id", flat=True))
-
-
 def standings_on(
     day: datetime.date, members: QuerySet[Member] | None = None
 ) -> dict[int, StandingOn]:
@@ -136,9 +127,11 @@ def standings_on(
     members = members if members is not None else Member.objects.all()
     ledgers = dues_standings(members, asked, recorded_by=day, counting=counting)
     rows = list(members.values_list("id", "status", "join_date"))
+    # Many members: read everyone's changes and authorizations rather than send a list of
+    # ids longer than a statement may carry (the ones not asked about are not looked up).
     ids = None if len(rows) > 5000 else [row[0] for row in rows]
     statuses = statuses_on(day, ids)
-    on_checkoff = _checkoff_members_on(day, ids)
+    on_checkoff = members_deducted_at_source(day, ids)
     return {
         member_id: _standing(
             member_id,
@@ -166,7 +159,7 @@ def standing_on(member: Member, day: datetime.date) -> StandingOn:
         first_uncovered_due=dues.open_charges[0].period.due_date if dues.open_charges else None,
     )
     status = statuses_on(day, [member.pk]).get(member.pk, member.status)
-    on_checkoff = member.pk in _checkoff_members_on(day, [member.pk])
+    on_checkoff = member.pk in members_deducted_at_source(day, [member.pk])
     return _standing(member.pk, day, policy, status, member.join_date, ledger, on_checkoff)
 
 

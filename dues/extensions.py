@@ -58,10 +58,10 @@ ARREARS_PROTECTION = ExtensionPoint(
 @dataclass(frozen=True)
 class DeductedAtSource:
     """Members whose dues an employer deducts from their pay on a day (check-off):
-    `members(member_ids, day)` gives those of `member_ids`. Nobody else collects from them
-    (autopay skips them)."""
+    `members(member_ids, day)` gives those of `member_ids` (None: of all members). Nobody
+    else collects from them (autopay skips them); eligibility lists say so."""
 
-    members: Callable[[Iterable[int], datetime.date], set[int]]
+    members: Callable[[Iterable[int] | None, datetime.date], set[int]]
 
 
 DEDUCTED_AT_SOURCE = ExtensionPoint(

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from members.models import Member, MemberStatus
 
-from .extensions import ARREARS_PROTECTION
+from .extensions import ARREARS_PROTECTION, DEDUCTED_AT_SOURCE
 from .ledger import (
     ZERO,
     Counting,
@@ -416,6 +416,18 @@ def protected_months(
         months = protection.months(member_ids, recorded_by or FAR_FUTURE)
         for member_id, member_months in months.items():
             found.setdefault(member_id, set()).update(member_months)
+    return found
+
+
+def members_deducted_at_source(
+    day: datetime.date, member_ids: Iterable[int] | None = None
+) -> set[int]:
+    """The members (of `member_ids`; None: all) whose employer deducts their dues on `day`,
+    by every app that says so (`dues.deducted_at_source`: check-off)."""
+    ids = None if member_ids is None else list(member_ids)
+    found: set[int] = set()
+    for source in DEDUCTED_AT_SOURCE.declarations():
+        found |= source.members(ids, day)
     return found
 
 

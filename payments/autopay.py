@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -24,9 +24,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.context import acting_as
-from dues.extensions import DEDUCTED_AT_SOURCE
 from dues.models import DuesPeriod, MemberLedger, PaymentMethod, PaymentStatus
-from dues.selectors import dues_rates_on
+from dues.selectors import dues_rates_on, members_deducted_at_source
 from dues.services import payment_online_record
 from dues.tasks import receipt_email
 from jobs.progress import Progress
@@ -62,15 +61,6 @@ SYSTEM_ACTOR = "autopay"
 PURPOSE = "autopay"
 
 
-def deducted_at_source(member_ids: Iterable[int], day: datetime.date) -> set[int]:
-    """Those of these members whose employer deducts their dues (check-off) on `day`."""
-    member_ids = list(member_ids)
-    found: set[int] = set()
-    for source in DEDUCTED_AT_SOURCE.declarations():
-        found |= source.members(member_ids, day)
-    return found
-
-
 # --- Enrolment ------------------------------------------------------------------------------
 
 
@@ -83,7 +73,7 @@ def autopay_setup_start(
         raise CheckoutRefused("Online payment is not set up yet. Please pay at the union office.")
     if member.status != MemberStatus.ACTIVE:
         raise CheckoutRefused("Autopay is for active members: please ask the union office.")
-    if deducted_at_source([member.pk], timezone.localdate()):
+    if members_deducted_at_source(timezone.localdate(), [member.pk]):
         raise CheckoutRefused(
             "Your employer deducts your dues from your pay (check-off): autopay is not needed."
         )
@@ -277,7 +267,7 @@ def autopay_collect(
             status=AutopayStatus.ACTIVE, member__status=MemberStatus.ACTIVE
         ).values_list("member_id", flat=True)
     )
-    deducted = deducted_at_source(on_autopay, today)
+    deducted = members_deducted_at_source(today, on_autopay)
     run.skipped_checkoff = len(deducted)
     owing = dict(
         MemberLedger.objects.filter(

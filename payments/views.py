@@ -160,14 +160,13 @@ def autopay_done(request: HttpRequest) -> HttpResponse:
     autopay = Autopay.objects.filter(member=member, setup_session_id=session_id).first()
     if not session_id or autopay is None:
         raise Http404("No such autopay setup.")
-    if autopay.status != AutopayStatus.ACTIVE or autopay.setup_session_id == session_id:
-        try:
-            with acting_as(SYSTEM_ACTOR):
-                review = autopay_setup_complete(checkout_session_retrieve(session_id))
-            if review:
-                messages.info(request, review)
-        except (StripeError, StripeNotConfigured) as exc:
-            log.warning("Could not confirm autopay setup %s now: %s", session_id, exc)
+    try:
+        with acting_as(SYSTEM_ACTOR):
+            review = autopay_setup_complete(checkout_session_retrieve(session_id))
+        if review:
+            messages.info(request, review)
+    except (StripeError, StripeNotConfigured) as exc:
+        log.warning("Could not confirm autopay setup %s now: %s", session_id, exc)
     autopay.refresh_from_db()
     if autopay.status == AutopayStatus.ACTIVE:
         messages.success(request, f"Autopay is on, with {autopay.on_file}.")
