@@ -30,6 +30,20 @@ os.environ["SECURE_SSL_REDIRECT"] = "0"
 os.environ["TASKS_BACKEND"] = "immediate"
 
 
+WORKLOADS = (
+    "generation",
+    "standing",
+    "member",
+    "api",
+    "search",
+    "changelists",
+    "import",
+    "remittance",
+    "governance",
+    "autopay",
+)
+
+
 @dataclass
 class Row:
     workload: str
@@ -58,9 +72,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="runs of each page workload")
     parser.add_argument("--rebuild", action="store_true", help="build the local again")
     parser.add_argument("--smoke", action="store_true", help="a tiny local, once (CI)")
+    parser.add_argument(
+        "--only",
+        default="",
+        help=f"comma-separated workloads to run, of {', '.join(WORKLOADS)} (all by default)",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.members, args.runs = 300, 1
+
+    only = frozenset(filter(None, args.only.split(",")))
+    unknown = only - set(WORKLOADS)
+    if unknown:
+        sys.exit(f"No workload named {', '.join(sorted(unknown))}: one of {', '.join(WORKLOADS)}")
 
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
@@ -96,7 +120,7 @@ def main() -> None:
 
     from bench.workloads import run_all
 
-    rows = run_all(args.members, runs=args.runs, generation_runs=1 if args.smoke else 3)
+    rows = run_all(args.members, runs=args.runs, generation_runs=1 if args.smoke else 3, only=only)
     print()
     print(f"{'workload':<62} {'ours':>10} {'floor':>10} {'ratio':>7}  note")
     for row in rows:
