@@ -60,6 +60,14 @@ def event_hash(prev_hash: str, values: dict[str, Any]) -> str:
     return hashlib.sha256(f"{prev_hash}|{canonical}".encode()).hexdigest()
 
 
+def canonical_json(name: str, value: Any) -> str:
+    """One hashed field's part of an event's canonical JSON (what the set-based trail,
+    audit/in_sql.py, puts between the commas)."""
+    return json.dumps(
+        _canonical(name, value), sort_keys=True, separators=(",", ":"), ensure_ascii=True
+    )
+
+
 def _canonical(name: str, value: Any) -> Any:
     if value is None:
         return None
@@ -81,27 +89,35 @@ def chain_append(events: Sequence[AuditEvent]) -> None:
 def chain_append_values(events: Sequence[dict[str, Any]]) -> None:
     """Number and hash these unsaved events, given as their field values (the hashed
     fields at least), in order, after the chain's head: sets each one's seq, prev_hash and
-    hash.
-
-    The first statement takes the head's row lock (and SQLite's write lock) and reserves
-    the numbers; it is held until the transaction ends, so no other writer can put an
-    event between the head and these."""
+    hash (under the head's lock, chain_reserve)."""
     if not events:
         return
-    table = AuditChainHead._meta.db_table
-    reserve = f"UPDATE {table} SET seq = seq + %s WHERE id = 1 RETURNING seq - %s, hash"
-    with connection.cursor() as cursor:
-        cursor.execute(reserve, [len(events), len(events)])
-        row = cursor.fetchone()
-    if row is None:  # a new (or freshly emptied test) database: the head starts here
-        AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})
-        return chain_append_values(events)
-    seq, prev = row
+    seq, prev = chain_reserve(len(events))
     for event in events:
         seq += 1
         event["seq"], event["prev_hash"] = seq, prev
         event["hash"] = prev = event_hash(prev, event)
-    AuditChainHead.objects.filter(pk=1).update(hash=prev)
+    chain_head_moved(prev)
+
+
+def chain_reserve(count: int) -> tuple[int, str]:
+    """Reserve the next `count` numbers of the trail: the head's number and hash before
+    them. The head's row lock (and SQLite's write lock) is held until the transaction ends,
+    so no other writer can put an event between the head and these; the writer hashes its
+    events after the head's and then moves the head (chain_head_moved)."""
+    table = AuditChainHead._meta.db_table
+    reserve = f"UPDATE {table} SET seq = seq + %s WHERE id = 1 RETURNING seq - %s, hash"
+    with connection.cursor() as cursor:
+        cursor.execute(reserve, [count, count])
+        row = cursor.fetchone()
+    if row is None:  # a new (or freshly emptied test) database: the head starts here
+        AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})
+        return chain_reserve(count)
+    return row
+
+
+def chain_head_moved(last_hash: str) -> None:
+    AuditChainHead.objects.filter(pk=1).update(hash=last_hash)
 
 
 def _values(event: AuditEvent) -> dict[str, Any]:

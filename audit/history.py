@@ -20,6 +20,7 @@ from simple_history.models import HistoricalRecords
 
 from appkit.sql import among
 
+from .in_sql import history_and_events_written, writes_in_sql
 from .services import audit_events_from_history, audit_events_of_created
 
 if TYPE_CHECKING:
@@ -61,20 +62,51 @@ def history_of_created(
     if not objs:
         return
     model = type(objs[0])
-    history = model.history.model
-    fields = history.tracked_fields
-    pk = model._meta.pk
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    ids_sql, ids_params = among(connection.ops.quote_name(pk.column), [obj.pk for obj in objs])
-    now = timezone.now()
-    copy = (
-        f"INSERT INTO {history._meta.db_table} ({columns}, history_date, history_type, "
-        f"history_user_id, history_change_reason) SELECT {columns}, %(now)s, '+', %(user)s, "
-        f"%(reason)s FROM {model._meta.db_table} WHERE {ids_sql} RETURNING history_id, "
-        f"{connection.ops.quote_name(pk.column)}"
-    )
-    params = {"now": now, "user": getattr(actor, "pk", None), "reason": reason, **ids_params}
+    if writes_in_sql(model):
+        history_of_inserted(model, [obj.pk for obj in objs], actor=actor, reason=reason)
+        return
+    copy, params = _history_copy(model, [obj.pk for obj in objs], actor, reason)
     with connection.cursor() as cursor:
         cursor.execute(copy, params)
         history_ids = {object_id: history_id for history_id, object_id in cursor.fetchall()}
-    audit_events_of_created(objs, history_ids, actor=actor, occurred_at=now)
+    audit_events_of_created(objs, history_ids, actor=actor, occurred_at=params["now"])
+
+
+def history_of_inserted(
+    model: type[models.Model],
+    ids: Sequence[object],
+    *,
+    actor: AbstractBaseUser | None,
+    reason: str | None = None,
+) -> None:
+    """history_of_created for rows the caller inserted by SQL, given by their ids: on
+    PostgreSQL, for models declared to the set-based trail (audit/in_sql.py), the history
+    rows and events are written by the database without the rows ever becoming objects."""
+    if not ids:
+        return
+    if not writes_in_sql(model):
+        objs = list(model.objects.filter(pk__in=ids).order_by("pk"))
+        history_of_created(objs, actor=actor, reason=reason)
+        return
+    copy, params = _history_copy(model, ids, actor, reason)
+    history_and_events_written(
+        model, copy, params, len(ids), actor=actor, occurred_at=params["now"]
+    )
+
+
+def _history_copy(
+    model: type[models.Model], ids: Sequence[object], actor, reason: str | None
+) -> tuple[str, dict]:
+    """The INSERT ... SELECT that copies these rows into their history table, returning
+    each history row's id and its object's."""
+    history = model.history.model
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in history.tracked_fields)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    ids_sql, ids_params = among(pk, ids)
+    copy = (
+        f"INSERT INTO {history._meta.db_table} ({columns}, history_date, history_type, "
+        f"history_user_id, history_change_reason) SELECT {columns}, %(now)s, '+', %(user)s, "
+        f"%(reason)s FROM {model._meta.db_table} WHERE {ids_sql} RETURNING history_id, {pk}"
+    )
+    params = {"now": timezone.now(), "user": getattr(actor, "pk", None), "reason": reason}
+    return copy, {**params, **ids_params}

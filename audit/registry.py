@@ -9,6 +9,8 @@ Per model label ("members.member"):
   of the object they belong to (a note's text, as visible as the note was then):
   `readable_versions(user, history_ids)` answers which of these history rows the user may
   read, for many at once.
+- `in_sql`: how a row is named and whose it is, in SQL (RowSQL), for models created by the
+  hundred thousand: their events are then written by the database (audit/in_sql.py).
 """
 
 from __future__ import annotations
@@ -24,11 +26,23 @@ MemberRef = tuple[int | None, str | None]
 
 
 @dataclass(frozen=True)
+class RowSQL:
+    """SQL expressions over a row of the model's table, aliased `r`: `name` is what str()
+    of the row gives, `member_id` and `member_number` what `member_of` and the member
+    numbers lookup give. A test holds each declaration equal to the Python it mirrors."""
+
+    name: str
+    member_id: str
+    member_number: str
+
+
+@dataclass(frozen=True)
 class AuditedModel:
     sensitive: frozenset[str] = field(default_factory=frozenset)
     member_of: Callable[[Any], MemberRef] | None = None
     private: frozenset[str] = field(default_factory=frozenset)
     readable_versions: Callable[[Any, set[int]], set[int]] | None = None
+    in_sql: RowSQL | None = None
 
 
 @cache

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from appkit.sql import among
-from audit.history import history_of_created
+from audit.history import history_of_inserted
 from jobs.models import Job
 from jobs.progress import Progress
 from jobs.services import job_start
@@ -225,18 +225,7 @@ def _charge_batch(period: DuesPeriod, rates: dict[int, DuesRate], ids: list[int]
         created = cursor.fetchall()
     if not created:
         return 0
-    charges = [
-        DuesCharge(
-            id=charge_id,
-            member_id=member_id,
-            period_id=period.pk,
-            amount=money(exact_decimal(amount)),
-            rate_id=rate_id,
-            created_at=now,
-        )
-        for charge_id, member_id, amount, rate_id in created
-    ]
-    history_of_created(charges, actor=actor)
+    history_of_inserted(DuesCharge, [charge_id for charge_id, *_ in created], actor=actor)
     _ledgers_charged(period, [(row[1], money(exact_decimal(row[2]))) for row in created])
     return len(created)
 
