@@ -40,6 +40,8 @@ def member_ledgers_refresh(
         _refresh("1 = 1", [], as_of)
         return
     ids = sorted(set(member_ids))
+    if ids:
+        _planned_for_batches()
     for start in range(0, len(ids), BATCH):
         batch = ids[start : start + BATCH]
         # Lock the ledger rows first: a write to the same member that commits meanwhile is
@@ -50,6 +52,20 @@ def member_ledgers_refresh(
             .values_list("member_id", flat=True)
         )
         _refresh(f"m.id IN ({', '.join(['%s'] * len(batch))})", batch, as_of)
+
+
+def _planned_for_batches() -> None:
+    """A batch's charges and payments are some thirty rows for each of a few thousand
+    members, read by index. At PostgreSQL's default cost of a random read (4, made for
+    spinning disks) the planner scans and hashes every charge of the local instead (at
+    100,000 members, 2.8 million rows for 60,000: 1.4 s a batch against 0.5 s), and it
+    JIT-compiles each batch's statement anew (90 ms, to save less). For the rest of this
+    transaction (so it holds behind a pooler too): the cost of a read on the solid-state
+    disks databases run on, and no JIT."""
+    if connection.vendor == "postgresql" and not connection.get_autocommit():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL random_page_cost = 1.1")
+            cursor.execute("SET LOCAL jit = off")
 
 
 def _refresh(member_filter: str, filter_params: list, as_of: datetime.date) -> None:
