@@ -15,8 +15,22 @@ from django.utils import timezone
 
 from accounts import roles
 from audit.models import AuditEvent
-from dues.models import Adjustment, Payment, PaymentMethod, PaymentStatus, Refund
-from dues.services import adjustment_record, payment_record, refund_record
+from dues.models import (
+    Adjustment,
+    DuesPeriod,
+    MemberLedger,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Refund,
+)
+from dues.services import (
+    adjustment_record,
+    dues_charges_generate,
+    payment_record,
+    payments_record_many,
+    refund_record,
+)
 from members.tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -320,3 +334,46 @@ def test_payments_are_never_edited_or_deleted_in_the_admin(admin_client):
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
     payment.refresh_from_db()
     assert payment.amount == Decimal("45.00")
+
+
+# --- Many payments at once (a remittance) -------------------------------------------------
+
+
+def test_money_recorded_in_bulk_keeps_every_ledger_as_the_rules_have_it(member):
+    """A current member's payment adds to their credit; a member behind has their months
+    covered again; one with an adjustment in the same lot has both counted. The
+    ledgers_agree check after the test compares each kept ledger with the rules."""
+    current, behind, adjusted = member, MemberFactory(), MemberFactory()
+    for other in (behind, adjusted):
+        other.classification, other.join_date = member.classification, member.join_date
+        other.save()
+
+    for period in DuesPeriod.objects.all():
+        dues_charges_generate(period=period)
+    record_payment(current, amount="270.00")  # January to June, all six covered
+    assert MemberLedger.objects.get(member=current).first_uncovered_due is None
+
+    def paid(who, amount, key):
+        return Payment(
+            member=who,
+            amount=Decimal(amount),
+            method=PaymentMethod.PAYROLL_DEDUCTION,
+            received_date=TODAY,
+            idempotency_key=key,
+        )
+
+    payments_record_many(
+        payments=[
+            paid(current, "45.00", "b1"),
+            paid(behind, "90.00", "b2"),
+            paid(adjusted, "45.00", "b3"),
+        ],
+        adjustments=[Adjustment(member=adjusted, amount=Decimal("5.00"), reason="Fee")],
+    )
+    ledgers = {ledger.member_id: ledger for ledger in MemberLedger.objects.all()}
+    assert (ledgers[current.pk].credit, ledgers[current.pk].balance) == (
+        Decimal("315.00"),
+        Decimal("-45.00"),
+    )
+    assert ledgers[behind.pk].paid_through == 202602  # two of six months covered
+    assert ledgers[adjusted.pk].balance == Decimal("230.00")  # 270 + 5 - 45
