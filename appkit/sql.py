@@ -64,3 +64,27 @@ def bulk_insert(objs: Sequence[Model]) -> None:
                 )
     for obj in objs:
         obj._state.adding, obj._state.db = False, connection.alias
+
+
+def bulk_set(objs: Sequence[Model], fields: Sequence[str]) -> None:
+    """Save these fields of many saved objects of one model, as `bulk_update` does: on
+    PostgreSQL in one UPDATE from arrays of their values (bulk_update's CASE per row costs
+    more to build than to run at thousands of rows). No history: for columns that link
+    records, not for what the trail keeps."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if connection.vendor != "postgresql" or len(objs) < COPY_FROM:
+        model.objects.bulk_update(objs, fields)
+        return
+    meta = model._meta
+    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    names = [connection.ops.quote_name(f.column) for f in columns]
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in columns)
+    sets = ", ".join(f"{name} = v.{name}" for name in names[1:])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {meta.db_table} t SET {sets} FROM unnest({arrays}) AS v({', '.join(names)}) "
+            f"WHERE t.{names[0]} = v.{names[0]}",
+            [[getattr(obj, f.attname) for obj in objs] for f in columns],
+        )

@@ -12,10 +12,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from appkit.sql import among, bulk_insert
+from appkit.sql import bulk_insert, bulk_set
 from dues.ledger import ZERO, money
 from dues.models import Adjustment, Payment, PaymentMethod
 from dues.services import (
@@ -279,6 +279,7 @@ def _posted_to_members(batch: RemittanceBatch, lines: list[RemittanceLine], acto
         )
         for line in lines
     ]
+    working = [line for line in lines if line.expected_working and line.expected_working > 0]
     adjustments = [
         Adjustment(
             member_id=line.member_id,
@@ -286,25 +287,17 @@ def _posted_to_members(batch: RemittanceBatch, lines: list[RemittanceLine], acto
             reason=f"Working dues for {line.work_month}, reported by {batch.employer.code}",
             idempotency_key=f"{WORKING_KEY}{line.pk}",
         )
-        for line in lines
-        if line.expected_working and line.expected_working > 0
+        for line in working
     ]
     payments_record_many(
         payments=payments, adjustments=adjustments, actor=actor, reason="remittance_post"
     )
-    # Each line's payment and working dues, found by the keys made from its id.
-    table = RemittanceLine._meta.db_table
-    ids_sql, ids = among(f"{table}.id", [line.pk for line in lines])
-    for column, other, key in (
-        ("payment_id", Payment._meta.db_table, PAYMENT_KEY),
-        ("working_dues_id", Adjustment._meta.db_table, WORKING_KEY),
-    ):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET {column} = made.id FROM {other} made "
-                f"WHERE made.idempotency_key = %(key)s || CAST({table}.id AS TEXT) AND {ids_sql}",
-                {"key": key, **ids},
-            )
+    # Each line linked to the payment and working dues it made (each has its id now).
+    for line, payment in zip(lines, payments, strict=True):
+        line.payment_id = payment.pk
+    for line, adjustment in zip(working, adjustments, strict=True):
+        line.working_dues_id = adjustment.pk
+    bulk_set(lines, ["payment_id", "working_dues_id"])
 
 
 PAYMENT_KEY = "checkoff-line:"
