@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Iterator
 
 from django.http import HttpRequest, StreamingHttpResponse
@@ -13,13 +14,17 @@ from .redaction import Redactor
 from .services import audit_event_record
 
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection):
-# exports prefix it with an apostrophe.
+# exports prefix it with an apostrophe. A plain number is not ("-5.00", money owed back):
+# prefixed, it would be text to the spreadsheet, and no longer add up.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 def cell_for_export(value: object) -> str:
     text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return f"'{text}"
+    return text
 
 
 class _Echo:
