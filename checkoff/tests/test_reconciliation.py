@@ -67,7 +67,7 @@ def test_the_page_and_its_csv(client, user_with_role, month):
     assert "Acme Electric" in page and "Bolt Wiring" in page and "$45.00" in page
     csv = client.get(URL, {"month": "2026-09", "format": "csv"})
     text = b"".join(csv.streaming_content).decode() if csv.streaming else csv.content.decode()
-    # (a leading minus is quoted, as every CSV here is: a spreadsheet takes no formula)
+    # (remitted 5.00 more than expected: a plain number, left as one)
     assert text.splitlines()[1].startswith(
         "ACME,Acme Electric,3,135.00,130.00,-5.00,2026-10-15,2026-10-20,5,45.00,1,0,1,0,0,1,0"
     )
