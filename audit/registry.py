@@ -45,6 +45,16 @@ class AuditedModel:
     in_sql: RowSQL | None = None
 
 
+def member_in(column: str = "member_id") -> Callable[[Any], MemberRef]:
+    """`member_of` for a model whose rows name their member in one column (the number is
+    looked up, for many rows at once)."""
+
+    def member_of(row: Any) -> MemberRef:
+        return (getattr(row, column), None)
+
+    return member_of
+
+
 @cache
 def _audited_models() -> dict[str, AuditedModel]:
     models: dict[str, AuditedModel] = {}

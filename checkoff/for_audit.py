@@ -3,18 +3,13 @@ which member an authorization or a suspense resolution concerns."""
 
 from __future__ import annotations
 
-from audit.registry import AuditedModel
-
-
-def _member_of_row(row) -> tuple[int | None, None]:
-    return (row.member_id, None)
-
+from audit.registry import AuditedModel, member_in
 
 AUDITED_MODELS = {
     "checkoff.employer": AuditedModel(),
     "checkoff.checkoffauthorization": AuditedModel(
-        member_of=_member_of_row, sensitive=frozenset({"ssn_last4"})
+        member_of=member_in(), sensitive=frozenset({"ssn_last4"})
     ),
     "checkoff.remittancebatch": AuditedModel(),
-    "checkoff.suspenseresolution": AuditedModel(member_of=_member_of_row),
+    "checkoff.suspenseresolution": AuditedModel(member_of=member_in()),
 }

@@ -3,14 +3,10 @@ which member each money record concerns."""
 
 from __future__ import annotations
 
-from audit.registry import AuditedModel, RowSQL
+from audit.registry import AuditedModel, RowSQL, member_in
 from members.models import Member
 
 from .models import Payment
-
-
-def _member_of_row(row) -> tuple[int, None]:
-    return (row.member_id, None)
 
 
 def _member_of_refund(row) -> tuple[int, None]:
@@ -30,11 +26,11 @@ AUDITED_MODELS = {
     "dues.duesrate": AuditedModel(),
     "dues.duesperiod": AuditedModel(),
     "dues.duescharge": AuditedModel(
-        member_of=_member_of_row,
+        member_of=member_in(),
         in_sql=_in_sql("'Dues charge #' || r.id || ' (' || r.amount || ')'"),
     ),
     "dues.payment": AuditedModel(
-        member_of=_member_of_row,
+        member_of=member_in(),
         in_sql=_in_sql(
             "CASE WHEN coalesce(r.receipt_number, 0) = 0 THEN 'Payment #' || r.id "
             "WHEN r.receipt_number < 1000000 THEN 'R-' || lpad(r.receipt_number::text, 6, '0') "
@@ -42,7 +38,7 @@ AUDITED_MODELS = {
         ),
     ),
     "dues.adjustment": AuditedModel(
-        member_of=_member_of_row, in_sql=_in_sql("'Adjustment #' || r.id || ': ' || r.amount")
+        member_of=member_in(), in_sql=_in_sql("'Adjustment #' || r.id || ': ' || r.amount")
     ),
     "dues.refund": AuditedModel(member_of=_member_of_refund),
 }

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from audit.registry import AuditedModel
+from audit.registry import AuditedModel, member_in
 
 from .models import Member
 from .selectors import member_note_versions_readable, member_numbers
@@ -16,7 +16,7 @@ AUDITED_MODELS = {
     ),
     "members.classification": AuditedModel(),
     "members.membernote": AuditedModel(
-        member_of=lambda row: (row.member_id, None),
+        member_of=member_in(),
         private=frozenset({"text"}),
         readable_versions=member_note_versions_readable,
     ),

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from audit.registry import AuditedModel
-
-
-def _member_of_row(row) -> tuple[int | None, None]:
-    return (row.member_id, None)
-
+from audit.registry import AuditedModel, member_in
 
 AUDITED_MODELS = {
-    "payments.checkoutsession": AuditedModel(member_of=_member_of_row),
-    "payments.autopay": AuditedModel(member_of=_member_of_row),
-    "payments.autopaycollection": AuditedModel(member_of=_member_of_row),
+    "payments.checkoutsession": AuditedModel(member_of=member_in()),
+    "payments.autopay": AuditedModel(member_of=member_in()),
+    "payments.autopaycollection": AuditedModel(member_of=member_in()),
 }
