@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 from . import registry
 from .chain import HASHED_FIELDS, canonical_json, chain_head_moved, chain_reserve
@@ -174,7 +174,6 @@ def history_and_events_written(
         "ip_address": client_ip(request),
         "user_agent": user_agent(request),
     }
-    seq, prev = chain_reserve(count)
     pk = connection.ops.quote_name(model._meta.pk.column)
     canonical = " || ',' || ".join(
         _CANONICAL.get(name) or f"%(json_{name})s" for name in HASHED_FIELDS
@@ -206,7 +205,9 @@ def history_and_events_written(
         FROM canonical, chained
     """
     jsons = {f"json_{name}": canonical_json(name, value) for name, value in event.items()}
-    with connection.cursor() as cursor:
+    # The numbers, the events and the head's move in one transaction, under the head's lock.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        seq, prev = chain_reserve(count)
         # PostgreSQL would JIT-compile this statement (its estimates are large) anew for each
         # batch, at tens of milliseconds a time, to save less: not for this transaction.
         cursor.execute("SET LOCAL jit = off")
