@@ -58,7 +58,9 @@ def history_of_created(
     the objects' own rows (one INSERT ... SELECT), not built and sent a row at a time.
 
     `objs` hold their primary keys and the values they were saved with (the events are
-    made from them, as simple-history would hand its rows over)."""
+    made from them, as simple-history would hand its rows over) — but on PostgreSQL, for
+    models declared to the set-based trail, the database makes the events from the rows as
+    stored (history_of_inserted): the same values, as the database returns them."""
     if not objs:
         return
     model = type(objs[0])

@@ -16,8 +16,9 @@ from checkoff.models import BatchStatus, LineException, RemittanceBatch, Suspens
 from checkoff.services import authorization_save, remittance_check, remittance_post
 from dues.models import Payment, PaymentMethod
 from dues.selectors import member_dues_summary
+from dues.services import dues_rate_create
 from members.models import MemberStatus
-from members.tests.factories import MemberFactory
+from members.tests.factories import ClassificationFactory, MemberFactory
 
 from .conftest import RECEIVED
 from .factories import AuthorizationFactory, EmployerFactory, remittance_csv
@@ -260,21 +261,41 @@ def test_two_officers_posting_at_once_record_the_money_once(acme, crew, charged_
 
 
 @pytest.mark.postgres
-def test_a_large_remittance_links_every_line_to_the_payment_it_made(acme, journeyman, monkeypatch):
-    """Past a few hundred lines (here, past a dozen) the payments go in by COPY and the
-    lines are linked in one statement: each line still names its own member's payment of
-    its own amount."""
+def test_a_large_remittance_links_every_line_to_what_it_made(acme, journeyman, monkeypatch):
+    """Past a few hundred lines (here, past a dozen) the payments and working dues go in
+    by COPY and the lines are linked in one statement: each line still names its own
+    member's payment of its own amount, and its own working dues."""
     monkeypatch.setattr("appkit.sql.COPY_FROM", 12)
-    members = MemberFactory.create_batch(30, classification=journeyman)
-    for member in members:
+    inside = ClassificationFactory(code="IW", name="Inside Wireman")
+    dues_rate_create(
+        classification=inside,
+        monthly_amount="24.00",
+        working_rate="1.50",
+        working_basis="gross_wages",
+        effective_date=datetime.date(2026, 1, 1),
+    )
+    flat = MemberFactory.create_batch(15, classification=journeyman)
+    working = MemberFactory.create_batch(15, classification=inside)
+    for member in [*flat, *working]:
         AuthorizationFactory(member=member, employer=acme, employee_id=f"E-{member.pk}")
-    rows = [f"{m.member_number},,,,,2026-09,,,{40 + i % 7}.00" for i, m in enumerate(members)]
+    rows = [f"{m.member_number},,,,,2026-09,,,{40 + i % 7}.00" for i, m in enumerate(flat)]
+    rows += [
+        f"{m.member_number},,,,,2026-09,,{4000 + 100 * i}.00,0.01" for i, m in enumerate(working)
+    ]
     posted = remittance_post(batch=check(acme, remittance_csv(*rows)).batch)
     assert posted.posted == 30
-    lines = posted.batch.lines.select_related("payment")
+    lines = list(posted.batch.lines.select_related("payment", "working_dues"))
     mislinked = [
         ln.pk
         for ln in lines
         if (ln.member_id, ln.amount) != (ln.payment.member_id, ln.payment.amount)
     ]
+    working_dues = {
+        ln.member_id: (ln.working_dues.member_id, ln.working_dues.amount)
+        for ln in lines
+        if ln.working_dues
+    }
     assert len(lines) == 30 and mislinked == []
+    assert working_dues == {
+        m.pk: (m.pk, Decimal("60.00") + Decimal("1.50") * i) for i, m in enumerate(working)
+    }
