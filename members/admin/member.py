@@ -34,13 +34,14 @@ from ..models import Classification, Member
 from ..selectors import (
     member_fields_editable_by,
     member_fields_hidden_from,
+    member_notes_visible_to,
 )
 from ..services import (
     member_create,
     member_records_viewed,
     member_update,
 )
-from .note import NoteInline
+from .note import NOTES_SHOWN, NoteInline
 
 IMPORT_PREVIEW_ROWS = 50
 
@@ -174,6 +175,21 @@ class MemberAdmin(RedactedHistoryAdmin):
         added = [_added_filter(declared) for declared in MEMBER_LIST_FILTERS.declarations()]
         return [*super().get_list_filter(request), *added]
 
+    def _notes_more(self, request: HttpRequest, member: Member) -> dict | None:
+        """When the page shows only the latest of the notes the reader may read: how many
+        there are, and where to read them all."""
+        if not request.user.has_perm("members.view_membernote"):
+            return None
+        count = member_notes_visible_to(request.user).filter(member=member).count()
+        if count <= NOTES_SHOWN:
+            return None
+        url = (
+            reverse("admin:members_membernote_changelist")
+            + "?"
+            + urlencode({"q": member.member_number})
+        )
+        return {"shown": NOTES_SHOWN, "count": count, "url": url}
+
     def _added_sections(self, request: HttpRequest, member: Member) -> list[tuple[str, list]]:
         return [
             (section.title, section.rows(member, request.user))
@@ -263,6 +279,7 @@ class MemberAdmin(RedactedHistoryAdmin):
         response = super().change_view(request, object_id, form_url, extra_context)
         member = response.context_data.get("original") if response.status_code == 200 else None
         if member is not None:
+            response.context_data["notes_more"] = self._notes_more(request, member)
             response.context_data["added_sections"] = self._added_sections(request, member)
             response.context_data["added_records"] = self._added_records(request, member)
             response.context_data["added_actions"] = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
@@ -23,11 +24,23 @@ from ..services import (
     member_note_update,
 )
 
+# A member's page shows this many of their notes, the latest; the rest are a link away.
+NOTES_SHOWN = 20
+
+
+class LatestNotes(BaseInlineFormSet):
+    def get_queryset(self):
+        # Sliced after the formset has narrowed them to the member (newest first), once.
+        if not hasattr(self, "_latest"):
+            self._latest = super().get_queryset()[:NOTES_SHOWN]
+        return self._latest
+
 
 class NoteInline(admin.TabularInline):
-    """The notes on a member that the reader may read (member_notes_visible_to)."""
+    """The latest notes on a member that the reader may read (member_notes_visible_to)."""
 
     model = MemberNote
+    formset = LatestNotes
     fields = ["created_at", "author", "visibility", "category", "text"]
     readonly_fields = fields
     extra = 0

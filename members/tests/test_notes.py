@@ -7,15 +7,18 @@ import io
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts import roles
 from audit.models import AuditEvent
 from jobs.tests.helpers import job_download
+from members.admin.note import NOTES_SHOWN
 from members.models import MemberNote
 from members.selectors import member_notes_visible_to
 from members.services import member_note_create, member_note_delete, member_note_update
-from members.tests.factories import MemberFactory, UserFactory
+from members.tests.factories import MemberFactory, UserFactory, member_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +187,43 @@ def test_the_admin_soft_deletes_only_the_readers_own_notes(client, people, notes
     )
     assert MemberNote.objects.get(pk=notes["officers"].pk).is_deleted
     assert not MemberNote.objects.get(pk=notes["all"].pk).is_deleted
+
+
+def test_a_members_page_shows_their_latest_notes_and_links_to_all(client, people):
+    """However many notes a member has, their page shows the latest twenty, says how many
+    there are, and links to the list of all of them; it costs the same queries."""
+    member, other = MemberFactory(), MemberFactory()
+    officer = people[roles.OFFICER]
+    member_note_create(member=other, author=officer, text="another member's", visibility="officers")
+    url = reverse("admin:members_member_change", args=[member.pk])
+    client.force_login(officer)
+
+    def page() -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(url).content.decode()
+        return html, len(queries)
+
+    def write(count: int, start: int) -> None:
+        for i in range(start, start + count):
+            member_note_create(
+                member=member, author=officer, text=f"note {i:03d}.", visibility="officers"
+            )
+
+    write(3, 0)
+    page()  # the first page of a session looks up what later ones find cached
+    html, few = page()
+    assert "note 002." in html and "all of them" not in html
+    write(NOTES_SHOWN + 2, 3)  # 25 in all
+    html, many = page()
+    shown = [n for n in range(25) if f"note {n:03d}." in html]
+    assert shown == list(range(5, 25))  # the latest twenty
+    assert f"The latest {NOTES_SHOWN} of 25 notes" in html
+    assert many == few
+    listing = client.get(
+        reverse("admin:members_membernote_changelist") + f"?q={member.member_number}"
+    ).content.decode()
+    assert "25 member notes" in listing and "another member's" not in listing
+    saved = client.post(url, member_form_data(member, phone="(312) 555-0199"))
+    assert saved.status_code == 302
+    member.refresh_from_db()
+    assert member.phone == "(312) 555-0199"
