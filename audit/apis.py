@@ -6,6 +6,7 @@ from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apikit import serializers as quick
 from apikit.filters import DeclaredFilter
 from apikit.pagination import NewestFirstCursorPagination
 from apikit.params import choice_param, date_param, id_param
@@ -17,7 +18,7 @@ from .redaction import Redactor
 from .selectors import audit_events_matching
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class AuditEventSerializer(quick.ModelSerializer):
     changes = serializers.SerializerMethodField()
 
     class Meta:

@@ -29,9 +29,18 @@ CHARGES = """
     ORDER BY p.due_date, p.year, p.month, c.id
 """
 PAYMENTS = """
-    SELECT id, amount, refunded_amount, status, received_date, receipt_number, method
+    SELECT id, member_id, amount, refunded_amount, method, status, received_date, reference,
+           note, receipt_number, flagged_at, flag_reason, created_at
     FROM dues_payment WHERE member_id = %s ORDER BY received_date DESC, id DESC
 """
+# What the ledger rules read besides: adjustments move the credit, and a check-off
+# authorization may protect months its employer has not yet remitted.
+ADJUSTMENTS = """
+    SELECT id, amount, reason, created_at FROM dues_adjustment WHERE member_id = %s
+    ORDER BY created_at DESC, id DESC
+"""
+AUTHORIZATIONS = "SELECT * FROM checkoff_checkoffauthorization WHERE member_id = %s"
+MEMBER_LEDGER = (MEMBER, CHARGES, PAYMENTS, ADJUSTMENTS, AUTHORIZATIONS)
 LISTS = {
     "payments": """
         SELECT p.*, m.member_number FROM dues_payment p JOIN members_member m
@@ -60,8 +69,7 @@ def member_dues_page(request: HttpRequest, member_id: int) -> HttpResponse:
     if not _signed_in(request):
         return HttpResponse(status=403)
     tables = [
-        [row.values() for row in _rows(statement, [member_id])]
-        for statement in (MEMBER, CHARGES, PAYMENTS)
+        [row.values() for row in _rows(statement, [member_id])] for statement in MEMBER_LEDGER
     ]
     return HttpResponse(_TABLES.render({"title": "Dues", "tables": tables}))
 
@@ -69,11 +77,11 @@ def member_dues_page(request: HttpRequest, member_id: int) -> HttpResponse:
 def member_dues_json(request: HttpRequest, member_id: int) -> HttpResponse:
     if not _signed_in(request):
         return HttpResponse(status=403)
+    names = ("member", "charges", "payments", "adjustments", "authorizations")
     return JsonResponse(
         {
-            "member": _rows(MEMBER, [member_id]),
-            "charges": _rows(CHARGES, [member_id]),
-            "payments": _rows(PAYMENTS, [member_id]),
+            name: _rows(statement, [member_id])
+            for name, statement in zip(names, MEMBER_LEDGER, strict=True)
         }
     )
 

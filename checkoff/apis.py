@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apikit import serializers as quick
 from apikit.fields import MoneyField
 from apikit.filters import DeclaredFilter
 from apikit.pagination import CountedPagination
@@ -36,7 +37,7 @@ from .selectors import batch_summary
 from .services import employer_save, remittance_check_start, remittance_post_start
 
 
-class EmployerSerializer(serializers.ModelSerializer):
+class EmployerSerializer(quick.ModelSerializer):
     column_mapping = serializers.DictField(
         child=serializers.CharField(max_length=100),
         required=False,
@@ -81,7 +82,7 @@ class EmployerDetail(generics.RetrieveAPIView):
     permission_classes = [method_permissions(GET="checkoff.view_employer")]
 
 
-class RemittanceLineSerializer(serializers.ModelSerializer):
+class RemittanceLineSerializer(quick.ModelSerializer):
     work_month = serializers.CharField(read_only=True)
     amount = MoneyField(read_only=True)
     expected = MoneyField(read_only=True, allow_null=True)
@@ -114,7 +115,7 @@ class RemittanceLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RemittanceSerializer(serializers.ModelSerializer):
+class RemittanceSerializer(quick.ModelSerializer):
     employer = serializers.SlugRelatedField(slug_field="code", read_only=True)
     work_month = serializers.CharField(read_only=True)
     total = MoneyField(read_only=True)
@@ -151,7 +152,7 @@ class RemittanceSerializer(serializers.ModelSerializer):
         return reverse("api:remittance-lines", args=[batch.pk])
 
 
-class RemittanceUploadSerializer(serializers.Serializer):
+class RemittanceUploadSerializer(quick.Serializer):
     employer = serializers.SlugRelatedField(slug_field="code", queryset=Employer.objects.all())
     file = serializers.FileField(help_text="CSV or XLSX, with a header row.")
     received_on = serializers.DateField()

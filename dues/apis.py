@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apikit import serializers as quick
 from apikit.fields import MoneyField
 from apikit.filters import DeclaredFilter
 from apikit.pagination import CountedPagination, NewestFirstCursorPagination
@@ -40,14 +41,14 @@ from .services import (
 # --- A member's dues ----------------------------------------------------------------------
 
 
-class ChargeLineSerializer(serializers.Serializer):
+class ChargeLineSerializer(quick.Serializer):
     period = serializers.CharField()
     due_date = serializers.DateField(source="period.due_date")
     amount = MoneyField(source="charge.amount")
     outstanding = MoneyField()
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(quick.ModelSerializer):
     amount = MoneyField(read_only=True)
     refunded_amount = MoneyField(read_only=True)
     receipt = serializers.CharField(read_only=True)
@@ -73,16 +74,17 @@ class PaymentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def to_representation(self, payment: Payment) -> dict:
-        data = super().to_representation(payment)
+    def get_fields(self) -> dict:
+        # Asked once per response, not per payment; the schema (no request) has them all.
+        fields = super().get_fields()
         request = self.context.get("request")
         if request is not None:
             for name in payment_fields_hidden_from(request.user):
-                data.pop(name, None)
-        return data
+                del fields[name]
+        return fields
 
 
-class MemberDuesSerializer(serializers.Serializer):
+class MemberDuesSerializer(quick.Serializer):
     balance = MoneyField()
     paid_through = serializers.CharField(allow_null=True)
     months_in_arrears = serializers.IntegerField()
@@ -111,7 +113,7 @@ class MemberDuesView(generics.RetrieveAPIView):
         return Response(MemberDuesSerializer(dues, context=self.get_serializer_context()).data)
 
 
-class MeSerializer(serializers.Serializer):
+class MeSerializer(quick.Serializer):
     member = MemberSerializer()
     dues = MemberDuesSerializer()
 
@@ -136,7 +138,7 @@ class MeView(APIView):
 # --- Rates and periods ----------------------------------------------------------------------
 
 
-class DuesRateSerializer(serializers.ModelSerializer):
+class DuesRateSerializer(quick.ModelSerializer):
     classification = serializers.SlugRelatedField(
         slug_field="code", queryset=Classification.objects.all()
     )
@@ -174,7 +176,7 @@ class DuesRateList(generics.ListCreateAPIView):
         serializer.instance = dues_rate_create(actor=self.request.user, **serializer.validated_data)
 
 
-class DuesPeriodSerializer(serializers.ModelSerializer):
+class DuesPeriodSerializer(quick.ModelSerializer):
     due_date = serializers.DateField(required=False, help_text="Blank: the month's last day.")
 
     class Meta:
@@ -223,7 +225,7 @@ class GenerateCharges(APIView):
 # --- Payments --------------------------------------------------------------------------------
 
 
-class PaymentRecordSerializer(serializers.Serializer):
+class PaymentRecordSerializer(quick.Serializer):
     member = serializers.PrimaryKeyRelatedField(queryset=Member.objects.all())
     amount = MoneyField()
     method = serializers.ChoiceField(choices=[(m, PaymentMethod(m).label) for m in MANUAL_METHODS])

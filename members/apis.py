@@ -8,6 +8,7 @@ from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apikit import serializers as quick
 from apikit.filters import DeclaredFilter
 from apikit.pagination import CountedPagination
 from apikit.params import choice_param
@@ -120,7 +121,7 @@ class MemberDetail(generics.RetrieveUpdateAPIView):
 # --- Member notes -----------------------------------------------------------------------------
 
 
-class MemberNoteSerializer(serializers.ModelSerializer):
+class MemberNoteSerializer(quick.ModelSerializer):
     member = serializers.PrimaryKeyRelatedField(queryset=Member.objects.all())
     author = serializers.CharField(source="author.username", read_only=True)
     visibility = serializers.ChoiceField(choices=NoteVisibility.choices)
