@@ -177,26 +177,11 @@ def admin_page(
     request: HttpRequest, template: str, context: dict, *, title: str, status: int = 200
 ) -> HttpResponse:
     """A staff page inside the admin's look (its header, the office's pages, breadcrumbs):
-    `template` extends admin/base_site.html. Without the admin's sidebar of every model: a
-    page about one task reads full width, and building and drawing sixty models' links
-    was most of what such a page cost (a member's dues: 28 ms with it, 18 ms without)."""
-    site = admin.site
-    script_name = request.META.get("SCRIPT_NAME", "")
+    `template` extends admin/base_site.html."""
     return render(
         request,
         template,
-        {
-            # admin.site.each_context(request), but for the sidebar's list of models.
-            "site_title": site.site_title,
-            "site_header": site.site_header,
-            "site_url": script_name if site.site_url == "/" and script_name else site.site_url,
-            "has_permission": site.has_permission(request),
-            "available_apps": [],
-            "is_popup": False,
-            "is_nav_sidebar_enabled": False,
-            "title": title,
-            **context,
-        },
+        {**admin.site.each_context(request), "title": title, **context},
         status=status,
     )
 

@@ -3,15 +3,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from accounts.login_guard import LockoutAdminAuthenticationForm, LockoutAuthenticationForm
+from accounts.login_guard import LockoutAuthenticationForm
 from members import views as member_views
 
 from . import views
-
-admin.site.login_form = LockoutAdminAuthenticationForm
-admin.site.site_header = "Union Hall"
-admin.site.site_title = "Union Hall"
-admin.site.index_title = "Membership and dues"
 
 urlpatterns = [
     path("", member_views.home, name="home"),

@@ -1,0 +1,37 @@
+"""The office's admin site: Django's, named for the local, with no sidebar of every model
+beside each record; the home still lists every model the user may open."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from accounts import roles
+from accounts.login_guard import LockoutAdminAuthenticationForm
+from members.tests.factories import MemberFactory, UserFactory
+from unionhall.admin_site import OfficeAdminSite
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_default_site_is_the_offices(client):
+    assert isinstance(admin.site._wrapped, OfficeAdminSite)  # Django's lazy default site
+    assert admin.site.login_form is LockoutAdminAuthenticationForm
+    page = client.get(reverse("admin:login"))
+    assert "<title>Log in | Union Hall</title>" in page.content.decode()
+
+
+def test_a_members_page_reads_full_width_and_the_home_lists_the_models(client):
+    client.force_login(UserFactory(role=roles.STAFF))
+    member = MemberFactory()
+
+    record = client.get(reverse("admin:members_member_change", args=[member.pk]))
+    assert record.status_code == 200
+    assert 'id="nav-sidebar"' not in record.content.decode()
+    assert record.context["available_apps"] == []
+
+    home = client.get(reverse("admin:index")).content.decode()
+    assert reverse("admin:members_member_changelist") in home
+    assert reverse("admin:dues_payment_changelist") in home
+    assert reverse("admin:auth_user_changelist") not in home  # not the Staff role's
