@@ -70,6 +70,9 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--periods", type=int, default=24)
     parser.add_argument("--runs", type=int, default=5, help="runs of each page workload")
+    parser.add_argument(
+        "--generation-runs", type=int, default=3, help="periods generated (each a new month)"
+    )
     parser.add_argument("--rebuild", action="store_true", help="build the local again")
     parser.add_argument("--smoke", action="store_true", help="a tiny local, once (CI)")
     parser.add_argument(
@@ -120,7 +123,12 @@ def main() -> None:
 
     from bench.workloads import run_all
 
-    rows = run_all(args.members, runs=args.runs, generation_runs=1 if args.smoke else 3, only=only)
+    rows = run_all(
+        args.members,
+        runs=args.runs,
+        generation_runs=1 if args.smoke else args.generation_runs,
+        only=only,
+    )
     print()
     print(f"{'workload':<62} {'ours':>10} {'floor':>10} {'ratio':>7}  note")
     for row in rows:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import resource
 import time
 from collections.abc import Callable
 
@@ -115,7 +116,8 @@ def _generation(runs: int) -> list[Row]:
             f"generate one period ({result.created:,} charges, history, audit)",
             sorted(ours)[len(ours) // 2],
             sorted(floors)[len(floors) // 2],
-            "floor: INSERT ... SELECT of charges + history + audit rows",
+            "floor: INSERT ... SELECT of charges + history + audit rows; the bench's peak "
+            f"memory so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB",
         ),
         Row(
             "generate it again, right after (nothing to create)",

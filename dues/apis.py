@@ -106,7 +106,8 @@ class MemberDuesView(generics.RetrieveAPIView):
     permission_classes = [own_record_or("dues.view_payment")]
 
     def get_queryset(self):
-        return members_readable_by(self.request.user, office_permission="dues.view_payment")
+        readable = members_readable_by(self.request.user, office_permission="dues.view_payment")
+        return readable.select_related(None)  # the answer names no classification
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         dues = member_dues_summary(self.get_object())
