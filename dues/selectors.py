@@ -505,7 +505,10 @@ def standing_counts(statuses: Iterable[str]) -> dict[Standing, int]:
     """How many members of these statuses stand in each standing (three counts)."""
     member_ledgers_current()
     members = Member.objects.filter(status__in=list(statuses))
-    behind = MemberLedger.objects.filter(member__status__in=list(statuses))
+    behind = MemberLedger.objects.filter(
+        member__status__in=list(statuses),
+        months_in_arrears__gte=1,  # an index range
+    )
     delinquent_from = months_for(Standing.DELINQUENT)[0]
     counts = behind.aggregate(
         in_arrears=Count(
@@ -541,18 +544,31 @@ def dues_period_get(label: str) -> DuesPeriod:
 _MONEY = DecimalField(max_digits=18, decimal_places=2)
 
 
+def _period_money() -> dict:
+    return {
+        "billed_total": _per_period(DuesCharge.objects.all(), Sum("amount"), _MONEY),
+        "collected_total": _in_period_month(
+            Payment.objects.filter(status__in=RECEIVED_STATUSES), "received_date"
+        )
+        - _in_period_month(Refund.objects.all(), "refunded_date"),
+    }
+
+
 def periods_with_totals(periods: QuerySet[DuesPeriod]) -> QuerySet[DuesPeriod]:
     """Each period with `charges_total` (how many), `billed_total` and `collected_total`
     (money received in its month, net of refunds made in it): one subquery per column,
     not a query per period."""
     return periods.annotate(
         charges_total=_per_period(DuesCharge.objects.all(), Count("period"), IntegerField()),
-        billed_total=_per_period(DuesCharge.objects.all(), Sum("amount"), _MONEY),
-        collected_total=_in_period_month(
-            Payment.objects.filter(status__in=RECEIVED_STATUSES), "received_date"
-        )
-        - _in_period_month(Refund.objects.all(), "refunded_date"),
+        **_period_money(),
     )
+
+
+def period_money(period: DuesPeriod) -> tuple[Decimal, Decimal]:
+    """What the period billed and what was collected in its month (periods_with_totals'
+    two sums, without the count: each is a scan of the month's rows)."""
+    totals = DuesPeriod.objects.filter(pk=period.pk).annotate(**_period_money()).get()
+    return money(totals.billed_total), money(totals.collected_total)
 
 
 def _per_period(
@@ -680,8 +696,7 @@ def dues_overview() -> DuesOverview:
     )
     billed = collected = ZERO
     if period is not None:
-        totals = periods_with_totals(DuesPeriod.objects.filter(pk=period.pk)).get()
-        billed, collected = money(totals.billed_total), money(totals.collected_total)
+        billed, collected = period_money(period)
     counts = standing_counts([MemberStatus.ACTIVE])
     return DuesOverview(
         period=period,
