@@ -4,6 +4,7 @@ on a member's admin page, and their latest payments and charges there."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -75,9 +76,9 @@ def _payment_rows(member: Member, limit: int) -> list[list[object]]:
                 reverse("admin:dues_payment_change", args=[payment.pk]),
                 payment.receipt or f"Payment #{payment.pk}",
             ),
-            payment.received_date,
-            payment.amount,
-            payment.refunded_amount,
+            _day(payment.received_date),
+            currency(payment.amount),
+            currency(payment.refunded_amount),
             payment.get_method_display(),
             payment.get_status_display(),
         ]
@@ -91,7 +92,14 @@ def _charge_rows(member: Member, limit: int) -> list[list[object]]:
         .select_related("period")
         .order_by("-period__due_date", "-period__year", "-period__month")[:limit]
     )
-    return [[charge.period, charge.period.due_date, charge.amount] for charge in charges]
+    return [
+        [charge.period, _day(charge.period.due_date), currency(charge.amount)] for charge in charges
+    ]
+
+
+def _day(day: datetime.date) -> str:
+    # As the staff pages write a day ("M j, Y"), without the template's localizing per cell.
+    return f"{day:%b} {day.day}, {day.year}"
 
 
 def _member_list(admin_list: str):

@@ -68,6 +68,9 @@ def test_a_receipt_links_to_its_payment(client, user_with_role, member):
     html, _ = _page(client, member)
     link = reverse("admin:dues_payment_change", args=[payment.pk])
     assert f'<a href="{link}">{payment.receipt}</a>' in html
+    today = datetime.date.today()
+    received = f"<td>{today:%b} {today.day}, {today.year}</td><td>$45.00</td><td>$0.00</td>"
+    assert received in html  # a day and money as the staff pages write them
 
 
 def test_the_page_costs_the_same_queries_for_a_long_history(client, user_with_role, journeyman):
