@@ -544,7 +544,7 @@ def dues_period_get(label: str) -> DuesPeriod:
 _MONEY = DecimalField(max_digits=18, decimal_places=2)
 
 
-def _period_money() -> dict:
+def _money_of_the_period_month() -> dict:
     return {
         "billed_total": _per_period(DuesCharge.objects.all(), Sum("amount"), _MONEY),
         "collected_total": _in_period_month(
@@ -560,14 +560,14 @@ def periods_with_totals(periods: QuerySet[DuesPeriod]) -> QuerySet[DuesPeriod]:
     not a query per period."""
     return periods.annotate(
         charges_total=_per_period(DuesCharge.objects.all(), Count("period"), IntegerField()),
-        **_period_money(),
+        **_money_of_the_period_month(),
     )
 
 
 def period_money(period: DuesPeriod) -> tuple[Decimal, Decimal]:
     """What the period billed and what was collected in its month (periods_with_totals'
     two sums, without the count: each is a scan of the month's rows)."""
-    totals = DuesPeriod.objects.filter(pk=period.pk).annotate(**_period_money()).get()
+    totals = DuesPeriod.objects.filter(pk=period.pk).annotate(**_money_of_the_period_month()).get()
     return money(totals.billed_total), money(totals.collected_total)
 
 

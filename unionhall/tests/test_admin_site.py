@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_default_site_is_the_offices(client):
-    assert isinstance(admin.site._wrapped, OfficeAdminSite)  # Django's lazy default site
+    assert isinstance(admin.site, OfficeAdminSite)
     assert admin.site.login_form is LockoutAdminAuthenticationForm
     page = client.get(reverse("admin:login"))
     assert "<title>Log in | Union Hall</title>" in page.content.decode()
