@@ -238,12 +238,15 @@ def race():
 @pytest.fixture
 def ledgers_agree(request: pytest.FixtureRequest):
     """After a test that moved money, every member's kept ledger (dues.MemberLedger) must
-    equal the rules worked out afresh: the cache is never a second set of rules."""
+    equal the rules worked out afresh, and every kept total (dues.KeptTotal) its table
+    summed afresh: the caches are never a second set of rules."""
     yield
     marker = request.node.get_closest_marker("django_db")
     uses_db = marker is not None or {"db", "transactional_db"} & set(request.fixturenames)
     if not uses_db or request.node.stash.get(_failed_key, False):
         return
+    from dues.kept_totals import kept_totals_check
     from dues.services import member_ledgers_check
 
     assert [str(d) for d in member_ledgers_check()] == []
+    assert [str(d) for d in kept_totals_check()] == []

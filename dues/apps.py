@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 from accounts import roles
 
@@ -75,3 +76,18 @@ class DuesConfig(AppConfig):
             }
         ],
     }
+
+    def ready(self) -> None:
+        post_migrate.connect(_reinstall_sqlite_kept_totals, dispatch_uid="dues.kept_totals")
+
+
+def _reinstall_sqlite_kept_totals(sender: AppConfig, using: str = "default", **kwargs) -> None:
+    """SQLite drops a table's triggers when a migration rebuilds it: the totals' triggers
+    are installed again after every `migrate`."""
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor == "sqlite" and sender.label == "dues":
+        from .kept_totals import ensure_sqlite_kept_totals
+
+        ensure_sqlite_kept_totals(connection)

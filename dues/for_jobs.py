@@ -16,8 +16,8 @@ from members.selectors import member_fields_hidden_from
 
 from .exports import arrears_csv_lines
 from .models import DuesPeriod
-from .selectors import arrears_list
-from .services import dues_charges_generate, member_ledgers_check, member_ledgers_refresh
+from .selectors import arrears_list, arrears_totals
+from .services import dues_charges_generate, ledgers_and_totals_check
 
 
 def generate_charges_run(job: Job, progress: Progress) -> dict[str, Any]:
@@ -33,8 +33,10 @@ def generate_charges_run(job: Job, progress: Progress) -> dict[str, Any]:
 
 def arrears_export_run(job: Job, progress: Progress) -> dict[str, Any]:
     months, status = job.params["months"], job.params.get("status") or ""
-    rows = arrears_list(min_months=months, statuses=[status] if status else None)
-    progress.step("Writing the arrears report to CSV", total=rows.count())
+    statuses = [status] if status else None
+    rows = arrears_list(min_months=months, statuses=statuses)
+    count, _ = arrears_totals(min_months=months, statuses=statuses)
+    progress.step("Writing the arrears report to CSV", total=count)
     hidden = member_fields_hidden_from(job.started_by)
     count = job_result_csv(
         job,
@@ -53,15 +55,15 @@ def arrears_export_run(job: Job, progress: Progress) -> dict[str, Any]:
 
 
 def ledger_check_run(job: Job, progress: Progress) -> dict[str, Any]:
-    """Work every ledger out afresh; a difference is set right, and named (the job fails:
-    a difference means a write went behind the services, which someone must look at)."""
-    progress.step("Checking every member's kept ledger against the rules")
-    differences = member_ledgers_check()
+    """The nightly check (dues/kept_totals.py, dues/services/ledgers.py); a difference
+    fails the job, once set right: it means a write went behind the services or the
+    triggers, which someone must look at."""
+    progress.step("Checking every kept ledger and total against the tables")
+    differences = ledgers_and_totals_check(repair=True)
     if differences:
-        member_ledgers_refresh({d.member_id for d in differences})
-        listed = "; ".join(str(d) for d in differences[:20])
+        listed = "; ".join(differences[:20])
         raise RuntimeError(f"{len(differences)} differences, now set right: {listed}")
-    return {"message": "Every kept ledger agrees with the rules."}
+    return {"message": "Every kept ledger and total agrees with the tables."}
 
 
 GENERATE_CHARGES = JobKind(

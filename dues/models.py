@@ -407,6 +407,10 @@ class MemberLedger(models.Model):
     member = models.OneToOneField(
         Member, on_delete=models.PROTECT, primary_key=True, related_name="ledger"
     )
+    # Copies of the member's, set and kept by the database (dues/kept_totals.py): the
+    # arrears report filters and sorts a million ledgers by one index, with no join.
+    member_status = models.CharField(max_length=20, db_default="")
+    member_number = models.CharField(max_length=20, db_default="")
     charged = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
     # Received payments net of refunds, less adjustments: what covers the charges.
     credit = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
@@ -425,7 +429,15 @@ class MemberLedger(models.Model):
     class Meta:
         default_permissions = ()
         indexes = [
-            models.Index(fields=["-months_in_arrears", "-balance"], name="ledger_arrears_idx"),
+            # The arrears report's order, for any status and for one.
+            models.Index(
+                fields=["-months_in_arrears", "-balance", "member_number"],
+                name="ledger_arrears_idx",
+            ),
+            models.Index(
+                fields=["member_status", "-months_in_arrears", "-balance", "member_number"],
+                name="ledger_status_arrears_idx",
+            ),
             models.Index(fields=["next_due"], name="ledger_next_due_idx"),
         ]
 
@@ -442,3 +454,23 @@ class MemberLedger(models.Model):
         if not self.paid_through:
             return ""
         return f"{self.paid_through // 100}-{self.paid_through % 100:02d}"
+
+
+class KeptTotal(models.Model):
+    """A running total the database keeps, one change per row (dues/kept_totals.py): how
+    many members of a status; how many stand behind by a count of months (the key) and what
+    they owe; what a period billed (key: its id); what a month (key: YYYYMM) received or
+    refunded. A total is the sum of its rows; the nightly check folds them."""
+
+    measure = models.CharField(max_length=16)
+    status = models.CharField(max_length=20, blank=True)
+    key = models.IntegerField(default=0)
+    count = models.BigIntegerField(default=0)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+
+    class Meta:
+        default_permissions = ()
+        indexes = [models.Index(fields=["measure", "key", "status"], name="kept_total_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.status} {self.key}: {self.count}, {self.amount}"

@@ -9,11 +9,8 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
 from django.db.models import (
-    Case,
-    CharField,
-    Count,
-    DateField,
     DecimalField,
+    ExpressionWrapper,
     IntegerField,
     OuterRef,
     Q,
@@ -21,10 +18,8 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, ExtractMonth, LPad
-from django.db.models.lookups import Exact
+from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
 
 from members.models import Member, MemberStatus
@@ -46,6 +41,7 @@ from .models import (
     DuesCharge,
     DuesPeriod,
     DuesRate,
+    KeptTotal,
     MemberLedger,
     Payment,
     PaymentMethod,
@@ -54,7 +50,7 @@ from .models import (
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-    from django.db.models import Aggregate, Field
+    from django.db.models import Field
 
 # --- Who sees what -------------------------------------------------------------------
 
@@ -491,37 +487,51 @@ def arrears_list(
     *, min_months: int, statuses: Iterable[str] | None = None
 ) -> QuerySet[MemberLedger]:
     """The ledgers of members at least `min_months` behind, most behind first, then who
-    owes most: a query, to page or to stream."""
+    owes most, then by member number (one index walks it, for any status or one): a query,
+    to page or to stream."""
     member_ledgers_current()
     ledgers = MemberLedger.objects.filter(months_in_arrears__gte=max(min_months, 1))
     if statuses:
-        ledgers = ledgers.filter(member__status__in=list(statuses))
+        ledgers = ledgers.filter(member_status__in=list(statuses))
     return ledgers.select_related("member__classification").order_by(
-        "-months_in_arrears", "-balance", "member__member_number"
+        "-months_in_arrears", "-balance", "member_number"
     )
+
+
+def arrears_totals(
+    *, min_months: int, statuses: Iterable[str] | None = None
+) -> tuple[int, Decimal]:
+    """How many members arrears_list holds and what they owe, from the kept totals."""
+    member_ledgers_current()
+    totals = _kept_totals("standing", statuses).filter(key__gte=max(min_months, 1))
+    summed = totals.aggregate(count=Sum("count"), owed=Sum("amount"))
+    return summed["count"] or 0, money(summed["owed"] or ZERO)
 
 
 def standing_counts(statuses: Iterable[str]) -> dict[Standing, int]:
-    """How many members of these statuses stand in each standing (three counts)."""
+    """How many members of these statuses stand in each standing, from the kept totals
+    (one query, whatever the size of the local)."""
     member_ledgers_current()
-    members = Member.objects.filter(status__in=list(statuses))
-    behind = MemberLedger.objects.filter(
-        member__status__in=list(statuses),
-        months_in_arrears__gte=1,  # an index range
-    )
+    statuses = list(statuses)
     delinquent_from = months_for(Standing.DELINQUENT)[0]
-    counts = behind.aggregate(
-        in_arrears=Count(
-            "pk", filter=Q(months_in_arrears__gte=1, months_in_arrears__lt=delinquent_from)
-        ),
-        delinquent=Count("pk", filter=Q(months_in_arrears__gte=delinquent_from)),
+    counts = KeptTotal.objects.filter(
+        measure__in=["members", "standing"], status__in=statuses
+    ).aggregate(
+        total=Sum("count", filter=Q(measure="members")),
+        in_arrears=Sum("count", filter=Q(measure="standing", key__lt=delinquent_from)),
+        delinquent=Sum("count", filter=Q(measure="standing", key__gte=delinquent_from)),
     )
-    total = members.count()
+    total, in_arrears, delinquent = (counts[name] or 0 for name in counts)
     return {
-        Standing.GOOD: total - counts["in_arrears"] - counts["delinquent"],
-        Standing.IN_ARREARS: counts["in_arrears"],
-        Standing.DELINQUENT: counts["delinquent"],
+        Standing.GOOD: total - in_arrears - delinquent,
+        Standing.IN_ARREARS: in_arrears,
+        Standing.DELINQUENT: delinquent,
     }
+
+
+def _kept_totals(measure: str, statuses: Iterable[str] | None = None) -> QuerySet[KeptTotal]:
+    totals = KeptTotal.objects.filter(measure=measure)
+    return totals.filter(status__in=list(statuses)) if statuses else totals
 
 
 # --- Periods and collections --------------------------------------------------------------
@@ -545,13 +555,24 @@ _MONEY = DecimalField(max_digits=18, decimal_places=2)
 
 
 def _money_of_the_period_month() -> dict:
+    """What a period billed (its charges) and collected (received in its month, net of
+    refunds made in it), from the kept totals: one subquery each, whatever the size."""
+    month = ExpressionWrapper(OuterRef("year") * 100 + OuterRef("month"), IntegerField())
     return {
-        "billed_total": _per_period(DuesCharge.objects.all(), Sum("amount"), _MONEY),
-        "collected_total": _in_period_month(
-            Payment.objects.filter(status__in=RECEIVED_STATUSES), "received_date"
-        )
-        - _in_period_month(Refund.objects.all(), "refunded_date"),
+        "billed_total": _kept_sum("billed", OuterRef("pk"), "amount", _MONEY),
+        "collected_total": _kept_sum("received", month, "amount", _MONEY)
+        - _kept_sum("refunded", month, "amount", _MONEY),
     }
+
+
+def _kept_sum(measure: str, key, column: str, output_field: Field) -> Coalesce:
+    total = (
+        KeptTotal.objects.filter(measure=measure, key=key)
+        .values("measure")
+        .annotate(v=Sum(column))
+        .values("v")
+    )
+    return Coalesce(Subquery(total, output_field=output_field), Value(0), output_field=output_field)
 
 
 def periods_with_totals(periods: QuerySet[DuesPeriod]) -> QuerySet[DuesPeriod]:
@@ -559,58 +580,15 @@ def periods_with_totals(periods: QuerySet[DuesPeriod]) -> QuerySet[DuesPeriod]:
     (money received in its month, net of refunds made in it): one subquery per column,
     not a query per period."""
     return periods.annotate(
-        charges_total=_per_period(DuesCharge.objects.all(), Count("period"), IntegerField()),
+        charges_total=_kept_sum("billed", OuterRef("pk"), "count", IntegerField()),
         **_money_of_the_period_month(),
     )
 
 
 def period_money(period: DuesPeriod) -> tuple[Decimal, Decimal]:
-    """What the period billed and what was collected in its month (periods_with_totals'
-    two sums, without the count: each is a scan of the month's rows)."""
+    """What the period billed and what was collected in its month."""
     totals = DuesPeriod.objects.filter(pk=period.pk).annotate(**_money_of_the_period_month()).get()
     return money(totals.billed_total), money(totals.collected_total)
-
-
-def _per_period(
-    charges: QuerySet[DuesCharge], aggregate: Aggregate, output_field: Field
-) -> Coalesce:
-    total = charges.filter(period=OuterRef("pk")).values("period").annotate(v=aggregate)
-    return Coalesce(
-        Subquery(total.values("v"), output_field=output_field), Value(0), output_field=output_field
-    )
-
-
-def _in_period_month(queryset: QuerySet, date_field: str) -> Coalesce:
-    """The sum of `amount` over rows dated in the period's month: a range of dates, which
-    the date's index serves (its year and month extracted would be a scan)."""
-    year, month = OuterRef("year"), OuterRef("month")
-    next_month = Case(
-        When(Exact(month, 12), then=_first_of(year + 1, Value(1))),
-        default=_first_of(year, month + 1),
-        output_field=DateField(),
-    )
-    total = (
-        queryset.filter(
-            **{f"{date_field}__gte": _first_of(year, month), f"{date_field}__lt": next_month}
-        )
-        .values(f"{date_field}__year")
-        .annotate(v=Sum("amount"))
-        .values("v")
-    )
-    return Coalesce(Subquery(total, output_field=_MONEY), Value(ZERO), output_field=_MONEY)
-
-
-def _first_of(year, month) -> Cast:
-    """The first day of a month given as SQL numbers ('YYYY-MM-01' cast to a date)."""
-    return Cast(
-        Concat(
-            Cast(year, CharField()),
-            Value("-"),
-            LPad(Cast(month, CharField()), 2, Value("0")),
-            Value("-01"),
-        ),
-        DateField(),
-    )
 
 
 @dataclass

@@ -11,7 +11,6 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -28,6 +27,7 @@ from .models import Payment
 from .receipts import receipt_facts
 from .selectors import (
     arrears_list,
+    arrears_totals,
     collections_by_month,
     dues_overview,
     member_dues_summary,
@@ -122,9 +122,9 @@ def arrears_report(request: HttpRequest) -> HttpResponse:
             params={"months": months, "status": status},
         )
         return redirect("admin:jobs_job_change", job.pk)
-    totals = rows.aggregate(count=Count("pk"), owed=Sum("balance"))
+    count, owed = arrears_totals(min_months=months, statuses=[status] if status else None)
     paginator = Paginator(rows, 200)
-    paginator.count = totals["count"]  # counted with the total owed, in one query
+    paginator.count = count  # from the kept totals, not a count of the rows
     page = paginator.get_page(request.GET.get("page"))
     return admin_page(
         request,
@@ -132,8 +132,8 @@ def arrears_report(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "count": totals["count"],
-            "total": money(totals["owed"] or ZERO),
+            "count": count,
+            "total": owed,
             "months": months,
         },
         title=ARREARS_TITLE,

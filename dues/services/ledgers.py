@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.utils import timezone
 
+from ..kept_totals import kept_totals_check, kept_totals_compact, kept_totals_rebuild
 from ..models import RECEIVED_STATUSES, MemberLedger
 from ..selectors import dues_standings, standings_sql
 
@@ -139,3 +140,16 @@ def member_ledgers_check(*, as_of: datetime.date | None = None) -> list[LedgerDi
             if getattr(row, name) != value
         ]
     return differences
+
+
+def ledgers_and_totals_check(*, repair: bool = False) -> list[str]:
+    """Every kept ledger worked out afresh by the rules, every kept total summed afresh from
+    its table (folded first): each difference, in words. With `repair`, set right too."""
+    ledgers = member_ledgers_check()
+    if ledgers and repair:
+        member_ledgers_refresh({d.member_id for d in ledgers})
+    kept_totals_compact()
+    totals = kept_totals_check()
+    if totals and repair:
+        kept_totals_rebuild()
+    return [str(d) for d in [*ledgers, *totals]]

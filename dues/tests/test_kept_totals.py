@@ -1,0 +1,188 @@
+"""The totals the database keeps for the pages about the whole local (dues/kept_totals.py):
+they follow every write, whoever makes it, fold without losing a change, and the check
+names any that went wrong. (After each test here, the ledgers_agree fixture also sums every
+total afresh and compares.)"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.urls import reverse
+
+from accounts import roles
+from dues.kept_totals import kept_totals_check, kept_totals_compact
+from dues.ledger import Standing
+from dues.models import DuesPeriod, KeptTotal, MemberLedger, Payment, PaymentMethod
+from dues.selectors import arrears_list, arrears_totals, period_money, standing_counts
+from dues.services import (
+    dues_charges_generate,
+    member_ledgers_refresh,
+    payment_record,
+    refund_record,
+)
+from dues.tests.factories import DuesRateFactory, periods
+from members.models import Member, MemberStatus
+from members.services import member_update
+from members.tests.factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+ACTIVE = [MemberStatus.ACTIVE]
+
+
+@pytest.fixture
+def local(journeyman):
+    """Four members charged 45.00 for January to June 2026: one paid up, one a month
+    behind, two four months behind (owing the same)."""
+    DuesRateFactory(classification=journeyman, monthly_amount=Decimal("45.00"))
+    members = [
+        MemberFactory(classification=journeyman, member_number=number, last_name=name)
+        for number, name in [("1001", "Paid"), ("1002", "One"), ("1004", "Four"), ("1003", "Too")]
+    ]
+    for period in periods(2026, range(1, 7)):
+        dues_charges_generate(period=period)
+    for member, months in zip(members, [6, 5, 2, 2], strict=True):
+        payment_record(
+            member=member,
+            amount=Decimal("45.00") * months,
+            method=PaymentMethod.CHECK,
+            received_date=datetime.date(2026, 3, 10),
+        )
+    return members
+
+
+def test_standing_counts_follow_a_member_whose_status_changes(local):
+    _, _, four, too = local
+    assert standing_counts(ACTIVE) == {
+        Standing.GOOD: 1,
+        Standing.IN_ARREARS: 1,
+        Standing.DELINQUENT: 2,
+    }
+    member_update(member=four, actor=None, changes={"status": MemberStatus.SUSPENDED})
+    assert standing_counts(ACTIVE)[Standing.DELINQUENT] == 1
+    assert standing_counts([MemberStatus.SUSPENDED])[Standing.DELINQUENT] == 1
+    assert MemberLedger.objects.get(member=four).member_status == MemberStatus.SUSPENDED
+    assert arrears_totals(min_months=3, statuses=ACTIVE) == (1, Decimal("180.00"))
+    assert arrears_totals(min_months=3) == (2, Decimal("360.00"))
+    assert [row.member for row in arrears_list(min_months=3, statuses=ACTIVE)] == [too]
+
+
+def test_the_arrears_report_orders_equal_debts_by_member_number_as_numbers_change(
+    client, user_with_role, local
+):
+    too = local[3]
+    client.force_login(user_with_role(roles.OFFICER))
+
+    def listed() -> list[str]:
+        page = client.get(reverse("dues:arrears"), {"months": 3}).context["page"]
+        return [row.member.member_number for row in page.object_list]
+
+    assert listed() == ["1003", "1004"]
+    member_update(member=too, actor=None, changes={"member_number": "1005"})
+    assert listed() == ["1004", "1005"]
+    response = client.get(reverse("dues:arrears"), {"months": 1})
+    assert (response.context["count"], response.context["total"]) == (3, Decimal("405.00"))
+
+
+def test_a_periods_money_follows_payments_refunds_and_status_changes(local):
+    paid = local[0]
+    march = DuesPeriod.objects.get(year=2026, month=3)
+    assert period_money(march) == (Decimal("180.00"), Decimal("675.00"))  # 4 x 45; 15 x 45
+
+    refund_record(
+        payment=paid.payments.get(),
+        amount="45.00",
+        reason="Overpaid",
+        refunded_date=datetime.date(2026, 3, 20),
+    )
+    assert period_money(march)[1] == Decimal("630.00")
+    # A payment that turns out to have failed (as an ACH return reports it) stops counting
+    # in the month it was received, however the row was changed.
+    bounced = Payment.objects.get(member=local[1])
+    Payment.objects.filter(pk=bounced.pk).update(status="failed")
+    member_ledgers_refresh([bounced.member_id])
+    assert period_money(march)[1] == Decimal("405.00")  # 630 - 5 x 45
+
+
+def test_a_new_member_counts_at_once_and_their_first_charge_in_the_period(local, journeyman):
+    before = standing_counts(ACTIVE)[Standing.GOOD]
+    late = MemberFactory(classification=journeyman, join_date=datetime.date(2020, 1, 1))
+    assert standing_counts(ACTIVE)[Standing.GOOD] == before + 1
+    june = DuesPeriod.objects.get(year=2026, month=6)
+    dues_charges_generate(period=june)
+    assert period_money(june)[0] == Decimal("225.00")  # five members now
+    assert MemberLedger.objects.get(member=late).member_number == late.member_number
+
+
+def test_folding_the_rows_keeps_every_total(local):
+    counts = standing_counts(ACTIVE)
+    rows = KeptTotal.objects.count()
+    folded = kept_totals_compact()
+    assert folded == rows
+    totals = set(KeptTotal.objects.values_list("measure", "status", "key"))
+    assert KeptTotal.objects.count() == len(totals) < rows  # one row per total
+    assert standing_counts(ACTIVE) == counts
+    assert kept_totals_check() == []
+
+
+def test_the_check_names_a_total_that_went_wrong_and_repair_sets_it_right(local):
+    KeptTotal.objects.create(
+        measure="standing", status="active", key=4, count=1, amount=Decimal("180.00")
+    )
+    Member.objects.filter(pk=local[2].pk).update(member_number="X-1")  # the trigger copies it
+    MemberLedger.objects.filter(member=local[2]).update(member_number="stale")
+
+    with pytest.raises(CommandError, match="2 difference"):
+        call_command("ledger_check")
+    differences = [str(d) for d in kept_totals_check()]
+    assert differences[0] == ("standing (active, 4): kept 3, 540.00; summed afresh 2, 360.00")
+    assert f"member #{local[2].pk}" in differences[1]
+
+    with pytest.raises(CommandError, match="set right"):
+        call_command("ledger_check", "--repair")
+    call_command("ledger_check")  # no error: everything agrees again
+    assert MemberLedger.objects.get(member=local[2]).member_number == "X-1"
+
+
+def test_the_overview_reads_the_totals_not_the_tables(client, user_with_role, local):
+    """Its cost does not grow with the local: no query of the overview reads charges,
+    payments or ledgers row by row."""
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(user_with_role(roles.STAFF))
+    with CaptureQueriesContext(connection) as captured:
+        overview = client.get(reverse("dues:overview")).context["overview"]
+    assert [count for _, count in overview.standings] == [1, 1, 2]
+    scanned = ("dues_duescharge", "dues_payment", "dues_refund", "members_member")
+    summing = [q["sql"] for q in captured if "SUM(" in q["sql"] or "COUNT(" in q["sql"].upper()]
+    assert summing and not [sql for sql in summing if any(t in sql for t in scanned)]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has one writer at a time")
+def test_totals_stay_exact_when_payments_race_each_other_and_a_fold(race, journeyman):
+    DuesRateFactory(classification=journeyman, monthly_amount=Decimal("45.00"))
+    members = MemberFactory.create_batch(6, classification=journeyman)
+    dues_charges_generate(period=periods(2026, [1])[0])
+    queue = list(members)
+
+    def pay_or_fold():
+        member = queue.pop() if queue else None
+        if member is None:
+            return kept_totals_compact()
+        return payment_record(
+            member=member,
+            amount="45.00",
+            method=PaymentMethod.CASH,
+            received_date=datetime.date(2026, 1, 5),
+        ).pk
+
+    _, errors = race(pay_or_fold, times=8)
+    assert errors == []
+    assert kept_totals_check() == []
+    january = DuesPeriod.objects.get(year=2026, month=1)
+    assert period_money(january) == (Decimal("270.00"), Decimal("270.00"))
