@@ -162,8 +162,8 @@ def test_the_overview_reads_the_totals_not_the_tables(client, user_with_role, lo
     assert summing and not [sql for sql in summing if any(t in sql for t in scanned)]
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has one writer at a time")
 def test_totals_stay_exact_when_payments_race_each_other_and_a_fold(race, journeyman):
     DuesRateFactory(classification=journeyman, monthly_amount=Decimal("45.00"))
     members = MemberFactory.create_batch(6, classification=journeyman)
