@@ -25,7 +25,12 @@ from members.models import Member
 
 from .ledger import Standing
 from .models import DuesCharge, Payment
-from .selectors import member_ledger, member_standing_labels, members_in_standing
+from .selectors import (
+    member_ledger,
+    member_standing_labels,
+    members_in_standing,
+    members_in_standing_count,
+)
 
 
 def _dues_rows(member: Member, user) -> list[tuple[str, object]]:
@@ -55,6 +60,7 @@ STANDING_FILTER = MemberListFilter(
     description="Dues standing.",
     choices=Standing.choices,
     narrow=members_in_standing,
+    count=members_in_standing_count,
 )
 STANDING_COLUMN = MemberColumn(
     name="standing",

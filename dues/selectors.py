@@ -473,6 +473,25 @@ def members_in_standing(members: QuerySet[Member], standing: str) -> QuerySet[Me
     return members.filter(ledger__months_in_arrears__lt=high) if high else members
 
 
+def members_in_standing_count(standing: str, status: str | None = None) -> int:
+    """How many members (of a status, or any) members_in_standing lets through, from the
+    kept totals: one query, whatever the size of the local."""
+    member_ledgers_current()
+    statuses = [status] if status else None
+    low, high = months_for(standing)
+    if low == 0:
+        members = _kept_totals("members", statuses).aggregate(n=Sum("count"))["n"] or 0
+        return members - _behind_count(statuses, high, None)
+    return _behind_count(statuses, low, high)
+
+
+def _behind_count(statuses: list[str] | None, low: int, high: int | None) -> int:
+    behind = _kept_totals("standing", statuses).filter(key__gte=low)
+    if high is not None:
+        behind = behind.filter(key__lt=high)
+    return behind.aggregate(n=Sum("count"))["n"] or 0
+
+
 def member_standing_labels(member_ids: Iterable[int]) -> dict[int, str]:
     """Member id → standing, for a page of members (one query)."""
     months = dict(

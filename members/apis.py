@@ -79,6 +79,23 @@ class MemberList(generics.ListCreateAPIView):
     def perform_create(self, serializer):
         serializer.instance = member_create(actor=self.request.user, **serializer.validated_data)
 
+    def known_count(self, request: Request) -> int | None:
+        """Narrowed by one added filter (standing) alone, or with a status: its app's count,
+        kept as the records change; counting a large local's matches costs more than the
+        page (CountedPagination asks)."""
+        params = request.query_params
+        if params.get("classification") or params.get("search", "").strip():
+            return None
+        applied = [
+            (extra, params[extra.name])
+            for extra in MEMBER_LIST_FILTERS.declarations()
+            if params.get(extra.name)
+        ]
+        if len(applied) != 1 or applied[0][0].count is None:
+            return None
+        extra, value = applied[0]
+        return extra.count(value, params.get("status") or None)
+
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         if page:

@@ -21,6 +21,9 @@ class MemberListFilter:
     description: str
     choices: list[tuple[str, str]]
     narrow: Callable[[QuerySet, str], QuerySet]
+    # How many members of a status (None: any) the filter alone lets through, from what
+    # the app keeps, where counting a large local's matches costs more than the page.
+    count: Callable[[str, str | None], int] | None = None
 
     @property
     def values(self) -> list[str]:

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts import roles
@@ -151,8 +152,6 @@ def test_the_check_names_a_total_that_went_wrong_and_repair_sets_it_right(local)
 def test_the_overview_reads_the_totals_not_the_tables(client, user_with_role, local):
     """Its cost does not grow with the local: no query of the overview reads charges,
     payments or ledgers row by row."""
-    from django.test.utils import CaptureQueriesContext
-
     client.force_login(user_with_role(roles.STAFF))
     with CaptureQueriesContext(connection) as captured:
         overview = client.get(reverse("dues:overview")).context["overview"]
@@ -186,3 +185,22 @@ def test_totals_stay_exact_when_payments_race_each_other_and_a_fold(race, journe
     assert kept_totals_check() == []
     january = DuesPeriod.objects.get(year=2026, month=1)
     assert period_money(january) == (Decimal("270.00"), Decimal("270.00"))
+
+
+def test_the_apis_standing_filter_counts_from_the_totals_what_it_lists(user_with_role, local):
+    from apikit.tests.client import api_client
+
+    member_update(member=local[3], actor=None, changes={"status": MemberStatus.SUSPENDED})
+    client = api_client(user_with_role(roles.OFFICER))
+    for standing in Standing.values:
+        for status in ["", MemberStatus.ACTIVE, MemberStatus.SUSPENDED]:
+            query = {"standing": standing, "status": status, "page_size": 200}
+            with CaptureQueriesContext(connection) as captured:
+                body = client.get("/api/v1/members/", query).json()
+            assert body["count"] == len(body["results"]), query
+            assert not [q for q in captured if "COUNT(" in q["sql"].upper()], query
+    counted = client.get("/api/v1/members/", {"standing": "delinquent"}).json()
+    assert [m["member_number"] for m in counted["results"]] == ["1004", "1003"]  # by name
+    # With a search or a classification too, the page counts its matches as before.
+    searched = client.get("/api/v1/members/", {"standing": "delinquent", "search": "Too"})
+    assert searched.json()["count"] == 1
