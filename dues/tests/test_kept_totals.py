@@ -6,6 +6,7 @@ total afresh and compares.)"""
 from __future__ import annotations
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
@@ -136,9 +137,14 @@ def test_the_check_names_a_total_that_went_wrong_and_repair_sets_it_right(local)
     )
     Member.objects.filter(pk=local[2].pk).update(member_number="X-1")  # the trigger copies it
     MemberLedger.objects.filter(member=local[2]).update(member_number="stale")
+    MemberLedger.objects.filter(member=local[0]).update(balance=Decimal("1.00"))
 
-    with pytest.raises(CommandError, match="2 difference"):
-        call_command("ledger_check")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="3 difference"):
+        call_command("ledger_check", stdout=out)
+    assert f"member #{local[0].pk}: balance is 1.00 in the ledger, 0.00 by the rules" in (
+        out.getvalue()
+    )
     differences = [str(d) for d in kept_totals_check()]
     assert differences[0] == ("standing (active, 4): kept 3, 540.00; summed afresh 2, 360.00")
     assert f"member #{local[2].pk}" in differences[1]
@@ -147,6 +153,7 @@ def test_the_check_names_a_total_that_went_wrong_and_repair_sets_it_right(local)
         call_command("ledger_check", "--repair")
     call_command("ledger_check")  # no error: everything agrees again
     assert MemberLedger.objects.get(member=local[2]).member_number == "X-1"
+    assert MemberLedger.objects.get(member=local[0]).balance == Decimal("0.00")
 
 
 def test_the_overview_reads_the_totals_not_the_tables(client, user_with_role, local):
