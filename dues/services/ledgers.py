@@ -5,10 +5,11 @@ them instead of working out the whole local."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ..kept_totals import kept_totals_check, kept_totals_compact, kept_totals_rebuild
@@ -145,11 +146,26 @@ def member_ledgers_check(*, as_of: datetime.date | None = None) -> list[LedgerDi
 def ledgers_and_totals_check(*, repair: bool = False) -> list[str]:
     """Every kept ledger worked out afresh by the rules, every kept total summed afresh from
     its table (folded first): each difference, in words. With `repair`, set right too."""
-    ledgers = member_ledgers_check()
+    member_ledgers_bring_up_to_date()
+    kept_totals_compact()
+    with _one_snapshot():
+        ledgers = member_ledgers_check()
+        totals = kept_totals_check()
     if ledgers and repair:
         member_ledgers_refresh({d.member_id for d in ledgers})
-    kept_totals_compact()
-    totals = kept_totals_check()
     if totals and repair:
         kept_totals_rebuild()
     return [str(d) for d in [*ledgers, *totals]]
+
+
+@contextmanager
+def _one_snapshot() -> Iterator[None]:
+    """Read the tables and their caches in one snapshot (PostgreSQL's repeatable read): a
+    payment committed between reading a cache and summing its table is not a difference.
+    (Inside a transaction already begun, its own snapshot rules.)"""
+    if connection.vendor != "postgresql" or not connection.get_autocommit():
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield

@@ -211,3 +211,39 @@ def test_the_apis_standing_filter_counts_from_the_totals_what_it_lists(user_with
     # With a search or a classification too, the page counts its matches as before.
     searched = client.get("/api/v1/members/", {"standing": "delinquent", "search": "Too"})
     assert searched.json()["count"] == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_committed_while_the_check_reads_is_no_difference(monkeypatch, journeyman):
+    """The check reads the caches, then sums the tables: a payment that commits in between
+    (another connection, as a webhook would) must not be reported, nor "repaired"."""
+    import threading
+
+    from dues import kept_totals
+
+    DuesRateFactory(classification=journeyman, monthly_amount=Decimal("45.00"))
+    member = MemberFactory(classification=journeyman)
+    dues_charges_generate(period=periods(2026, [1])[0])
+    summed_afresh = kept_totals._worked_out
+
+    def pay_meanwhile():
+        payment_record(
+            member=member,
+            amount="45.00",
+            method=PaymentMethod.CASH,
+            received_date=datetime.date(2026, 1, 5),
+        )
+        connection.close()
+
+    def worked_out_after_a_payment():
+        paying = threading.Thread(target=pay_meanwhile)
+        paying.start()
+        paying.join()
+        return summed_afresh()
+
+    monkeypatch.setattr(kept_totals, "_worked_out", worked_out_after_a_payment)
+    call_command("ledger_check")  # no difference found
+    monkeypatch.undo()
+    assert Payment.objects.filter(member=member).count() == 1
+    assert kept_totals_check() == []
