@@ -110,7 +110,7 @@ class OfficeFormRenderer(DjangoTemplates):
         draw = self._drawer(template_name)
         if draw is not None:
             try:
-                return draw(context)
+                return draw(context).strip()  # as Django's renderer strips its templates'
             except _NotPlain:
                 pass
         return super().render(template_name, context, request)

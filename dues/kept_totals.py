@@ -102,13 +102,19 @@ _GROUPED = (
 
 # A ledger copies its member's status and number (the arrears report sorts and filters on
 # them by one index): when it is made, and in the statement that changes the member's,
-# where the ledger row's lock orders the copy with any concurrent write to that ledger.
+# where the ledger row's lock orders the copy with any concurrent write to that ledger. A
+# new ledger reads its member FOR SHARE, so a change of status being made meanwhile is
+# waited for and copied (or waits, and then finds the new ledger to copy to). An insert
+# that will meet an existing ledger (ON CONFLICT ... DO UPDATE) leaves the copies alone.
 _POSTGRES_COPIES = [
     """
 CREATE OR REPLACE FUNCTION dues_ledger_copies() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF EXISTS (SELECT 1 FROM dues_memberledger WHERE member_id = NEW.member_id) THEN
+        RETURN NEW;
+    END IF;
     SELECT status, member_number INTO NEW.member_status, NEW.member_number
-    FROM members_member WHERE id = NEW.member_id;
+    FROM members_member WHERE id = NEW.member_id FOR SHARE;
     RETURN NEW;
 END $$""",
     "CREATE TRIGGER dues_ledger_copies BEFORE INSERT ON dues_memberledger "

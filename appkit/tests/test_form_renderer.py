@@ -82,7 +82,7 @@ def test_selects_are_drawn_as_django_draws_them(widget, values):
 
 
 class _Form(forms.Form):
-    name = forms.CharField(label=AWKWARD, max_length=20, help_text="Help <b>me</b>")
+    name = forms.CharField(label=f" {AWKWARD} ", max_length=20, help_text="Help <b>me</b>")
     born = forms.DateField(required=False)
     status = forms.ChoiceField(choices=CHOICES[:3])
     agree = forms.BooleanField(label="I agree")
@@ -93,8 +93,10 @@ class _Form(forms.Form):
 
 
 @pytest.mark.parametrize("data", [None, {"name": "x" * 30, "status": "nope"}])
-def test_whole_forms_with_their_labels_and_errors_are_drawn_as_django_draws_them(data):
-    ours, django_s = _Form(data, renderer=OURS), _Form(data, renderer=DJANGO)
+@pytest.mark.parametrize("auto_id", ["id_%s", False])
+def test_whole_forms_with_their_labels_and_errors_are_drawn_as_django_draws_them(data, auto_id):
+    ours = _Form(data, renderer=OURS, auto_id=auto_id)
+    django_s = _Form(data, renderer=DJANGO, auto_id=auto_id)
     for how in ("as_div", "as_p", "as_table", "as_ul"):
         assert getattr(ours, how)() == getattr(django_s, how)(), how
     for name in ours.fields:

@@ -32,6 +32,7 @@ _COLUMNS = (
 )
 
 
+@transaction.atomic  # its row locks hold to the end: a command or a job calls it bare
 def member_ledgers_refresh(
     member_ids: Iterable[int] | None = None, *, as_of: datetime.date | None = None
 ) -> None:

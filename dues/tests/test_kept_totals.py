@@ -247,3 +247,44 @@ def test_a_payment_committed_while_the_check_reads_is_no_difference(monkeypatch,
     monkeypatch.undo()
     assert Payment.objects.filter(member=member).count() == 1
     assert kept_totals_check() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ledger_check_repairs_outside_any_transaction(local):
+    """As the nightly job and a shell run it: not inside a request's transaction."""
+    MemberLedger.objects.filter(member=local[0]).update(balance=Decimal("1.00"))
+    with pytest.raises(CommandError, match=r"1 difference.*set right"):
+        call_command("ledger_check", "--repair")
+    assert MemberLedger.objects.get(member=local[0]).balance == Decimal("0.00")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_first_ledger_made_while_the_members_status_changes_copies_the_new_status(
+    journeyman,
+):
+    """A charge run makes a member's first ledger while an officer suspends them: whichever
+    commits first, the ledger ends with the status the member ends with."""
+    import threading
+
+    member = MemberFactory(classification=journeyman)
+    changing, done = threading.Event(), threading.Event()
+
+    def suspend_slowly():
+        from django.db import transaction
+
+        with transaction.atomic():
+            Member.objects.filter(pk=member.pk).update(status=MemberStatus.SUSPENDED)
+            changing.set()
+            done.wait(timeout=0.5)  # still uncommitted while the ledger is made
+        connection.close()
+
+    officer = threading.Thread(target=suspend_slowly)
+    officer.start()
+    changing.wait(timeout=5)
+    member_ledgers_refresh([member.pk])  # waits for the officer's commit, then copies
+    done.set()
+    officer.join()
+    assert MemberLedger.objects.get(member=member).member_status == MemberStatus.SUSPENDED
+    assert kept_totals_check() == []
