@@ -92,10 +92,12 @@ REFUNDED = Measure("refunded", "dues_refund", "''", _month_of("{r}.refunded_date
 
 MEASURES = (MEMBERS, STANDING, BILLED, RECEIVED, REFUNDED)
 
-_GROUPED = (
-    f"INSERT INTO {TOTALS} ({_COLUMNS}) SELECT measure, status, key, SUM(count), SUM(amount) "
-    "FROM ({rows}) d GROUP BY measure, status, key HAVING SUM(count) <> 0 OR SUM(amount) <> 0"
+# Rows' parts summed into totals (a total that sums to nothing is no total).
+_SUMMED = (
+    "SELECT measure, status, key, SUM(count), SUM(amount) FROM ({rows}) d "
+    "GROUP BY measure, status, key HAVING SUM(count) <> 0 OR SUM(amount) <> 0"
 )
+_GROUPED = f"INSERT INTO {TOTALS} ({_COLUMNS}) {_SUMMED}"
 
 
 # --- PostgreSQL: a statement trigger per write, over its transition tables ---------------
@@ -272,9 +274,7 @@ def _worked_out() -> Totals:
     with connection.cursor() as cursor:
         cursor.execute(
             " UNION ALL ".join(
-                f"SELECT measure, status, key, COUNT(*), SUM(amount) FROM "
-                f"({measure.select(connection.vendor, measure.table)}) d "
-                "GROUP BY measure, status, key"
+                _SUMMED.format(rows=measure.select(connection.vendor, measure.table))
                 for measure in MEASURES
             )
         )
@@ -301,13 +301,27 @@ class TotalDifference:
         )
 
 
+@dataclass(frozen=True)
+class CopyDifference:
+    member_id: int
+    copied: tuple[str, str]  # the ledger's copy of (status, number)
+    members: tuple[str, str]  # the member's own
+
+    def __str__(self) -> str:
+        return (
+            f"member #{self.member_id}: the ledger copies status {self.copied[0]!r} and "
+            f"number {self.copied[1]!r}, the member has {self.members[0]!r} and "
+            f"{self.members[1]!r}"
+        )
+
+
 _COPIES_DIFFERING = (
     "SELECT {columns} FROM dues_memberledger l JOIN members_member m ON m.id = l.member_id "
     "WHERE l.member_status <> m.status OR l.member_number <> m.member_number"
 )
 
 
-def kept_totals_check() -> list[TotalDifference]:
+def kept_totals_check() -> list[TotalDifference | CopyDifference]:
     """Each total that differs from its table summed afresh, and each ledger whose copy of
     the member's status or number differs from the member's."""
     kept, worked_out = _kept(), _worked_out()
@@ -317,12 +331,13 @@ def kept_totals_check() -> list[TotalDifference]:
         for key in sorted(kept.keys() | worked_out.keys())
         if kept.get(key, none) != worked_out.get(key, none)
     ]
+    columns = "l.member_id, l.member_status, l.member_number, m.status, m.member_number"
     with connection.cursor() as cursor:
-        cursor.execute(_COPIES_DIFFERING.format(columns="l.member_id, l.member_status, m.status"))
-        for member_id, copied, status in cursor.fetchall():
-            differences.append(
-                TotalDifference("ledger copy", f"member #{member_id}", 0, (0, copied), (0, status))
-            )
+        cursor.execute(_COPIES_DIFFERING.format(columns=columns))
+        differences += [
+            CopyDifference(member_id, (status, number), (own_status, own_number))
+            for member_id, status, number, own_status, own_number in cursor.fetchall()
+        ]
     return differences
 
 
