@@ -591,7 +591,7 @@ def _autopay(count: int) -> list[Row]:
 
     from dues.models import DuesPeriod, MemberLedger
     from members.models import Member
-    from payments.autopay import autopay_collect
+    from payments.collecting import autopay_collect
     from payments.models import Autopay, AutopayStatus
     from payments.stripe_client import payment_intent_create, stripe_http_client
     from payments.tests.fake_stripe import FakeStripe

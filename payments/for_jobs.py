@@ -13,7 +13,7 @@ from jobs.models import Job
 from jobs.progress import Progress
 from jobs.services import job_key, job_start
 
-from .autopay import autopay_collect, autopay_retry_due
+from .collecting import autopay_collect, autopay_retry_due
 from .reconcile import stripe_reconcile
 from .stripe_client import stripe_configured
 

@@ -158,13 +158,15 @@ class Autopay(models.Model):
 
 
 class CollectionStatus(models.TextChoices):
-    PENDING = "pending", "Being asked of Stripe"
+    # Asked of Stripe, and its answer not yet had (or lost): it may have charged.
+    PENDING = "pending", "Asked of Stripe, answer awaited"
     PROCESSING = "processing", "Processing (a bank debit clearing)"
     SUCCEEDED = "succeeded", "Collected"
     FAILED = "failed", "Failed; a retry is scheduled"
     REQUIRES_ACTION = "requires_action", "Waiting for the member to authenticate"
     GAVE_UP = "gave_up", "Given up after the last retry"
     CANCELLED = "cancelled", "Not collected (autopay ended, or nothing was owed)"
+    NEEDS_REVIEW = "needs_review", "Held for review (Stripe reports another amount or currency)"
 
 
 # Still to be settled by Stripe or by a retry.
@@ -179,7 +181,9 @@ OPEN_COLLECTION = (
 class AutopayCollection(models.Model):
     """What autopay collects from one member for one period: at most once, whatever runs
     twice. Each attempt is a PaymentIntent with the idempotency key of (member, period,
-    attempt), so that a re-run of an attempt finds Stripe's first answer."""
+    attempt), so that a re-run of an attempt finds Stripe's first answer. The row and its
+    attempt number are written (and committed) before Stripe is asked: an answer lost on the
+    way back leaves a pending attempt to ask about again, never a charge nobody knows of."""
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="autopay_collections")
     period = models.ForeignKey(DuesPeriod, on_delete=models.PROTECT, related_name="+")
@@ -189,6 +193,10 @@ class AutopayCollection(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     payment_intent_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    # The PaymentIntent's status last applied: a report of the same status again (the run's
+    # own answer, then Stripe's event for it) changes nothing and tells nobody twice.
+    intent_status = models.CharField(max_length=40, blank=True)
+    asked_at = models.DateTimeField(null=True, blank=True, help_text="When this attempt was sent.")
     next_attempt_on = models.DateField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     payment = models.OneToOneField(

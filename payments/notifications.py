@@ -51,7 +51,8 @@ AUTOPAY_NOTICES = {
 
 
 def autopay_notice_send(member_id: int, what: str, collection_id: int | None = None) -> None:
-    """Tell the member (and, when autopay gives up, the office) what happened."""
+    """Tell the member (and, when autopay gives up, the office) what happened; a collection
+    held for review is the office's alone to look into."""
     member = Member.objects.get(pk=member_id)
     autopay = Autopay.objects.filter(member=member).first()
     collection = (
@@ -66,19 +67,25 @@ def autopay_notice_send(member_id: int, what: str, collection_id: int | None = N
         "what": what,
         "dues_url": f"{settings.SITE_URL}{reverse('dues:my')}",
     }
-    if member.email:
+    if member.email and what in AUTOPAY_NOTICES:
         send_mail(
             subject=AUTOPAY_NOTICES[what],
             message=render_to_string("payments/email/autopay.txt", context),
             from_email=None,
             recipient_list=[member.email],
         )
+    if what == "held":
+        _tell_office(f"Autopay held for review: {member}, {collection.period}", "held", context)
     if what == "gave_up":
-        recipients = officer_emails()
-        if recipients:
-            send_mail(
-                subject=f"Autopay gave up on {member} for {collection.period}",
-                message=render_to_string("payments/email/autopay_gave_up.txt", context),
-                from_email=None,
-                recipient_list=recipients,
-            )
+        _tell_office(f"Autopay gave up on {member} for {collection.period}", "gave_up", context)
+
+
+def _tell_office(subject: str, what: str, context: dict) -> None:
+    recipients = officer_emails()
+    if recipients:
+        send_mail(
+            subject=subject,
+            message=render_to_string(f"payments/email/autopay_{what}.txt", context),
+            from_email=None,
+            recipient_list=recipients,
+        )

@@ -7,14 +7,13 @@ from django.db import transaction
 from audit.context import acting_as
 from jobs.progress import Progress
 
-from .autopay import autopay_intent_reported
-from .models import AutopayCollection, CollectionStatus, StripeEvent
+from .collecting import autopay_collections_reconcile
+from .models import StripeEvent
 from .services import checkout_fulfil, checkout_unsettled
 from .stripe_client import (
     StripeError,
     checkout_session_retrieve,
     events_undelivered,
-    payment_intent_retrieve,
 )
 from .webhooks import stripe_event_process, stripe_event_receive
 
@@ -22,9 +21,9 @@ SYSTEM_ACTOR = "stripe_reconcile"
 
 
 def stripe_reconcile(progress: Progress | None = None) -> list[str]:
-    """Ask Stripe about checkouts still open or processing, autopay debits still clearing,
-    and events it could not deliver; apply what it says (idempotently). Returns a line per
-    change or problem."""
+    """Ask Stripe about checkouts still open or processing, autopay collections not settled
+    here (card and bank alike), and events it could not deliver; apply what it says
+    (idempotently). Returns a line per change or problem."""
     progress = progress or Progress()
     lines: list[str] = []
     unsettled = checkout_unsettled()
@@ -32,15 +31,7 @@ def stripe_reconcile(progress: Progress | None = None) -> list[str]:
     for checkout in unsettled:
         lines += _checkout(checkout)
         progress.advance()
-    collections = list(
-        AutopayCollection.objects.filter(
-            status=CollectionStatus.PROCESSING, payment_intent_id__isnull=False
-        ).order_by("created_at")
-    )
-    progress.step("Asking Stripe about autopay debits still clearing", total=len(collections))
-    for collection in collections:
-        lines += _collection(collection)
-        progress.advance()
+    lines += autopay_collections_reconcile(progress)
     progress.step("Asking Stripe for events it could not deliver")
     try:
         events = list(events_undelivered())
@@ -54,18 +45,6 @@ def stripe_reconcile(progress: Progress | None = None) -> list[str]:
             lines.append(f"event {row.event_id} ({row.type}): {before or 'new'} -> {row.state}")
         progress.advance()
     return lines
-
-
-def _collection(collection: AutopayCollection) -> list[str]:
-    try:
-        intent = payment_intent_retrieve(collection.payment_intent_id)
-    except StripeError as exc:
-        return [f"{collection.payment_intent_id}: Stripe error: {exc}"]
-    with acting_as(SYSTEM_ACTOR):
-        outcome = autopay_intent_reported(intent)
-    if outcome:
-        return [f"autopay {collection.payment_intent_id}: processing -> {outcome}"]
-    return []
 
 
 def _checkout(checkout) -> list[str]:

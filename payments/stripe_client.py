@@ -109,6 +109,15 @@ def payment_intent_retrieve(payment_intent_id: str) -> dict[str, Any]:
     return stripe_client().v1.payment_intents.retrieve(payment_intent_id).to_dict()
 
 
+def payment_intents_of_customer(customer: str, *, created_since: int) -> Iterator[dict[str, Any]]:
+    """The customer's PaymentIntents created since a Unix time, newest first."""
+    intents = stripe_client().v1.payment_intents.list(
+        params={"customer": customer, "created": {"gte": created_since}, "limit": 100}
+    )
+    for intent in intents.auto_paging_iter():
+        yield intent.to_dict()
+
+
 def events_undelivered() -> Iterator[dict[str, Any]]:
     """Events Stripe could not deliver to our webhook (its last 30 days)."""
     events = stripe_client().v1.events.list(params={"delivery_success": False, "limit": 100})
@@ -123,6 +132,15 @@ def is_unknown_customer(exc: Exception) -> bool:
         and exc.code == "resource_missing"
         and getattr(exc, "param", None) == "customer"
     )
+
+
+def answer_lost(exc: Exception) -> bool:
+    """Whether Stripe may have acted on a request whose answer we did not get: no answer at
+    all (a timeout, a dropped connection), its own failure (5xx), or a refusal to run it
+    now (409: the same key is still being worked on; 429: too many requests). A 4xx other
+    than those is Stripe's answer: it did nothing."""
+    status = getattr(exc, "http_status", None)
+    return status is None or status >= 500 or status in (409, 429)
 
 
 def failure_message(exc: Exception) -> str:
@@ -168,6 +186,15 @@ def stripe_id(value: object) -> str | None:
     if isinstance(value, Mapping):
         value = value.get("id")
     return value if isinstance(value, str) and value.strip() else None
+
+
+def metadata_id(metadata: Mapping[str, Any], key: str) -> int | None:
+    """An id of ours in Stripe metadata: ASCII digits that fit a database id, else None
+    ("²" is a digit to Python, and no id of ours)."""
+    value = metadata.get(key)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
 
 
 def to_cents(amount: Decimal) -> int:

@@ -23,7 +23,8 @@ from audit.context import acting_as
 from dues.models import RECEIVED_STATUSES, Payment
 from dues.services import payment_flag, refund_record
 
-from .autopay import autopay_intent_reported, autopay_method_gone, autopay_setup_complete
+from .autopay import autopay_method_gone, autopay_setup_complete
+from .collecting import BadReport, autopay_intent_reported
 from .models import DONE_EVENT_STATES, EventState, StripeEvent
 from .services import Fulfilment, checkout_fulfil
 from .stripe_client import (
@@ -43,6 +44,10 @@ SYSTEM_ACTOR = "stripe-webhook"
 
 class InvalidWebhook(Exception):
     """Not a genuine, well-formed Stripe delivery: answered 400, nothing stored."""
+
+
+# What a handler raises when the event's own content is wrong (not a failure of ours to retry).
+MALFORMED = (BadReport, KeyError, TypeError, ValueError, ArithmeticError)
 
 
 class RetryLater(Exception):
@@ -113,8 +118,15 @@ def stripe_event_process(row: StripeEvent) -> StripeEvent:
             row = StripeEvent.objects.select_for_update().get(pk=row.pk)
             if row.state in DONE_EVENT_STATES:
                 return row
-            state, note = _handle(row.payload)
-            row.state, row.error = state, note
+            try:
+                with transaction.atomic():
+                    state, note = _handle(row.payload)
+            except MALFORMED as exc:
+                # Signed by Stripe, yet not what we can apply (an id "²", a missing field):
+                # refused and kept for review, not a 500 that Stripe retries for three days.
+                state = EventState.NEEDS_REVIEW
+                note = f"Refused: its content cannot be applied ({type(exc).__name__}: {exc})"
+            row.state, row.error = state, note[:2000]
             row.attempts += 1
             row.processed_at = timezone.now()
             row.save()
@@ -174,8 +186,15 @@ def _payment_intent(intent: Mapping[str, Any], at: Moment) -> Outcome:
     outcome = autopay_intent_reported(intent, reported_at=at)
     if outcome is None:
         return EventState.IGNORED, "Not an autopay PaymentIntent of ours."
-    if outcome == "later":
-        raise RetryLater("Autopay's own answer from Stripe is not recorded yet.")
+    if outcome == "not ours":
+        return EventState.IGNORED, "No autopay collection of ours asked for this PaymentIntent."
+    if outcome == "earlier" and intent.get("status") == "succeeded":
+        return EventState.NEEDS_REVIEW, (
+            "An earlier autopay attempt's PaymentIntent succeeded: money taken that the ledger "
+            "does not show. Refund it in Stripe, or record it."
+        )
+    if outcome == "held for review":
+        return EventState.NEEDS_REVIEW, "Stripe's amount or currency differs from what was asked."
     return EventState.PROCESSED, "" if outcome else "Already recorded, or an earlier attempt."
 
 

@@ -134,6 +134,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+SQLITE_OPTIONS = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The quickstart's SQLite lets one writer in at a time. A transaction that reads first
+    # and writes later (every request, every webhook) fails with "database is locked" when
+    # another wrote meanwhile; one that takes the write lock at BEGIN waits its turn instead
+    # (up to `timeout` seconds).
+    DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
 # Behind pgbouncer in transaction pooling mode, cursors may not outlive a transaction.
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
     "DATABASE_DISABLE_SERVER_SIDE_CURSORS", False

@@ -9,12 +9,13 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts import roles
+from dues.models import DuesPeriod
 from dues.services import dues_charges_generate
 from dues.tests.factories import DuesRateFactory, periods
 from members.tests.factories import ClassificationFactory, MemberFactory, UserFactory
-from payments.models import CheckoutSession
+from payments.models import Autopay, CheckoutSession
 from payments.stripe_client import stripe_http_client
-from payments.tests.fake_stripe import FakeStripe, sign
+from payments.tests.fake_stripe import FakeStripe, sign, stripe_event
 
 WEBHOOK_SECRET = "whsec_test_current"
 OLD_WEBHOOK_SECRET = "whsec_test_rotated_out"
@@ -86,6 +87,28 @@ def deliver(db):
         return post_webhook(body, sign(body, secret, timestamp))
 
     return post
+
+
+@pytest.fixture
+def enrol(client, fake_stripe, deliver, django_capture_on_commit_callbacks):
+    """The member sets up autopay at Checkout (setup mode) and Stripe says so."""
+
+    def run(member, *, kind: str = "card", last4: str = "4242", brand: str = "visa"):
+        client.force_login(member.user)
+        response = client.post(reverse("dues:checkout:autopay_start"))
+        assert response.status_code == 303, response.content
+        session_id = response["Location"].rsplit("/", 1)[1]
+        session = fake_stripe.complete_setup(session_id, kind=kind, last4=last4, brand=brand)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert deliver(stripe_event("checkout.session.completed", session)).status_code == 200
+        return Autopay.objects.get(member=member)
+
+    return run
+
+
+@pytest.fixture
+def november(member_login) -> DuesPeriod:
+    return DuesPeriod.objects.get(year=2026, month=11)
 
 
 @pytest.fixture(autouse=True)

@@ -47,6 +47,9 @@ class FakeStripe(stripe.HTTPClient):
     # list is empty: a card succeeds, a bank account is processing.
     outcomes: dict[str, list[str]] = field(default_factory=dict)
     down: bool = False  # every request fails to connect
+    # Stripe acts on each request, and its answer is lost on the way back (a timeout, a
+    # dropped connection): the caller sees no answer.
+    answers_lost: bool = False
     refuse: dict | None = None  # the next request gets this Stripe error (status 400)
     _replies: dict[str, tuple[str, int, dict]] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -75,6 +78,8 @@ class FakeStripe(stripe.HTTPClient):
         reply = (json.dumps(body), status, {"request-id": f"req_{next(self._ids)}"})
         if key and sent.method == "POST":
             self._replies[key] = reply
+        if self.answers_lost:
+            raise stripe.APIConnectionError("Read timed out (the test lost Stripe's answer).")
         return reply
 
     def close(self) -> None:
@@ -121,6 +126,19 @@ class FakeStripe(stripe.HTTPClient):
             return 200, method
         if sent.method == "POST" and path == "/v1/payment_intents":
             return self._payment_intent_create(sent.params)
+        if sent.method == "GET" and path == "/v1/payment_intents":
+            since = int(sent.params.get("created[gte]", 0))
+            found = [
+                intent
+                for intent in self.payment_intents.values()
+                if intent["customer"] == sent.params.get("customer") and intent["created"] >= since
+            ]
+            return 200, {
+                "object": "list",
+                "url": "/v1/payment_intents",
+                "has_more": False,
+                "data": sorted(found, key=lambda intent: -intent["created"]),
+            }
         if sent.method == "GET" and path.startswith("/v1/payment_intents/"):
             intent = self.payment_intents.get(path.rsplit("/", 1)[1])
             if intent is None:

@@ -18,7 +18,8 @@ from dues.models import DuesPeriod, MemberLedger, Payment, PaymentMethod, Paymen
 from dues.services import dues_charges_generate
 from dues.tests.factories import DuesPeriodFactory
 from members.tests.factories import MemberFactory, UserFactory
-from payments.autopay import autopay_cancel, autopay_collect, autopay_retry_due
+from payments.autopay import autopay_cancel
+from payments.collecting import autopay_collect, autopay_retry_due
 from payments.models import (
     Autopay,
     AutopayCollection,
@@ -32,28 +33,6 @@ from payments.tests.fake_stripe import stripe_event
 
 pytestmark = pytest.mark.django_db
 INTENTS = "/v1/payment_intents"
-
-
-@pytest.fixture
-def enrol(client, fake_stripe, deliver, django_capture_on_commit_callbacks):
-    """The member sets up autopay at Checkout (setup mode) and Stripe says so."""
-
-    def run(member, *, kind: str = "card", last4: str = "4242", brand: str = "visa"):
-        client.force_login(member.user)
-        response = client.post(reverse("dues:checkout:autopay_start"))
-        assert response.status_code == 303, response.content
-        session_id = response["Location"].rsplit("/", 1)[1]
-        session = fake_stripe.complete_setup(session_id, kind=kind, last4=last4, brand=brand)
-        with django_capture_on_commit_callbacks(execute=True):
-            assert deliver(stripe_event("checkout.session.completed", session)).status_code == 200
-        return Autopay.objects.get(member=member)
-
-    return run
-
-
-@pytest.fixture
-def november(member_login) -> DuesPeriod:
-    return DuesPeriod.objects.get(year=2026, month=11)
 
 
 def collect(period, **kwargs):
@@ -400,23 +379,3 @@ def test_requires_action_by_webhook_leaves_the_period_open_and_asks_the_member(
     assert collection.next_attempt_on is not None
     assert "asks you to confirm" in mail.outbox[-1].body
     assert paid(member_login) == Decimal("135.00")
-
-
-def test_an_event_before_the_runs_own_answer_is_written_is_retried_later(
-    member_login, enrol, fake_stripe, deliver
-):
-    from payments.tests.fake_stripe import canonical
-
-    enrol(member_login)
-    intent = canonical("payment_intent")
-    intent.update(
-        status="succeeded",
-        metadata={
-            "unionhall_purpose": "autopay",
-            "unionhall_member_id": str(member_login.pk),
-            "unionhall_period_id": str(DuesPeriod.objects.get(month=11).pk),
-        },
-    )
-    assert deliver(stripe_event("payment_intent.succeeded", intent)).status_code == 500
-    assert StripeEvent.objects.get(type="payment_intent.succeeded").state == EventState.FAILED
-    assert not Payment.objects.exists()
