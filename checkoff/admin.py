@@ -17,9 +17,14 @@ from django.utils.html import format_html
 from appkit.admin import DeclaredFiltersAdmin, ReadOnlyAdminMixin, money_column
 from audit.admin import KeptRecordsAdmin
 from jobs.services import job_key, job_start
-from members.forms import MemberImportUploadForm
 
-from .forms import EmployerForm, RemittanceUploadForm, ReversalForm, SuspenseResolveForm
+from .forms import (
+    CheckoffImportUploadForm,
+    EmployerForm,
+    RemittanceUploadForm,
+    ReversalForm,
+    SuspenseResolveForm,
+)
 from .importing import AUTHORIZATION_COLUMNS, EMPLOYER_COLUMNS
 from .models import (
     BatchStatus,
@@ -68,7 +73,7 @@ class _CsvImportAdmin(KeptRecordsAdmin):
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not request.user.has_perm("checkoff.add_checkoffauthorization"):
             raise PermissionDenied
-        upload = MemberImportUploadForm(request.POST or None, request.FILES or None)
+        upload = CheckoffImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and upload.is_valid():
             job = job_start(
                 kind="checkoff.import",

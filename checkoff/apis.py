@@ -33,6 +33,7 @@ from .models import (
     RemittanceBatch,
     RemittanceLine,
 )
+from .remittance_file import mapping_clashes
 from .selectors import batch_summary
 from .services import employer_save, remittance_check_start, remittance_post_start
 
@@ -59,6 +60,9 @@ class EmployerSerializer(quick.ModelSerializer):
         unknown = sorted(set(value) - set(COLUMNS) - set(OPTIONAL_COLUMNS))
         if unknown:
             raise serializers.ValidationError(f"Not our columns: {', '.join(unknown)}.")
+        clashes = mapping_clashes(value)
+        if clashes:
+            raise serializers.ValidationError(clashes)
         return value
 
 
@@ -160,7 +164,7 @@ class RemittanceUploadSerializer(quick.Serializer):
     control_total = MoneyField(help_text="The check's or transfer's amount.")
 
     def validate_file(self, upload):
-        limit = settings.MEMBER_IMPORT_MAX_BYTES
+        limit = settings.REMITTANCE_MAX_BYTES
         if upload.size > limit:
             raise serializers.ValidationError(
                 f"The file is {upload.size:,} bytes; the limit is {limit:,}."

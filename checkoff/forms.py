@@ -5,9 +5,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from dues.models import MONEY_LIMIT
+from members.forms import CsvUploadForm
 from members.models import Member
 
 from .models import COLUMNS, EMPLOYER_FIELDS, OPTIONAL_COLUMNS, Employer, SuspenseAction
+from .remittance_file import mapping_clashes
 
 
 class EmployerForm(forms.ModelForm):
@@ -32,20 +34,29 @@ class EmployerForm(forms.ModelForm):
     def clean_code(self) -> str:
         return self.cleaned_data["code"].strip().upper()
 
-    def save(self, commit: bool = True) -> Employer:
-        self.instance.column_mapping = {
+    def _mapping(self) -> dict[str, str]:
+        return {
             column: self.cleaned_data[f"map_{column}"].strip()
             for column in (*COLUMNS, *OPTIONAL_COLUMNS)
             if self.cleaned_data.get(f"map_{column}", "").strip()
         }
+
+    def clean(self):
+        data = super().clean()
+        for clash in mapping_clashes(self._mapping()):
+            self.add_error(None, clash)
+        return data
+
+    def save(self, commit: bool = True) -> Employer:
+        self.instance.column_mapping = self._mapping()
         return super().save(commit)
 
 
 class RemittanceUploadForm(forms.Form):
     employer = forms.ModelChoiceField(queryset=Employer.objects.order_by("code"))
     file = forms.FileField(
-        help_text="CSV (UTF-8 or Excel's) or XLSX, with a header row: the default layout or "
-        "the employer's saved one."
+        help_text="CSV (UTF-8 or Excel's, or Excel's Unicode text) or XLSX, with a header row: "
+        "the default layout or the employer's saved one."
     )
     received_on = forms.DateField(
         initial=timezone.localdate, help_text="The day the check or transfer was received."
@@ -66,12 +77,18 @@ class RemittanceUploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > settings.MEMBER_IMPORT_MAX_BYTES:
+        limit = settings.REMITTANCE_MAX_BYTES
+        if upload.size > limit:
             raise forms.ValidationError(
-                f"The file is {upload.size:,} bytes; the limit is "
-                f"{settings.MEMBER_IMPORT_MAX_BYTES:,}."
+                f"The file is {upload.size:,} bytes; the limit is {limit:,}."
             )
         return upload
+
+
+class CheckoffImportUploadForm(CsvUploadForm):
+    """Employers' or check-off authorizations' CSV."""
+
+    max_bytes_setting = "CHECKOFF_IMPORT_MAX_BYTES"
 
 
 class SuspenseResolveForm(forms.Form):

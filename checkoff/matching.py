@@ -1,7 +1,9 @@
 """Matching a remittance's lines to members (DESIGN §9, DOMAIN §1): by member number, then
 by the employee id at that employer, then by the SSN's last four digits with the last name;
 never by a name alone. Each line gets one exception code, or none; authorized members the
-file left out get a MISSING line. A few queries for the whole file, whatever its length."""
+file left out get a MISSING line. A few queries for the whole file, whatever its length.
+A line whose money would reach its member but is over the ceiling (`over_ceiling`) is held
+in suspense (CEILING) for an officer instead."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import unicodedata
 from collections import defaultdict
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Q
 
 from dues.ledger import ZERO, working_dues
@@ -27,6 +30,9 @@ from .models import (
 
 # Lines whose money reaches the member they were matched to.
 POSTED_TO_MEMBER = ("", LineException.SHORT, LineException.OVER)
+# A line carrying more than this many times the dues expected of it is a slip (a misplaced
+# decimal point, the wrong column), not an overpayment: it is held (CEILING).
+FAR_OVER_EXPECTED = 3
 
 
 def remitted_lines():
@@ -146,11 +152,23 @@ def _exception(line, member, authorized, remitted_here: set, seen: set) -> str:
     if key in remitted_here or key in seen:
         return LineException.DUPLICATE
     seen.add(key)
+    if over_ceiling(line):
+        return LineException.CEILING
     if line.expected is not None and line.amount < line.expected:
         return LineException.SHORT
     if line.expected is not None and line.amount > line.expected:
         return LineException.OVER
     return ""
+
+
+def over_ceiling(line: RemittanceLine) -> bool:
+    """Whether a line carries more than may reach a member's ledger by itself: more than the
+    local's ceiling for one line (REMITTANCE_LINE_MAX), or more than FAR_OVER_EXPECTED times
+    the dues expected of it (when they are known and not nothing)."""
+    if line.amount > settings.REMITTANCE_LINE_MAX:
+        return True
+    expected = line.expected
+    return expected is not None and expected > 0 and line.amount > expected * FAR_OVER_EXPECTED
 
 
 def main_month(lines: list[RemittanceLine]) -> tuple[int, int]:

@@ -238,6 +238,11 @@ class LineException(models.TextChoices):
     DUPLICATE = "DUPLICATE", "Duplicate: this member's month is already remitted"
     MISSING = "MISSING", "Missing: an authorized member is not in the file"
     INACTIVE_MEMBER = "INACTIVE_MEMBER", "Inactive member"
+    CEILING = (
+        "CEILING",
+        "Over the ceiling: more than one line may carry (REMITTANCE_LINE_MAX) or 3 times "
+        "the dues expected; held for an officer",
+    )
 
 
 # Money the office must look at before it reaches anyone's ledger.
@@ -246,6 +251,7 @@ SUSPENSE_EXCEPTIONS = (
     LineException.NO_AUTHORIZATION,
     LineException.DUPLICATE,
     LineException.INACTIVE_MEMBER,
+    LineException.CEILING,
 )
 
 

@@ -30,7 +30,14 @@ from jobs.progress import Progress
 from jobs.services import job_key, job_start
 from members.models import Member
 
-from .matching import POSTED_TO_MEMBER, in_suspense, lines_matched, main_month, remitted_lines
+from .matching import (
+    POSTED_TO_MEMBER,
+    in_suspense,
+    lines_matched,
+    main_month,
+    over_ceiling,
+    remitted_lines,
+)
 from .models import (
     BatchStatus,
     CheckoffAuthorization,
@@ -218,6 +225,7 @@ def remittance_post(
             raise ValidationError("This file has already been posted.") from None
         lines = list(batch.lines.order_by("id"))
         _duplicates_marked(batch, lines)
+        _ceilings_marked(lines)
         result = RemittancePosting(batch=batch)
         progress.step("Posting lines", total=len(lines))
         to_member = [
@@ -260,6 +268,21 @@ def _duplicates_marked(batch: RemittanceBatch, lines: list[RemittanceLine]) -> N
         line.exception = LineException.DUPLICATE
     RemittanceLine.objects.filter(pk__in=[ln.pk for ln in late]).update(
         exception=LineException.DUPLICATE
+    )
+
+
+def _ceilings_marked(lines: list[RemittanceLine]) -> None:
+    """Matched lines over the ceiling now (checked before it was lowered, or before there
+    was one) are CEILING: their money goes to suspense, never to the member by itself."""
+    over = [
+        ln
+        for ln in lines
+        if ln.member_id and ln.exception in POSTED_TO_MEMBER and ln.amount > 0 and over_ceiling(ln)
+    ]
+    for line in over:
+        line.exception = LineException.CEILING
+    RemittanceLine.objects.filter(pk__in=[ln.pk for ln in over]).update(
+        exception=LineException.CEILING
     )
 
 

@@ -55,19 +55,30 @@ class MemberImportRowForm(forms.Form):
             ) from None
 
 
-class MemberImportUploadForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text="UTF-8 or Excel CSV, with a header row. At most "
-        f"{settings.MEMBER_IMPORT_MAX_BYTES // 1_000_000} MB.",
-    )
+class CsvUploadForm(forms.Form):
+    """A CSV to import, held to the size limit of its kind (`max_bytes_setting`) and
+    decoded at once, so a file that is no CSV text is said now, not after a worker's turn."""
+
+    max_bytes_setting = "MEMBER_IMPORT_MAX_BYTES"
+    file = forms.FileField(label="CSV file")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = (
+            "UTF-8 or Excel CSV (or Excel's Unicode text), with a header row. At most "
+            f"{self.max_bytes / 1_000_000:g} MB."
+        )
+
+    @property
+    def max_bytes(self) -> int:
+        return getattr(settings, self.max_bytes_setting)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > settings.MEMBER_IMPORT_MAX_BYTES:
+        if upload.size > self.max_bytes:
             raise forms.ValidationError(
-                f"The file is {upload.size:,} bytes; the limit is "
-                f"{settings.MEMBER_IMPORT_MAX_BYTES:,}. Split it and import each part."
+                f"The file is {upload.size:,} bytes; the limit is {self.max_bytes:,}. Split it "
+                "and import each part."
             )
         raw = upload.read()
         try:
@@ -78,6 +89,10 @@ class MemberImportUploadForm(forms.Form):
         self.cleaned_data["digest"] = hashlib.sha256(raw).hexdigest()
         upload.seek(0)
         return upload
+
+
+class MemberImportUploadForm(CsvUploadForm):
+    max_bytes_setting = "MEMBER_IMPORT_MAX_BYTES"
 
 
 class MemberNoteForm(forms.ModelForm):

@@ -162,7 +162,8 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 
 def cache_from_url(url: str) -> dict:
-    """The shared cache (throttles count in it): every worker on every machine must see
+    """The shared cache (login throttles and lockouts count in it when it is Redis, else in
+    the database: accounts/counting.py): every worker on every machine must see
     the same one. Unset: a table in the app's own database (made by `migrate`);
     redis://host:6379/0 (or rediss://): Redis."""
     if not url:
@@ -258,9 +259,17 @@ LOGGING = {
 SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS = True
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
-# Member CSV import: the largest upload (it is kept as the job's file, checked and written
-# by a worker).
+# The largest file of each kind of upload (kept as the job's file, read by a worker):
+# member CSV, remittance file (CSV or XLSX; also what `import_remittance` reads),
+# employers' or check-off authorizations' CSV.
 MEMBER_IMPORT_MAX_BYTES = env_int("MEMBER_IMPORT_MAX_BYTES", 50_000_000)
+REMITTANCE_MAX_BYTES = env_int("REMITTANCE_MAX_BYTES", 20_000_000)
+CHECKOFF_IMPORT_MAX_BYTES = env_int("CHECKOFF_IMPORT_MAX_BYTES", 20_000_000)
+
+# The most one remittance line (a member's month from an employer) may carry and still be
+# posted to the member by itself; a line over it (or over 3 times the dues expected of it)
+# is held in suspense for an officer (checkoff/matching.py, over_ceiling).
+REMITTANCE_LINE_MAX = env_decimal("REMITTANCE_LINE_MAX", "2000.00")
 
 # How many proxies in front of the app append to X-Forwarded-For (0: use the socket's
 # address). The audit trail records the client address this yields.

@@ -11,7 +11,7 @@ from checkoff.importing import (
     authorizations_import,
     employers_import,
 )
-from members.member_csv import UndecodableFile, decode_upload
+from members.member_csv import UndecodableFile, decode_upload, upload_file_read
 
 IMPORTS = {"employers": employers_import, "authorizations": authorizations_import}
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, what: str, file: Path, dry_run: bool, **options) -> None:
         try:
-            text = decode_upload(file.read_bytes())
+            text = decode_upload(upload_file_read(file, limit_setting="CHECKOFF_IMPORT_MAX_BYTES"))
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
         except UndecodableFile as exc:

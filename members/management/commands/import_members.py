@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audit.context import acting_as
 from members.importing import members_import
-from members.member_csv import UndecodableFile, decode_upload
+from members.member_csv import UndecodableFile, decode_upload, upload_file_read
 
 
 class Command(BaseCommand):
@@ -23,7 +23,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, dry_run: bool, **options) -> None:
         try:
-            csv_text = decode_upload(file.read_bytes())
+            csv_text = decode_upload(
+                upload_file_read(file, limit_setting="MEMBER_IMPORT_MAX_BYTES")
+            )
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
         except UndecodableFile as exc:
