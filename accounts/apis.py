@@ -6,7 +6,6 @@ from django.contrib.auth import get_user_model
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -17,7 +16,8 @@ from audit.context import client_ip
 from audit.models import AuditAction
 from audit.services import audit_event_record
 
-from .login_guard import lockout_refusal, login_locked_out
+from .login_guard import lockout_refusal, login_attempt_count, login_attempt_release
+from .throttling import SharedScopedRateThrottle
 from .usernames import login_name
 
 
@@ -26,9 +26,11 @@ class LockoutTokenSerializer(TokenObtainPairSerializer):
         request = self.context["request"]
         # Resolved as the login page resolves it, so the lockout counts the same name.
         attrs[self.username_field] = username = login_name(attrs.get(self.username_field))
-        if login_locked_out(username, client_ip(request)):
+        attempt = login_attempt_count(username, client_ip(request))
+        if attempt.locked_out:
             raise exceptions.Throttled(detail=lockout_refusal(request, username))
         data = super().validate(attrs)  # a wrong password is recorded by Django's signal
+        login_attempt_release(attempt)
         audit_event_record(
             action=AuditAction.LOGIN,
             actor=self.user,
@@ -45,7 +47,7 @@ class TokenView(TokenObtainPairView):
     """`username` and `password` → `access` (15 minutes) and `refresh` tokens."""
 
     serializer_class = LockoutTokenSerializer
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [SharedScopedRateThrottle]
     throttle_scope = "login"
 
     def post(self, request: Request, *args, **kwargs) -> Response:
@@ -83,5 +85,5 @@ class RevocableRefreshSerializer(TokenRefreshSerializer):
 
 class TokenRefresh(TokenRefreshView):
     serializer_class = RevocableRefreshSerializer
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [SharedScopedRateThrottle]
     throttle_scope = "login"

@@ -48,8 +48,9 @@ def _sync_roles_after_migrate(sender: AppConfig, using: str = "default", **kwarg
 
 
 def _ensure_cache_table(sender: AppConfig, using: str = "default", **kwargs) -> None:
-    # Login throttles count in the shared cache; by default a table that `migrate` makes
-    # (Django's own command; it does nothing when the table is there).
+    # The shared cache: by default a table that `migrate` makes (Django's own command; it
+    # does nothing when the table is there). Login attempts count in Redis when the cache
+    # is Redis, else in AttemptCount (accounts/counting.py).
     from django.core.management import call_command
 
     call_command("createcachetable", database=using, verbosity=0)

@@ -12,6 +12,7 @@ It only adds: a permission taken away from a role needs a migration that says so
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from django.apps import apps as global_apps
@@ -46,10 +47,28 @@ def declared_role_permissions(app_labels: Iterable[str] | None = None) -> dict[s
     return wanted
 
 
+_syncing: ContextVar[bool] = ContextVar("accounts_roles_syncing", default=False)
+
+
+def roles_syncing() -> bool:
+    """Whether roles_sync is at work here: what it grants is what the code declares, so
+    its changes are not audit events (accounts/receivers.py); the declarations are their
+    record. Every other change to a group is one."""
+    return _syncing.get()
+
+
 def roles_sync(
     apps=global_apps, *, app_labels: Iterable[str] | None = None, using: str = "default"
 ) -> None:
     """Create the role groups and grant them the declared permissions that exist."""
+    token = _syncing.set(True)
+    try:
+        _roles_grant(apps, app_labels, using)
+    finally:
+        _syncing.reset(token)
+
+
+def _roles_grant(apps, app_labels: Iterable[str] | None, using: str) -> None:
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
     wanted = declared_role_permissions(app_labels)
