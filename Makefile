@@ -19,13 +19,14 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 
 # The quickstart always uses the embedded SQLite file, never a DATABASE_URL from the shell:
 # it seeds demo logins with published passwords.
-# A worker (background jobs) and the scheduler run beside the dev server, and stop with it.
+# A worker (background jobs) and the scheduler run beside the dev server, and stop with it;
+# each is started again if it ever stops (as a process supervisor does in production).
 run: $(VENV)/.run-installed
 	DEBUG=1 DATABASE_URL= $(PY) manage.py migrate --no-input
 	DEBUG=1 DATABASE_URL= $(PY) manage.py seed_demo
 	@trap 'kill 0' EXIT INT TERM; \
-	DEBUG=1 DATABASE_URL= $(PY) manage.py db_worker --interval 1 & \
-	DEBUG=1 DATABASE_URL= $(PY) manage.py jobs_scheduler & \
+	while :; do DEBUG=1 DATABASE_URL= $(PY) manage.py jobs_worker --interval 1; sleep 2; done & \
+	while :; do DEBUG=1 DATABASE_URL= $(PY) manage.py jobs_scheduler; sleep 2; done & \
 	DEBUG=1 DATABASE_URL= $(PY) manage.py runserver 127.0.0.1:8000
 
 test: $(VENV)/.dev-installed

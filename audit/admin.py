@@ -18,9 +18,11 @@ from appkit.admin import (
     InputsFilter,
     ReadOnlyAdminMixin,
 )
-from jobs.services import job_start
+from jobs.services import job_key, job_start
+from jobs.views import job_start_page
 
 from .chain import checkpoint_text
+from .for_jobs import AUDIT_EXPORT
 from .models import AuditAction, AuditCheckpoint, AuditEvent
 from .redaction import REDACTED, Redactor
 from .registry import audited_labels, member_numbers
@@ -268,15 +270,28 @@ class AuditEventAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
 
     def export_view(self, request: HttpRequest) -> HttpResponse:
         """The log as filtered on screen, as CSV, written by a worker (a job): millions of
-        events take longer than a request may. The export is itself an audit event."""
+        events take longer than a request may. A GET shows what will be exported and a
+        button; its POST starts the export, or gives the one this officer already started
+        with these filters, while it is unfinished. The export is itself an audit event."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        changelist = reverse("admin:audit_auditevent_changelist")
         try:
             self.get_changelist_instance(request)  # only declared, valid filters
         except IncorrectLookupParameters:
             messages.error(request, "Those filters are not valid; nothing was exported.")
-            return HttpResponseRedirect(reverse("admin:audit_auditevent_changelist"))
+            return HttpResponseRedirect(changelist)
         get = request.GET
+        if request.method != "POST":
+            back = f"{changelist}?{get.urlencode()}" if get else changelist
+            return job_start_page(
+                request,
+                context=self.admin_site.each_context(request),
+                title="Export the audit log to CSV?",
+                facts=_export_facts(get),
+                button="Export these events to CSV",
+                back_url=back,
+            )
         params = {
             "actor": get.get("actor_label", ""),
             "action": get.get("action__exact", ""),
@@ -286,18 +301,38 @@ class AuditEventAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
             "occurred_to": get.get("occurred_to", ""),
             "without_views": not views_shown(get),
             "search": get.get("q", "").strip(),
-            # What the screen showed: not the export's own event, nor later ones.
-            "newest_id": AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
-            or 0,
         }
         job = job_start(
-            kind="audit.export",
-            key=f"audit.export:{request.user.pk}:{get.urlencode()}",
-            label="Export the audit log to CSV",
+            kind=AUDIT_EXPORT.name,
+            key=job_key(AUDIT_EXPORT.name, request.user.pk, params),
+            label=AUDIT_EXPORT.label,
             actor=request.user,
-            params=params,
+            # What the screen showed: not the export's own event, nor later ones.
+            params={**params, "newest_id": _newest_event_id()},
         )
         return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
+
+
+def _newest_event_id() -> int:
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def _export_facts(get) -> list[tuple[str, str]]:
+    """The filters an export applies, as its confirmation page names them."""
+    facts = [("Events", "every event the log shows with these filters, up to now")]
+    for name, label in (
+        ("action__exact", "Action"),
+        ("model_label", "Record"),
+        ("actor_label", "User or system actor"),
+        ("member_id", "Member (id)"),
+        ("occurred_from", "From"),
+        ("occurred_to", "To (inclusive)"),
+        ("q", "Object id or member number"),
+    ):
+        if value := get.get(name):
+            facts.append((label, model_verbose_name(value) if name == "model_label" else value))
+    facts.append(("Views of records", "included" if views_shown(get) else "left out"))
+    return facts
 
 
 @admin.register(AuditCheckpoint)

@@ -12,6 +12,7 @@ class AuditConfig(AppConfig):
     extends = {
         "jobs.kinds": ["audit.for_jobs.AUDIT_VERIFY", "audit.for_jobs.AUDIT_EXPORT"],
         "jobs.schedule": ["audit.for_jobs.NIGHTLY_VERIFY"],
+        "jobs.run_context": ["audit.for_jobs.job_actor"],
     }
 
     def ready(self) -> None:

@@ -6,28 +6,42 @@ import ipaddress
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.http import HttpRequest
 from simple_history.models import HistoricalRecords
 
-_system_actor: ContextVar[str | None] = ContextVar("audit_system_actor", default=None)
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+# A person (a job's starter) or a named system actor (a command, the webhook, a schedule).
+_acting: ContextVar[Any] = ContextVar("audit_acting", default=None)
 
 UNKNOWN_ACTOR = "unknown"
 
 
 @contextmanager
-def acting_as(system_actor: str) -> Iterator[None]:
-    """Attribute what happens inside to a named system actor (a command, the webhook)."""
-    token = _system_actor.set(system_actor)
+def acting_as(actor: str | AbstractBaseUser) -> Iterator[None]:
+    """Attribute what happens inside, where a write names nobody itself, to a person (the
+    user who started a job) or a named system actor (a command, the webhook, a schedule)."""
+    token = _acting.set(actor)
     try:
         yield
     finally:
-        _system_actor.reset(token)
+        _acting.reset(token)
 
 
 def system_actor() -> str | None:
-    return _system_actor.get()
+    """The name of whoever acts here: the named system actor, or the acting person's."""
+    actor = _acting.get()
+    return actor if actor is None or isinstance(actor, str) else actor.get_username()
+
+
+def acting_user() -> AbstractBaseUser | None:
+    """The person acting here, when it is a person (not a system actor)."""
+    actor = _acting.get()
+    return None if actor is None or isinstance(actor, str) else actor
 
 
 def current_request() -> HttpRequest | None:

@@ -4,16 +4,18 @@ points, declared in AuditConfig): verifying the hash chain (nightly) and exporti
 from __future__ import annotations
 
 import datetime
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.db.models import Q
 
-from jobs.extensions import JobKind, Scheduled
+from jobs.extensions import JobFailed, JobKind, Scheduled
 from jobs.files import job_result_csv
 from jobs.models import Job
 from jobs.progress import Progress
 
 from .chain import GENESIS, chain_verify, checkpoint_latest, checkpoint_record
+from .context import acting_as
 from .csv_export import audit_csv_lines, export_recorded
 from .models import AuditChainHead
 from .notifications import chain_break_send, checkpoint_send
@@ -30,7 +32,7 @@ def audit_verify_run(job: Job, progress: Progress) -> dict[str, Any]:
     progress.advance(report.checked)
     if not report.ok:
         chain_break_send(report.broken)
-        raise RuntimeError(str(report.broken))
+        raise JobFailed(str(report.broken))
     checkpoint = checkpoint_record(report, by="scheduled verification") if report.checked else None
     if checkpoint is not None:
         checkpoint_send(checkpoint)
@@ -100,3 +102,9 @@ AUDIT_EXPORT = JobKind(
 NIGHTLY_VERIFY = Scheduled(
     kind="audit.verify", every=datetime.timedelta(days=1), at=datetime.timedelta(hours=3)
 )
+
+
+def job_actor(job: Job) -> AbstractContextManager[None]:
+    """What a job's work writes without naming anyone is its starter's, or, started by the
+    scheduler, its kind's (the named system actor "compliance.apply_arrears_policy")."""
+    return acting_as(job.started_by or job.kind)

@@ -20,6 +20,7 @@ from simple_history.models import HistoricalRecords
 
 from appkit.sql import among
 
+from .context import acting_user
 from .in_sql import history_and_events_written, writes_in_sql
 from .services import audit_events_from_history, audit_events_of_created
 
@@ -38,6 +39,11 @@ class AuditedHistoricalRecords(HistoricalRecords):
     def __init__(self, **kwargs):
         kwargs.setdefault("history_manager", AuditedHistoryManager)
         super().__init__(**kwargs)
+
+    def get_history_user(self, instance):
+        # A write that names nobody (no request, no `_history_user`), inside a job a person
+        # started, is that person's.
+        return super().get_history_user(instance) or acting_user()
 
     def get_meta_options(self, model):
         # An event's "from" values come from the object's previous history row: found by

@@ -19,7 +19,14 @@ from appkit.sql import COPY_FROM
 
 from . import registry
 from .chain import chain_append, chain_append_values
-from .context import UNKNOWN_ACTOR, client_ip, current_request, system_actor, user_agent
+from .context import (
+    UNKNOWN_ACTOR,
+    acting_user,
+    client_ip,
+    current_request,
+    system_actor,
+    user_agent,
+)
 from .models import AuditAction, AuditEvent
 
 if TYPE_CHECKING:
@@ -47,6 +54,8 @@ def audit_event_record(
     """Record one event that is not a model change: a login, an export, a view."""
     request = request or current_request()
     user = actor if actor is not None and actor.is_authenticated else None
+    if user is None and actor_label is None:
+        user = acting_user()
     event = AuditEvent(
         occurred_at=timezone.now(),
         actor=user,
@@ -147,6 +156,7 @@ class _EventMaker:
 
     def add(self, row, *, action, user, occurred_at, object_id, object_repr, changes, history_id):
         member_id, member_number = next(self.refs)
+        user = user or acting_user()  # a write that named nobody, inside a person's job
         key = getattr(user, "pk", None)
         if key not in self.labels:
             self.labels[key] = _actor_label(user)[:150]

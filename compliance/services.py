@@ -304,7 +304,9 @@ def _change_record(
     change._history_user = actor
     change.save()
     if to_status != member.status:
-        member_update(member=member, actor=None, changes={"status": to_status})
+        # The policy (or the officer's override, checked above) decided the change; who
+        # applied it is named on the status change too, not only on the decision.
+        member_update(member=member, actor=actor, changes={"status": to_status}, role_checked=False)
     return change
 
 

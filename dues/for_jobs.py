@@ -8,7 +8,7 @@ import datetime
 from typing import Any
 
 from audit.csv_export import export_recorded
-from jobs.extensions import JobKind, Scheduled
+from jobs.extensions import JobFailed, JobKind, Scheduled
 from jobs.files import job_result_csv
 from jobs.models import Job
 from jobs.progress import Progress
@@ -62,7 +62,7 @@ def ledger_check_run(job: Job, progress: Progress) -> dict[str, Any]:
     differences = ledgers_and_totals_check(repair=True)
     if differences:
         listed = "; ".join(differences[:20])
-        raise RuntimeError(f"{len(differences)} differences, now set right: {listed}")
+        raise JobFailed(f"{len(differences)} differences, now set right: {listed}")
     return {"message": "Every kept ledger and total agrees with the tables."}
 
 

@@ -112,8 +112,9 @@ def arrears_report(request: HttpRequest) -> HttpResponse:
     months = form.cleaned_data["months"] or 1
     status = form.cleaned_data["status"]
     rows = arrears_list(min_months=months, statuses=[status] if status else None)
-    if request.GET.get("format") == "csv":
+    if request.method == "POST" and request.GET.get("format") == "csv":
         # Written by a worker: the whole local's arrears may take longer than a request.
+        # Started by a POST only: a followed link, a reload or a prefetch starts nothing.
         job = job_start(
             kind="dues.arrears_export",
             key=f"dues.arrears_export:{request.user.pk}:{months}:{status}",

@@ -15,11 +15,19 @@ if TYPE_CHECKING:
     from .progress import Progress
 
 
+class JobFailed(Exception):
+    """Raised by a kind's work to fail its job with this sentence, written for whoever
+    started it ("The file has no member_number column."). A ValidationError's messages are
+    shown too; any other error is a bug or an outage: it is logged with its trace, and the
+    job's page says only that the work stopped on an error it did not expect."""
+
+
 @dataclass(frozen=True)
 class JobKind:
     """One kind of long work. `run(job, progress)` does it (idempotent: a retry or a second
-    run does no harm) and returns its outcome: counts, a message, row errors; `permission`
-    is what a user needs to start it."""
+    run does no harm) and returns its outcome: counts, a message, row errors; it fails by
+    raising JobFailed (or ValidationError) with a sentence. `permission` is what a user needs
+    to start it."""
 
     name: str
     label: str
@@ -42,3 +50,7 @@ JOB_KINDS = ExtensionPoint(
     "jobs.kinds", "JobKind: long work an app hands to a worker (with a progress page)."
 )
 SCHEDULE = ExtensionPoint("jobs.schedule", "Scheduled: a job started on a schedule.")
+RUN_CONTEXTS = ExtensionPoint(
+    "jobs.run_context",
+    "A function(job) giving a context manager the job's work runs inside (audit: who acts).",
+)

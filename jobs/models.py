@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.expressions import Combinable
+
+from .storable import storable_json, storable_text
 
 
 class JobStatus(models.TextChoices):
@@ -13,6 +18,29 @@ class JobStatus(models.TextChoices):
 
 
 ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+def _storable(field: models.Field, value: Any) -> Any:
+    """A value for a job's column, as the database stores it: text made storable and cut to
+    the column's length, JSON made storable; an expression (F("attempts") + 1) as it is."""
+    if isinstance(value, Combinable):
+        return value
+    if isinstance(field, models.JSONField):
+        return storable_json(value)
+    if isinstance(value, str):
+        text = storable_text(value)
+        if field.max_length and not isinstance(field, models.FileField):
+            text = text[: field.max_length]
+        return text
+    return value
+
+
+class JobQuerySet(models.QuerySet):
+    def update(self, **fields: Any) -> int:
+        """Every write to jobs goes through here or `Job.save()`: whatever the work hands
+        it, the row is written (a failure that cannot be written leaves the job Running)."""
+        get = self.model._meta.get_field
+        return super().update(**{name: _storable(get(name), v) for name, v in fields.items()})
 
 
 class Job(models.Model):
@@ -48,6 +76,14 @@ class Job(models.Model):
     # A file the job reads (an upload to import) or writes (an export to download).
     upload = models.FileField(upload_to="jobs/uploads/%Y/%m/", blank=True)
     result = models.FileField(upload_to="jobs/results/%Y/%m/", blank=True)
+    # The same work asked for again by the same person (kind, starter, parameters, file):
+    # while one such job is unfinished, starting it again gives that job.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    # The queue's task (django-tasks) that runs this job now: a job given up for lost
+    # fails its task too, so the two never disagree.
+    task_id = models.CharField(max_length=64, blank=True)
+
+    objects = JobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -58,6 +94,11 @@ class Job(models.Model):
                 fields=["key"],
                 condition=Q(status__in=ACTIVE_STATUSES),
                 name="job_one_active_per_key",
+            ),
+            models.UniqueConstraint(
+                fields=["fingerprint"],
+                condition=Q(status__in=ACTIVE_STATUSES) & ~Q(fingerprint=""),
+                name="job_one_active_per_fingerprint",
             ),
             models.UniqueConstraint(
                 fields=["kind", "scheduled_for"], name="job_once_per_scheduled_time"
@@ -74,6 +115,17 @@ class Job(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        for field in self._meta.concrete_fields:
+            if isinstance(field, models.FileField):
+                file = getattr(self, field.attname)
+                if file and file.name:
+                    file.name = storable_text(file.name)
+            elif not field.primary_key:
+                value = getattr(self, field.attname)
+                setattr(self, field.attname, _storable(field, value))
+        super().save(*args, **kwargs)
+
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
@@ -83,3 +135,20 @@ class Job(models.Model):
         if not self.total:
             return None
         return min(100, int(self.done * 100 / self.total))
+
+
+class JobHeartbeat(models.Model):
+    """The worker running a job says, every little while, that it still is (jobs/heartbeat.py).
+    A row of its own, not a column of the job's: the work may hold the job's row locked for
+    minutes (a remittance posts in one transaction, its progress written inside it), and a
+    heartbeat that waited for that lock would say nothing while the worker lives."""
+
+    job = models.OneToOneField(Job, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    attempt = models.PositiveIntegerField()
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"Job {self.job_id}, attempt {self.attempt}: {self.beat_at}"

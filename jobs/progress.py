@@ -10,7 +10,7 @@ from typing import TextIO
 from django.utils import timezone
 from tqdm import tqdm
 
-from .models import Job
+from .models import Job, JobStatus
 
 # A job's row is written at most this often: progress costs the work almost nothing.
 WRITE_EVERY_SECONDS = 0.5
@@ -30,7 +30,8 @@ class JobProgress(Progress):
     """Progress written to the job's row, for its page to show (done/total, rate, time left)."""
 
     def __init__(self, job: Job):
-        self.job_id = job.pk
+        # This run's job only: a run given up for lost, and retried, leaves the next alone.
+        self.job = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts)
         self.name, self.done, self.total = "", 0, None
         self.written_at = 0.0
 
@@ -47,9 +48,7 @@ class JobProgress(Progress):
         if not force and now - self.written_at < WRITE_EVERY_SECONDS:
             return
         self.written_at = now
-        Job.objects.filter(pk=self.job_id).update(
-            step=self.name[:200], done=self.done, total=self.total, updated_at=timezone.now()
-        )
+        self.job.update(step=self.name, done=self.done, total=self.total, updated_at=timezone.now())
 
 
 class TerminalProgress(Progress):

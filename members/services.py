@@ -32,11 +32,17 @@ def member_create(*, actor: AbstractBaseUser | None, **fields: Any) -> Member:
 
 @transaction.atomic
 def member_update(
-    *, member: Member, actor: AbstractBaseUser | None, changes: dict[str, Any]
+    *,
+    member: Member,
+    actor: AbstractBaseUser | None,
+    changes: dict[str, Any],
+    role_checked: bool = True,
 ) -> Member:
     """Change a member's record. Who may change which field is decided here, whatever the
-    path (admin, API): Staff change contact data only (DESIGN §3)."""
-    editable = member_fields_editable_by(actor) if actor is not None else None
+    path (admin, API): Staff change contact data only (DESIGN §3). `role_checked=False`: a
+    rule decided the change (the arrears policy), and `actor` is only who applied it."""
+    checked = role_checked and actor is not None
+    editable = member_fields_editable_by(actor) if checked else None
     beyond = sorted(set(changes) - editable) if editable is not None else []
     if beyond:
         raise PermissionDenied(f"Your role may change contact data only, not: {', '.join(beyond)}.")

@@ -17,6 +17,7 @@ from audit.models import AuditEvent
 from dues.models import PaymentMethod
 from dues.services import dues_charges_generate, payment_record, refund_record
 from dues.tests.factories import DuesRateFactory, periods
+from jobs.models import Job
 from jobs.tests.helpers import job_download
 from members.tests.factories import MemberFactory
 
@@ -100,13 +101,23 @@ def test_the_arrears_report_exports_to_csv_and_the_export_is_audited(
     client, user_with_role, ledger
 ):
     client.force_login(user_with_role(roles.OFFICER))
-    response = client.get(reverse("dues:arrears"), {"months": 1, "format": "csv"})
+    page = client.get(reverse("dues:arrears"), {"months": 1}).content.decode()
+    assert 'action="?months=1&amp;format=csv"' in page and "Export these to CSV" in page
+    response = client.post(reverse("dues:arrears") + "?months=1&format=csv")
     rows = list(csv.DictReader(io.StringIO(job_download(client, response))))
     assert [(r["member_number"], r["months_in_arrears"], r["owed"]) for r in rows] == [
         ("1003", "4", "180.00"),
         ("1002", "1", "45.00"),
     ]
     assert AuditEvent.objects.filter(action="export", object_repr="2 members in arrears").exists()
+
+
+def test_getting_the_arrears_csv_address_starts_no_export(client, user_with_role, ledger):
+    client.force_login(user_with_role(roles.OFFICER))
+    for _ in range(3):
+        response = client.get(reverse("dues:arrears"), {"months": 1, "format": "csv"})
+        assert response.status_code == 200
+    assert not Job.objects.exists()
 
 
 def test_a_bad_filter_is_a_message_not_a_crash(client, user_with_role):

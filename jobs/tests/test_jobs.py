@@ -27,8 +27,8 @@ DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 def _worker() -> None:
-    """One worker, run until the queue is empty (as `manage.py db_worker --batch`)."""
-    call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
+    """One worker, run until the queue is empty (as `manage.py jobs_worker --batch`)."""
+    call_command("jobs_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
 
 
 def _tamper(seq: int, detail: str) -> None:
