@@ -146,13 +146,20 @@ def append_only_tables() -> list[str]:
 
 
 def ensure_sqlite_triggers(connection: BaseDatabaseWrapper) -> None:
-    """Install again any SQLite trigger that a table rebuild dropped."""
+    """Install again any SQLite trigger that a table rebuild dropped (the chain's own too,
+    audit/chain_guard.py, once its migration is applied)."""
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from .chain_guard import chain_guard_installed
+
     existing = set(connection.introspection.table_names())
     with connection.cursor() as cursor:
         for table in append_only_tables():
             if table in existing:
                 for statement in sqlite_trigger_sql(table):
                     cursor.execute(statement)
+    if ("audit", "0005_chain_guarded") in MigrationRecorder(connection).applied_migrations():
+        chain_guard_installed(connection)
 
 
 # --- SQLite's guard function -------------------------------------------------------

@@ -2,9 +2,20 @@
 and the hash of the event before it, so editing, deleting or inserting an event anywhere
 breaks every hash after it.
 
-- Order: events are numbered (`seq`, gapless) under the chain head's row lock, taken by the
+- Order: events are numbered (`seq`) under the chain head's row lock, taken by the
   transaction that writes them and held until it commits. Two transactions writing events
-  take turns; one that rolls back gives its numbers back, so the chain has no holes.
+  take turns; one that rolls back gives its numbers back. The database checks every event
+  against the head and moves the head itself (audit/chain_guard.py): a row that does not
+  follow the head is refused, so no forged row can take a number the app will want.
+- A long write (an import of 100,000 members) must not hold the head for its whole
+  transaction: every login would wait behind it. Inside `chain_in_blocks()` a batch of
+  events takes a *block* of numbers instead: a reservation, itself an event of the chain,
+  is committed at once on a connection of its own and the head moves past the block; the
+  batch then fills the block, its events chained from the reservation's hash, while other
+  writers go on after it. When the write is done, one more event (the seal), written just
+  before it commits, names each block filled and the hash of its last event. A write that
+  rolls back leaves its blocks empty: a reservation without a seal, which verification
+  accepts; a seal whose block is not all there, or a filled block no seal names, it does not.
 - `audit_verify` recomputes the chain from the last checkpoint (or from the first event)
   and names the first event that does not fit. A checkpoint (the head's number and hash at
   a time) is mailed to the officers and downloadable from the admin: kept where the
@@ -17,16 +28,23 @@ import datetime
 import hashlib
 import ipaddress
 import json
+import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from .models import AuditChainHead, AuditCheckpoint, AuditEvent
+from .chain_guard import BLOCK_MAX, FILLING, GENESIS, HEAD_LOCKED
+from .context import UNKNOWN_ACTOR, client_ip, current_request, system_actor, user_agent
+from .models import AuditAction, AuditChainHead, AuditCheckpoint, AuditEvent
 
-GENESIS = "0" * 64
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
 
 # The fields an event's hash covers, in this order. Never change it: the hashes already
 # written were made with it.
@@ -88,8 +106,8 @@ def chain_append(events: Sequence[AuditEvent]) -> None:
 
 def chain_append_values(events: Sequence[dict[str, Any]]) -> None:
     """Number and hash these unsaved events, given as their field values (the hashed
-    fields at least), in order, after the chain's head: sets each one's seq, prev_hash and
-    hash (under the head's lock, chain_reserve)."""
+    fields at least), in order: sets each one's seq, prev_hash and hash. The caller inserts
+    them next, in one statement, in this transaction (chain_reserve)."""
     if not events:
         return
     seq, prev = chain_reserve(len(events))
@@ -97,31 +115,198 @@ def chain_append_values(events: Sequence[dict[str, Any]]) -> None:
         seq += 1
         event["seq"], event["prev_hash"] = seq, prev
         event["hash"] = prev = event_hash(prev, event)
-    chain_head_moved(prev)
 
 
 def chain_reserve(count: int) -> tuple[int, str]:
-    """Reserve the next `count` numbers of the trail: the head's number and hash before
-    them. The head's row lock (and SQLite's write lock) is held until the transaction ends,
-    so no other writer can put an event between the head and these; the writer hashes its
-    events after the head's and then moves the head (chain_head_moved)."""
-    table = AuditChainHead._meta.db_table
-    reserve = f"UPDATE {table} SET seq = seq + %s WHERE id = 1 RETURNING seq - %s, hash"
+    """The number and hash the next `count` events follow (the first is number + 1): the
+    next statement of this transaction that inserts events inserts these `count`, in order,
+    each after the hash of the one before.
+
+    Normally that is the head: its row lock (and SQLite's write lock) is held until the
+    transaction ends, so no other writer can put an event between the head and these; the
+    database moves the head as they are inserted. Inside `chain_in_blocks()` a batch of
+    BLOCK_FROM events or more takes a block of numbers reserved for it instead, and holds
+    nothing (see the module's docstring)."""
+    blocks = _local_blocks()
+    if blocks is not None:
+        block = blocks.reserve(count) if blocks.smallest <= count <= BLOCK_MAX else None
+        _filling(block is not None)
+        if block is not None:
+            return block
+    return _head_locked()
+
+
+def _head_locked() -> tuple[int, str]:
     with connection.cursor() as cursor:
-        cursor.execute(reserve, [count, count])
+        if connection.vendor == "postgresql":
+            # The runtime role may not write the head; the owner's function locks it.
+            cursor.execute(f"SELECT seq, hash, xact FROM {HEAD_LOCKED}()")
+            seq, digest, _local.head_xact = cursor.fetchone()
+            return seq, digest
+        # SQLite: every transaction begins with the write lock (transaction_mode IMMEDIATE).
+        table = AuditChainHead._meta.db_table
+        cursor.execute(f"SELECT seq, hash FROM {table} WHERE id = 1")
         row = cursor.fetchone()
-    if row is None:  # a new (or freshly emptied test) database: the head starts here
-        AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})
-        return chain_reserve(count)
-    return row
+        if row is None:  # a new (or freshly emptied test) database: the head starts here
+            AuditChainHead.objects.create(pk=1, seq=0, hash=GENESIS)
+            return 0, GENESIS
+        return row
 
 
-def chain_head_moved(last_hash: str) -> None:
-    AuditChainHead.objects.filter(pk=1).update(hash=last_hash)
+def _filling(on: bool) -> None:
+    """Whether this transaction's next events fill a reserved block (the database checks
+    them against the block rather than the head, and spares them the head's lock)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, %s, true)", [FILLING, "on" if on else "off"])
 
 
 def _values(event: AuditEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in HASHED_FIELDS}
+
+
+# --- Blocks: a long write holds no lock on the head ------------------------------------------
+
+# Inside chain_in_blocks(), a batch of this many events or more takes a block of numbers;
+# a smaller one (the last of an import) takes the head, as outside it.
+BLOCK_FROM = 500
+
+_local = threading.local()
+
+
+def _local_blocks() -> _Blocks | None:
+    return getattr(_local, "blocks", None)
+
+
+@contextmanager
+def chain_in_blocks(
+    *, actor: AbstractBaseUser | None = None, smallest: int = BLOCK_FROM
+) -> Iterator[None]:
+    """Within, batches of events take blocks of numbers reserved at once (committed on a
+    connection of their own) instead of the head's lock held to the end of the transaction:
+    other writers, a login, go on meanwhile. At the end the seal names the blocks filled.
+
+    Enter it inside the transaction of a long write, as its outermost step: the seal takes
+    the head's lock and holds it until that transaction commits. PostgreSQL only (SQLite
+    writes one transaction at a time anyway): elsewhere, and outside a transaction, it
+    changes nothing. `actor` is named by the reservations and the seal. `smallest`: the
+    fewest events a block is reserved for (1: even a single event, so that a write whose
+    first event comes early, a remittance marked posted, holds the head only at its seal)."""
+    if (
+        connection.vendor != "postgresql"
+        or not connection.in_atomic_block
+        or _local_blocks() is not None
+    ):
+        yield
+        return
+    blocks = _Blocks(actor, smallest)
+    _local.blocks = blocks
+    try:
+        yield
+    except BaseException:
+        _local.blocks = None
+        blocks.close()
+        raise
+    _local.blocks = None
+    try:
+        blocks.seal()
+    finally:
+        blocks.close()
+
+
+class _Blocks:
+    """The blocks one transaction reserved (chain_in_blocks)."""
+
+    def __init__(self, actor: AbstractBaseUser | None, smallest: int):
+        self.actor, self.smallest = actor, smallest
+        self.reserved: list[tuple[int, int]] = []
+        self.xact: str | None = None
+        self.side: BaseDatabaseWrapper | None = None
+
+    def reserve(self, count: int) -> tuple[int, str] | None:
+        """Reserve the next `count` numbers, committed at once on a connection of our own:
+        (the number and hash the block's first event follows), or None when this
+        transaction holds the head already (the other connection would wait for it forever)."""
+        if self.xact is None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_current_xact_id()::text")
+                self.xact = cursor.fetchone()[0]
+        if self.xact == getattr(_local, "head_xact", None):
+            return None
+        if self.side is None:
+            self.side = connections.create_connection(connection.alias)
+            self.side.ensure_connection()
+        side = self.side.connection  # psycopg, in autocommit: one short transaction
+        with side.transaction():
+            seq, prev, _ = side.execute(f"SELECT seq, hash, xact FROM {HEAD_LOCKED}()").fetchone()
+            first, last = seq + 2, seq + 1 + count
+            reservation = self._event(
+                AuditAction.BLOCK_RESERVED,
+                object_id=self.xact,
+                object_repr=f"events {first} to {last}",
+                changes={"reserved": [first, last]},
+                detail=(
+                    f"Numbers {first} to {last} are reserved for one transaction's writes; "
+                    "an event will say if it wrote them (if it rolled back, they stay empty)."
+                ),
+            )
+            reservation.seq, reservation.prev_hash = seq + 1, prev
+            reservation.hash = event_hash(prev, _values(reservation))
+            _inserted_on(side, reservation)
+        self.reserved.append((first, last))
+        return seq + 1, reservation.hash
+
+    def seal(self) -> None:
+        """One event, after the head, naming each block written and its last event's hash
+        (a block whose last event is not there was rolled back with a savepoint)."""
+        if not self.reserved:
+            return
+        _filling(False)
+        ends = [last for _, last in self.reserved]
+        hashes = dict(AuditEvent.objects.filter(seq__in=ends).values_list("seq", "hash"))
+        written = [[first, last, hashes[last]] for first, last in self.reserved if last in hashes]
+        if not written:
+            return
+        seal = self._event(
+            AuditAction.BLOCK_SEALED,
+            object_id=self.xact or "",
+            object_repr=f"{len(written)} blocks, {sum(b - a + 1 for a, b, _ in written)} events",
+            changes={"sealed": written},
+            detail="The events of these reserved blocks were written: [first, last, last hash].",
+        )
+        chain_append([seal])
+        seal.save()
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
+            self.side = None
+
+    def _event(self, action: str, **fields: Any) -> AuditEvent:
+        request = current_request()
+        actor = self.actor
+        return AuditEvent(
+            occurred_at=timezone.now(),
+            actor=actor,
+            actor_label=(actor.get_username() if actor else system_actor() or UNKNOWN_ACTOR)[:150],
+            action=action,
+            model_label="",
+            member_id=None,
+            member_number="",
+            ip_address=client_ip(request),
+            user_agent=user_agent(request),
+            history_id=None,
+            **fields,
+        )
+
+
+def _inserted_on(side, event: AuditEvent) -> None:
+    """Insert one event on a raw psycopg connection (the reservation's own)."""
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    values = [getattr(event, f.attname) for f in fields]
+    values[[f.name for f in fields].index("changes")] = json.dumps(event.changes)
+    casts = ", ".join("%s::jsonb" if f.name == "changes" else "%s" for f in fields)
+    side.execute(f"INSERT INTO {AuditEvent._meta.db_table} ({columns}) VALUES ({casts})", values)
 
 
 # --- Verifying ----------------------------------------------------------------------------
@@ -157,46 +342,228 @@ def chain_verify(
     """Recompute the chain from the event after `after_seq` (whose hash is `after_hash`) to
     the head, and report the first event that does not fit: a changed event (its hash), a
     deleted one (a gap in the numbers), one inserted or re-hashed (its link to the one
-    before). A head that claims more events than there are means events were removed from
-    the end."""
-    report = ChainReport(
-        start_seq=after_seq + 1, checked=0, last_seq=after_seq, last_hash=after_hash
-    )
-    expected_seq, prev = after_seq + 1, after_hash
-    for event_id, stored_prev, stored_hash, values in _events_from(after_seq, chunk):
-        if values["seq"] != expected_seq:
-            report.broken = ChainBreak(
-                expected_seq, None, f"events {expected_seq} to {values['seq'] - 1} are missing"
+    before), a reserved block written in part, or sealed but not there, or written but not
+    sealed. A head that claims more events than there are means events were removed from
+    the end. `last_seq` and `last_hash` name the last event of the main chain checked."""
+    with _one_snapshot():
+        walk = _Walk(after_seq, after_hash)
+        for event_id, stored_prev, stored_hash, values in _events_from(after_seq, chunk):
+            if broken := walk.take(event_id, stored_prev, stored_hash, values):
+                return walk.report(broken)
+        if broken := walk.end():
+            return walk.report(broken)
+        head = AuditChainHead.objects.filter(pk=1).values_list("seq", "hash").first()
+        return walk.report(head and walk.head_broken(*head))
+
+
+@contextmanager
+def _one_snapshot() -> Iterator[None]:
+    """Read the whole chain and its head in one snapshot (PostgreSQL's repeatable read): a
+    block and its seal committed between two chunks are seen both or neither. (Inside a
+    transaction already begun, its own snapshot rules.)"""
+    if connection.vendor != "postgresql" or not connection.get_autocommit():
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
+@dataclass
+class _Block:
+    """A block of reserved numbers as verification finds it: empty, or whole."""
+
+    reserved_at: int
+    first: int
+    last: int
+    start_hash: str
+    seen: int = 0
+    last_hash: str | None = None
+
+    def take(self, event_id: int, stored_prev: str, stored_hash: str, values) -> ChainBreak | None:
+        seq, expected = values["seq"], self.first + self.seen
+        if seq != expected:
+            return ChainBreak(expected, None, f"events {expected} to {seq - 1} are missing")
+        if stored_prev != (self.last_hash or self.start_hash):
+            return ChainBreak(seq, event_id, "it does not follow the event before it")
+        if event_hash(stored_prev, values) != stored_hash:
+            return ChainBreak(seq, event_id, "its content was changed")
+        self.seen, self.last_hash = self.seen + 1, stored_hash
+        return None
+
+    def closed(self) -> ChainBreak | None:
+        count = self.last - self.first + 1
+        if 0 < self.seen < count:
+            return ChainBreak(
+                self.first + self.seen,
+                None,
+                f"events {self.first + self.seen} to {self.last} of the block reserved at "
+                f"event {self.reserved_at} are missing",
             )
-            return report
-        if stored_prev != prev:
-            report.broken = ChainBreak(
-                values["seq"], event_id, "it does not follow the event before it"
+        return None
+
+
+class _Walk:
+    """The chain as verification walks it, in number order: the main chain, each event
+    after the one before; the blocks reserved on the way; the seals naming them."""
+
+    def __init__(self, after_seq: int, after_hash: str):
+        self.start_seq, self.checked = after_seq + 1, 0
+        self.expected, self.prev = after_seq + 1, after_hash
+        self.last_seq, self.last_hash = after_seq, after_hash
+        self.block: _Block | None = None
+        self.blocks: dict[tuple[int, int], _Block] = {}
+        self.sealed: set[tuple[int, int]] = set()
+        start = AuditEvent.objects.filter(seq=after_seq, action=AuditAction.BLOCK_RESERVED)
+        for changes in start.values_list("changes", flat=True):  # a checkpoint at one
+            self._reserved(after_seq, after_hash, changes)
+
+    def take(self, event_id: int, stored_prev: str, stored_hash: str, values) -> ChainBreak | None:
+        seq = values["seq"]
+        if self.block is not None and seq <= self.block.last:
+            if broken := self.block.take(event_id, stored_prev, stored_hash, values):
+                return broken
+            self.checked += 1
+            return None
+        if broken := self._block_closed():
+            return broken
+        if seq > self.expected:
+            return ChainBreak(
+                self.expected, None, f"events {self.expected} to {seq - 1} are missing"
             )
-            return report
-        if event_hash(prev, values) != stored_hash:
-            report.broken = ChainBreak(values["seq"], event_id, "its content was changed")
-            return report
-        prev, expected_seq = stored_hash, expected_seq + 1
-        report.checked += 1
-        report.last_seq, report.last_hash = values["seq"], stored_hash
-    head = AuditChainHead.objects.filter(pk=1).values_list("seq", "hash").first()
-    if head is not None and head[0] > report.last_seq:
-        report.broken = ChainBreak(
-            report.last_seq + 1, None, f"the head says {head[0]} events, the table stops here"
+        if seq < self.expected or stored_prev != self.prev:
+            return ChainBreak(seq, event_id, "it does not follow the event before it")
+        if event_hash(self.prev, values) != stored_hash:
+            return ChainBreak(seq, event_id, "its content was changed")
+        self.checked += 1
+        self.prev, self.expected = stored_hash, seq + 1
+        self.last_seq, self.last_hash = seq, stored_hash
+        if values["action"] == AuditAction.BLOCK_RESERVED:
+            return self._reserved(seq, stored_hash, values["changes"], event_id)
+        if values["action"] == AuditAction.BLOCK_SEALED:
+            return self._sealed(seq, event_id, values["changes"])
+        return None
+
+    def end(self) -> ChainBreak | None:
+        if broken := self._block_closed():
+            return broken
+        for (first, last), block in self.blocks.items():
+            if block.seen and (first, last) not in self.sealed:
+                return ChainBreak(
+                    first,
+                    None,
+                    f"events {first} to {last} fill the block reserved at event "
+                    f"{block.reserved_at}, but no event says they were written",
+                )
+        return None
+
+    def head_broken(self, head_seq: int, head_hash: str) -> ChainBreak | None:
+        taken = self.expected - 1  # the last number the chain accounts for
+        if head_seq > taken:
+            return ChainBreak(
+                taken + 1, None, f"the head says {head_seq} events, the table stops here"
+            )
+        if head_seq < taken:
+            return ChainBreak(
+                head_seq + 1, None, f"the head says {head_seq} events, the table goes on"
+            )
+        if head_hash != self.prev:
+            return ChainBreak(self.last_seq, None, "the head's hash is not the last event's")
+        return None
+
+    def report(self, broken: ChainBreak | None) -> ChainReport:
+        return ChainReport(
+            start_seq=self.start_seq,
+            checked=self.checked,
+            last_seq=self.last_seq,
+            last_hash=self.last_hash,
+            broken=broken,
         )
-    return report
+
+    def _reserved(self, seq: int, digest: str, changes, event_id: int | None = None):
+        numbers = _numbers(changes, "reserved")
+        if numbers is None or numbers[0] != seq + 1 or numbers[1] < numbers[0]:
+            return ChainBreak(seq, event_id, "it reserves no numbers after its own")
+        self.block = _Block(seq, numbers[0], numbers[1], digest)
+        self.expected = numbers[1] + 1
+        return None
+
+    def _block_closed(self) -> ChainBreak | None:
+        block, self.block = self.block, None
+        if block is None:
+            return None
+        self.blocks[(block.first, block.last)] = block
+        return block.closed()
+
+    def _sealed(self, seq: int, event_id: int, changes) -> ChainBreak | None:
+        sealed = changes.get("sealed") if isinstance(changes, dict) else None
+        if not isinstance(sealed, list) or not sealed:
+            return ChainBreak(seq, event_id, "it seals no block")
+        for entry in sealed:
+            numbers = _numbers({"n": entry[:2]}, "n") if isinstance(entry, list) else None
+            if numbers is None or len(entry) != 3:
+                return ChainBreak(seq, event_id, "it seals no block")
+            block = self.blocks.get(numbers)
+            if block is None and numbers[0] - 1 < self.start_seq:
+                # Reserved before this verification began: read the block now.
+                block, broken = _block_read(*numbers)
+                if broken:
+                    return broken
+                self.checked += block.seen if block else 0
+            if block is None or block.seen != numbers[1] - numbers[0] + 1:
+                return ChainBreak(
+                    numbers[0],
+                    None,
+                    f"event {seq} says events {numbers[0]} to {numbers[1]} were written; "
+                    "they are not all there",
+                )
+            if block.last_hash != entry[2]:
+                return ChainBreak(
+                    numbers[1], None, f"it is not the last event event {seq} says was written"
+                )
+            self.sealed.add(numbers)
+        return None
 
 
-def _events_from(after_seq: int, chunk: int) -> Iterator[tuple[int, str, str, dict[str, Any]]]:
-    """The events after `after_seq` in order, read in chunks by number (an index range)."""
+def _numbers(changes, key: str) -> tuple[int, int] | None:
+    """[first, last] of a reservation or a seal's entry, if it is two whole numbers."""
+    numbers = changes.get(key) if isinstance(changes, dict) else None
+    if (
+        isinstance(numbers, list)
+        and len(numbers) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in numbers)
+    ):
+        return numbers[0], numbers[1]
+    return None
+
+
+def _block_read(first: int, last: int) -> tuple[_Block | None, ChainBreak | None]:
+    """A block reserved before the verification's start, read and checked whole."""
+    reservation = (
+        AuditEvent.objects.filter(seq=first - 1, action=AuditAction.BLOCK_RESERVED)
+        .values_list("hash", "changes")
+        .first()
+    )
+    if reservation is None or _numbers(reservation[1], "reserved") != (first, last):
+        return None, None
+    block = _Block(first - 1, first, last, reservation[0])
+    for event_id, stored_prev, stored_hash, values in _events_from(first - 1, 20_000, last):
+        if broken := block.take(event_id, stored_prev, stored_hash, values):
+            return block, broken
+    return block, block.closed()
+
+
+def _events_from(
+    after_seq: int, chunk: int, up_to: int | None = None
+) -> Iterator[tuple[int, str, str, dict[str, Any]]]:
+    """The events after `after_seq` (to `up_to`) in order, read in chunks by number (an
+    index range)."""
     fields = ("id", "prev_hash", "hash", *HASHED_FIELDS)
     while True:
-        rows = list(
-            AuditEvent.objects.filter(seq__gt=after_seq)
-            .order_by("seq")
-            .values_list(*fields)[:chunk]
-        )
+        events = AuditEvent.objects.filter(seq__gt=after_seq)
+        if up_to is not None:
+            events = events.filter(seq__lte=up_to)
+        rows = list(events.order_by("seq").values_list(*fields)[:chunk])
         for row in rows:
             yield row[0], row[1], row[2], dict(zip(HASHED_FIELDS, row[3:], strict=True))
         if len(rows) < chunk:

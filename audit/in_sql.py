@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, models, transaction
 
 from . import registry
-from .chain import HASHED_FIELDS, canonical_json, chain_head_moved, chain_reserve
+from .chain import HASHED_FIELDS, canonical_json, chain_reserve
 from .context import client_ip, current_request, user_agent
 from .models import AuditAction, AuditEvent
 from .services import _actor_label
@@ -205,7 +205,8 @@ def history_and_events_written(
         FROM canonical, chained
     """
     jsons = {f"json_{name}": canonical_json(name, value) for name, value in event.items()}
-    # The numbers, the events and the head's move in one transaction, under the head's lock.
+    # The numbers and the events in one transaction: under the head's lock (the database
+    # moves the head as the events go in), or in a block reserved for them (chain_reserve).
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         seq, prev = chain_reserve(count)
         # PostgreSQL would JIT-compile this statement (its estimates are large) anew for each
@@ -214,10 +215,6 @@ def history_and_events_written(
         cursor.execute(statement, {**params, **event, **jsons, "seq": seq, "prev": prev})
         if cursor.rowcount != count:  # the numbers reserved must all be used: no gaps
             raise RuntimeError(f"Wrote {cursor.rowcount} audit events of {count} reserved.")
-        cursor.execute(
-            f"SELECT hash FROM {AuditEvent._meta.db_table} WHERE seq = %s", [seq + count]
-        )
-        chain_head_moved(cursor.fetchone()[0])
 
 
 # The parts of the canonical JSON that differ from row to row, as SQL over `new_event`.

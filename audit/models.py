@@ -15,6 +15,10 @@ class AuditAction(models.TextChoices):
     LOGOUT = "logout", "Logout"
     EXPORT = "export", "Export"
     VIEW_SENSITIVE = "view_sensitive", "View of sensitive data"
+    # The trail's own bookkeeping (audit/chain.py): numbers reserved for a long write, and
+    # the word that the write committed what it reserved them for.
+    BLOCK_RESERVED = "block_reserved", "Numbers reserved"
+    BLOCK_SEALED = "block_sealed", "Reserved numbers written"
 
 
 class AuditEvent(models.Model):
@@ -70,6 +74,12 @@ class AuditEvent(models.Model):
             models.Index(fields=["object_id"], name="audit_object_id_idx"),
             models.Index(fields=["member_id", "-occurred_at"], name="audit_member_idx"),
             models.Index(fields=["member_number"], name="audit_member_number_idx"),
+            # The reservations, by number: which block a number falls in (chain_guard.py).
+            models.Index(
+                fields=["seq"],
+                condition=models.Q(action="block_reserved"),
+                name="audit_block_reserved_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -84,8 +94,10 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The last event's number and hash: one row, locked by each transaction that writes
-    events, so events are numbered in the order they commit (audit/chain.py)."""
+    """The last number taken and the hash the next event follows: one row, locked by each
+    transaction that appends events, so events are numbered in the order they commit
+    (audit/chain.py). Only the database moves it, forward, as events are inserted
+    (audit/chain_guard.py); it refuses DELETE and any UPDATE that does not move it on."""
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64)

@@ -41,6 +41,7 @@ WORKLOADS = (
     "remittance",
     "governance",
     "autopay",
+    "logins",
 )
 
 

@@ -115,6 +115,12 @@ def build(members: int, periods: int, log) -> None:
         (
             "the audit trail (an event per charge and per payment)",
             """
+            -- A stand-in for a trail, not a chain (its hashes are made up): the database's
+            -- check of each event against the chain's head (audit/chain_guard.py) is lifted
+            -- for it, as the tables' owner, and the head set past it. (Foreign keys are
+            -- checked at once: a table with checks pending cannot be altered.)
+            SET CONSTRAINTS ALL IMMEDIATE;
+            ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_chain_appended;
             INSERT INTO audit_auditevent (occurred_at, actor_label, action, model_label,
                 object_id, object_repr, member_id, member_number, changes, detail, user_agent,
                 seq, prev_hash, hash)
@@ -129,6 +135,7 @@ def build(members: int, periods: int, log) -> None:
                   UNION ALL
                   SELECT created_at, 'dues.payment', id, member_id FROM dues_payment) e
             JOIN members_member m ON m.id = e.member_id;
+            ALTER TABLE audit_auditevent ENABLE TRIGGER audit_auditevent_chain_appended;
             UPDATE audit_auditchainhead
                SET seq = (SELECT max(seq) FROM audit_auditevent), hash = repeat('f', 64);
             """,

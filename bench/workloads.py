@@ -16,6 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from bench.__main__ import WORKLOADS, Row, median_ms
+from bench.logins_during_import import logins_during_import
 
 ADMIN = "bench-admin"
 
@@ -78,6 +79,7 @@ def run_all(
         "remittance": lambda: _remittance(min(members // 2, 10_000)),
         "governance": lambda: _governance(runs),
         "autopay": lambda: _autopay(min(members // 10, 10_000)),
+        "logins": lambda: logins_during_import(min(members, 100_000)),
     }
     assert tuple(workloads) == WORKLOADS
     rows: list[Row] = []
@@ -145,7 +147,8 @@ def _floor_generation(year: int, month: int) -> float:
 
 
 # The same rows as ours: the charges, their history rows, and audit events with the same
-# content (member number, name, values); only the chain's hashes are left to us.
+# content (member number, name, values); only the chain's hashes are left to us (stand-ins,
+# linked after the head as the database checks them: audit/chain_guard.py).
 _FLOOR_GENERATION = """
 WITH made AS (
     INSERT INTO dues_duescharge (member_id, period_id, amount, rate_id, created_at)
@@ -158,6 +161,12 @@ WITH made AS (
         created_at, history_date, history_type)
     SELECT id, member_id, period_id, amount, rate_id, created_at, now(), '+' FROM made
     RETURNING history_id, id, member_id, period_id, amount, rate_id
+), head AS (
+    SELECT seq, hash FROM audit_auditchainhead WHERE id = 1
+), numbered AS (
+    SELECT h.*, head.seq + row_number() OVER (ORDER BY h.history_id) AS seq,
+           md5(h.history_id::text) || md5(h.id::text) AS hash
+    FROM history h, head
 )
 INSERT INTO audit_auditevent (occurred_at, actor_label, action, model_label, object_id,
     object_repr, member_id, member_number, changes, detail, user_agent, history_id, seq,
@@ -169,8 +178,9 @@ SELECT now(), 'bench', 'create', 'dues.duescharge', h.id::text,
                           'period', jsonb_build_array(null, h.period_id),
                           'amount', jsonb_build_array(null, h.amount::text),
                           'rate', jsonb_build_array(null, h.rate_id)),
-       '', '', h.history_id, -h.history_id::bigint, '', ''
-FROM history h JOIN members_member m ON m.id = h.member_id
+       '', '', h.history_id, h.seq,
+       coalesce(lag(h.hash) OVER (ORDER BY h.seq), (SELECT hash FROM head)), h.hash
+FROM numbered h JOIN members_member m ON m.id = h.member_id
 """
 _FLOOR_FIND_NOTHING = """
 INSERT INTO dues_duescharge (member_id, period_id, amount, rate_id, created_at)
@@ -486,6 +496,12 @@ WITH made AS (
         note, receipt_number, idempotency_key, created_at, flag_reason, now(), '+' FROM made
     RETURNING history_id, id, member_id, amount, refunded_amount, method, status,
         received_date, reference, receipt_number, idempotency_key
+), head AS (
+    SELECT seq, hash FROM audit_auditchainhead WHERE id = 1
+), numbered AS (  -- stand-in hashes, linked after the head as the database checks them
+    SELECT h.*, head.seq + row_number() OVER (ORDER BY h.history_id) AS seq,
+           md5(h.history_id::text) || md5(h.id::text) AS hash
+    FROM history h, head
 )
 INSERT INTO audit_auditevent (occurred_at, actor_label, action, model_label, object_id,
     object_repr, member_id, member_number, changes, detail, user_agent, history_id, seq,
@@ -502,8 +518,9 @@ SELECT now(), 'bench', 'create', 'dues.payment', h.id::text,
                           'reference', jsonb_build_array(null, h.reference),
                           'receipt_number', jsonb_build_array(null, h.receipt_number),
                           'idempotency_key', jsonb_build_array(null, h.idempotency_key)),
-       '', '', h.history_id, -h.history_id::bigint, '', ''
-FROM history h JOIN members_member m ON m.id = h.member_id
+       '', '', h.history_id, h.seq,
+       coalesce(lag(h.hash) OVER (ORDER BY h.seq), (SELECT hash FROM head)), h.hash
+FROM numbered h JOIN members_member m ON m.id = h.member_id
 """
 
 

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from appkit.sql import bulk_insert, bulk_set
+from audit.chain import chain_in_blocks
 from dues.ledger import ZERO, money
 from dues.models import Adjustment, Payment, PaymentMethod
 from dues.services import (
@@ -196,7 +197,10 @@ def remittance_post(
     payment (received the day the employer's money was), working dues charged as reported;
     the rest to the employer's suspense. All of it or nothing; a batch is posted once."""
     progress = progress or Progress()
-    with transaction.atomic():
+    # Its audit events fill blocks of the trail's numbers reserved as they go, from the first
+    # (the batch marked posted): a long posting holds no lock on the trail's head, and
+    # logins go on meanwhile (audit.chain).
+    with transaction.atomic(), chain_in_blocks(actor=actor, smallest=1):
         # Lock the employer: two of its batches post one after the other, so a member's
         # month is remitted once (the second sees the first's lines as DUPLICATE).
         Employer.objects.select_for_update().get(pk=batch.employer_id)

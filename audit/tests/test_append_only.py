@@ -20,6 +20,7 @@ from audit.append_only import (
     postgres_trigger_sql,
 )
 from audit.models import AuditCheckpoint, AuditEvent
+from audit.tests.factories import events_written
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +63,21 @@ def _sample(field: models.Field):
 
 
 def _one_row(model: type[models.Model]) -> models.Model:
-    """Any row will do: the triggers refuse to touch rows, whatever they hold."""
+    """Any row will do: the triggers refuse to touch rows, whatever they hold. (The trail's
+    own rows must join the chain to be written at all: audit/chain_guard.py.)"""
+    if model is AuditEvent:
+        return events_written(
+            AuditEvent(occurred_at=timezone.now(), actor_label="x", action="export")
+        )[0]
+    if model is AuditCheckpoint:
+        event = _one_row(AuditEvent)
+        return AuditCheckpoint.objects.create(
+            seq=event.seq,
+            hash=event.hash,
+            verified_at=timezone.now(),
+            events_checked=1,
+            verified_by="x",
+        )
     values = {
         field.attname: _sample(field)
         for field in model._meta.concrete_fields

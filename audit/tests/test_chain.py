@@ -37,25 +37,26 @@ def verify(*args) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
-def _behind_the_apps_back(sql: str, params=()) -> None:
-    """What only the table's owner can do: lift the append-only trigger, write, put it back."""
-    table = "audit_auditevent"
+def _behind_the_apps_back(sql: str, params=(), table: str = "audit_auditevent") -> None:
+    """What only the table's owner can do: lift the table's triggers, write, put them back."""
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The test's own transaction still holds deferred foreign-key checks.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         else:
-            cursor.execute(f"DROP TRIGGER {table}_no_update")
-            cursor.execute(f"DROP TRIGGER {table}_no_delete")
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table]
+            )
+            for (trigger,) in cursor.fetchall():
+                cursor.execute(f"DROP TRIGGER {trigger}")
         cursor.execute(sql, params)
         if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only")
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         else:
-            from audit.append_only import sqlite_trigger_sql
+            from audit.append_only import ensure_sqlite_triggers
 
-            for statement in sqlite_trigger_sql(table):
-                cursor.execute(statement)
+            ensure_sqlite_triggers(connection)
 
 
 def test_events_are_numbered_without_gaps_each_linked_to_the_one_before(trail):
@@ -118,7 +119,9 @@ def test_a_rewritten_chain_is_caught_by_a_checkpoint_kept_outside(trail, tmp_pat
             "UPDATE audit_auditevent SET detail = %s, prev_hash = %s, hash = %s WHERE id = %s",
             [event.detail, event.prev_hash, event.hash, event.pk],
         )
-    AuditChainHead.objects.filter(pk=1).update(hash=prev)
+    _behind_the_apps_back(
+        "UPDATE audit_auditchainhead SET hash = %s WHERE id = 1", [prev], "audit_auditchainhead"
+    )
     assert chain_verify().ok
     # ...but no longer matches the checkpoint the officers kept.
     with pytest.raises(CommandError, match="no longer has the hash of the checkpoint"):

@@ -6,32 +6,11 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from django.conf import settings
-from django.core.management import call_command
-from django.db import connection
 
 from audit.append_only import append_only_tables
 from unionhall.tests.process import run_python
 
-ROLE = "unionhall_test_runtime"
-
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def runtime_role():
-    call_command("grant_runtime_role", ROLE, stdout=open("/dev/null", "w"))  # noqa: SIM115
-    db = settings.DATABASES["default"]
-    conninfo = {
-        "host": db["HOST"] or "127.0.0.1",
-        "port": db["PORT"] or 5432,
-        "dbname": db["NAME"],
-        "user": ROLE,
-    }
-    yield conninfo
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP OWNED BY {ROLE}")
-        cursor.execute(f"DROP ROLE {ROLE}")
 
 
 def _refused(conninfo: dict, statement: str) -> str:
@@ -55,10 +34,10 @@ def test_the_runtime_role_cannot_rewrite_or_silence_the_trail(runtime_role, user
     with psycopg.connect(**runtime_role) as conn:
         row = conn.execute(
             "SELECT rolsuper, rolcreaterole, rolbypassrls FROM pg_roles WHERE rolname = %s",
-            [ROLE],
+            [runtime_role["user"]],
         ).fetchone()
         owned = conn.execute(
-            "SELECT count(*) FROM pg_tables WHERE tableowner = %s", [ROLE]
+            "SELECT count(*) FROM pg_tables WHERE tableowner = %s", [runtime_role["user"]]
         ).fetchone()[0]
     assert row == (False, False, False) and owned == 0
 
@@ -73,7 +52,7 @@ def test_the_runtime_role_runs_the_app(runtime_role):
         "m = MemberFactory(); m.phone = '(312) 555-0100'; m.save()\n"
         "print(chain_verify().ok)\n",
         env={
-            "DATABASE_URL": f"postgres://{ROLE}@{db['host']}:{db['port']}/{db['dbname']}",
+            "DATABASE_URL": f"postgres://{db['user']}@{db['host']}:{db['port']}/{db['dbname']}",
             "SECRET_KEY": "tests-only",
         },
     )

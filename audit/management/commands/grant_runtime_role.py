@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from audit.runtime_role import runtime_role_grant
 
@@ -13,7 +13,7 @@ class Command(BaseCommand):
         "Create or update the PostgreSQL role the app runs as: it reads and writes the data, "
         "only inserts into the audit trail and history tables, and owns nothing, so it "
         "cannot disable their triggers. Run it as the tables' owner (the role migrations run "
-        "as), after every `migrate`."
+        "as), after every `migrate`; the owner needs CREATEROLE, not superuser."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,7 +32,13 @@ class Command(BaseCommand):
             password = os.environ.get(password_env)
             if not password:
                 raise CommandError(f"The environment variable {password_env} is empty or unset.")
-        with transaction.atomic():
-            for line in runtime_role_grant(connection, role, password=password):
-                self.stdout.write(f"{line};")
+        try:
+            with transaction.atomic():
+                done = runtime_role_grant(connection, role, password=password)
+        except DatabaseError as error:
+            # What PostgreSQL said, first line: e.g. what a superuser must run once.
+            diag = getattr(error.__cause__, "diag", None)
+            raise CommandError(getattr(diag, "message_primary", None) or str(error)) from error
+        for line in done:
+            self.stdout.write(f"{line};")
         self.stdout.write(self.style.SUCCESS(f"Role {role} can run the app and owns nothing."))
