@@ -18,11 +18,10 @@ from appkit.admin import (
     InputsFilter,
     ReadOnlyAdminMixin,
 )
-from jobs.services import job_key, job_start
 from jobs.views import job_start_page
 
 from .chain import checkpoint_text
-from .for_jobs import AUDIT_EXPORT
+from .for_jobs import audit_export_start
 from .models import AuditAction, AuditCheckpoint, AuditEvent
 from .redaction import REDACTED, Redactor
 from .registry import audited_labels, member_numbers
@@ -302,19 +301,8 @@ class AuditEventAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
             "without_views": not views_shown(get),
             "search": get.get("q", "").strip(),
         }
-        job = job_start(
-            kind=AUDIT_EXPORT.name,
-            key=job_key(AUDIT_EXPORT.name, request.user.pk, params),
-            label=AUDIT_EXPORT.label,
-            actor=request.user,
-            # What the screen showed: not the export's own event, nor later ones.
-            params={**params, "newest_id": _newest_event_id()},
-        )
+        job = audit_export_start(filters=params, actor=request.user)
         return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
-
-
-def _newest_event_id() -> int:
-    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
 def _export_facts(get) -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
@@ -13,13 +13,17 @@ from jobs.extensions import JobFailed, JobKind, Scheduled
 from jobs.files import job_result_csv
 from jobs.models import Job
 from jobs.progress import Progress
+from jobs.services import job_key, job_start
 
 from .chain import GENESIS, chain_verify, checkpoint_latest, checkpoint_record
 from .context import acting_as
 from .csv_export import audit_csv_lines, export_recorded
-from .models import AuditChainHead
+from .models import AuditChainHead, AuditEvent
 from .notifications import chain_break_send, checkpoint_send
 from .selectors import audit_events_matching
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser as User
 
 
 def audit_verify_run(job: Job, progress: Progress) -> dict[str, Any]:
@@ -99,8 +103,23 @@ AUDIT_EXPORT = JobKind(
     permission="audit.view_auditevent",
     run=audit_export_run,
 )
+
+
+def audit_export_start(*, filters: dict[str, Any], actor: User) -> Job:
+    """Queue the export of the log as filtered on screen (`filters`, as the admin's list
+    reads them) for a worker: only the events up to now, not the export's own nor later."""
+    newest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    return job_start(
+        kind=AUDIT_EXPORT,
+        key=job_key(AUDIT_EXPORT, getattr(actor, "pk", None), filters),
+        label=AUDIT_EXPORT.label,
+        actor=actor,
+        params={**filters, "newest_id": newest},
+    )
+
+
 NIGHTLY_VERIFY = Scheduled(
-    kind="audit.verify", every=datetime.timedelta(days=1), at=datetime.timedelta(hours=3)
+    kind=AUDIT_VERIFY, every=datetime.timedelta(days=1), at=datetime.timedelta(hours=3)
 )
 
 

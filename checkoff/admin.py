@@ -16,8 +16,8 @@ from django.utils.html import format_html
 
 from appkit.admin import DeclaredFiltersAdmin, ReadOnlyAdminMixin, money_column
 from audit.admin import KeptRecordsAdmin
-from jobs.services import job_key, job_start
 
+from .for_jobs import checkoff_import_start, remittance_check_start, remittance_post_start
 from .forms import (
     CheckoffImportUploadForm,
     EmployerForm,
@@ -40,8 +40,6 @@ from .selectors import batch_summary
 from .services import (
     authorization_save,
     employer_save,
-    remittance_check_start,
-    remittance_post_start,
     remittance_reverse,
     suspense_apply,
     suspense_return,
@@ -75,15 +73,11 @@ class _CsvImportAdmin(KeptRecordsAdmin):
             raise PermissionDenied
         upload = CheckoffImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and upload.is_valid():
-            job = job_start(
-                kind="checkoff.import",
-                key=job_key(
-                    "checkoff.import", request.user.pk, self.imported, upload.cleaned_data["digest"]
-                ),
-                label=f"Import {self.imported} from {upload.cleaned_data['file'].name}",
-                actor=request.user,
-                params={"what": self.imported},
+            job = checkoff_import_start(
+                what=self.imported,
                 upload=upload.cleaned_data["file"],
+                digest=upload.cleaned_data["digest"],
+                actor=request.user,
             )
             return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
         context = {

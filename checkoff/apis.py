@@ -23,6 +23,7 @@ from apikit.permissions import method_permissions
 from apikit.schema import query_param
 from jobs.apis import JobSerializer
 
+from .for_jobs import remittance_check_start, remittance_post_start
 from .models import (
     COLUMNS,
     EMPLOYER_FIELDS,
@@ -35,7 +36,7 @@ from .models import (
 )
 from .remittance_file import mapping_clashes
 from .selectors import batch_summary
-from .services import employer_save, remittance_check_start, remittance_post_start
+from .services import employer_save
 
 
 class EmployerSerializer(quick.ModelSerializer):

@@ -4,8 +4,9 @@ uploaded remittance file, and posting a checked one."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -14,11 +15,15 @@ from appkit.templatetags.office import currency
 from jobs.extensions import JobKind
 from jobs.models import Job
 from jobs.progress import Progress
+from jobs.services import job_key, job_start
 from members.member_csv import UndecodableFile, decode_upload
 
 from .importing import authorizations_import, employers_import
-from .models import Employer, RemittanceBatch
+from .models import BatchStatus, Employer, RemittanceBatch
 from .services import remittance_check, remittance_post
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser as User
 
 
 def check_run(job: Job, progress: Progress) -> dict[str, Any]:
@@ -125,3 +130,59 @@ POST = JobKind(
     permission="checkoff.post_remittance",
     run=post_run,
 )
+
+
+def remittance_check_start(
+    *,
+    employer: Employer,
+    upload,
+    received_on: datetime.date,
+    control_total: Decimal,
+    reference: str = "",
+    actor: User = None,
+) -> Job:
+    """Queue the check of an uploaded file for a worker (its page shows the progress, then
+    links to the preview). The same file uploaded again by the same person while its check
+    is queued or running is checked once."""
+    digest = hashlib.sha256(upload.read()).hexdigest()
+    upload.seek(0)
+    return job_start(
+        kind=CHECK,
+        key=job_key(CHECK, getattr(actor, "pk", None), employer.pk, digest),
+        label=f"Check {upload.name} from {employer.code}",
+        actor=actor,
+        params={
+            "employer_id": employer.pk,
+            "file_name": upload.name,
+            "received_on": received_on.isoformat(),
+            "reference": reference,
+            "control_total": str(control_total),
+        },
+        upload=upload,
+    )
+
+
+def remittance_post_start(*, batch: RemittanceBatch, actor: User = None) -> Job:
+    """Queue the posting of a checked batch for a worker; asking again gives the same job."""
+    if batch.status != BatchStatus.CHECKED:
+        raise ValidationError(f"{batch} is {batch.get_status_display().lower()}.")
+    return job_start(
+        kind=POST,
+        key=f"checkoff.remittance_post:{batch.pk}",
+        label=f"Post {batch} from {batch.employer.code}",
+        actor=actor,
+        params={"batch_id": batch.pk},
+    )
+
+
+def checkoff_import_start(*, what: str, upload, digest: str, actor: User) -> Job:
+    """Queue the import of employers or authorizations from an uploaded CSV for a worker;
+    the same file uploaded again by the same person while it runs gives its job."""
+    return job_start(
+        kind=IMPORT,
+        key=job_key(IMPORT, getattr(actor, "pk", None), what, digest),
+        label=f"Import {what} from {upload.name}",
+        actor=actor,
+        params={"what": what},
+        upload=upload,
+    )

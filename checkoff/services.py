@@ -26,9 +26,7 @@ from dues.services import (
     payments_record_many,
     refund_record,
 )
-from jobs.models import Job
 from jobs.progress import Progress
-from jobs.services import job_key, job_start
 from members.models import Member
 
 from .matching import (
@@ -136,49 +134,6 @@ def remittance_check(
         for start in range(0, len(lines), BATCH):
             bulk_insert(lines[start : start + BATCH])
     return result
-
-
-def remittance_check_start(
-    *,
-    employer: Employer,
-    upload,
-    received_on: datetime.date,
-    control_total: Decimal,
-    reference: str = "",
-    actor: User = None,
-) -> Job:
-    """Queue the check of an uploaded file for a worker (its page shows the progress, then
-    links to the preview). The same file uploaded again by the same person while its check
-    is queued or running is checked once."""
-    digest = hashlib.sha256(upload.read()).hexdigest()
-    upload.seek(0)
-    return job_start(
-        kind="checkoff.remittance_check",
-        key=job_key("checkoff.remittance_check", getattr(actor, "pk", None), employer.pk, digest),
-        label=f"Check {upload.name} from {employer.code}",
-        actor=actor,
-        params={
-            "employer_id": employer.pk,
-            "file_name": upload.name,
-            "received_on": received_on.isoformat(),
-            "reference": reference,
-            "control_total": str(control_total),
-        },
-        upload=upload,
-    )
-
-
-def remittance_post_start(*, batch: RemittanceBatch, actor: User = None) -> Job:
-    """Queue the posting of a checked batch for a worker; asking again gives the same job."""
-    if batch.status != BatchStatus.CHECKED:
-        raise ValidationError(f"{batch} is {batch.get_status_display().lower()}.")
-    return job_start(
-        kind="checkoff.remittance_post",
-        key=f"checkoff.remittance_post:{batch.pk}",
-        label=f"Post {batch} from {batch.employer.code}",
-        actor=actor,
-        params={"batch_id": batch.pk},
-    )
 
 
 @dataclass

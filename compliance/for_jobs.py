@@ -5,7 +5,7 @@ working out an eligibility list."""
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
 from django.utils import timezone
@@ -15,9 +15,13 @@ from jobs.extensions import JobKind, Scheduled
 from jobs.files import job_result_csv
 from jobs.models import Job
 from jobs.progress import Progress
+from jobs.services import job_key, job_start
 
 from .models import ArrearsPolicy
 from .services import Proposal, arrears_policy_apply, eligibility_list_create
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser as User
 
 
 def apply_arrears_policy_run(job: Job, progress: Progress) -> dict[str, Any]:
@@ -110,9 +114,35 @@ ELIGIBILITY_LIST = JobKind(
     permission="compliance.add_eligibilitylist",
     run=eligibility_list_run,
 )
+
+
 # After the nightly ledger check (02:00), so that it reads ledgers known to be right.
+def arrears_policy_apply_start(*, day: datetime.date, dry_run: bool, actor: User) -> Job:
+    """Queue the policy's application on `day` (or, `dry_run`, the list of what it would
+    change) for a worker; the same request while it runs gives its job."""
+    return job_start(
+        kind=APPLY_ARREARS_POLICY,
+        key=job_key(APPLY_ARREARS_POLICY, day, dry_run),
+        label=f"{'List what' if dry_run else 'Apply'} the arrears policy "
+        f"{'changes ' if dry_run else ''}on {day}",
+        actor=actor,
+        params={"as_of": day.isoformat(), "dry_run": dry_run},
+    )
+
+
+def eligibility_list_create_start(*, title: str, record_date: datetime.date, actor: User) -> Job:
+    """Queue the working out of an eligibility list (the whole local) for a worker."""
+    return job_start(
+        kind=ELIGIBILITY_LIST,
+        key=job_key(ELIGIBILITY_LIST, record_date, title),
+        label=f"Eligibility list on {record_date}",
+        actor=actor,
+        params={"title": title, "record_date": record_date.isoformat()},
+    )
+
+
 NIGHTLY_ARREARS_POLICY = Scheduled(
-    kind="compliance.apply_arrears_policy",
+    kind=APPLY_ARREARS_POLICY,
     every=datetime.timedelta(days=1),
     at=datetime.timedelta(hours=4),
 )

@@ -20,8 +20,8 @@ from django.utils import timezone
 from appkit.admin import admin_page
 from audit.csv_export import audited_csv_download, csv_lines
 from checkoff.views import MonthFilter
-from jobs.services import job_key, job_start
 
+from .for_jobs import arrears_policy_apply_start, eligibility_list_create_start
 from .forms import (
     DayFilter,
     EligibilityForm,
@@ -111,14 +111,7 @@ def _arrears_action(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Choose today or a past day, as YYYY-MM-DD.")
             return redirect("compliance:arrears")
         day, dry_run = form.cleaned_data["as_of"], action == "dry_run"
-        job = job_start(
-            kind="compliance.apply_arrears_policy",
-            key=job_key("compliance.apply_arrears_policy", day, dry_run),
-            label=f"{'List what' if dry_run else 'Apply'} the arrears policy "
-            f"{'changes ' if dry_run else ''}on {day}",
-            actor=request.user,
-            params={"as_of": day.isoformat(), "dry_run": dry_run},
-        )
+        job = arrears_policy_apply_start(day=day, dry_run=dry_run, actor=request.user)
         return redirect("admin:jobs_job_change", job.pk)
     if action == "hold":
         _needs(request, "compliance.add_standinghold")
@@ -177,16 +170,10 @@ def eligibility(request: HttpRequest) -> HttpResponse:
         _needs(request, "compliance.add_eligibilitylist")
         form = EligibilityForm(request.POST)
         if form.is_valid():
-            record_date = form.cleaned_data["record_date"]
-            job = job_start(
-                kind="compliance.eligibility_list",
-                key=job_key("compliance.eligibility_list", record_date, form.cleaned_data["title"]),
-                label=f"Eligibility list on {record_date}",
+            job = eligibility_list_create_start(
+                title=form.cleaned_data["title"],
+                record_date=form.cleaned_data["record_date"],
                 actor=request.user,
-                params={
-                    "title": form.cleaned_data["title"],
-                    "record_date": record_date.isoformat(),
-                },
             )
             return redirect("admin:jobs_job_change", job.pk)
         status = 400

@@ -20,6 +20,7 @@ from appkit.templatetags.office import currency
 from audit.admin import KeptRecordsAdmin
 from members.models import Member, MemberStatus
 
+from .for_jobs import dues_charges_generation_start
 from .forms import AdjustmentRecordForm, PaymentRecordForm, RefundRecordForm
 from .ledger import money
 from .models import (
@@ -34,7 +35,6 @@ from .models import (
 from .selectors import periods_with_totals
 from .services import (
     adjustment_record,
-    dues_charges_generation_start,
     dues_period_create,
     dues_period_due_date_change,
     dues_rate_create,

@@ -24,6 +24,7 @@ from members.permissions import own_record_or
 from members.selectors import member_for_user, members_readable_by
 from members.serializers import MemberSerializer
 
+from .for_jobs import dues_charges_generation_start
 from .ledger import Standing
 from .models import MANUAL_METHODS, DuesPeriod, DuesRate, Payment, PaymentMethod, PaymentStatus
 from .selectors import (
@@ -32,7 +33,6 @@ from .selectors import (
     payment_fields_hidden_from,
 )
 from .services import (
-    dues_charges_generation_start,
     dues_period_create,
     dues_rate_create,
     payment_record,

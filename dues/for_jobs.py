@@ -5,19 +5,23 @@ kept ledgers still agree with the rules."""
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit.csv_export import export_recorded
 from jobs.extensions import JobFailed, JobKind, Scheduled
 from jobs.files import job_result_csv
 from jobs.models import Job
 from jobs.progress import Progress
+from jobs.services import job_key, job_start
 from members.selectors import member_fields_hidden_from
 
 from .exports import arrears_csv_lines
 from .models import DuesPeriod
 from .selectors import arrears_list, arrears_totals
 from .services import dues_charges_generate, ledgers_and_totals_check
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser as User
 
 
 def generate_charges_run(job: Job, progress: Progress) -> dict[str, Any]:
@@ -85,5 +89,29 @@ LEDGER_CHECK = JobKind(
     run=ledger_check_run,
 )
 NIGHTLY_LEDGER_CHECK = Scheduled(
-    kind="dues.ledger_check", every=datetime.timedelta(days=1), at=datetime.timedelta(hours=2)
+    kind=LEDGER_CHECK, every=datetime.timedelta(days=1), at=datetime.timedelta(hours=2)
 )
+
+
+def dues_charges_generation_start(*, period: DuesPeriod, actor: User) -> Job:
+    """Queue the period's charge generation for a worker (a large local takes longer than
+    a request may), or give the job already queued or running for this period."""
+    return job_start(
+        kind=GENERATE_CHARGES,
+        key=f"dues.generate_charges:{period.pk}",
+        label=f"Generate dues charges for {period}",
+        actor=actor,
+        params={"period_id": period.pk},
+    )
+
+
+def arrears_export_start(*, months: int, status: str, actor: User) -> Job:
+    """Queue the arrears report's CSV for a worker (the whole local's arrears may take
+    longer than a request); the same request while it runs gives its job."""
+    return job_start(
+        kind=ARREARS_EXPORT,
+        key=job_key(ARREARS_EXPORT, getattr(actor, "pk", None), months, status),
+        label=f"Arrears report ({months}+ months, {status or 'any status'}) to CSV",
+        actor=actor,
+        params={"months": months, "status": status},
+    )

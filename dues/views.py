@@ -17,11 +17,11 @@ from django.utils import timezone
 
 from appkit.admin import admin_page
 from audit.csv_export import audited_csv_download, csv_lines
-from jobs.services import job_start
 from members.models import Member, MemberStatus
 from members.selectors import member_for_user
 
 from .extensions import PAY_ACTIONS
+from .for_jobs import arrears_export_start
 from .ledger import ZERO, money
 from .models import Payment
 from .receipts import receipt_facts
@@ -115,13 +115,7 @@ def arrears_report(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.GET.get("format") == "csv":
         # Written by a worker: the whole local's arrears may take longer than a request.
         # Started by a POST only: a followed link, a reload or a prefetch starts nothing.
-        job = job_start(
-            kind="dues.arrears_export",
-            key=f"dues.arrears_export:{request.user.pk}:{months}:{status}",
-            label=f"Arrears report ({months}+ months, {status or 'any status'}) to CSV",
-            actor=request.user,
-            params={"months": months, "status": status},
-        )
+        job = arrears_export_start(months=months, status=status, actor=request.user)
         return redirect("admin:jobs_job_change", job.pk)
     count, owed = arrears_totals(min_months=months, statuses=[status] if status else None)
     paginator = Paginator(rows, 200)

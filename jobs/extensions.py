@@ -40,7 +40,7 @@ class Scheduled:
     """A job started by the scheduler every `every`, at `at` past the start of the period
     (daily at 02:00: every=1 day, at=2 hours). Once per period, however many schedulers run."""
 
-    kind: str
+    kind: JobKind
     every: datetime.timedelta
     at: datetime.timedelta = datetime.timedelta(0)
     params: dict[str, Any] = field(default_factory=dict)

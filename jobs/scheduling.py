@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from .extensions import SCHEDULE, Scheduled
 from .models import Job
-from .services import job_kind, job_start
+from .services import job_start
 
 
 def schedule_due_jobs(now: datetime.datetime | None = None) -> list[Job]:
@@ -20,14 +20,13 @@ def schedule_due_jobs(now: datetime.datetime | None = None) -> list[Job]:
         slot = _slot(entry, now)
         if slot is None:
             continue
-        if Job.objects.filter(kind=entry.kind, scheduled_for=slot).exists():
+        if Job.objects.filter(kind=entry.kind.name, scheduled_for=slot).exists():
             continue
-        kind = job_kind(entry.kind)
         started.append(
             job_start(
                 kind=entry.kind,
-                key=f"{entry.kind}@{slot:%Y-%m-%dT%H:%M}",
-                label=f"{kind.label} (scheduled, {slot:%b %d %H:%M})",
+                key=f"{entry.kind.name}@{slot:%Y-%m-%dT%H:%M}",
+                label=f"{entry.kind.label} (scheduled, {slot:%b %d %H:%M})",
                 actor=None,
                 params=entry.params,
                 scheduled_for=slot,

@@ -69,16 +69,16 @@ def job_kind(name: str) -> JobKind:
         raise ValueError(f"No job kind {name!r}: is its app installed?") from None
 
 
-def job_key(kind: str, *parts: object) -> str:
+def job_key(kind: JobKind, *parts: object) -> str:
     """A job's key from what makes two starts the same work: the same parts give the same
     key in every process and on every machine (Python's own hash() of a string does not)."""
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-    return f"{kind}:{digest[:40]}"
+    return f"{kind.name}:{digest[:40]}"
 
 
 def job_start(
     *,
-    kind: str,
+    kind: JobKind,
     key: str,
     label: str,
     actor: AbstractBaseUser | None,
@@ -89,19 +89,20 @@ def job_start(
     """Queue a job, or give the unfinished one that is the same work: the same key (two
     officers generating one period's charges), or the same kind, starter, parameters and
     file (a double click, a reload, a second tab). Every start goes through here, whatever
-    view asks for it."""
-    declared = job_kind(kind)
+    view asks for it. Each app starts its kinds from services named `<entity>_<action>_start`
+    in its `for_jobs.py`, beside the kinds."""
+    declared = job_kind(kind.name)  # an installed app's kind, not one made up on the spot
     if actor is not None and not actor.has_perm(declared.permission):
         raise PermissionDenied(f"Your role may not start: {declared.label}.")
     key = _key_stored(key)
     params = storable_json(params or {})
-    fingerprint = _fingerprint(kind, actor, params, upload, scheduled_for)
+    fingerprint = _fingerprint(kind.name, actor, params, upload, scheduled_for)
     same_work = Q(key=key) | Q(fingerprint=fingerprint)
     active = Job.objects.filter(same_work, status__in=ACTIVE_STATUSES).first()
     if active is not None:
         return active
     job = Job(
-        kind=kind,
+        kind=kind.name,
         key=key,
         label=label,
         params=params,
@@ -118,7 +119,7 @@ def job_start(
             job.save()
     except IntegrityError:
         if scheduled_for is not None:
-            return Job.objects.get(kind=kind, scheduled_for=scheduled_for)
+            return Job.objects.get(kind=kind.name, scheduled_for=scheduled_for)
         active = Job.objects.filter(same_work, status__in=ACTIVE_STATUSES).first()
         if active is None:  # the other start's job finished meanwhile
             raise

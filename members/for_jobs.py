@@ -3,7 +3,7 @@ an uploaded member CSV, importing it, and exporting members."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
 
@@ -12,11 +12,15 @@ from jobs.extensions import JobKind
 from jobs.files import job_result_csv
 from jobs.models import Job
 from jobs.progress import Progress
+from jobs.services import job_key, job_start
 
 from .importing import MemberImportResult, members_import
 from .member_csv import UndecodableFile, decode_upload, member_csv_lines
 from .models import Member
 from .selectors import member_fields_hidden_from, members_matching
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser as User
 
 
 def _uploaded_text(job: Job) -> str:
@@ -120,3 +124,37 @@ EXPORT = JobKind(
     permission="members.view_member",
     run=export_run,
 )
+
+
+def members_export_start(*, params: dict[str, Any], actor: User) -> Job:
+    """Queue an export of the members chosen (`params`: ids, or the list's filters)."""
+    return job_start(
+        kind=EXPORT,
+        key=job_key(EXPORT, getattr(actor, "pk", None), params),
+        label="Export members to CSV",
+        actor=actor,
+        params=params,
+    )
+
+
+def members_import_check_start(*, upload, digest: str, actor: User) -> Job:
+    """Queue the check of an uploaded member CSV (every row), before anything is written."""
+    return job_start(
+        kind=IMPORT_CHECK,
+        key=job_key(IMPORT_CHECK, getattr(actor, "pk", None), digest),
+        label=f"Check {upload.name}",
+        actor=actor,
+        upload=upload,
+    )
+
+
+def members_import_write_start(*, checked: Job, actor: User) -> Job:
+    """Queue the write of a checked member CSV: all its members, or none."""
+    return job_start(
+        kind=IMPORT_WRITE,
+        key=job_key(IMPORT_WRITE, checked.pk),
+        label=f"Import {checked.outcome['count']:,} members",
+        actor=actor,
+        params={"checked_job": checked.pk},
+        upload=checked.upload,
+    )

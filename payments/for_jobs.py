@@ -32,7 +32,7 @@ STRIPE_RECONCILE = JobKind(
     permission="payments.rerun_stripeevent",
     run=reconcile_run,
 )
-HOURLY_RECONCILE = Scheduled(kind="payments.reconcile", every=datetime.timedelta(hours=1))
+HOURLY_RECONCILE = Scheduled(kind=STRIPE_RECONCILE, every=datetime.timedelta(hours=1))
 
 
 def autopay_collect_run(job: Job, progress: Progress) -> dict[str, Any]:
@@ -52,11 +52,16 @@ def autopay_retry_run(job: Job, progress: Progress) -> dict[str, Any]:
 
 
 def autopay_after_charging(period_id: int) -> None:
-    """A period was charged: collect from the members on autopay, by a worker."""
-    period = DuesPeriod.objects.get(pk=period_id)
-    job_start(
-        kind="payments.autopay_collect",
-        key=job_key("payments.autopay_collect", period_id),
+    """A period was charged (`dues.after_charging`): collect from the members on autopay."""
+    autopay_collect_start(period=DuesPeriod.objects.get(pk=period_id))
+
+
+def autopay_collect_start(*, period: DuesPeriod) -> Job:
+    """Queue autopay's collection for the period, by a worker, once per period."""
+    period_id = period.pk
+    return job_start(
+        kind=AUTOPAY_COLLECT,
+        key=job_key(AUTOPAY_COLLECT, period_id),
         label=f"Collect autopay for {period}",
         actor=None,
         params={"period_id": period_id},
@@ -76,5 +81,5 @@ AUTOPAY_RETRY = JobKind(
     run=autopay_retry_run,
 )
 DAILY_AUTOPAY_RETRY = Scheduled(
-    kind="payments.autopay_retry", every=datetime.timedelta(days=1), at=datetime.timedelta(hours=9)
+    kind=AUTOPAY_RETRY, every=datetime.timedelta(days=1), at=datetime.timedelta(hours=9)
 )

@@ -16,7 +16,7 @@ from compliance.services import arrears_policy_apply
 from dues.models import DuesPeriod, PaymentMethod
 from dues.services import payment_record
 from jobs.models import JobStatus
-from jobs.services import job_start
+from jobs.services import job_kind, job_start
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -52,7 +52,7 @@ def status_change(member) -> AuditEvent:
 
 
 def run_job(kind: str, actor, **params):
-    job = job_start(kind=kind, key="", label=kind, actor=actor, params=params)
+    job = job_start(kind=job_kind(kind), key="", label=kind, actor=actor, params=params)
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED, job.error
     return job

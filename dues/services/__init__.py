@@ -9,7 +9,6 @@
 from .billing import (
     ChargeGeneration,
     dues_charges_generate,
-    dues_charges_generation_start,
     dues_period_create,
     dues_period_due_date_change,
     dues_rate_create,
@@ -40,7 +39,6 @@ __all__ = [
     "OnlinePaymentChange",
     "adjustment_record",
     "dues_charges_generate",
-    "dues_charges_generation_start",
     "dues_period_create",
     "dues_period_due_date_change",
     "dues_rate_create",

@@ -14,9 +14,7 @@ from django.utils import timezone
 
 from appkit.sql import among
 from audit.history import history_of_inserted
-from jobs.models import Job
 from jobs.progress import Progress
-from jobs.services import job_start
 from members.models import Classification, Member, MemberStatus
 
 from ..extensions import AFTER_CHARGING, ARREARS_PROTECTION
@@ -140,18 +138,6 @@ class ChargeGeneration:
                 f"{', '.join(codes)} on {self.period.first_day}"
             )
         return text + "."
-
-
-def dues_charges_generation_start(*, period: DuesPeriod, actor: User) -> Job:
-    """Queue the period's charge generation for a worker (a large local takes longer than
-    a request may), or give the job already queued or running for this period."""
-    return job_start(
-        kind="dues.generate_charges",
-        key=f"dues.generate_charges:{period.pk}",
-        label=f"Generate dues charges for {period}",
-        actor=actor,
-        params={"period_id": period.pk},
-    )
 
 
 # Members charged per transaction: memory stays flat, the audit trail's head is not held

@@ -161,10 +161,10 @@ def test_the_check_names_a_total_that_went_wrong_and_repair_sets_it_right(local)
 
 def test_the_nightly_check_fails_its_job_with_what_it_set_right(local):
     from jobs.models import JobStatus
-    from jobs.services import job_start
+    from jobs.services import job_kind, job_start
 
     MemberLedger.objects.filter(member=local[0]).update(balance=Decimal("1.00"))
-    job = job_start(kind="dues.ledger_check", key="", label="Nightly check", actor=None)
+    job = job_start(kind=job_kind("dues.ledger_check"), key="", label="Nightly check", actor=None)
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     assert job.error.startswith("1 differences, now set right: member #")

@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 from accounts import roles
 from jobs.extensions import JobFailed, JobKind
 from jobs.models import Job, JobStatus
-from jobs.services import job_start
+from jobs.services import job_kind, job_start
 from jobs.storable import REPLACEMENT
 from jobs.tests.helpers import database_queue, kinds_added, worker_batch
 from members.tests.factories import UserFactory
@@ -52,7 +52,9 @@ KINDS = [
 
 
 def _started(kind: str, **extra) -> Job:
-    return job_start(kind=kind, key=f"{kind}{NUL}", label=f"Read {NUL}", actor=None, **extra)
+    return job_start(
+        kind=job_kind(kind), key=f"{kind}{NUL}", label=f"Read {NUL}", actor=None, **extra
+    )
 
 
 def test_an_error_with_a_nul_in_its_message_fails_the_job_with_a_sentence(
@@ -116,7 +118,7 @@ def test_a_job_started_by_an_officer_says_why_it_failed_on_its_page(settings, mo
     database_queue(settings)
     kinds_added(monkeypatch, *KINDS)
     officer = UserFactory(role=roles.OFFICER)
-    job = job_start(kind="tests.parser_breaks", key="k", label="Read", actor=None)
+    job = job_start(kind=job_kind("tests.parser_breaks"), key="k", label="Read", actor=None)
     Job.objects.filter(pk=job.pk).update(started_by=officer)
     worker_batch()
 

@@ -20,7 +20,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 from jobs.models import Job, JobStatus
 from jobs.scheduling import schedule_due_jobs
-from jobs.services import job_key, job_start
+from jobs.services import job_key, job_kind, job_start
 from members.tests.factories import UserFactory
 
 DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -58,7 +58,7 @@ def test_a_worker_runs_a_queued_job_and_a_failed_one_is_retried(settings, client
     for i in range(30):
         audit_event_record(action="export", actor_label="tests", detail=f"export {i}")
 
-    job = job_start(kind="audit.verify", key="verify", label="Verify", actor=officer)
+    job = job_start(kind=job_kind("audit.verify"), key="verify", label="Verify", actor=officer)
     assert Job.objects.get(pk=job.pk).status == JobStatus.QUEUED  # nothing runs it yet
     _worker()
     job.refresh_from_db()
@@ -69,7 +69,11 @@ def test_a_worker_runs_a_queued_job_and_a_failed_one_is_retried(settings, client
     original = AuditEvent.objects.get(seq=4).detail
     _tamper(seq=4, detail=original + ", edited")
     broken = job_start(
-        kind="audit.verify", key="verify-2", label="Verify", actor=officer, params={"full": True}
+        kind=job_kind("audit.verify"),
+        key="verify-2",
+        label="Verify",
+        actor=officer,
+        params={"full": True},
     )
     _worker()
     broken.refresh_from_db()
@@ -94,8 +98,12 @@ def test_a_worker_runs_a_queued_job_and_a_failed_one_is_retried(settings, client
 def test_two_starts_of_the_same_work_give_one_job(settings):
     settings.TASKS = DATABASE_QUEUE
     officer = UserFactory(role=roles.OFFICER)
-    first = job_start(kind="audit.verify", key="verify:nightly", label="Verify", actor=officer)
-    again = job_start(kind="audit.verify", key="verify:nightly", label="Verify", actor=officer)
+    first = job_start(
+        kind=job_kind("audit.verify"), key="verify:nightly", label="Verify", actor=officer
+    )
+    again = job_start(
+        kind=job_kind("audit.verify"), key="verify:nightly", label="Verify", actor=officer
+    )
     assert first.pk == again.pk
     assert Job.objects.count() == 1
 
@@ -105,7 +113,12 @@ def test_a_user_without_the_permission_cannot_start_the_job():
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        job_start(kind="audit.export", key="x", label="Export", actor=UserFactory(role=roles.STAFF))
+        job_start(
+            kind=job_kind("audit.export"),
+            key="x",
+            label="Export",
+            actor=UserFactory(role=roles.STAFF),
+        )
 
 
 @pytest.mark.django_db
@@ -148,10 +161,13 @@ def test_the_scheduler_starts_each_due_job_once_per_period(settings):
 def test_a_jobs_key_is_the_same_in_every_process():
     """Two officers' starts of the same export, served by two gunicorn workers, must find
     each other: the key may not depend on the process's string hashing."""
-    here = job_key("members.export", 7, {"filters": {"status": "active", "search": "ann"}})
+    here = job_key(
+        job_kind("members.export"), 7, {"filters": {"status": "active", "search": "ann"}}
+    )
     code = (
-        "import django; django.setup(); from jobs.services import job_key; "
-        "print(job_key('members.export', 7, {'filters': {'search': 'ann', 'status': 'active'}}))"
+        "import django; django.setup(); from jobs.services import job_key, job_kind; "
+        "print(job_key(job_kind('members.export'), 7, "
+        "{'filters': {'search': 'ann', 'status': 'active'}}))"
     )
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed, "DJANGO_SETTINGS_MODULE": "unionhall.settings"}
@@ -159,4 +175,5 @@ def test_a_jobs_key_is_the_same_in_every_process():
             [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
         ).stdout.strip()
         assert there == here
-    assert job_key("members.export", 7, {}) != job_key("members.export", 8, {})
+    export = job_kind("members.export")
+    assert job_key(export, 7, {}) != job_key(export, 8, {})

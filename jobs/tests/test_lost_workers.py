@@ -17,7 +17,7 @@ from jobs import heartbeat
 from jobs.extensions import JobKind
 from jobs.heartbeat import LOST_AFTER
 from jobs.models import Job, JobHeartbeat, JobStatus
-from jobs.services import job_retry, job_retryable, job_start
+from jobs.services import job_kind, job_retry, job_retryable, job_start
 from jobs.tests.helpers import database_queue, kinds_added, worker_batch
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,7 +26,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _running_since(minutes: float, *, beat_minutes_ago: float | None, key: str) -> Job:
     """A job a worker took `minutes` ago, last heard from `beat_minutes_ago`, its task
     "running" in the queue: as a worker killed mid-job leaves it."""
-    job = job_start(kind="audit.verify", key=key, label="Verify", actor=None, params={"k": key})
+    job = job_start(
+        kind=job_kind("audit.verify"), key=key, label="Verify", actor=None, params={"k": key}
+    )
     DBTaskResult.objects.filter(pk=job.task_id).update(status="RUNNING")
     now = timezone.now()
     Job.objects.filter(pk=job.pk).update(
@@ -102,7 +104,7 @@ def test_a_running_job_beats_while_its_work_says_nothing(settings, monkeypatch):
         return {"message": "done"}
 
     kinds_added(monkeypatch, JobKind(name="tests.quiet", label="Quiet", permission="", run=quiet))
-    job = job_start(kind="tests.quiet", key="quiet", label="Quiet", actor=None)
+    job = job_start(kind=job_kind("tests.quiet"), key="quiet", label="Quiet", actor=None)
     worker_batch()
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED, job.error
@@ -124,7 +126,7 @@ def test_a_worker_given_up_for_lost_does_not_write_over_what_came_after(settings
     kinds_added(
         monkeypatch, JobKind(name="tests.stalled", label="Stalled", permission="", run=stalled)
     )
-    job = job_start(kind="tests.stalled", key="stalled", label="Stalled", actor=None)
+    job = job_start(kind=job_kind("tests.stalled"), key="stalled", label="Stalled", actor=None)
     worker_batch()
     job.refresh_from_db()
     assert job.status == JobStatus.RUNNING  # the later attempt's, untouched

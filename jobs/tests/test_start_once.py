@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from accounts import roles
 from jobs.models import Job, JobStatus
-from jobs.services import job_retry, job_start
+from jobs.services import job_kind, job_retry, job_start
 from jobs.tests.helpers import database_queue, worker_batch
 from members.tests.factories import UserFactory
 
@@ -20,7 +20,11 @@ pytestmark = pytest.mark.django_db
 
 def _export(actor, key: str, **params) -> Job:
     return job_start(
-        kind="audit.export", key=key, label="Export", actor=actor, params={"newest_id": 0, **params}
+        kind=job_kind("audit.export"),
+        key=key,
+        label="Export",
+        actor=actor,
+        params={"newest_id": 0, **params},
     )
 
 
@@ -53,7 +57,7 @@ def test_two_different_files_are_two_jobs_and_the_same_file_one(settings, tmp_pa
 
     def check(content: bytes, key: str) -> Job:
         return job_start(
-            kind="members.import_check",
+            kind=job_kind("members.import_check"),
             key=key,
             label="Check",
             actor=officer,

@@ -22,7 +22,7 @@ from psycopg import sql
 
 from jobs import worker
 from jobs.models import Job, JobStatus
-from jobs.services import job_start
+from jobs.services import job_kind, job_start
 from jobs.tests.helpers import database_queue, worker_batch
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,7 +32,9 @@ WORKER_OPTIONS = ["--interval", "0.2", "--no-startup-delay", "--no-reload"]
 
 
 def _verify(key: str) -> Job:
-    return job_start(kind="audit.verify", key=key, label="Verify", actor=None, params={"k": key})
+    return job_start(
+        kind=job_kind("audit.verify"), key=key, label="Verify", actor=None, params={"k": key}
+    )
 
 
 def test_the_worker_goes_on_after_a_database_error_in_its_loop(settings, monkeypatch):

@@ -17,7 +17,6 @@ from appkit.admin import DeclaredFiltersChangeList
 from audit.admin import RedactedHistoryAdmin
 from jobs.models import JobStatus
 from jobs.selectors import jobs_visible_to
-from jobs.services import job_key, job_start
 
 from ..extensions import (
     MEMBER_ADMIN_ACTIONS,
@@ -27,6 +26,12 @@ from ..extensions import (
     MEMBER_LIST_FILTERS,
     MemberColumn,
     MemberListFilter,
+)
+from ..for_jobs import (
+    IMPORT_CHECK,
+    members_export_start,
+    members_import_check_start,
+    members_import_write_start,
 )
 from ..forms import MemberImportUploadForm
 from ..member_csv import COLUMNS
@@ -317,13 +322,7 @@ class MemberAdmin(RedactedHistoryAdmin):
             }
         else:
             params = {"ids": sorted(queryset.values_list("pk", flat=True))}
-        job = job_start(
-            kind="members.export",
-            key=job_key("members.export", request.user.pk, params),
-            label="Export members to CSV",
-            actor=request.user,
-            params=params,
-        )
+        job = members_export_start(params=params, actor=request.user)
         return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
 
     def get_urls(self):
@@ -353,12 +352,10 @@ class MemberAdmin(RedactedHistoryAdmin):
             raise PermissionDenied
         upload = MemberImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and upload.is_valid():
-            job = job_start(
-                kind="members.import_check",
-                key=f"members.import_check:{request.user.pk}:{upload.cleaned_data['digest']}",
-                label=f"Check {upload.cleaned_data['file'].name}",
-                actor=request.user,
+            job = members_import_check_start(
                 upload=upload.cleaned_data["file"],
+                digest=upload.cleaned_data["digest"],
+                actor=request.user,
             )
             return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
         context = {
@@ -376,7 +373,7 @@ class MemberAdmin(RedactedHistoryAdmin):
             raise PermissionDenied
         checked = (
             jobs_visible_to(request.user)
-            .filter(pk=job_id, kind="members.import_check", status=JobStatus.SUCCEEDED)
+            .filter(pk=job_id, kind=IMPORT_CHECK.name, status=JobStatus.SUCCEEDED)
             .first()
         )
         if (
@@ -386,14 +383,7 @@ class MemberAdmin(RedactedHistoryAdmin):
         ):
             raise Http404("No checked file to import.")
         if request.method == "POST":
-            job = job_start(
-                kind="members.import_write",
-                key=f"members.import_write:{checked.pk}",
-                label=f"Import {checked.outcome['count']:,} members",
-                actor=request.user,
-                params={"checked_job": checked.pk},
-                upload=checked.upload,
-            )
+            job = members_import_write_start(checked=checked, actor=request.user)
             return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
         context = {
             **self.admin_site.each_context(request),

@@ -17,7 +17,7 @@ from checkoff.services import remittance_check
 from checkoff.tests.factories import EmployerFactory, remittance_csv
 from dues.services import dues_charges_generate
 from dues.tests.factories import DuesPeriodFactory, DuesRateFactory
-from jobs.services import job_start
+from jobs.services import job_kind, job_start
 from members.services import member_note_create
 from members.tests.factories import PASSWORD, ClassificationFactory, MemberFactory, UserFactory
 from unionhall import api_urls
@@ -56,7 +56,7 @@ def world(db) -> World:
         visibility="all_authorized",
     )
     job = job_start(
-        kind="dues.generate_charges",
+        kind=job_kind("dues.generate_charges"),
         key="world",
         label="Generate",
         actor=users[roles.OFFICER],

@@ -15,7 +15,7 @@ from accounts import roles
 from audit.services import audit_event_record
 from dues.services import adjustment_record, dues_charges_generate, payment_record
 from dues.tests.factories import DuesRateFactory, periods
-from jobs.services import job_start
+from jobs.services import job_kind, job_start
 from members.services import member_note_create
 from members.tests.factories import ClassificationFactory, MemberFactory
 
@@ -46,7 +46,12 @@ def _make(count: int, admin_user) -> None:
         adjustment_record(member=member, amount="-1.00", reason="waiver")
         member_note_create(member=member, author=admin_user, text="Hi", visibility="officers")
         audit_event_record(action="export", actor_label="tests")
-        job_start(kind="audit.verify", key=f"verify-{member.pk}", label="Verify", actor=admin_user)
+        job_start(
+            kind=job_kind("audit.verify"),
+            key=f"verify-{member.pk}",
+            label="Verify",
+            actor=admin_user,
+        )
 
 
 def _queries(client, name: str) -> int:
