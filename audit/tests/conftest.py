@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-RUNTIME_ROLE = "unionhall_test_runtime"
+# Roles belong to the whole server: a name of this run's own, so that two test runs on one
+# server (a developer's and CI's) never drop each other's role.
+RUNTIME_ROLE = f"unionhall_test_runtime_{os.getpid()}"
 
 
 @pytest.fixture

@@ -17,9 +17,11 @@ from django.conf import settings
 from audit.runtime_role import superuser_must_run
 from unionhall.tests.process import PROJECT
 
-OWNER = "uh_test_createrole_owner"
-DATABASE = "uh_test_createrole_owned"
-APP = "uh_test_createrole_app"
+# Roles and databases belong to the whole server: names of this run's own, so that two test
+# runs on one server (a developer's and CI's) never drop each other's.
+OWNER = f"uh_test_createrole_owner_{os.getpid()}"
+DATABASE = f"uh_test_createrole_owned_{os.getpid()}"
+APP = f"uh_test_createrole_app_{os.getpid()}"
 
 pytestmark = pytest.mark.postgres
 
