@@ -1,4 +1,4 @@
-"""Logging in to the API: JWT access and refresh tokens (DESIGN §7)."""
+"""Logging in to the API: JWT access and refresh tokens (docs/design.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The five roles of DESIGN §3, as Django groups, and what each may do.
+"""The five roles of docs/design.md §3, as Django groups, and what each may do.
 
 Each app declares what its roles may do on the `accounts.role_permissions` extension
 point (a dict of role name → permissions, "app_label.codename", in its AppConfig's
@@ -107,5 +107,5 @@ def user_has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:
 
 
 def user_is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Superusers count as Admin (DESIGN §3)."""
+    """Superusers count as Admin (docs/design.md §3)."""
     return user_has_role(user, ADMIN)

@@ -4,7 +4,9 @@
     make bench        # the same, at 100,000 members
 
 Builds (or reuses) a local of --members members x 24 months on the PostgreSQL database at
-DATABASE_URL (a scratch database: it is dropped and made again when rebuilt), runs every
+DATABASE_URL (a scratch database: it is dropped and made again when rebuilt, so its name
+must say so, holding "bench", "scratch" or "smoke" or starting with "test_", unless
+--drop-database is given; bench/scratch.py), runs every
 workload --runs times beside its floor (what the database alone needs for the same answer)
 and prints a table of medians and ratios. `--smoke` runs it all once on a tiny local
 (seconds; CI does, so the bench does not rot).
@@ -67,6 +69,8 @@ def median_ms(run: Callable[[], object], runs: int) -> float:
 
 
 def main() -> None:
+    from bench.scratch import DROP_DATABASE_FLAG, scratch_database_remake
+
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--periods", type=int, default=24)
@@ -76,6 +80,12 @@ def main() -> None:
     )
     parser.add_argument("--rebuild", action="store_true", help="build the local again")
     parser.add_argument("--smoke", action="store_true", help="a tiny local, once (CI)")
+    parser.add_argument(
+        DROP_DATABASE_FLAG,
+        action="store_true",
+        help="drop and make again the database DATABASE_URL names even though its name does "
+        "not mark it scratch (bench, scratch, smoke, test_...)",
+    )
     parser.add_argument(
         "--only",
         default="",
@@ -98,7 +108,7 @@ def main() -> None:
 
     rebuild = args.rebuild or args.smoke or dataset.existing_size(url) != args.members
     if rebuild:
-        dataset.fresh_database(url)
+        scratch_database_remake(url, drop_database=args.drop_database)
 
     import django
 

@@ -2,7 +2,9 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1/unionhall_bench python bench/audit_throughput.py
 
-The database named in DATABASE_URL is dropped and made again. Measures:
+The database named in DATABASE_URL is dropped and made again: its name must say it is scratch
+(holding "bench", "scratch" or "smoke", or starting with "test_"), unless --drop-database is
+given (bench/scratch.py). Measures:
 - single changes: one member update per transaction (as a request makes it): the
   UPDATE, its history row, the previous-row lookup and the audit event;
 - bulk changes: bulk_update_with_history of many members in one transaction;
@@ -17,8 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unionhall.settings")
 os.environ["DEBUG"] = "0"  # DEBUG would record every query in memory
@@ -28,16 +28,11 @@ SINGLE = int(os.environ.get("BENCH_SINGLE", "2000"))
 BULK = int(os.environ.get("BENCH_BULK", "20000"))
 
 
-def fresh_database(url: str) -> None:
-    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
-    with psycopg.connect(url, dbname="postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name}")
-        admin.execute(f"CREATE DATABASE {name}")
-
-
 def main() -> None:
-    url = os.environ["DATABASE_URL"]
-    fresh_database(url)
+    from bench.scratch import drop_database_given, scratch_database_remake
+
+    told = drop_database_given(__doc__)
+    scratch_database_remake(os.environ.get("DATABASE_URL", ""), drop_database=told)
 
     import django
 

@@ -11,13 +11,6 @@ import psycopg
 MARKER = "bench_dataset"
 
 
-def fresh_database(url: str) -> None:
-    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
-    with psycopg.connect(url, dbname="postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name}")
-        admin.execute(f"CREATE DATABASE {name}")
-
-
 def existing_size(url: str) -> int | None:
     try:
         with psycopg.connect(url) as conn:

@@ -2,11 +2,14 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1/unionhall_bench python bench/webhook_throughput.py
 
-The database named in DATABASE_URL is dropped and made again. Each event is a
-checkout.session.completed (paid) for its own checkout, signed as Stripe signs it, posted
-through Django's full request handling in this one process: signature check, stored
-event, locks, the payment with its receipt number, history and audit rows. Then every
-event is delivered a second time (Stripe's retries), which must change nothing.
+The database named in DATABASE_URL is dropped and made again: its name must say it is scratch
+(holding "bench", "scratch" or "smoke", or starting with "test_"), unless --drop-database is
+given (bench/scratch.py).
+
+Each event is a checkout.session.completed (paid) for its own checkout, signed as Stripe
+signs it, posted through Django's full request handling in this one process: signature
+check, stored event, locks, the payment with its receipt number, history and audit rows.
+Then every event is delivered a second time (Stripe's retries), which must change nothing.
 """
 
 from __future__ import annotations
@@ -18,8 +21,6 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
-
-import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unionhall.settings")
@@ -35,11 +36,10 @@ PROFILE = os.environ.get("BENCH_PROFILE")
 
 
 def main() -> None:
-    url = os.environ["DATABASE_URL"]
-    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
-    with psycopg.connect(url, dbname="postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name}")
-        admin.execute(f"CREATE DATABASE {name}")
+    from bench.scratch import drop_database_given, scratch_database_remake
+
+    told = drop_database_given(__doc__)
+    scratch_database_remake(os.environ.get("DATABASE_URL", ""), drop_database=told)
 
     import django
 

@@ -1,4 +1,4 @@
-"""Check-off in the REST API (DESIGN §9): employers, and remittances with their lines and
+"""Check-off in the REST API (docs/design.md §9): employers, and remittances with their lines and
 exceptions. Staff and up read; Officer and up add employers, upload files and post them
 (each a job: the answer is 202 with the job to follow)."""
 

@@ -1,9 +1,9 @@
-"""Matching a remittance's lines to members (DESIGN §9, DOMAIN §1): by member number, then
-by the employee id at that employer, then by the SSN's last four digits with the last name;
-never by a name alone. Each line gets one exception code, or none; authorized members the
-file left out get a MISSING line. A few queries for the whole file, whatever its length.
-A line whose money would reach its member but is over the ceiling (`over_ceiling`) is held
-in suspense (CEILING) for an officer instead."""
+"""Matching a remittance's lines to members (docs/design.md §9, docs/domain.md §1): by
+member number, then by the employee id at that employer, then by the SSN's last four digits
+with the last name; never by a name alone. Each line gets one exception code, or none;
+authorized members the file left out get a MISSING line. A few queries for the whole file,
+whatever its length. A line whose money would reach its member but is over the ceiling
+(`over_ceiling`) is held in suspense (CEILING) for an officer instead."""
 
 from __future__ import annotations
 

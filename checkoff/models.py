@@ -1,4 +1,4 @@
-"""Employer check-off (DESIGN §9): employers deduct dues from pay and remit them monthly
+"""Employer check-off (docs/design.md §9): employers deduct dues from pay and remit them monthly
 with a file; each line of it is matched to a member and posted as their payment, or held
 in suspense until an officer applies or returns it."""
 
@@ -15,7 +15,7 @@ from audit.history import AuditedHistoricalRecords
 from dues.models import Adjustment, Payment, money_field
 from members.models import Member
 
-# The default layout's columns (DESIGN §9), in order; `base_wages` is ours (the basis of
+# The default layout's columns (docs/design.md §9), in order; `base_wages` is ours (the basis of
 # dues on base wages excluding overtime), read when an employer sends it.
 COLUMNS = (
     "member_number",

@@ -5,7 +5,7 @@ from django.db.models.signals import post_migrate
 
 from accounts import roles
 
-# Governance is the officers' (DESIGN §10): Officer and Admin only.
+# Governance is the officers' (docs/design.md §10): Officer and Admin only.
 _GOVERN = [
     "compliance.view_arrearspolicy",
     "compliance.add_arrearspolicy",

@@ -1,4 +1,4 @@
-"""Governance records (DESIGN §10): the arrears policy and what it decided, eligibility
+"""Governance records (docs/design.md §10): the arrears policy and what it decided, eligibility
 lists and who inspected them, per-capita reports, and the facts of a fiscal year the LM
 figures need. The money itself stays in dues; this app reads it."""
 

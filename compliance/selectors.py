@@ -1,4 +1,4 @@
-"""What governance reads (DESIGN §10): standing on a day by the arrears policy in force
+"""What governance reads (docs/design.md §10): standing on a day by the arrears policy in force
 then, eligibility, per-capita counts and the LM figures. The ledger's rules stay in dues;
 this module asks them about a day and names what follows."""
 

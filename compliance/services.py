@@ -1,4 +1,4 @@
-"""Governance writes (DESIGN §10): the arrears policy applied, an officer's hold or
+"""Governance writes (docs/design.md §10): the arrears policy applied, an officer's hold or
 override, eligibility lists worked out and published, candidates' inspections, per-capita
 reports. Each takes the acting user; each change is a kept, audited record."""
 

@@ -1,4 +1,4 @@
-"""Governance pages (DESIGN §10), Officer and Admin only: the arrears policy and its
+"""Governance pages (docs/design.md §10), Officer and Admin only: the arrears policy and its
 proposals, eligibility lists, per-capita reports and the LM figures; each CSV an audit
 event."""
 

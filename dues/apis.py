@@ -1,4 +1,4 @@
-"""REST API for dues (DESIGN §7): rates, periods, charges, payments, a member's dues."""
+"""REST API for dues (docs/design.md §7): rates, periods, charges, payments, a member's dues."""
 
 from __future__ import annotations
 

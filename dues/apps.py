@@ -33,7 +33,7 @@ class DuesConfig(AppConfig):
     name = "dues"
     verbose_name = "Dues"
 
-    # DESIGN §3. Nobody edits or deletes a charge, payment, refund or adjustment:
+    # docs/design.md §3. Nobody edits or deletes a charge, payment, refund or adjustment:
     # corrections are new records (a refund, an adjustment).
     extends = {
         "audit.audited_models": ["dues.for_audit.AUDITED_MODELS"],

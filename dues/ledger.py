@@ -1,4 +1,4 @@
-"""The ledger rules of DESIGN §4, as plain functions on amounts (no database here).
+"""The ledger rules of docs/design.md §4, as plain functions on amounts (no database here).
 
 - balance = charges + adjustments - (received payments - their refunds)
 - Payments apply to the oldest open charges first: the member's *credit* (received

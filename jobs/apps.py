@@ -4,7 +4,7 @@ from django.apps import AppConfig
 
 
 class JobsConfig(AppConfig):
-    """Long work done by a worker, with a page that follows it (DESIGN §1). Generic: the
+    """Long work done by a worker, with a page that follows it (docs/design.md §1). Generic: the
     apps above declare the kinds of work they hand it (`jobs.kinds`, `jobs.schedule`)."""
 
     name = "jobs"

@@ -1,5 +1,6 @@
-"""The one task every job runs through (django-tasks): a worker (`manage.py db_worker`)
-picks it up from the database queue."""
+"""The one task every job runs through (django-tasks): a worker (`manage.py jobs_worker`,
+django-tasks-db's `db_worker` made to outlive its database) picks it up from the database
+queue."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""REST API for members and member notes (DESIGN §7). Views stay thin: the
+"""REST API for members and member notes (docs/design.md §7). Views stay thin: the
 rules live in selectors and services."""
 
 from __future__ import annotations

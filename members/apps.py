@@ -14,7 +14,7 @@ _MEMBERSHIP_EDIT = [
 ]
 # Notes: who reads which one is decided per note (selectors.member_notes_visible_to).
 _NOTES = ["members.view_membernote", "members.add_membernote", "members.change_membernote"]
-# History is audit data: only the roles that read the audit log read it (DESIGN §3).
+# History is audit data: only the roles that read the audit log read it (docs/design.md §3).
 _AUDIT_READ = [
     "audit.view_auditevent",
     "audit.view_auditcheckpoint",
@@ -28,7 +28,7 @@ class MembersConfig(AppConfig):
     name = "members"
     verbose_name = "Members"
 
-    # DESIGN §3. Nobody may delete a member or a user: leaving is a status, and
+    # docs/design.md §3. Nobody may delete a member or a user: leaving is a status, and
     # history rows point at both.
     extends = {
         "audit.audited_models": ["members.for_audit.AUDITED_MODELS"],

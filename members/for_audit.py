@@ -10,7 +10,7 @@ from .selectors import member_note_versions_readable, member_numbers
 
 AUDITED_MODELS = {
     "members.member": AuditedModel(
-        # Shown as [redacted] in the audit trail to all but Admin (DESIGN §5).
+        # Shown as [redacted] in the audit trail to all but Admin (docs/design.md §5).
         sensitive=frozenset({*Member.PERSONAL_FIELDS, "stripe_customer_id"}),
         member_of=lambda row: (row.id, row.member_number),
     ),

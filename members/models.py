@@ -46,7 +46,7 @@ class MemberStatus(models.TextChoices):
 class Member(models.Model):
     """A member of the local. Never hard-deleted: leaving the union is a status."""
 
-    # The fields Staff may change (DESIGN §3: "change contact data").
+    # The fields Staff may change (docs/design.md §3: "change contact data").
     CONTACT_FIELDS = (
         "email",
         "phone",

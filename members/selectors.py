@@ -50,7 +50,7 @@ def member_fields_hidden_from(user: User, member: Member | None = None) -> froze
 
 def member_fields_editable_by(user: User) -> set[str] | None:
     """The fields of an existing member this user may change: all (None) with
-    `change_membership`; contact data only for Staff (DESIGN §3)."""
+    `change_membership`; contact data only for Staff (docs/design.md §3)."""
     if user.has_perm("members.change_membership"):
         return None
     return set(Member.CONTACT_FIELDS)
@@ -91,7 +91,7 @@ def member_numbers(member_ids: Iterable[int]) -> dict[int, str]:
 
 
 def member_notes_visible_to(user: User, *, include_deleted: bool = False) -> QuerySet[MemberNote]:
-    """The notes this user may read (DESIGN §3): the one rule every page, list, API and
+    """The notes this user may read (docs/design.md §3): the one rule every page, list, API and
     audit view of a note goes through.
 
     Admin reads all; Officers and Organizers read `officers` and `all_authorized` notes;

@@ -39,7 +39,7 @@ def member_update(
     role_checked: bool = True,
 ) -> Member:
     """Change a member's record. Who may change which field is decided here, whatever the
-    path (admin, API): Staff change contact data only (DESIGN §3). `role_checked=False`: a
+    path (admin, API): Staff change contact data only (docs/design.md §3). `role_checked=False`: a
     rule decided the change (the arrears policy), and `actor` is only who applied it."""
     checked = role_checked and actor is not None
     editable = member_fields_editable_by(actor) if checked else None

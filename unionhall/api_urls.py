@@ -1,4 +1,4 @@
-"""The REST API's paths (DESIGN §7). The notes paths keep the shapes existing clients use
+"""The REST API's paths (docs/design.md §7). The notes paths keep the shapes existing clients use
 (no trailing slash)."""
 
 from django.urls import path

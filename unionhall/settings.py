@@ -208,7 +208,7 @@ STORAGES = {
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
 
 # Background work (DEP 14 tasks, django-tasks backport): queued in the app's own database and
-# run by `manage.py db_worker` (as many as wanted, on as many machines). "immediate" runs
+# run by `manage.py jobs_worker` (as many as wanted, on as many machines). "immediate" runs
 # each task inside the request that queues it (tests, or a trial without a worker).
 TASKS_BACKEND = env_str("TASKS_BACKEND", "database")
 TASKS = {
@@ -278,7 +278,7 @@ NUM_PROXIES = env_int("NUM_PROXIES", 0)
 # The most one payment or adjustment keyed in by hand may be (a typo's ceiling).
 MANUAL_PAYMENT_MAX = env_decimal("MANUAL_PAYMENT_MAX", "10000.00")
 
-# Dues: a member this many months behind, or more, is delinquent (DESIGN §4).
+# Dues: a member this many months behind, or more, is delinquent (docs/design.md §4).
 ARREARS_DELINQUENT_MONTHS = env_int("ARREARS_DELINQUENT_MONTHS", 3)
 
 # Stripe (payments/stripe_client.py). No key: the pay button says online payment is not
@@ -295,7 +295,8 @@ STRIPE_CURRENCY = env_str("STRIPE_CURRENCY", "usd")
 STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 8)
 STRIPE_NETWORK_RETRIES = env_int("STRIPE_NETWORK_RETRIES", 1)
 STRIPE_PAYMENT_METHOD_TYPES = env_list("STRIPE_PAYMENT_METHOD_TYPES", "card,us_bank_account")
-# Who is told when a member disputes a card payment (besides active officers with email).
+# More addresses told of card disputes and of autopay giving up, or held for review (active
+# Officers and Admins with an email always are).
 DUES_ALERT_EMAILS = env_list("DUES_ALERT_EMAILS")
 # Requests per second the autopay run makes to Stripe at most (Stripe's live-mode limit is
 # 100 a second for the whole account; the rest is left to members paying at the time).
@@ -306,7 +307,7 @@ AUTOPAY_RETRY_DAYS = [int(day) for day in env_list("AUTOPAY_RETRY_DAYS", "3,5,7"
 # The address of the site, for links in mail (no request is at hand when a worker sends it).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
-# REST API (DESIGN §7). Every endpoint needs a login (JWT or session) unless it says so.
+# REST API (docs/design.md §7). Every endpoint needs a login (JWT or session) unless it says so.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",

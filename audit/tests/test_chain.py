@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 
 import pytest
 from django.core import mail
@@ -161,3 +162,77 @@ def test_events_written_at_once_by_many_connections_form_one_chain(race):
     assert errors == []
     report = chain_verify()
     assert report.ok and report.checked == AuditEvent.objects.count() == 40
+
+
+def test_an_events_changes_edited_behind_the_apps_back_are_named(trail):
+    """What was changed is part of what the hash covers, not only the event's text: an
+    owner who rewrites the email address a member was created with is caught."""
+    created = AuditEvent.objects.filter(model_label="members.member", action="create")
+    target = created.order_by("seq").first()
+    assert target.changes["email"] == [None, trail[0].email]
+    forged = json.dumps({**target.changes, "email": [None, "someone.else@example.org"]})
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    _behind_the_apps_back(
+        f"UPDATE audit_auditevent SET changes = %s{cast} WHERE id = %s", [forged, target.pk]
+    )
+    edited = AuditEvent.objects.get(pk=target.pk)
+    assert edited.changes["email"] == [None, "someone.else@example.org"]
+    assert edited.detail == target.detail
+    with pytest.raises(CommandError, match=f"seq {target.seq} .*its content was changed"):
+        verify("--full")
+
+
+def _insert_behind_the_apps_back(values: dict) -> None:
+    columns = ", ".join(values)
+    placeholders = ", ".join(
+        "%s::jsonb" if name == "changes" and connection.vendor == "postgresql" else "%s"
+        for name in values
+    )
+    params = [json.dumps(v) if name == "changes" else v for name, v in values.items()]
+    _behind_the_apps_back(
+        f"INSERT INTO audit_auditevent ({columns}) VALUES ({placeholders})", params
+    )
+
+
+def test_an_event_inserted_in_the_middle_is_named(trail):
+    """The owner makes room in the middle (every later event one number up) and writes an
+    event there that is itself well made: its link to the one before and its own hash
+    fit. The event after it still names the hash of the one it followed."""
+    from audit.chain import HASHED_FIELDS, event_hash
+
+    events = list(AuditEvent.objects.order_by("seq"))
+    before, after = events[2], events[3]
+    _behind_the_apps_back("UPDATE audit_auditevent SET seq = -seq WHERE seq >= %s", [after.seq])
+    _behind_the_apps_back("UPDATE audit_auditevent SET seq = 1 - seq WHERE seq < 0")
+    values = {name: getattr(after, name) for name in HASHED_FIELDS}
+    values.update(seq=after.seq, detail="export approved by the president", changes={})
+    values["prev_hash"] = before.hash
+    values["hash"] = event_hash(before.hash, values)
+    _insert_behind_the_apps_back(values)
+    assert AuditEvent.objects.get(pk=after.pk).seq == after.seq + 1
+    assert (
+        event_hash(before.hash, AuditEvent.objects.get(seq=after.seq).__dict__) == (values["hash"])
+    )
+    with pytest.raises(
+        CommandError, match=f"seq {after.seq + 1} .*it does not follow the event before it"
+    ):
+        verify("--full")
+
+
+def test_an_event_relinked_behind_the_apps_back_is_named(trail):
+    """The owner points an event past the one before it (as if that one never was) and
+    makes its hash fit its new link: the link itself is checked, not the hash alone."""
+    from audit.chain import HASHED_FIELDS, event_hash
+
+    events = list(AuditEvent.objects.order_by("seq"))
+    skipped_to, target = events[1], events[3]
+    values = {name: getattr(target, name) for name in HASHED_FIELDS}
+    relinked = event_hash(skipped_to.hash, values)
+    _behind_the_apps_back(
+        "UPDATE audit_auditevent SET prev_hash = %s, hash = %s WHERE id = %s",
+        [skipped_to.hash, relinked, target.pk],
+    )
+    with pytest.raises(
+        CommandError, match=f"seq {target.seq} .*it does not follow the event before it"
+    ):
+        verify("--full")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -49,3 +51,31 @@ def test_out_of_balance_and_bad_input_say_what_is_wrong(remittance):
         call_command("import_remittance", "NOPE", str(remittance))
     with pytest.raises(CommandError, match="is not an amount"):
         call_command("import_remittance", "ACME", str(remittance), "--control-total", "ninety")
+
+
+def test_the_help_says_it_checks_then_posts_unless_a_dry_run():
+    from checkoff.management.commands.import_remittance import Command
+
+    parser = Command().create_parser("manage.py", "import_remittance")
+    text = " ".join(parser.format_help().split())
+    assert "Check an employer's remittance file (CSV or XLSX), then post it, in one go" in text
+    assert "With --dry-run it only checks: nothing is kept or posted." in text
+
+
+def test_it_prints_what_it_posted_to_members_and_to_suspense(remittance, capsys):
+    call_command("import_remittance", "ACME", str(remittance), "--control-total", "90.00")
+    out = capsys.readouterr().out.splitlines()
+    batch = RemittanceBatch.objects.get()
+    assert f"Checked and kept as {batch}; posting it." in out
+    assert out[-1] == f"Posted {batch}: 1 payments (45.00), 1 lines to suspense (45.00)."
+    assert batch.status == BatchStatus.POSTED
+    assert [p.amount for p in Payment.objects.all()] == [Decimal("45.00")]
+
+
+def test_a_refused_posting_says_the_checked_remittance_is_kept(remittance):
+    with pytest.raises(CommandError) as refused:
+        call_command("import_remittance", "ACME", str(remittance), "--control-total", "80")
+    batch = RemittanceBatch.objects.get()
+    assert str(refused.value).endswith(f"{batch} stays checked, not posted.")
+    assert batch.status == BatchStatus.CHECKED
+    assert not Payment.objects.exists()

@@ -1,5 +1,5 @@
 """Remittance files in: read (CSV and XLSX, our layout or the employer's), matched in the
-order of DESIGN §9, each line with one exception or none, posted once."""
+order of docs/design.md §9, each line with one exception or none, posted once."""
 
 from __future__ import annotations
 

@@ -47,6 +47,21 @@ def test_working_dues_rules(basis, rate, floor, cap, earned, expected):
     assert got == money(expected)
 
 
+@pytest.mark.parametrize(
+    ("basis", "rate", "earned", "expected"),
+    [
+        ("base_wages", "2", {"base_wages": "1234.25"}, "24.69"),  # 24.685
+        ("gross_wages", "1.25", {"gross_wages": "4000.40"}, "50.01"),  # 50.005
+        ("hours", "0.75", {"hours": "10.38"}, "7.79"),  # 7.785
+    ],
+)
+def test_a_cent_exactly_half_way_rounds_up(basis, rate, earned, expected):
+    """A true tie rounds up, as the contract says, not to the even cent (banker's rounding,
+    Python's default, would charge 24.68, 50.00 and 7.78)."""
+    got = working_dues(basis, Decimal(rate), **{k: Decimal(v) for k, v in earned.items()})
+    assert str(got) == expected
+
+
 @pytest.fixture
 def inside():
     """Inside wiremen: 24.00 a month plus 1.25% of gross wages, 1.50% from July 2026,

@@ -1,4 +1,4 @@
-"""The arrears policy applied (DESIGN §10): audited decisions naming the policy version,
+"""The arrears policy applied (docs/design.md §10): audited decisions naming the policy version,
 notices before suspension, the reinstatement fee, reinstatement that leaves continuity
 broken, an officer's hold and override, versions that never rewrite what was decided."""
 

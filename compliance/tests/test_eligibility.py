@@ -1,4 +1,4 @@
-"""Eligibility lists (DESIGN §10): every member with eligible or not and why, by the
+"""Eligibility lists (docs/design.md §10): every member with eligible or not and why, by the
 ledger as it stood on the record date; frozen on publish (snapshot + SHA-256) so that a
 later payment changes nothing; candidates' inspections logged, once in 30 days."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from checkoff.tests.factories import AuthorizationFactory, EmployerFactory
+from compliance.frozen import LIST_FROZEN
 from compliance.models import EligibilityEntry, EligibilityList, Inspection
 from compliance.services import (
     eligibility_csv_lines,
@@ -51,6 +53,12 @@ def local(policy, journeyman, in_advance_2026):
             received_date=D(2026, 1, 1),
         )
     return {"paid": paid, "behind": behind, "checkoff": checkoff}
+
+
+def frozen_refusal():
+    """The freeze's own refusal, by its message (not any database error: a typo in the
+    test's query would be one too)."""
+    return pytest.raises(DatabaseError, match=re.escape(LIST_FROZEN))
 
 
 def entries(elist) -> dict[str, tuple[bool, str]]:
@@ -94,11 +102,11 @@ def test_a_published_list_is_frozen_and_a_later_payment_changes_nothing(local, o
     with pytest.raises(ValidationError, match="already published"):
         eligibility_list_publish(elist=elist, actor=officer)
     # The database itself refuses to change a published list or its entries.
-    with pytest.raises(DatabaseError), transaction.atomic():
+    with frozen_refusal(), transaction.atomic():
         EligibilityEntry.objects.filter(eligibility_list=elist).update(eligible=True)
-    with pytest.raises(DatabaseError), transaction.atomic():
+    with frozen_refusal(), transaction.atomic():
         EligibilityList.objects.filter(pk=elist.pk).update(sha256="0" * 64)
-    with pytest.raises(DatabaseError), transaction.atomic():
+    with frozen_refusal(), transaction.atomic():
         EligibilityEntry.objects.filter(eligibility_list=elist).delete()
 
 
@@ -155,7 +163,7 @@ def test_the_freeze_is_installed_again_after_a_sqlite_table_rebuild(local, offic
             for statement in SQLITE_REVERSE:
                 cursor.execute(statement)
         ensure_sqlite_frozen(connection)
-    with pytest.raises(DatabaseError), transaction.atomic():
+    with frozen_refusal(), transaction.atomic():
         EligibilityList.objects.filter(pk=elist.pk).update(title="Changed")
 
 

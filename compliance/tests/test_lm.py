@@ -1,6 +1,6 @@
-"""The LM figures (DESIGN §10, DOMAIN §3): the form follows total receipts (LM-4 under
-$10,000, LM-3 under $250,000, else LM-2) and trusteeship forces the LM-2; dues receipts by
-the date received, to the cent."""
+"""The LM figures (docs/design.md §10, docs/domain.md §3): the form follows total receipts
+(LM-4 under $10,000, LM-3 under $250,000, else LM-2) and trusteeship forces the LM-2; dues
+receipts by the date received, to the cent."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The governance pages (DESIGN §10): Officer and Admin only, in the office's navigation,
+"""The governance pages (docs/design.md §10): Officer and Admin only, in the office's navigation,
 each CSV an audit event, bad input a message on its field, lists paged at a constant
 number of queries."""
 

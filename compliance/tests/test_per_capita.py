@@ -1,6 +1,6 @@
-"""Per-capita reports (DESIGN §10, DOMAIN §2): counts per category by the affiliate's
-rule, the rate in force, the amount to the cent, the roll-forward with the members behind
-each add and drop, and no submission while it does not hold."""
+"""Per-capita reports (docs/design.md §10, docs/domain.md §2): counts per category by the
+affiliate's rule, the rate in force, the amount to the cent, the roll-forward with the
+members behind each add and drop, and no submission while it does not hold."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Standing on a day by the arrears policy in force then (DESIGN §10, DOMAIN §3-4), on the
-worked examples: the McDermott boundary, a quarterly payer, check-off protection, a late
-payment, and the one-member and set-based answers held equal."""
+"""Standing on a day by the arrears policy in force then (docs/design.md §10, docs/domain.md
+§3-4), on the worked examples: the McDermott boundary, a quarterly payer, check-off
+protection, a late payment, and the one-member and set-based answers held equal."""
 
 from __future__ import annotations
 

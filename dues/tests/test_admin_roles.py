@@ -1,4 +1,4 @@
-"""Who may do what with dues in the admin (DESIGN §3), and what the member page shows."""
+"""Who may do what with dues in the admin (docs/design.md §3), and what the member page shows."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ledger rules of DESIGN §4 on worked examples, each checked two ways: the one-member
+"""The ledger rules of docs/design.md §4 on worked examples, each checked two ways: the one-member
 selector (Python) and the set-based one (one SQL statement) must give the same answer."""
 
 from __future__ import annotations

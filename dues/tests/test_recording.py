@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -35,6 +36,11 @@ from members.tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
+
+
+def refused_by(constraint: str):
+    """The refusal of this constraint, by its name: not any integrity error."""
+    return pytest.raises(IntegrityError, match=re.escape(constraint))
 
 
 def record_payment(member, amount="45.00", **kwargs):
@@ -97,14 +103,14 @@ def test_the_same_idempotency_key_records_one_payment():
 
 
 def test_the_database_refuses_a_zero_payment_even_past_the_service():
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with refused_by("payment_amount_positive"), transaction.atomic():
         Payment.objects.create(
             member=MemberFactory(), amount=Decimal("0.00"), method="cash", status="pending"
         )
 
 
 def test_the_database_refuses_a_received_payment_without_a_receipt():
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with refused_by("payment_received_has_receipt"), transaction.atomic():
         Payment.objects.create(
             member=MemberFactory(),
             amount=Decimal("5.00"),
@@ -129,7 +135,7 @@ def test_a_refund_larger_than_what_is_left_is_refused():
 
 def test_the_database_refuses_refunds_beyond_the_payment():
     payment = record_payment(MemberFactory(), amount="45.00")
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with refused_by("payment_refunds_within_amount"), transaction.atomic():
         Payment.objects.filter(pk=payment.pk).update(refunded_amount=Decimal("45.01"))
 
 

@@ -1,4 +1,4 @@
-"""Create the five role groups of DESIGN §3 with their permissions."""
+"""Create the five role groups of docs/design.md §3 with their permissions."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations

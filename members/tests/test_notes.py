@@ -57,7 +57,7 @@ def notes(people):
     }
 
 
-# Which notes each reader may read (DESIGN §3).
+# Which notes each reader may read (docs/design.md §3).
 READS = {
     roles.ADMIN: {"officers", "all", "officer_private", "staff_private"},
     roles.OFFICER: {"officers", "all", "officer_private"},

@@ -1,4 +1,4 @@
-"""The roles of DESIGN §3 as groups, and what each may do with members in the admin."""
+"""The roles of docs/design.md §3 as groups, and what each may do with members in the admin."""
 
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ _GOVERNANCE = {
     )
 }
 
-# DESIGN §3, as far as the apps built so far go: every permission of every role.
+# docs/design.md §3, as far as the apps built so far go: every permission of every role.
 EXPECTED_PERMISSIONS = {
     roles.ADMIN: _VIEW
     | _PERSONAL

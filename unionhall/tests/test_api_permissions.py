@@ -1,4 +1,4 @@
-"""Every API endpoint x every role -> the status DESIGN §3 and §7 call for, from one table.
+"""Every API endpoint x every role -> the status docs/design.md §3 and §7 call for, from one table.
 An endpoint missing from the table fails the test, so none is added without its rules."""
 
 from __future__ import annotations

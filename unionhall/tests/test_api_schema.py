@@ -53,7 +53,11 @@ schema.app = get_wsgi_application()
 
 
 @pytest.fixture
-def api_data(db):
+def api_data(db, ledgers_agree):
+    """Members charged, a payment, a note and a remittance, and an Admin's token. The
+    generated requests record payments, rates and periods: afterwards every kept ledger
+    and total must still agree with the rules (`ledgers_agree`, after `db` so that its
+    check runs before the test's transaction is rolled back)."""
     admin = UserFactory(username="schema-admin", role=roles.ADMIN)
     journeyman = ClassificationFactory(code="JW", name="Journeyman Wireman")
     DuesRateFactory(classification=journeyman, monthly_amount=Decimal("45.00"))

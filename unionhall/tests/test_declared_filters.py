@@ -9,7 +9,7 @@ import datetime
 import pytest
 from django.contrib import admin
 from django.db import models
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from rest_framework.test import APIClient
 
 from accounts import roles
@@ -105,3 +105,51 @@ def test_an_api_list_refuses_an_undeclared_lookup(user_with_role, private_note):
     ok = client.get(reverse("api:audit-events"), {"action": "create", "page_size": 5})
     assert ok.status_code == 200
     assert AuditEvent.objects.filter(model_label="members.membernote").exists()
+
+
+def _api_paths():
+    """Every path of the REST API, as the URLconf has it: (name, view class)."""
+    from unionhall import api_urls
+
+    return [(p.name, p.callback.view_class) for p in api_urls.urlpatterns]
+
+
+@pytest.fixture
+def one_of_each(db):
+    """A record behind each API path that names one (its kwargs), for paths of lists."""
+    from checkoff.models import RemittanceBatch
+    from checkoff.tests.factories import EmployerFactory
+
+    member = MemberFactory()
+    batch = RemittanceBatch.objects.create(
+        employer=EmployerFactory(),
+        year=2026,
+        month=9,
+        received_on=datetime.date(2026, 10, 10),
+        total=0,
+    )
+    return {
+        "member-notes-of-member": {"member_id": member.pk},
+        "remittance-lines": {"pk": batch.pk},
+    }
+
+
+def test_every_api_list_refuses_an_undeclared_lookup(user_with_role, one_of_each):
+    """Every list the URLconf routes, found from it (a list added later is held too): it
+    answers its plain request, and 400 naming the lookup to an undeclared one."""
+    from rest_framework.mixins import ListModelMixin
+
+    client = APIClient()
+    client.force_authenticate(user_with_role(roles.ADMIN, is_superuser=True))
+    lists = [name for name, view in _api_paths() if issubclass(view, ListModelMixin)]
+    assert {"members", "audit-events", "dues-rates", "employers", "remittance-lines"} <= set(lists)
+    for name in lists:
+        try:
+            url = reverse(f"api:{name}", kwargs=one_of_each.get(name))
+        except NoReverseMatch:
+            pytest.fail(f"api:{name} takes arguments: add a record for it to one_of_each")
+        assert client.get(url).status_code == 200, url
+        for lookup in ("changes__text__1__startswith", "member__date_of_birth__year", "zzz"):
+            response = client.get(url, {lookup: "1"})
+            assert response.status_code == 400, (url, lookup, response.status_code)
+            assert lookup in response.data, (url, response.data)

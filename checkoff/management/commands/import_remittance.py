@@ -1,3 +1,7 @@
+"""`manage.py import_remittance`: check an employer's remittance file, then post it, in one
+go, and print what was posted; with --dry-run, check only and keep nothing. The admin and
+the API keep the two steps apart (a worker checks, an officer posts from the preview)."""
+
 from __future__ import annotations
 
 import datetime
@@ -28,10 +32,14 @@ def _amount(text: str) -> Decimal:
 
 class Command(BaseCommand):
     help = (
-        "Import an employer's remittance file (CSV or XLSX): read, match each line to a "
-        "member, and post it (matched money as payroll-deduction payments, the rest to the "
-        "employer's suspense). A file posted before, or whose lines do not add up to "
-        "--control-total, is not posted."
+        "Check an employer's remittance file (CSV or XLSX), then post it, in one go: read it, "
+        "match each line to a member and keep it as a checked remittance; then post it "
+        "(matched money as the members' payroll-deduction payments, the rest to the "
+        "employer's suspense) and print what was posted: payments and suspense, each counted "
+        "and totalled. With --dry-run it only checks: nothing is kept or posted. A file "
+        "posted before, or whose lines do not add up to --control-total, is not posted (its "
+        "checked remittance is kept). In the admin and the API an officer posts a checked "
+        "remittance as a second step."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -40,7 +48,11 @@ class Command(BaseCommand):
         parser.add_argument("--control-total", help="the check's or transfer's amount")
         parser.add_argument("--received-on", help="YYYY-MM-DD (default: today)")
         parser.add_argument("--reference", default="", help="check or EFT number")
-        parser.add_argument("--dry-run", action="store_true", help="match and report; post nothing")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="check and report only: nothing is kept or posted",
+        )
 
     def handle(self, *args, employer: str, file: Path, dry_run: bool, **options) -> None:
         found = Employer.objects.filter(code=employer.strip().upper()).first()
@@ -82,11 +94,19 @@ class Command(BaseCommand):
                 if dry_run:
                     self.stdout.write("Dry run: nothing was kept or posted.")
                     return
-                posting = remittance_post(batch=result.batch, progress=progress)
+                self.stdout.write(f"Checked and kept as {result.batch}; posting it.")
+                try:
+                    posting = remittance_post(batch=result.batch, progress=progress)
+                except ValidationError as exc:
+                    raise CommandError(
+                        f"{' '.join(exc.messages)} {result.batch} stays checked, not posted."
+                    ) from None
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         finally:
             progress.close()
+        # What was posted, from the posting itself (it re-checks duplicates and ceilings, so
+        # it may differ from the check's report above).
         self.stdout.write(
             self.style.SUCCESS(
                 f"Posted {result.batch}: {posting.posted} payments ({posting.posted_total}), "
