@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from appkit.text import RowError
 from dues.services import member_ledgers_refresh
 from members.models import Member
 
 from .models import EMPLOYER_FIELDS, CheckoffAuthorization, Employer
-from .remittance_file import RowError
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

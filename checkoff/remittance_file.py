@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 
+from appkit.text import RowError, message_text, refused_by_databases
 from dues.models import MONEY_LIMIT
 from members.member_csv import UndecodableFile, decode_upload
 
@@ -29,41 +30,9 @@ HOURS_LIMIT = Decimal("10000000")
 CENT = Decimal("0.01")
 
 
-@dataclass(frozen=True)
-class RowError:
-    """`row` counts as a spreadsheet does (the header is row 1). Its text is what a database
-    can keep and a page can show, whatever the file held."""
-
-    row: int
-    column: str
-    message: str
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "column", storable(self.column, 80))
-        object.__setattr__(self, "message", storable(self.message, 1000))
-
-    def __str__(self) -> str:
-        return f"Row {self.row}, {self.column}: {self.message}"
-
-
-def storable(text: str, limit: int) -> str:
-    """`text` without what PostgreSQL refuses in text and JSON (NUL, a lone surrogate) or
-    what hides in a message (other control characters), and at most `limit` characters."""
-    text = "".join("\ufffd" if _unstorable_char(ch) else ch for ch in str(text))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _unstorable_char(ch: str) -> bool:
-    return (ch < " " and ch not in "\t\n") or "\ud800" <= ch <= "\udfff"
-
-
-def _unstorable(text: str) -> bool:
-    return "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text)
-
-
 def _shown(cell: str) -> str:
     """A cell as a message quotes it."""
-    return storable(cell, 40)
+    return message_text(cell, 40)
 
 
 @dataclass
@@ -150,7 +119,7 @@ def _rows(content: bytes) -> Iterator[list[str]]:
             logger.info("Unreadable remittance file", exc_info=True)
             raise _Unreadable(
                 "The file cannot be read as CSV or XLSX "
-                f"({storable(str(exc), 120) or type(exc).__name__}). Upload the employer's "
+                f"({message_text(exc, 120) or type(exc).__name__}). Upload the employer's "
                 "file as is."
             ) from exc
         yield row
@@ -194,7 +163,7 @@ def _names(header: list[str], result: RemittanceRead) -> list[str]:
     compares them) is refused: which of the two holds the money would be a guess."""
     positions: dict[str, list[int]] = defaultdict(list)
     for index, name in enumerate(header):
-        if _unstorable(name):
+        if refused_by_databases(name):
             result.error(1, f"column {index + 1}", CHARACTER_REFUSED)
         elif name.strip():
             positions[name.strip().casefold()].append(index)
@@ -210,7 +179,7 @@ def _names(header: list[str], result: RemittanceRead) -> list[str]:
     names, taken = [], set(positions)
     for index, name in enumerate(header):
         name = name.strip()
-        if not name or _unstorable(name):
+        if not name or refused_by_databases(name):
             name, more = f"column {index + 1}", 1
             while name.casefold() in taken:
                 more += 1
@@ -311,7 +280,7 @@ def _line(
         if (value := cells[i] if i < len(cells) else "") or not layout.blank(i)
     }
     for name, value in raw.items():
-        if _unstorable(value):
+        if refused_by_databases(value):
             result.error(row_number, name, CHARACTER_REFUSED)
     if result.error_count > errors_before:
         return None

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.expressions import Combinable
 
-from .storable import storable_json, storable_text
+from appkit.text import storable_json, storable_text
 
 
 class JobStatus(models.TextChoices):

@@ -22,11 +22,12 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from appkit.text import storable_json, storable_text
+
 from .extensions import JOB_KINDS, RUN_CONTEXTS, JobFailed, JobKind
 from .heartbeat import LOST_AFTER, Heartbeat
 from .models import ACTIVE_STATUSES, Job, JobHeartbeat, JobStatus
 from .progress import JobProgress
-from .storable import storable_json, storable_text
 
 try:  # Django 6 has the task API itself (DEP 14); 5.2 has its backport
     from django.tasks import TaskResultStatus

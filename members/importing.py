@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 
 from appkit.sql import bulk_insert
+from appkit.text import RowError
 from audit.chain import chain_in_blocks
 from audit.history import history_of_created
 from jobs.progress import Progress
@@ -34,18 +35,6 @@ WRITE_BATCH = 2000
 # Row problems kept to show (all are counted): a file of garbage must not fill a page.
 ERRORS_SHOWN = 500
 PREVIEW_ROWS = 50
-
-
-@dataclass(frozen=True)
-class RowError:
-    """What is wrong, where: `row` counts as a spreadsheet does (the header is row 1)."""
-
-    row: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"Row {self.row}, {self.field}: {self.message}"
 
 
 @dataclass

@@ -12,10 +12,10 @@ from django.core.files.base import ContentFile
 from django_tasks_db.models import DBTaskResult
 
 from accounts import roles
+from appkit.text import REPLACEMENT
 from jobs.extensions import JobFailed, JobKind
 from jobs.models import Job, JobStatus
 from jobs.services import job_kind, job_start
-from jobs.storable import REPLACEMENT
 from jobs.tests.helpers import database_queue, kinds_added, worker_batch
 from members.tests.factories import UserFactory
 

@@ -100,7 +100,7 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_written():
     )
     result = members_import(csv_text=text, actor=None)
 
-    found = {(e.row, e.field) for e in result.errors}
+    found = {(e.row, e.column) for e in result.errors}
     assert found == {
         (3, "classification"),
         (4, "email"),
@@ -110,7 +110,7 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_written():
         (8, "status"),
         (8, "date_of_birth"),
     }
-    messages = {(e.row, e.field): e.message for e in result.errors}
+    messages = {(e.row, e.column): e.message for e in result.errors}
     assert "Unknown classification 'XX'" in messages[(3, "classification")]
     assert "also on row 2" in messages[(5, "member_number")]
     assert "3000 already exists" in messages[(6, "member_number")]
@@ -120,7 +120,7 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_written():
 
 def test_missing_and_unknown_columns_are_reported_on_the_header_row():
     result = members_import(csv_text="member_number,first_name,surname\n1,A,B\n", actor=None)
-    assert {(e.row, e.field) for e in result.errors} == {
+    assert {(e.row, e.column) for e in result.errors} == {
         (1, "surname"),
         (1, "last_name"),
         (1, "classification"),
@@ -138,7 +138,7 @@ def test_a_row_with_more_cells_than_the_header_is_refused():
     result = members_import(
         csv_text=HEADER + "\n2001,A,B,JW,active,2001-05-01,,,extra\n", actor=None
     )
-    assert [(e.row, e.field) for e in result.errors] == [(2, "file")]
+    assert [(e.row, e.column) for e in result.errors] == [(2, "file")]
 
 
 def test_dry_run_checks_everything_and_writes_nothing():
