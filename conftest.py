@@ -280,14 +280,13 @@ def _kept_totals() -> dict:
     rows = KeptTotal.objects.values("measure", "status", "key").annotate(
         n=Sum("count"), money=Sum("amount")
     )
-    return {
-        (row["measure"], row["status"], row["key"]): (
-            row["n"],
-            Decimal(str(row["money"])).quantize(Decimal("0.01")),
-        )
-        for row in rows
-        if row["n"] or row["money"]
-    }
+    totals = {}
+    for row in rows:
+        # SQLite sums decimals as floats: a total folded to nothing may read -0.00 or 1e-15.
+        money = Decimal(str(row["money"] or 0)).quantize(Decimal("0.01"))
+        if row["n"] or money:
+            totals[(row["measure"], row["status"], row["key"])] = (row["n"], money)
+    return totals
 
 
 def _totals_summed_by_the_orm() -> dict:

@@ -15,8 +15,8 @@ class AuditAction(models.TextChoices):
     LOGOUT = "logout", "Logout"
     EXPORT = "export", "Export"
     VIEW_SENSITIVE = "view_sensitive", "View of sensitive data"
-    # The trail's own bookkeeping (audit/chain.py): numbers reserved for a long write, and
-    # the word that the write committed what it reserved them for.
+    # The trail's own bookkeeping (audit/chain_blocks.py): numbers reserved for a long write,
+    # and the word that the write committed what it reserved them for.
     BLOCK_RESERVED = "block_reserved", "Numbers reserved"
     BLOCK_SEALED = "block_sealed", "Reserved numbers written"
 

@@ -4,7 +4,7 @@ The import runs in a process of its own, as a worker runs it beside the web serv
 rolled back at the end (the local stays as it was). Meanwhile this process logs in through
 the real login view (the password checked, the session and the login's audit event
 written) every LOGIN_EVERY seconds: the import must not hold the audit trail's head, which
-every login's event needs (audit.chain.chain_in_blocks). The floor: the same login while
+every login's event needs (audit.chain_blocks.chain_in_blocks). The floor: the same login while
 nothing else runs.
 """
 

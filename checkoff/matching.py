@@ -48,7 +48,7 @@ def last_name_key(name: str) -> str:
     return "".join(ch for ch in plain.casefold() if ch.isalnum())
 
 
-def lines_matched(employer: Employer, lines: list[RemittanceLine]) -> list[RemittanceLine]:
+def lines_match(employer: Employer, lines: list[RemittanceLine]) -> list[RemittanceLine]:
     """Match `lines` (unsaved, in file order) in place, and give the MISSING lines of the
     file's main work month to add to them."""
     authorizations = list(CheckoffAuthorization.objects.filter(employer=employer))

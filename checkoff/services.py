@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from appkit.sql import bulk_insert, bulk_set
-from audit.chain import chain_in_blocks
+from audit.chain_blocks import chain_in_blocks
 from dues.ledger import ZERO, money
 from dues.models import Adjustment, Payment, PaymentMethod
 from dues.services import (
@@ -32,7 +32,7 @@ from members.models import Member
 from .matching import (
     POSTED_TO_MEMBER,
     in_suspense,
-    lines_matched,
+    lines_match,
     main_month,
     over_ceiling,
     remitted_lines,
@@ -106,7 +106,7 @@ def remittance_check(
         file_sha256=digest, status=BatchStatus.POSTED
     ).first()
     progress.step("Matching lines to members", total=len(read.lines))
-    missing = lines_matched(employer, read.lines)
+    missing = lines_match(employer, read.lines)
     progress.advance(len(read.lines))
     year, month = main_month(read.lines)
     lines = read.lines + missing
@@ -154,7 +154,7 @@ def remittance_post(
     progress = progress or Progress()
     # Its audit events fill blocks of the trail's numbers reserved as they go, from the first
     # (the batch marked posted): a long posting holds no lock on the trail's head, and
-    # logins go on meanwhile (audit.chain).
+    # logins go on meanwhile (audit.chain_blocks).
     with transaction.atomic(), chain_in_blocks(actor=actor, smallest=1):
         # Lock the employer: two of its batches post one after the other, so a member's
         # month is remitted once (the second sees the first's lines as DUPLICATE).

@@ -25,7 +25,7 @@ from .services import (
     member_note_create,
     member_note_delete,
     member_note_update,
-    member_records_viewed,
+    member_records_view_record,
     member_update,
 )
 
@@ -100,7 +100,7 @@ class MemberList(generics.ListCreateAPIView):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         if page:
             query = request.query_params.urlencode() or "none"
-            member_records_viewed(
+            member_records_view_record(
                 actor=request.user,
                 members=page,
                 detail=f"Listed by the API; query: {query}.",
@@ -122,7 +122,7 @@ class MemberDetail(generics.RetrieveUpdateAPIView):
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         member = self.get_object()
-        member_records_viewed(
+        member_records_view_record(
             actor=request.user, members=[member], detail="Read by the API.", request=request
         )
         return Response(self.get_serializer(member).data)

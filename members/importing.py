@@ -4,7 +4,7 @@ The file is read a row at a time, twice at most (a check, then the write): memor
 whatever its length. The write runs in one transaction, a few thousand members per INSERT,
 so the trail's history rows and events are written set-based too; their events fill
 blocks of the trail's numbers reserved as they go, so the import never holds the trail's
-head (and every login) for its whole length (audit.chain.chain_in_blocks)."""
+head (and every login) for its whole length (audit.chain_blocks.chain_in_blocks)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 
 from appkit.sql import bulk_insert
 from appkit.text import RowError
-from audit.chain import chain_in_blocks
+from audit.chain_blocks import chain_in_blocks
 from audit.history import history_of_created
 from jobs.progress import Progress
 
@@ -74,7 +74,7 @@ def members_import(
     result = MemberImportResult()
     try:
         # The batches' audit events take blocks of numbers reserved for them: the import
-        # holds no lock on the trail's head while it runs, and logins go on (audit.chain).
+        # holds no lock on the trail's head while it runs, and logins go on (audit.chain_blocks).
         with transaction.atomic(), chain_in_blocks(actor=actor):
             batch: list[Member] = []
             for member in _members(csv_text, result, progress):

@@ -70,7 +70,7 @@ def member_contact_update(
     return member
 
 
-def member_records_viewed(
+def member_records_view_record(
     *, actor: AbstractBaseUser, members: list[Member], detail: str, request: HttpRequest | None
 ) -> None:
     """Member records hold date of birth, address and phone: who read them, where, is on

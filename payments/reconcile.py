@@ -9,7 +9,8 @@ from jobs.progress import Progress
 
 from .collecting import autopay_collections_reconcile
 from .models import StripeEvent
-from .services import checkout_fulfil, checkout_unsettled
+from .selectors import checkouts_unsettled
+from .services import checkout_fulfil
 from .stripe_client import (
     StripeError,
     checkout_session_retrieve,
@@ -26,7 +27,7 @@ def stripe_reconcile(progress: Progress | None = None) -> list[str]:
     (idempotently). Returns a line per change or problem."""
     progress = progress or Progress()
     lines: list[str] = []
-    unsettled = checkout_unsettled()
+    unsettled = checkouts_unsettled()
     progress.step("Asking Stripe about unsettled checkouts", total=len(unsettled))
     for checkout in unsettled:
         lines += _checkout(checkout)

@@ -18,7 +18,7 @@ from dues.services import payment_online_record
 from dues.tasks import receipt_email
 from members.models import Member
 
-from .models import UNSETTLED_CHECKOUT, CheckoutSession, CheckoutStatus
+from .models import CheckoutSession, CheckoutStatus
 from .stripe_client import (
     StripeError,
     checkout_session_create,
@@ -344,9 +344,3 @@ def _checkout_status(checkout: CheckoutSession, status: str, note: str = "") -> 
 def _hold_for_review(checkout: CheckoutSession, why: str) -> Fulfilment:
     _checkout_status(checkout, CheckoutStatus.NEEDS_REVIEW, why)
     return Fulfilment(checkout, review=why)
-
-
-def checkout_unsettled() -> list[CheckoutSession]:
-    return list(
-        CheckoutSession.objects.filter(status__in=UNSETTLED_CHECKOUT).order_by("created_at")
-    )

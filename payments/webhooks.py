@@ -24,7 +24,7 @@ from dues.models import RECEIVED_STATUSES, Payment
 from dues.services import payment_flag, refund_record
 
 from .autopay import autopay_method_gone, autopay_setup_complete
-from .collecting import BadReport, autopay_intent_reported
+from .collection_reports import BadReport, autopay_intent_reported
 from .models import DONE_EVENT_STATES, EventState, StripeEvent
 from .services import Fulfilment, checkout_fulfil
 from .stripe_client import (

@@ -1,5 +1,5 @@
 """A long write does not hold the trail's head: an import's events fill blocks of numbers
-reserved as it goes (audit.chain.chain_in_blocks), so a login made meanwhile is written
+reserved as it goes (audit.chain_blocks.chain_in_blocks), so a login made meanwhile is written
 at once, and the chain verifies whether the import commits or rolls back."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 
-from audit.chain import chain_in_blocks, chain_verify, checkpoint_latest, event_hash
+from audit.chain import chain_verify, checkpoint_latest, event_hash
+from audit.chain_blocks import chain_in_blocks
 from audit.models import AuditChainHead, AuditEvent
 from audit.services import audit_event_record
 from jobs.progress import Progress

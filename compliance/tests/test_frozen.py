@@ -35,11 +35,11 @@ from compliance.models import (
     RollChange,
 )
 from compliance.services import (
-    _entries_insert,
     eligibility_list_publish,
     per_capita_report_paid,
     per_capita_report_submit,
 )
+from compliance.services.eligibility import _entries_insert
 from members.tests.factories import MemberFactory
 
 from .factories import AffiliateFactory, ArrearsPolicyFactory

@@ -43,7 +43,7 @@ from ..selectors import (
 )
 from ..services import (
     member_create,
-    member_records_viewed,
+    member_records_view_record,
     member_update,
 )
 from .note import NOTES_SHOWN, NoteInline
@@ -294,7 +294,7 @@ class MemberAdmin(RedactedHistoryAdmin):
             ]
         if request.method == "GET" and member is not None:
             # The page shows date of birth, address and phone: who looked is on record.
-            member_records_viewed(
+            member_records_view_record(
                 actor=request.user,
                 members=[member],
                 detail="Viewed the member's record in the admin.",
