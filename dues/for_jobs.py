@@ -18,7 +18,11 @@ from members.selectors import member_fields_hidden_from
 from .exports import arrears_csv_lines
 from .models import DuesPeriod
 from .selectors import arrears_list, arrears_totals
-from .services import dues_charges_generate, ledgers_and_totals_check
+from .services import (
+    dues_charges_generate,
+    ledgers_and_totals_check,
+    member_ledgers_bring_up_to_date,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser as User
@@ -38,6 +42,7 @@ def generate_charges_run(job: Job, progress: Progress) -> dict[str, Any]:
 def arrears_export_run(job: Job, progress: Progress) -> dict[str, Any]:
     months, status = job.params["months"], job.params.get("status") or ""
     statuses = [status] if status else None
+    member_ledgers_bring_up_to_date()  # months in arrears grow when a charge falls due
     rows = arrears_list(min_months=months, statuses=statuses)
     count, _ = arrears_totals(min_months=months, statuses=statuses)
     progress.step("Writing the arrears report to CSV", total=count)

@@ -8,6 +8,7 @@ import datetime
 from collections.abc import Callable
 from urllib.parse import urlencode
 
+from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
@@ -31,9 +32,11 @@ from .selectors import (
     members_in_standing,
     members_in_standing_count,
 )
+from .services import member_ledgers_bring_up_to_date
 
 
 def _dues_rows(member: Member, user) -> list[tuple[str, object]]:
+    member_ledgers_bring_up_to_date(member_ids=[member.pk])  # a charge may have fallen due
     ledger = member_ledger(member)
     rows: list[tuple[str, object]] = [("Standing", ledger.standing.label)]
     if user.has_perm("dues.view_payment"):
@@ -55,12 +58,23 @@ def _dues_rows(member: Member, user) -> list[tuple[str, object]]:
     return rows
 
 
+def _standing_narrow(members: QuerySet[Member], standing: str) -> QuerySet[Member]:
+    # Months in arrears grow when a charge falls due: the kept ledgers up to today first.
+    member_ledgers_bring_up_to_date()
+    return members_in_standing(members, standing)
+
+
+def _standing_count(standing: str, status: str | None) -> int:
+    member_ledgers_bring_up_to_date()
+    return members_in_standing_count(standing, status)
+
+
 STANDING_FILTER = MemberListFilter(
     name="standing",
     description="Dues standing.",
     choices=Standing.choices,
-    narrow=members_in_standing,
-    count=members_in_standing_count,
+    narrow=_standing_narrow,
+    count=_standing_count,
 )
 STANDING_COLUMN = MemberColumn(
     name="standing",
@@ -158,6 +172,7 @@ RECORD_ADJUSTMENT = MemberAction(
 
 
 def _home(member: Member) -> dict:
+    member_ledgers_bring_up_to_date(member_ids=[member.pk])  # a charge may have fallen due
     ledger = member_ledger(member)
     return {"ledger": ledger, "credit": -ledger.balance}
 

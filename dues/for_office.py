@@ -8,11 +8,13 @@ from django.http import HttpRequest
 from appkit.extensions import DashboardPanel, OfficeLink
 
 from .selectors import dues_overview, payments_latest
+from .services import member_ledgers_bring_up_to_date
 
 RECENT_PAYMENTS = 8
 
 
 def _overview(request: HttpRequest) -> dict:
+    member_ledgers_bring_up_to_date()  # the kept totals count months in arrears up to today
     return {"overview": dues_overview()}
 
 

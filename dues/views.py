@@ -33,6 +33,7 @@ from .selectors import (
     member_dues_summary,
     member_statement,
 )
+from .services import member_ledgers_bring_up_to_date
 
 
 def staff_view(view: Callable) -> Callable:
@@ -47,6 +48,7 @@ def staff_view(view: Callable) -> Callable:
 
 @staff_view
 def overview(request: HttpRequest) -> HttpResponse:
+    member_ledgers_bring_up_to_date()  # the kept totals count months in arrears up to today
     return admin_page(
         request, "dues/overview.html", {"overview": dues_overview()}, title="Dues overview"
     )
@@ -111,6 +113,7 @@ def arrears_report(request: HttpRequest) -> HttpResponse:
         )
     months = form.cleaned_data["months"] or 1
     status = form.cleaned_data["status"]
+    member_ledgers_bring_up_to_date()  # months in arrears grow when a charge falls due
     rows = arrears_list(min_months=months, statuses=[status] if status else None)
     if request.method == "POST" and request.GET.get("format") == "csv":
         # Written by a worker: the whole local's arrears may take longer than a request.

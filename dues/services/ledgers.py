@@ -88,13 +88,19 @@ def _refresh(member_filter: str, filter_params: list, as_of: datetime.date) -> N
         cursor.execute(sql, params)
 
 
-def member_ledgers_bring_up_to_date(today: datetime.date | None = None) -> int:
-    """Count months in arrears again for the members whose next uncovered charge fell due
-    since their ledger was worked out; returns how many. None, most days."""
+def member_ledgers_bring_up_to_date(
+    today: datetime.date | None = None, *, member_ids: Iterable[int] | None = None
+) -> int:
+    """Count months in arrears again for the members (of `member_ids`; None: all) whose
+    next uncovered charge fell due since their ledger was worked out; returns how many.
+    None, most days. A write of the kept ledgers only, the same whoever asks: pages, jobs
+    and extensions call it before reading kept ledgers or totals (dues.selectors only
+    reads them)."""
     today = today or timezone.localdate()
-    stale = list(
-        MemberLedger.objects.filter(next_due__lt=today).values_list("member_id", flat=True)
-    )
+    ledgers = MemberLedger.objects.filter(next_due__lt=today)
+    if member_ids is not None:
+        ledgers = ledgers.filter(member_id__in=list(member_ids))
+    stale = list(ledgers.values_list("member_id", flat=True))
     if stale:
         member_ledgers_refresh(stale, as_of=today)
     return len(stale)
