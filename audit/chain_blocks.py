@@ -23,12 +23,13 @@ from django.utils import timezone
 
 from .chain import _filling, _local, _local_blocks, _values, chain_append, event_hash
 from .chain_guard import HEAD_LOCKED
-from .context import UNKNOWN_ACTOR, client_ip, current_request, system_actor, user_agent
+from .context import actor_label_for, client_ip, current_request, user_agent
 from .models import AuditAction, AuditEvent
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
     from django.db.backends.base.base import BaseDatabaseWrapper
+
+    from .actors import Actor
 
 # Inside chain_in_blocks(), a batch of this many events or more takes a block of numbers;
 # a smaller one (the last of an import) takes the head, as outside it.
@@ -36,9 +37,7 @@ BLOCK_FROM = 500
 
 
 @contextmanager
-def chain_in_blocks(
-    *, actor: AbstractBaseUser | None = None, smallest: int = BLOCK_FROM
-) -> Iterator[None]:
+def chain_in_blocks(*, actor: Actor, smallest: int = BLOCK_FROM) -> Iterator[None]:
     """Within, batches of events take blocks of numbers reserved at once (committed on a
     connection of their own) instead of the head's lock held to the end of the transaction:
     other writers, a login, go on meanwhile. At the end the seal names the blocks filled.
@@ -74,7 +73,7 @@ def chain_in_blocks(
 class _Blocks:
     """The blocks one transaction reserved (chain_in_blocks)."""
 
-    def __init__(self, actor: AbstractBaseUser | None, smallest: int):
+    def __init__(self, actor: Actor, smallest: int):
         self.actor, self.smallest = actor, smallest
         self.reserved: list[tuple[int, int]] = []
         self.xact: str | None = None
@@ -144,8 +143,8 @@ class _Blocks:
         actor = self.actor
         return AuditEvent(
             occurred_at=timezone.now(),
-            actor=actor,
-            actor_label=(actor.get_username() if actor else system_actor() or UNKNOWN_ACTOR)[:150],
+            actor=None if isinstance(actor, str) else actor,
+            actor_label=actor_label_for(actor)[:150],
             action=action,
             model_label="",
             member_id=None,

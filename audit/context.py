@@ -38,6 +38,16 @@ def system_actor() -> str | None:
     return actor if actor is None or isinstance(actor, str) else actor.get_username()
 
 
+def actor_label_for(actor: str | AbstractBaseUser | None) -> str:
+    """The name the trail keeps for an actor: a person's username, a system actor's name, or
+    (where a write named nobody) whoever acts here, else "unknown"."""
+    if isinstance(actor, str):
+        return actor
+    if actor is not None:
+        return actor.get_username()
+    return system_actor() or UNKNOWN_ACTOR
+
+
 def acting_user() -> AbstractBaseUser | None:
     """The person acting here, when it is a person (not a system actor)."""
     actor = _acting.get()

@@ -15,6 +15,7 @@ from jobs.models import Job
 from jobs.progress import Progress
 from jobs.services import job_key, job_start
 
+from .actors import Actor
 from .chain import GENESIS, chain_verify, checkpoint_latest, checkpoint_record
 from .context import acting_as
 from .csv_export import audit_csv_lines, export_recorded
@@ -23,7 +24,7 @@ from .notifications import chain_break_send, checkpoint_send
 from .selectors import audit_events_matching
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser as User
+    pass
 
 
 def audit_verify_run(job: Job, progress: Progress) -> dict[str, Any]:
@@ -105,7 +106,7 @@ AUDIT_EXPORT = JobKind(
 )
 
 
-def audit_export_start(*, filters: dict[str, Any], actor: User) -> Job:
+def audit_export_start(*, filters: dict[str, Any], actor: Actor) -> Job:
     """Queue the export of the log as filtered on screen (`filters`, as the admin's list
     reads them) for a worker: only the events up to now, not the export's own nor later."""
     newest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
@@ -126,4 +127,4 @@ NIGHTLY_VERIFY = Scheduled(
 def job_actor(job: Job) -> AbstractContextManager[None]:
     """What a job's work writes without naming anyone is its starter's, or, started by the
     scheduler, its kind's (the named system actor "compliance.apply_arrears_policy")."""
-    return acting_as(job.started_by or job.kind)
+    return acting_as(job.actor)

@@ -11,7 +11,6 @@ that writes the history row. `history_of_created` writes both for objects create
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from django.db import connection, models
 from django.utils import timezone
@@ -20,12 +19,10 @@ from simple_history.models import HistoricalRecords
 
 from appkit.sql import among
 
+from .actors import Actor, actor_checked
 from .context import acting_user
 from .in_sql import history_and_events_written, writes_in_sql
 from .services import audit_events_from_history, audit_events_of_created
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
 
 
 class AuditedHistoryManager(HistoryManager):
@@ -57,7 +54,7 @@ class AuditedHistoricalRecords(HistoricalRecords):
 
 
 def history_of_created(
-    objs: Sequence[models.Model], *, actor: AbstractBaseUser | None, reason: str | None = None
+    objs: Sequence[models.Model], *, actor: Actor, reason: str | None = None
 ) -> None:
     """The history rows ("+") of objects just created in bulk, and their audit events: what
     `bulk_create_with_history` writes, but the history rows are copied by the database from
@@ -67,6 +64,7 @@ def history_of_created(
     made from them, as simple-history would hand its rows over) — but on PostgreSQL, for
     models declared to the set-based trail, the database makes the events from the rows as
     stored (history_of_inserted): the same values, as the database returns them."""
+    actor = actor_checked(actor)
     if not objs:
         return
     model = type(objs[0])
@@ -84,12 +82,13 @@ def history_of_inserted(
     model: type[models.Model],
     ids: Sequence[object],
     *,
-    actor: AbstractBaseUser | None,
+    actor: Actor,
     reason: str | None = None,
 ) -> None:
     """history_of_created for rows the caller inserted by SQL, given by their ids: on
     PostgreSQL, for models declared to the set-based trail (audit/in_sql.py), the history
     rows and events are written by the database without the rows ever becoming objects."""
+    actor = actor_checked(actor)
     if not ids:
         return
     if not writes_in_sql(model):

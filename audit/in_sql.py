@@ -22,14 +22,13 @@ from django.db import connection, models, transaction
 
 from . import registry
 from .chain import HASHED_FIELDS, canonical_json, chain_reserve
-from .context import client_ip, current_request, user_agent
+from .context import actor_label_for, client_ip, current_request, user_agent
 from .models import AuditAction, AuditEvent
-from .services import _actor_label
 
 if TYPE_CHECKING:
     import datetime
 
-    from django.contrib.auth.models import AbstractBaseUser
+    from .actors import Actor
 
 POSTGRES_FUNCTIONS = r"""
 CREATE OR REPLACE FUNCTION audit_json_escaped(value text) RETURNS text
@@ -156,7 +155,7 @@ def history_and_events_written(
     params: dict[str, Any],
     count: int,
     *,
-    actor: AbstractBaseUser | None,
+    actor: Actor,
     occurred_at: datetime.datetime,
 ) -> None:
     """Run `history_copy` (an INSERT of `count` history rows ... RETURNING history_id and
@@ -167,7 +166,7 @@ def history_and_events_written(
     event = {
         "occurred_at": occurred_at,
         "actor_id": getattr(actor, "pk", None),
-        "actor_label": _actor_label(actor)[:150],
+        "actor_label": actor_label_for(actor)[:150],
         "action": AuditAction.CREATE.value,
         "model_label": model._meta.label_lower,
         "detail": "",

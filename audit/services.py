@@ -20,11 +20,10 @@ from appkit.sql import COPY_FROM
 from . import registry
 from .chain import chain_append, chain_append_values
 from .context import (
-    UNKNOWN_ACTOR,
     acting_user,
+    actor_label_for,
     client_ip,
     current_request,
-    system_actor,
     user_agent,
 )
 from .models import AuditAction, AuditEvent
@@ -33,6 +32,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
     from django.db.models import Field
     from simple_history.models import HistoricalChanges
+
+    from .actors import Actor
 
 _HISTORY_ACTIONS = {"+": AuditAction.CREATE, "~": AuditAction.UPDATE, "-": AuditAction.DELETE}
 
@@ -59,7 +60,7 @@ def audit_event_record(
     event = AuditEvent(
         occurred_at=timezone.now(),
         actor=user,
-        actor_label=(actor_label or _actor_label(user))[:150],
+        actor_label=(actor_label or actor_label_for(user))[:150],
         action=action,
         model_label=model_label,
         object_id=str(object_id)[:64],
@@ -109,7 +110,7 @@ def audit_events_of_created(
     objs: Sequence[Any],
     history_ids: dict[Any, int],
     *,
-    actor: AbstractBaseUser | None,
+    actor: Actor,
     occurred_at: datetime.datetime,
 ) -> None:
     """The events of objects just created in bulk, whose history rows (`history_ids`, by
@@ -157,13 +158,14 @@ class _EventMaker:
     def add(self, row, *, action, user, occurred_at, object_id, object_repr, changes, history_id):
         member_id, member_number = next(self.refs)
         user = user or acting_user()  # a write that named nobody, inside a person's job
-        key = getattr(user, "pk", None)
+        person_id = getattr(user, "pk", None)
+        key = user if isinstance(user, str) else person_id
         if key not in self.labels:
-            self.labels[key] = _actor_label(user)[:150]
+            self.labels[key] = actor_label_for(user)[:150]
         self.events.append(
             {
                 "occurred_at": occurred_at or self.now,
-                "actor_id": key,
+                "actor_id": person_id,
                 "actor_label": self.labels[key],
                 "action": action,
                 "model_label": self.model_label,
@@ -203,12 +205,6 @@ def _events_copied(events: list[dict[str, Any]]) -> None:
             row = [values[name] for name in names]
             row[changes] = json.dumps(row[changes], cls=encoder)
             copy.write_row(row)
-
-
-def _actor_label(user: AbstractBaseUser | None) -> str:
-    if user is not None:
-        return user.get_username()
-    return system_actor() or UNKNOWN_ACTOR
 
 
 def _previous_records(

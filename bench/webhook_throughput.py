@@ -68,8 +68,8 @@ def main() -> None:
         )
         for i in range(EVENTS)
     )
-    period = dues_period_create(year=2026, month=11)
-    dues_charges_generate(period=period)
+    period = dues_period_create(year=2026, month=11, actor="bench")
+    dues_charges_generate(period=period, actor="bench")
     checkouts = CheckoutSession.objects.bulk_create(
         CheckoutSession(
             member=member,

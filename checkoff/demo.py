@@ -53,7 +53,8 @@ def seed_demo_checkoff(stdout) -> None:
             contact_name="Pat Okoye",
             contact_email="payroll@acme-electric.example",
             due_day=15,
-        )
+        ),
+        actor="seed_demo",
     )
     bolt = employer_save(
         employer=Employer(
@@ -63,7 +64,8 @@ def seed_demo_checkoff(stdout) -> None:
             contact_email="hr@boltwiring.example",
             due_day=10,
             column_mapping=BOLT_LAYOUT,
-        )
+        ),
+        actor="seed_demo",
     )
     today = timezone.localdate()
     members = Member.objects.in_bulk(
@@ -79,7 +81,8 @@ def seed_demo_checkoff(stdout) -> None:
                         employer=employer,
                         employee_id=employee_id,
                         signed_on=members[number].join_date,
-                    )
+                    ),
+                    actor="seed_demo",
                 )
     last = today.replace(day=1) - datetime.timedelta(days=1)
     for employer, sample in ((acme, "acme-default-layout.csv"), (bolt, "bolt-own-layout.csv")):
@@ -90,10 +93,11 @@ def seed_demo_checkoff(stdout) -> None:
             file_name=sample,
             received_on=today,
             reference=f"EFT {employer.code}-{last:%Y%m}",
+            actor="seed_demo",
         )
         result.batch.control_total = result.batch.total
         result.batch.save(update_fields=["control_total"])
-        remittance_post(batch=result.batch)
+        remittance_post(batch=result.batch, actor="seed_demo")
     stdout.write(
         f"Demo check-off: 2 employers, {last:%Y-%m} remitted and posted, one line in suspense."
     )

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from appkit.templatetags.office import currency
+from audit.actors import Actor
 from jobs.extensions import JobKind
 from jobs.models import Job
 from jobs.progress import Progress
@@ -23,7 +24,7 @@ from .models import BatchStatus, Employer, RemittanceBatch
 from .services import remittance_check, remittance_post
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser as User
+    pass
 
 
 def check_run(job: Job, progress: Progress) -> dict[str, Any]:
@@ -40,7 +41,7 @@ def check_run(job: Job, progress: Progress) -> dict[str, Any]:
         received_on=datetime.date.fromisoformat(params["received_on"]),
         reference=params.get("reference", ""),
         control_total=Decimal(control) if control else None,
-        actor=job.started_by,
+        actor=job.actor,
         progress=progress,
     )
     if not result.ok:
@@ -70,7 +71,7 @@ def check_run(job: Job, progress: Progress) -> dict[str, Any]:
 def post_run(job: Job, progress: Progress) -> dict[str, Any]:
     batch = RemittanceBatch.objects.get(pk=job.params["batch_id"])
     try:
-        posting = remittance_post(batch=batch, actor=job.started_by, progress=progress)
+        posting = remittance_post(batch=batch, actor=job.actor, progress=progress)
     except ValidationError as exc:
         return {"message": " ".join(exc.messages), "errors": exc.messages, "error_count": 1}
     return {
@@ -93,7 +94,7 @@ def import_run(job: Job, progress: Progress) -> dict[str, Any]:
             text = decode_upload(upload.read())
         except UndecodableFile as exc:
             return {"message": f"Nothing was imported. {exc}", "errors": [str(exc)]}
-    result = IMPORTS[what](csv_text=text, actor=job.started_by)
+    result = IMPORTS[what](csv_text=text, actor=job.actor)
     progress.advance()
     if not result.ok:
         return {
@@ -139,7 +140,7 @@ def remittance_check_start(
     received_on: datetime.date,
     control_total: Decimal,
     reference: str = "",
-    actor: User = None,
+    actor: Actor,
 ) -> Job:
     """Queue the check of an uploaded file for a worker (its page shows the progress, then
     links to the preview). The same file uploaded again by the same person while its check
@@ -162,7 +163,7 @@ def remittance_check_start(
     )
 
 
-def remittance_post_start(*, batch: RemittanceBatch, actor: User = None) -> Job:
+def remittance_post_start(*, batch: RemittanceBatch, actor: Actor) -> Job:
     """Queue the posting of a checked batch for a worker; asking again gives the same job."""
     if batch.status != BatchStatus.CHECKED:
         raise ValidationError(f"{batch} is {batch.get_status_display().lower()}.")
@@ -175,7 +176,7 @@ def remittance_post_start(*, batch: RemittanceBatch, actor: User = None) -> Job:
     )
 
 
-def checkoff_import_start(*, what: str, upload, digest: str, actor: User) -> Job:
+def checkoff_import_start(*, what: str, upload, digest: str, actor: Actor) -> Job:
     """Queue the import of employers or authorizations from an uploaded CSV for a worker;
     the same file uploaded again by the same person while it runs gives its job."""
     return job_start(

@@ -14,13 +14,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from appkit.text import RowError
+from audit.actors import Actor, saved_by
 from dues.services import member_ledgers_refresh
 from members.models import Member
 
 from .models import EMPLOYER_FIELDS, CheckoffAuthorization, Employer
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    pass
 
 EMPLOYER_COLUMNS = EMPLOYER_FIELDS
 AUTHORIZATION_COLUMNS = (
@@ -49,16 +50,12 @@ class _Refused(Exception):
     pass
 
 
-def employers_import(
-    *, csv_text: str, actor: AbstractBaseUser | None = None, dry_run: bool = False
-) -> CheckoffImport:
+def employers_import(*, csv_text: str, actor: Actor, dry_run: bool = False) -> CheckoffImport:
     """Create employers (columns EMPLOYER_COLUMNS; code and name required)."""
     return _import(csv_text, ("code", "name"), _employer, actor, dry_run)
 
 
-def authorizations_import(
-    *, csv_text: str, actor: AbstractBaseUser | None = None, dry_run: bool = False
-) -> CheckoffImport:
+def authorizations_import(*, csv_text: str, actor: Actor, dry_run: bool = False) -> CheckoffImport:
     """Create check-off authorizations (columns AUTHORIZATION_COLUMNS; employer_code,
     member_number and signed_on required); the members' ledgers are worked out again."""
     result = _import(
@@ -87,8 +84,7 @@ def _import(csv_text: str, required, build: Callable, actor, dry_run: bool) -> C
                     obj = build(data)
                     obj.full_clean()
                     if not dry_run:
-                        obj._history_user = actor
-                        obj.save()
+                        saved_by(obj, actor=actor)
                     made.append(obj)
                 except ValidationError as exc:
                     for column, messages in exc.message_dict.items():

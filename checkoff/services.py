@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from appkit.sql import bulk_insert, bulk_set
+from audit.actors import Actor, person, saved_by
 from audit.chain_blocks import chain_in_blocks
 from dues.ledger import ZERO, money
 from dues.models import Adjustment, Payment, PaymentMethod
@@ -51,9 +52,8 @@ from .models import (
 from .remittance_file import RemittanceRead, remittance_read
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    pass
 
-    User = AbstractBaseUser | None
 
 # Lines written or posted per statement.
 BATCH = 2000
@@ -86,7 +86,7 @@ def remittance_check(
     received_on: datetime.date,
     reference: str = "",
     control_total: Decimal | None = None,
-    actor: User = None,
+    actor: Actor,
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> RemittanceCheck:
@@ -121,14 +121,13 @@ def remittance_check(
         line_count=len(read.lines),
         file_name=file_name[:255],
         file_sha256=digest,
-        created_by=actor,
+        created_by=person(actor),
     )
     result.batch, result.lines = batch, lines
     if dry_run:
         return result
     with transaction.atomic():
-        batch._history_user = actor
-        batch.save()
+        saved_by(batch, actor=actor)
         for line in lines:
             line.batch = batch
         for start in range(0, len(lines), BATCH):
@@ -146,7 +145,7 @@ class RemittancePosting:
 
 
 def remittance_post(
-    *, batch: RemittanceBatch, actor: User = None, progress: Progress | None = None
+    *, batch: RemittanceBatch, actor: Actor, progress: Progress | None = None
 ) -> RemittancePosting:
     """Post a checked batch: each matched line's money as the member's payroll-deduction
     payment (received the day the employer's money was), working dues charged as reported;
@@ -175,11 +174,10 @@ def remittance_post(
         ):
             raise ValidationError("This file has already been posted; nothing was posted again.")
         batch.status = BatchStatus.POSTED
-        batch.posted_by, batch.posted_at = actor, timezone.now()
-        batch._history_user = actor
+        batch.posted_by, batch.posted_at = person(actor), timezone.now()
         try:
             with transaction.atomic():
-                batch.save(update_fields=["status", "posted_by", "posted_at"])
+                saved_by(batch, actor=actor, update_fields=["status", "posted_by", "posted_at"])
         except IntegrityError:  # the same file, posted by someone else meanwhile
             raise ValidationError("This file has already been posted.") from None
         lines = list(batch.lines.order_by("id"))
@@ -245,7 +243,7 @@ def _ceilings_marked(lines: list[RemittanceLine]) -> None:
     )
 
 
-def _posted_to_members(batch: RemittanceBatch, lines: list[RemittanceLine], actor: User) -> None:
+def _posted_to_members(batch: RemittanceBatch, lines: list[RemittanceLine], actor: Actor) -> None:
     """Record these matched lines as their members' payments, with the working dues they
     report charged, and link each line to what it made."""
     reference = f"Check-off {batch.employer.code} #{batch.pk}"[:100]
@@ -290,25 +288,23 @@ WORKING_KEY = "checkoff-working:"
 
 
 @transaction.atomic
-def employer_save(*, employer: Employer, actor: User = None) -> Employer:
+def employer_save(*, employer: Employer, actor: Actor) -> Employer:
     """Record a new employer or a change to one (its contact, due day, file layout)."""
     employer.code = employer.code.strip().upper()
     employer.full_clean()
-    employer._history_user = actor
-    employer.save()
+    saved_by(employer, actor=actor)
     return employer
 
 
 @transaction.atomic
 def authorization_save(
-    *, authorization: CheckoffAuthorization, actor: User = None
+    *, authorization: CheckoffAuthorization, actor: Actor
 ) -> CheckoffAuthorization:
     """Record a new check-off authorization or a change to one (its revocation): the months
     it covers are protected from arrears, so the member's ledger is worked out again."""
     authorization.months_kept()
     authorization.full_clean()
-    authorization._history_user = actor
-    authorization.save()
+    saved_by(authorization, actor=actor)
     member_ledgers_refresh([authorization.member_id])
     return authorization
 
@@ -335,7 +331,7 @@ def _note(note: str) -> str:
 
 @transaction.atomic
 def suspense_apply(
-    *, line: RemittanceLine, member: Member, note: str, actor: User = None
+    *, line: RemittanceLine, member: Member, note: str, actor: Actor
 ) -> SuspenseResolution:
     """Apply a suspense line's money to a member: it becomes their payroll-deduction
     payment, received when the employer's money was."""
@@ -355,7 +351,7 @@ def suspense_apply(
 
 
 @transaction.atomic
-def suspense_return(*, line: RemittanceLine, note: str, actor: User = None) -> SuspenseResolution:
+def suspense_return(*, line: RemittanceLine, note: str, actor: Actor) -> SuspenseResolution:
     """Mark a suspense line's money as given back to the employer."""
     note = _note(note)
     line = _suspense_line(line)
@@ -363,9 +359,10 @@ def suspense_return(*, line: RemittanceLine, note: str, actor: User = None) -> S
 
 
 def _resolved(line, action, note, actor, **made) -> SuspenseResolution:
-    resolution = SuspenseResolution(line=line, action=action, note=note, resolved_by=actor, **made)
-    resolution._history_user = actor
-    resolution.save()
+    resolution = SuspenseResolution(
+        line=line, action=action, note=note, resolved_by=person(actor), **made
+    )
+    saved_by(resolution, actor=actor)
     line.suspense = action
     line.save(update_fields=["suspense"])
     return resolution
@@ -375,9 +372,7 @@ def _resolved(line, action, note, actor, **made) -> SuspenseResolution:
 
 
 @transaction.atomic
-def remittance_reverse(
-    *, batch: RemittanceBatch, reason: str, actor: User = None
-) -> RemittanceBatch:
+def remittance_reverse(*, batch: RemittanceBatch, reason: str, actor: Actor) -> RemittanceBatch:
     """Undo a posted batch with a reversing batch (its lines negated): the payments it made
     are refunded, its open suspense is closed, and the original is marked reversed. Nothing
     of the original is edited away; the file may then be posted again, corrected or not."""
@@ -402,12 +397,11 @@ def remittance_reverse(
         status=BatchStatus.POSTED,
         reverses=batch,
         reason=reason,
-        created_by=actor,
-        posted_by=actor,
+        created_by=person(actor),
+        posted_by=person(actor),
         posted_at=timezone.now(),
     )
-    reversal._history_user = actor
-    reversal.save()
+    saved_by(reversal, actor=actor)
     lines = list(batch.lines.select_related("payment", "member", "working_dues").order_by("id"))
     bulk_insert(
         [
@@ -452,7 +446,6 @@ def remittance_reverse(
             )
     batch.lines.filter(suspense=SuspenseStatus.OPEN).update(suspense=SuspenseStatus.RETURNED)
     batch.status = BatchStatus.REVERSED
-    batch._history_user = actor
-    batch.save(update_fields=["status"])
+    saved_by(batch, actor=actor, update_fields=["status"])
     member_ledgers_refresh({line.member_id for line in lines if line.member_id})
     return reversal

@@ -29,6 +29,9 @@ the hall or online from your dues page.
 """
 
 
+SEED_DEMO = "seed_demo"  # the demo's named actor, as members.management.commands.seed_demo
+
+
 def seed_demo_compliance(stdout) -> None:
     if Affiliate.objects.exists():
         stdout.write("Demo governance: already there, left as it is.")
@@ -59,10 +62,10 @@ def seed_demo_compliance(stdout) -> None:
         )
     last = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
     report = per_capita_report_work_out(
-        affiliate=international, year=last.year, month=last.month, actor=None
+        affiliate=international, year=last.year, month=last.month, actor=SEED_DEMO
     )
-    elist = eligibility_list_create(title="Officers' election", record_date=last, actor=None)
-    eligibility_list_publish(elist=elist, actor=None)
+    elist = eligibility_list_create(title="Officers' election", record_date=last, actor=SEED_DEMO)
+    eligibility_list_publish(elist=elist, actor=SEED_DEMO)
     stdout.write(
         f"Demo governance: arrears policy, per capita {report.label} ({report.count} members), "
         f"an eligibility list on {last} ({elist.eligible_count} eligible), published."

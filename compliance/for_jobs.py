@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.actors import Actor
 from audit.csv_export import csv_lines
 from jobs.extensions import JobKind, Scheduled
 from jobs.files import job_result_csv
@@ -21,7 +22,7 @@ from .models import ArrearsPolicy
 from .services import Proposal, arrears_policy_apply, eligibility_list_create
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser as User
+    pass
 
 
 def apply_arrears_policy_run(job: Job, progress: Progress) -> dict[str, Any]:
@@ -33,7 +34,7 @@ def apply_arrears_policy_run(job: Job, progress: Progress) -> dict[str, Any]:
         return {"message": f"No arrears policy in force on {day}: nothing to apply."}
     progress.step(f"Working out every member's standing on {day}")
     run = arrears_policy_apply(
-        day=day, dry_run=bool(job.params.get("dry_run")), actor=job.started_by, progress=progress
+        day=day, dry_run=bool(job.params.get("dry_run")), actor=job.actor, progress=progress
     )
     progress.step("Writing the changes to CSV", total=len(run.proposals))
     job_result_csv(
@@ -90,7 +91,7 @@ def eligibility_list_run(job: Job, progress: Progress) -> dict[str, Any]:
     elist = eligibility_list_create(
         title=job.params.get("title", ""),
         record_date=datetime.date.fromisoformat(job.params["record_date"]),
-        actor=job.started_by,
+        actor=job.actor,
         progress=progress,
     )
     return {
@@ -117,7 +118,7 @@ ELIGIBILITY_LIST = JobKind(
 
 
 # After the nightly ledger check (02:00), so that it reads ledgers known to be right.
-def arrears_policy_apply_start(*, day: datetime.date, dry_run: bool, actor: User) -> Job:
+def arrears_policy_apply_start(*, day: datetime.date, dry_run: bool, actor: Actor) -> Job:
     """Queue the policy's application on `day` (or, `dry_run`, the list of what it would
     change) for a worker; the same request while it runs gives its job."""
     return job_start(
@@ -130,7 +131,7 @@ def arrears_policy_apply_start(*, day: datetime.date, dry_run: bool, actor: User
     )
 
 
-def eligibility_list_create_start(*, title: str, record_date: datetime.date, actor: User) -> Job:
+def eligibility_list_create_start(*, title: str, record_date: datetime.date, actor: Actor) -> Job:
     """Queue the working out of an eligibility list (the whole local) for a worker."""
     return job_start(
         kind=ELIGIBILITY_LIST,

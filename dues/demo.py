@@ -24,7 +24,7 @@ def seed_demo_dues(stdout) -> None:
     _rates()
     periods = [_period(today, back) for back in range(11, -1, -1)]
     for period in periods:
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="seed_demo")
     if Payment.objects.exists():
         stdout.write("Demo dues: payments already there, left as they are.")
         return
@@ -56,7 +56,7 @@ def _period(today: datetime.date, months_back: int) -> DuesPeriod:
     index = today.year * 12 + today.month - 1 - months_back
     year, month = divmod(index, 12)
     found = DuesPeriod.objects.filter(year=year, month=month + 1).first()
-    return found or dues_period_create(year=year, month=month + 1)
+    return found or dues_period_create(year=year, month=month + 1, actor="seed_demo")
 
 
 def _payments(periods: list[DuesPeriod], today: datetime.date) -> None:
@@ -90,4 +90,5 @@ def _payments(periods: list[DuesPeriod], today: datetime.date) -> None:
                 method=method,
                 received_date=received,
                 reference=f"{rng.randint(1000, 9999)}" if method == PaymentMethod.CHECK else "",
+                actor="seed_demo",
             )

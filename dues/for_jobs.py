@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING, Any
 
+from audit.actors import Actor
 from audit.csv_export import export_recorded
 from jobs.extensions import JobFailed, JobKind, Scheduled
 from jobs.files import job_result_csv
@@ -25,12 +26,12 @@ from .services import (
 )
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser as User
+    pass
 
 
 def generate_charges_run(job: Job, progress: Progress) -> dict[str, Any]:
     period = DuesPeriod.objects.get(pk=job.params["period_id"])
-    result = dues_charges_generate(period=period, actor=job.started_by, progress=progress)
+    result = dues_charges_generate(period=period, actor=job.actor, progress=progress)
     return {
         "message": str(result),
         "created": result.created,
@@ -54,7 +55,7 @@ def arrears_export_run(job: Job, progress: Progress) -> dict[str, Any]:
         progress=progress,
     )
     export_recorded(
-        actor=job.started_by,
+        actor=job.actor,
         model_label="members.member",
         count=count,
         what="members in arrears",
@@ -98,7 +99,7 @@ NIGHTLY_LEDGER_CHECK = Scheduled(
 )
 
 
-def dues_charges_generation_start(*, period: DuesPeriod, actor: User) -> Job:
+def dues_charges_generation_start(*, period: DuesPeriod, actor: Actor) -> Job:
     """Queue the period's charge generation for a worker (a large local takes longer than
     a request may), or give the job already queued or running for this period."""
     return job_start(
@@ -110,7 +111,7 @@ def dues_charges_generation_start(*, period: DuesPeriod, actor: User) -> Job:
     )
 
 
-def arrears_export_start(*, months: int, status: str, actor: User) -> Job:
+def arrears_export_start(*, months: int, status: str, actor: Actor) -> Job:
     """Queue the arrears report's CSV for a worker (the whole local's arrears may take
     longer than a request); the same request while it runs gives its job."""
     return job_start(

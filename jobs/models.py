@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -8,6 +8,9 @@ from django.db.models import Q
 from django.db.models.expressions import Combinable
 
 from appkit.text import storable_json, storable_text
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
 
 
 class JobStatus(models.TextChoices):
@@ -125,6 +128,12 @@ class Job(models.Model):
                 value = getattr(self, field.attname)
                 setattr(self, field.attname, _storable(field, value))
         super().save(*args, **kwargs)
+
+    @property
+    def actor(self) -> AbstractBaseUser | str:
+        """Who the job acts as: the person who started it or, where the system started it (a
+        schedule, the end of another job), its kind's name."""
+        return self.started_by or self.kind
 
     @property
     def is_active(self) -> bool:

@@ -10,6 +10,9 @@ from .extensions import SCHEDULE, Scheduled
 from .models import Job
 from .services import job_start
 
+# Who starts a scheduled job; the job then acts as its kind (Job.actor).
+SCHEDULER = "scheduler"
+
 
 def schedule_due_jobs(now: datetime.datetime | None = None) -> list[Job]:
     """Start each scheduled job whose time in its current period has come, once: its key
@@ -27,7 +30,7 @@ def schedule_due_jobs(now: datetime.datetime | None = None) -> list[Job]:
                 kind=entry.kind,
                 key=f"{entry.kind.name}@{slot:%Y-%m-%dT%H:%M}",
                 label=f"{entry.kind.label} (scheduled, {slot:%b %d %H:%M})",
-                actor=None,
+                actor=SCHEDULER,
                 params=entry.params,
                 scheduled_for=slot,
             )

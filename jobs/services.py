@@ -22,6 +22,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from appkit.actors import Actor, person
 from appkit.text import storable_json, storable_text
 
 from .extensions import JOB_KINDS, RUN_CONTEXTS, JobFailed, JobKind
@@ -35,7 +36,7 @@ except ImportError:
     from django_tasks import TaskResultStatus
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def job_start(
     kind: JobKind,
     key: str,
     label: str,
-    actor: AbstractBaseUser | None,
+    actor: Actor,
     params: dict[str, Any] | None = None,
     upload: File | None = None,
     scheduled_for: datetime.datetime | None = None,
@@ -93,7 +94,10 @@ def job_start(
     view asks for it. Each app starts its kinds from services named `<entity>_<action>_start`
     in its `for_jobs.py`, beside the kinds."""
     declared = job_kind(kind.name)  # an installed app's kind, not one made up on the spot
-    if actor is not None and not actor.has_perm(declared.permission):
+    # A person needs the kind's permission; a named system actor (a schedule, autopay after
+    # a charge run) starts only what the code it runs for declares.
+    starter = person(actor)
+    if starter is not None and not starter.has_perm(declared.permission):
         raise PermissionDenied(f"Your role may not start: {declared.label}.")
     key = _key_stored(key)
     params = storable_json(params or {})
@@ -107,7 +111,7 @@ def job_start(
         key=key,
         label=label,
         params=params,
-        started_by=actor,
+        started_by=starter,
         scheduled_for=scheduled_for,
         fingerprint=fingerprint,
     )
@@ -140,7 +144,7 @@ def _key_stored(key: str) -> str:
 
 def _fingerprint(
     kind: str,
-    actor: AbstractBaseUser | None,
+    actor: Actor,
     params: dict[str, Any],
     upload: File | None,
     scheduled_for: datetime.datetime | None,
@@ -157,7 +161,7 @@ def _fingerprint(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def job_retry(*, job: Job, actor: AbstractBaseUser | None) -> Job:
+def job_retry(*, job: Job, actor: Actor) -> Job:
     """Queue a failed job again (or one whose worker stopped, failed first); its work is
     idempotent, so what the first try did is not done twice."""
     if job.status == JobStatus.RUNNING:

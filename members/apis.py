@@ -181,7 +181,7 @@ class MemberNoteCreate(generics.CreateAPIView):
         data = serializer.validated_data
         serializer.instance = member_note_create(
             member=data["member"],
-            author=self.request.user,
+            actor=self.request.user,
             text=data["text"],
             visibility=data["visibility"],
             category=data.get("category", ""),

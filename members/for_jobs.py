@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
 
+from audit.actors import Actor
 from audit.csv_export import export_recorded
 from jobs.extensions import JobKind
 from jobs.files import job_result_csv
@@ -20,7 +21,7 @@ from .models import Member
 from .selectors import member_fields_hidden_from, members_matching
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser as User
+    pass
 
 
 def _uploaded_text(job: Job) -> str:
@@ -46,7 +47,7 @@ def import_check_run(job: Job, progress: Progress) -> dict[str, Any]:
         text = _uploaded_text(job)
     except UndecodableFile as exc:
         return {"message": f"Nothing was imported. {exc}", "errors": [str(exc)], "count": 0}
-    result = members_import(csv_text=text, actor=None, dry_run=True, progress=progress)
+    result = members_import(csv_text=text, actor=job.actor, dry_run=True, progress=progress)
     outcome = _outcome(result)
     outcome["preview"] = [
         [
@@ -75,7 +76,7 @@ def import_check_run(job: Job, progress: Progress) -> dict[str, Any]:
 
 def import_write_run(job: Job, progress: Progress) -> dict[str, Any]:
     """Write every member of the checked upload, or none (checked again as it is written)."""
-    result = members_import(csv_text=_uploaded_text(job), actor=job.started_by, progress=progress)
+    result = members_import(csv_text=_uploaded_text(job), actor=job.actor, progress=progress)
     outcome = _outcome(result)
     if result.written:
         outcome["message"] = f"Imported {result.count:,} members."
@@ -102,7 +103,7 @@ def export_run(job: Job, progress: Progress) -> dict[str, Any]:
         lines=member_csv_lines(members.iterator(chunk_size=2000), hidden=hidden),
         progress=progress,
     )
-    export_recorded(actor=job.started_by, model_label="members.member", count=count, what="members")
+    export_recorded(actor=job.actor, model_label="members.member", count=count, what="members")
     return {"message": f"{count:,} members exported.", "rows": count}
 
 
@@ -126,7 +127,7 @@ EXPORT = JobKind(
 )
 
 
-def members_export_start(*, params: dict[str, Any], actor: User) -> Job:
+def members_export_start(*, params: dict[str, Any], actor: Actor) -> Job:
     """Queue an export of the members chosen (`params`: ids, or the list's filters)."""
     return job_start(
         kind=EXPORT,
@@ -137,7 +138,7 @@ def members_export_start(*, params: dict[str, Any], actor: User) -> Job:
     )
 
 
-def members_import_check_start(*, upload, digest: str, actor: User) -> Job:
+def members_import_check_start(*, upload, digest: str, actor: Actor) -> Job:
     """Queue the check of an uploaded member CSV (every row), before anything is written."""
     return job_start(
         kind=IMPORT_CHECK,
@@ -148,7 +149,7 @@ def members_import_check_start(*, upload, digest: str, actor: User) -> Job:
     )
 
 
-def members_import_write_start(*, checked: Job, actor: User) -> Job:
+def members_import_write_start(*, checked: Job, actor: Actor) -> Job:
     """Queue the write of a checked member CSV: all its members, or none."""
     return job_start(
         kind=IMPORT_WRITE,

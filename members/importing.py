@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 
 from appkit.sql import bulk_insert
 from appkit.text import RowError
+from audit.actors import Actor
 from audit.chain_blocks import chain_in_blocks
 from audit.history import history_of_created
 from jobs.progress import Progress
@@ -27,7 +28,7 @@ from .member_csv import COLUMNS, REQUIRED_COLUMNS, cell_from_import
 from .models import Classification, Member, MemberStatus
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    pass
 
 IMPORT_CHANGE_REASON = "import_members"
 # Members written per INSERT (with their history rows and events).
@@ -62,7 +63,7 @@ class _Refused(Exception):
 def members_import(
     *,
     csv_text: str,
-    actor: AbstractBaseUser | None,
+    actor: Actor,
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> MemberImportResult:
@@ -98,12 +99,7 @@ def members_import(
     return result
 
 
-def member_import_check(csv_text: str, progress: Progress | None = None) -> MemberImportResult:
-    """Parse and validate a member CSV without writing anything."""
-    return members_import(csv_text=csv_text, actor=None, dry_run=True, progress=progress)
-
-
-def _write(members: list[Member], actor: AbstractBaseUser | None) -> None:
+def _write(members: list[Member], actor: Actor) -> None:
     if members:
         bulk_insert(members)
         history_of_created(members, actor=actor, reason=IMPORT_CHANGE_REASON)

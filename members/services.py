@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.actors import Actor, person, saved_by
 from audit.models import AuditAction
 from audit.services import audit_event_record
 
@@ -21,12 +22,11 @@ if TYPE_CHECKING:
 
 
 @transaction.atomic
-def member_create(*, actor: AbstractBaseUser | None, **fields: Any) -> Member:
+def member_create(*, actor: Actor, **fields: Any) -> Member:
     """A new member, checked as the model checks it (its constraints as messages)."""
     member = Member(**fields)
     member.full_clean()
-    member._history_user = actor
-    member.save()
+    saved_by(member, actor=actor)
     return member
 
 
@@ -34,14 +34,14 @@ def member_create(*, actor: AbstractBaseUser | None, **fields: Any) -> Member:
 def member_update(
     *,
     member: Member,
-    actor: AbstractBaseUser | None,
+    actor: Actor,
     changes: dict[str, Any],
     role_checked: bool = True,
 ) -> Member:
     """Change a member's record. Who may change which field is decided here, whatever the
     path (admin, API): Staff change contact data only (docs/design.md §3). `role_checked=False`: a
     rule decided the change (the arrears policy), and `actor` is only who applied it."""
-    checked = role_checked and actor is not None
+    checked = role_checked and person(actor) is not None
     editable = member_fields_editable_by(actor) if checked else None
     beyond = sorted(set(changes) - editable) if editable is not None else []
     if beyond:
@@ -51,8 +51,7 @@ def member_update(
     for name, value in changes.items():
         setattr(member, name, value)
     member.full_clean()
-    member._history_user = actor
-    member.save()
+    saved_by(member, actor=actor)
     return member
 
 
@@ -117,18 +116,18 @@ def _note_text(text: str) -> str:
 
 @transaction.atomic
 def member_note_create(
-    *, member: Member, author: AbstractBaseUser, text: str, visibility: str, category: str = ""
+    *, member: Member, actor: AbstractBaseUser, text: str, visibility: str, category: str = ""
 ) -> MemberNote:
+    """A note on a member, by a person (its author)."""
     note = MemberNote(
         member=member,
-        author=author,
+        author=actor,
         text=_note_text(text),
-        visibility=_note_visibility(author, visibility),
+        visibility=_note_visibility(actor, visibility),
         category=category or "",
     )
     note.full_clean(exclude=["member", "author"])
-    note._history_user = author
-    note.save()
+    saved_by(note, actor=actor)
     return note
 
 
@@ -152,8 +151,7 @@ def member_note_update(
     if category is not None:
         note.category = category
     note.full_clean(exclude=["member", "author"])
-    note._history_user = actor
-    note.save()
+    saved_by(note, actor=actor)
     return note
 
 
@@ -167,6 +165,5 @@ def member_note_delete(*, note: MemberNote, actor: AbstractBaseUser) -> MemberNo
     if not note.is_deleted:
         note.is_deleted = True
         note.deleted_at = timezone.now()
-        note._history_user = actor
-        note.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
+        saved_by(note, actor=actor, update_fields=["is_deleted", "deleted_at", "updated_at"])
     return note

@@ -22,6 +22,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.actors import Actor, actor_checked, saved_by
+from audit.context import acting_as
 from dues.models import DuesPeriod
 from dues.selectors import dues_rates_on, members_deducted_at_source
 from members.models import Member, MemberStatus
@@ -98,12 +100,12 @@ def autopay_setup_start(
     except StripeError as exc:
         raise StripeUnavailable(failure_message(exc)) from exc
     with transaction.atomic():
-        autopay, _ = Autopay.objects.select_for_update().get_or_create(member=member)
+        with acting_as(actor_checked(actor)):  # the autopay row, when this makes it
+            autopay, _ = Autopay.objects.select_for_update().get_or_create(member=member)
         autopay.setup_session_id = session["id"]
         if autopay.status != AutopayStatus.ACTIVE:  # a change of card keeps the old one on
             autopay.status = AutopayStatus.SETTING_UP
-        autopay._history_user = actor
-        autopay.save()
+        saved_by(autopay, actor=actor)
     return session.get("url") or ""
 
 
@@ -152,7 +154,7 @@ def autopay_setup_complete(session: Mapping[str, Any]) -> str:
 
 
 @transaction.atomic
-def autopay_cancel(*, member: Member, actor: AbstractBaseUser | None, reason: str) -> Autopay:
+def autopay_cancel(*, member: Member, actor: Actor, reason: str) -> Autopay:
     """Stop autopay: nothing more is collected, retries stop, and the saved payment method
     is removed from Stripe. A bank debit already clearing still clears."""
     autopay = Autopay.objects.select_for_update().filter(member=member).first()
@@ -163,13 +165,12 @@ def autopay_cancel(*, member: Member, actor: AbstractBaseUser | None, reason: st
     return autopay
 
 
-def _autopay_end(autopay: Autopay, status: str, reason: str, actor) -> None:
+def _autopay_end(autopay: Autopay, status: str, reason: str, actor: Actor) -> None:
     method = autopay.payment_method_id
     autopay.status = status
     autopay.ended_at = timezone.now()
     autopay.ended_reason = reason[:200]
-    autopay._history_user = actor
-    autopay.save()
+    saved_by(autopay, actor=actor)
     waiting = AutopayCollection.objects.select_for_update().filter(
         member_id=autopay.member_id,
         # Not a pending attempt: Stripe may have charged it; it is asked about, not dropped.
@@ -179,14 +180,13 @@ def _autopay_end(autopay: Autopay, status: str, reason: str, actor) -> None:
         collection.status = CollectionStatus.CANCELLED
         collection.next_attempt_on = None
         collection.last_error = f"Autopay ended: {reason}"[:500]
-        collection._history_user = actor
-        collection.save()
+        saved_by(collection, actor=actor)
     if method and status == AutopayStatus.CANCELLED:
         transaction.on_commit(lambda: payment_method_detach_later.enqueue(method))
 
 
 @transaction.atomic
-def autopay_method_gone(payment_method_id: str, why: str) -> bool:
+def autopay_method_gone(payment_method_id: str, why: str, *, actor: Actor) -> bool:
     """The saved payment method was detached or has expired: autopay turns off, and the
     member is told. False when it is not an autopay's method (or already off)."""
     autopay = (
@@ -196,7 +196,7 @@ def autopay_method_gone(payment_method_id: str, why: str) -> bool:
     )
     if autopay is None:
         return False
-    _autopay_end(autopay, AutopayStatus.OFF, why, None)
+    _autopay_end(autopay, AutopayStatus.OFF, why, actor)
     member_id = autopay.member_id
     transaction.on_commit(lambda: autopay_notice_email.enqueue(member_id, "off"))
     return True

@@ -21,7 +21,7 @@ from dues.models import PaymentMethod, PaymentStatus
 from dues.services import payment_online_record
 from dues.tasks import receipt_email
 
-from .autopay import PURPOSE, autopay_method_gone
+from .autopay import PURPOSE, SYSTEM_ACTOR, autopay_method_gone
 from .models import AutopayCollection, CollectionStatus
 from .stripe_client import metadata_id, stripe_id, to_cents
 from .tasks import autopay_notice_email
@@ -178,7 +178,9 @@ def _intent_applied(
     )
     outcome = _attempt_failed(collection, message, needs_owner, today)
     if error.get("code") == "expired_card" or error.get("decline_code") == "expired_card":
-        autopay_method_gone(collection.member.autopay.payment_method_id, "The card has expired.")
+        autopay_method_gone(
+            collection.member.autopay.payment_method_id, "The card has expired.", actor=SYSTEM_ACTOR
+        )
     return outcome
 
 

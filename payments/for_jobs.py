@@ -7,12 +7,14 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from audit.actors import Actor
 from dues.models import DuesPeriod
 from jobs.extensions import JobKind, Scheduled
 from jobs.models import Job
 from jobs.progress import Progress
 from jobs.services import job_key, job_start
 
+from .autopay import SYSTEM_ACTOR
 from .collecting import autopay_collect, autopay_retry_due
 from .reconcile import stripe_reconcile
 from .stripe_client import stripe_configured
@@ -53,17 +55,17 @@ def autopay_retry_run(job: Job, progress: Progress) -> dict[str, Any]:
 
 def autopay_after_charging(period_id: int) -> None:
     """A period was charged (`dues.after_charging`): collect from the members on autopay."""
-    autopay_collect_start(period=DuesPeriod.objects.get(pk=period_id))
+    autopay_collect_start(period=DuesPeriod.objects.get(pk=period_id), actor=SYSTEM_ACTOR)
 
 
-def autopay_collect_start(*, period: DuesPeriod) -> Job:
+def autopay_collect_start(*, period: DuesPeriod, actor: Actor) -> Job:
     """Queue autopay's collection for the period, by a worker, once per period."""
     period_id = period.pk
     return job_start(
         kind=AUTOPAY_COLLECT,
         key=job_key(AUTOPAY_COLLECT, period_id),
         label=f"Collect autopay for {period}",
-        actor=None,
+        actor=actor,
         params={"period_id": period_id},
     )
 

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.actors import Actor, person, saved_by
 from dues.models import DuesPeriod, PaymentMethod, PaymentStatus
 from dues.selectors import member_dues_summary, period_outstanding
 from dues.services import payment_online_record
@@ -119,7 +120,7 @@ def checkout_start(
                     stripe_session_id=session["id"],
                     url=session.get("url") or "",
                     idempotency_key=key,
-                    started_by=actor,
+                    started_by=person(actor),
                 )
         except IntegrityError:  # the same click, twice: Stripe gave both the same session
             return CheckoutSession.objects.get(stripe_session_id=session["id"])
@@ -129,7 +130,7 @@ def customer_for(
     member: Member,
     create: Callable[[str, str], dict[str, Any]],
     *,
-    actor: AbstractBaseUser | None,
+    actor: Actor,
 ) -> tuple[dict[str, Any], str]:
     """`create(customer_id, key_suffix)` with the member's Stripe customer, made first if
     they have none, and made again if Stripe no longer knows theirs (deleted, or from the
@@ -148,8 +149,7 @@ def customer_for(
             # Lock the member row: another request may be saving its customer too.
             locked = Member.objects.select_for_update().get(pk=member.pk)
             locked.stripe_customer_id = customer_id
-            locked._history_user = actor
-            locked.save(update_fields=["stripe_customer_id", "updated_at"])
+            saved_by(locked, actor=actor, update_fields=["stripe_customer_id", "updated_at"])
         member.stripe_customer_id = customer_id
     return made, customer_id
 

@@ -199,7 +199,9 @@ def _payment_intent(intent: Mapping[str, Any], at: Moment) -> Outcome:
 
 
 def _payment_method_detached(payment_method: Mapping[str, Any], at: Moment) -> Outcome:
-    if autopay_method_gone(payment_method["id"], "The payment method was removed in Stripe."):
+    if autopay_method_gone(
+        payment_method["id"], "The payment method was removed in Stripe.", actor=SYSTEM_ACTOR
+    ):
         return EventState.PROCESSED, ""
     return EventState.IGNORED, "Not an autopay's payment method."
 
@@ -255,6 +257,7 @@ def _charge_refunded(charge: Mapping[str, Any], at: Moment) -> Outcome:
         stripe_refund_id=refunds[0]["id"] if refunds else None,
         idempotency_key=f"stripe-{charge['id']}-{charge['amount_refunded']}",
         refunded_date=timezone.localdate(at) if at else None,
+        actor=SYSTEM_ACTOR,
     )
     return EventState.PROCESSED, ""
 

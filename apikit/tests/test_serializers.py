@@ -116,7 +116,7 @@ def test_a_payment_reads_the_same_through_either():
         received_date=datetime.date(2026, 3, 2),
         reference="Check 1001",
         note="Paid at the counter",
-        actor=None,
+        actor="tests",
     )
     DRFPayment = type(
         "DRFPayment",

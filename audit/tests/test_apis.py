@@ -27,7 +27,7 @@ def trail(db):
     officer = UserFactory(username="o.ruiz", role=roles.OFFICER)
     private = member_note_create(
         member=member,
-        author=UserFactory(role=roles.STAFF),
+        actor=UserFactory(role=roles.STAFF),
         text="staff eyes only",
         visibility="staff_only",
     )
@@ -95,8 +95,8 @@ def test_the_events_list_costs_the_same_queries_for_10_and_200_events(trail):
     client = api_client(officer)
     staff = UserFactory(role=roles.STAFF)
     for i in range(10):
-        member_note_create(member=member, author=staff, text=f"n{i}", visibility="staff_only")
+        member_note_create(member=member, actor=staff, text=f"n{i}", visibility="staff_only")
     few = queries_for_get(client, EVENTS + "?page_size=200")
     for i in range(190):
-        member_note_create(member=member, author=staff, text=f"m{i}", visibility="all_authorized")
+        member_note_create(member=member, actor=staff, text=f"m{i}", visibility="all_authorized")
     assert queries_for_get(client, EVENTS + "?page_size=200") == few

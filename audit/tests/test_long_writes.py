@@ -76,7 +76,7 @@ def _import_in_a_thread(progress: Progress, **kwargs) -> tuple[threading.Thread,
 
     def run() -> None:
         try:
-            outcome.append(members_import(csv_text=_csv(ROWS), actor=None, progress=progress))
+            outcome.append(members_import(csv_text=_csv(ROWS), actor="tests", progress=progress))
         except Exception as exc:
             outcome.append(exc)
         finally:
@@ -131,7 +131,7 @@ def test_a_login_does_not_wait_for_an_import_still_writing():
 
 
 def test_an_import_that_rolls_back_leaves_its_block_empty_and_the_chain_whole():
-    result = members_import(csv_text=_csv(ROWS, bad_last=True), actor=None)
+    result = members_import(csv_text=_csv(ROWS, bad_last=True), actor="tests")
     assert not result.ok and not Member.objects.exists()
     # The reservation was committed on its own; its numbers stay empty, and no seal.
     [reservation] = AuditEvent.objects.filter(action="block_reserved")
@@ -178,7 +178,7 @@ def test_an_import_that_rolls_back_leaves_its_block_empty_and_the_chain_whole():
 
 
 def test_events_removed_from_a_sealed_block_are_named():
-    assert members_import(csv_text=_csv(ROWS), actor=None).written
+    assert members_import(csv_text=_csv(ROWS), actor="tests").written
     first_block = AuditEvent.objects.filter(action="block_reserved").order_by("seq").first()
     first, last = first_block.changes["reserved"]
     assert chain_verify().ok
@@ -237,7 +237,7 @@ def test_a_transaction_that_holds_the_head_already_writes_its_batches_after_it()
         try:
             with transaction.atomic():
                 audit_event_record(action="export", actor_label="tests")  # the head, locked
-                done.append(members_import(csv_text=_csv(ROWS), actor=None))
+                done.append(members_import(csv_text=_csv(ROWS), actor="tests"))
         finally:
             connections.close_all()
 
@@ -269,7 +269,7 @@ def test_the_runtime_role_imports_in_blocks(runtime_role):
         "from audit.models import AuditEvent\n"
         "from audit.tests.test_long_writes import ROWS, _csv\n"
         "from members.importing import members_import\n"
-        "assert members_import(csv_text=_csv(ROWS), actor=None).written\n"
+        "assert members_import(csv_text=_csv(ROWS), actor='tests').written\n"
         "print(AuditEvent.objects.filter(action='block_reserved').count(), chain_verify().ok)\n",
         env={
             "DATABASE_URL": f"postgres://{db['user']}@{db['host']}:{db['port']}/{db['dbname']}",
@@ -286,11 +286,11 @@ def test_the_set_based_trail_fills_blocks_too(classification):
     from dues.services import dues_charges_generate
     from dues.tests.factories import DuesPeriodFactory, DuesRateFactory
 
-    assert members_import(csv_text=_csv(600), actor=None).written
+    assert members_import(csv_text=_csv(600), actor="tests").written
     DuesRateFactory(classification=classification)
     period = DuesPeriodFactory()
-    with transaction.atomic(), chain_in_blocks():
-        assert dues_charges_generate(period=period).created == 600
+    with transaction.atomic(), chain_in_blocks(actor="tests"):
+        assert dues_charges_generate(period=period, actor="tests").created == 600
     charges = AuditEvent.objects.filter(model_label="dues.duescharge").order_by("seq")
     reservation = AuditEvent.objects.filter(action="block_reserved").order_by("seq").last()
     assert [charges.first().seq, charges.last().seq] == reservation.changes["reserved"]

@@ -26,7 +26,7 @@ PUBLIC = "Asked the office to call back about dues"
 def widened_note(user_with_role):
     author = user_with_role(roles.ADMIN, username="b.steward")
     note = member_note_create(
-        member=MemberFactory(), author=author, text=PRIVATE, visibility="staff_only"
+        member=MemberFactory(), actor=author, text=PRIVATE, visibility="staff_only"
     )
     return member_note_update(note=note, actor=author, text=PUBLIC, visibility="all_authorized")
 

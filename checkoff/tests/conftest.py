@@ -40,7 +40,7 @@ def charged_2026(journeyman):
 
     def charge():
         for period in periods(2026, range(1, 11)):
-            dues_charges_generate(period=period)
+            dues_charges_generate(period=period, actor="tests")
 
     return charge
 

@@ -33,7 +33,7 @@ class AuthorizationFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, **kwargs):
         from checkoff.services import authorization_save
 
-        return authorization_save(authorization=model_class(*args, **kwargs))
+        return authorization_save(authorization=model_class(*args, **kwargs), actor="tests")
 
 
 HEADER = "member_number,last_name,first_name,employee_id,ssn_last4,period,hours,gross_wages,amount"

@@ -39,7 +39,7 @@ def check(acme, amount: str, **kwargs):
         content=remittance_csv(f"1001,Nunez,Ana,,,2026-09,,,{amount}"),
         file_name=f"acme-{amount}.csv",
         received_on=RECEIVED,
-        **kwargs,
+        **{"actor": "tests", **kwargs},
     )
 
 
@@ -47,7 +47,7 @@ def test_a_line_over_the_ceiling_is_held_not_posted(acme, ana):
     result = check(acme, "999999999.99")
     [line] = result.lines
     assert (line.expected, line.exception) == (Decimal("45.00"), LineException.CEILING)
-    posting = remittance_post(batch=result.batch)
+    posting = remittance_post(batch=result.batch, actor="tests")
     assert (posting.posted, posting.suspense) == (0, 1)
     assert posting.suspense_total == Decimal("999999999.99")
     assert not Payment.objects.filter(member=ana).exists()
@@ -82,6 +82,7 @@ def test_an_unexpected_line_is_held_over_the_ceiling_alone(acme, journeyman, set
         content=remittance_csv("1001,,,,,2019-01,,,400.00", "1001,,,,,2019-02,,,500.01"),
         file_name="old.csv",
         received_on=RECEIVED,
+        actor="tests",
     )
     assert [(line.expected, line.exception) for line in result.lines] == [
         (None, ""),
@@ -96,7 +97,7 @@ def test_a_batch_checked_before_the_ceiling_was_lowered_is_held_at_posting(acme,
     loose = check(acme, "120.00", control_total=Decimal("120.00"))
     assert loose.lines[0].exception == LineException.OVER
     settings.REMITTANCE_LINE_MAX = Decimal("100.00")
-    posting = remittance_post(batch=loose.batch)
+    posting = remittance_post(batch=loose.batch, actor="tests")
     assert (posting.posted, posting.suspense) == (0, 1)
     assert loose.batch.lines.get().exception == LineException.CEILING
     assert not Payment.objects.filter(member=ana).exists()

@@ -21,10 +21,12 @@ EMPLOYERS = "code,name,ein,due_day\nacme,Acme Electric,12-3456789,15\nBOLT,Bolt 
 
 
 def test_employers_are_imported_all_or_none():
-    result = employers_import(csv_text=EMPLOYERS)
+    result = employers_import(csv_text=EMPLOYERS, actor="tests")
     assert result.written and result.count == 2
     assert Employer.objects.get(code="ACME").ein == "12-3456789"
-    again = employers_import(csv_text="code,name,ein,due_day\nCORE,Core,123,40\nACME,Again,,15\n")
+    again = employers_import(
+        csv_text="code,name,ein,due_day\nCORE,Core,123,40\nACME,Again,,15\n", actor="tests"
+    )
     assert [str(e) for e in again.errors] == [
         "Row 2, ein: An EIN is written like 12-3456789.",
         "Row 2, due_day: Ensure this value is less than or equal to 28.",
@@ -34,13 +36,14 @@ def test_employers_are_imported_all_or_none():
 
 
 def test_authorizations_are_imported_and_protect_the_members_months(journeyman, charged_2026):
-    employers_import(csv_text=EMPLOYERS)
+    employers_import(csv_text=EMPLOYERS, actor="tests")
     member = MemberFactory(member_number="1001", classification=journeyman)
     charged_2026()
     assert MemberLedger.objects.get(member=member).months_in_arrears > 0
     result = authorizations_import(
         csv_text="employer_code,member_number,employee_id,ssn_last4,signed_on,revoked_on\n"
-        "ACME,1001,A-1,0042,2025-06-01,\n"
+        "ACME,1001,A-1,0042,2025-06-01,\n",
+        actor="tests",
     )
     assert result.written, result.errors
     authorization = CheckoffAuthorization.objects.get()
@@ -52,11 +55,12 @@ def test_authorizations_are_imported_and_protect_the_members_months(journeyman, 
 
 
 def test_bad_authorization_rows_are_named():
-    employers_import(csv_text=EMPLOYERS)
+    employers_import(csv_text=EMPLOYERS, actor="tests")
     result = authorizations_import(
         csv_text="employer_code,member_number,signed_on,revoked_on\n"
         "NOPE,1001,2025-06-01,\n"
-        "ACME,1001,June 1,\n"
+        "ACME,1001,June 1,\n",
+        actor="tests",
     )
     assert [str(e) for e in result.errors] == [
         "Row 2, employer_code: No employer has the code 'NOPE'.",

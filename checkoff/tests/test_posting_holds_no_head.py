@@ -48,14 +48,18 @@ def test_a_login_does_not_wait_for_a_remittance_being_posted(acme, journeyman, c
     charged_2026()
     rows = [f"{m.member_number},{m.last_name},{m.first_name},,,2026-09,,,45.00" for m in members]
     batch = remittance_check(
-        employer=acme, content=remittance_csv(*rows), file_name="acme.csv", received_on=RECEIVED
+        employer=acme,
+        content=remittance_csv(*rows),
+        file_name="acme.csv",
+        received_on=RECEIVED,
+        actor="tests",
     ).batch
     UserFactory(username="lucy")
     paused, posted = _PausedWhilePosting(), []
 
     def post() -> None:
         try:
-            posted.append(remittance_post(batch=batch, progress=paused))
+            posted.append(remittance_post(batch=batch, progress=paused, actor="tests"))
         finally:
             connections.close_all()
 

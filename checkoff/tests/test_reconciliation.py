@@ -38,8 +38,9 @@ def month(acme, journeyman, charged_2026):
         ),
         file_name="acme.csv",
         received_on=datetime.date(2026, 10, 20),
+        actor="tests",
     ).batch
-    remittance_post(batch=batch)
+    remittance_post(batch=batch, actor="tests")
     return acme, bolt
 
 

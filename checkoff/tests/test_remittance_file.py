@@ -45,6 +45,7 @@ def worker(acme, journeyman):
 def check(employer, content, **kwargs):
     kwargs.setdefault("file_name", "acme.csv")
     kwargs.setdefault("received_on", RECEIVED)
+    kwargs.setdefault("actor", "tests")
     return remittance_check(employer=employer, content=content, **kwargs)
 
 

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.django_db
 def check(employer, content, **kwargs):
     kwargs.setdefault("file_name", "acme-2026-09.csv")
     kwargs.setdefault("received_on", RECEIVED)
+    kwargs.setdefault("actor", "tests")
     return remittance_check(employer=employer, content=content, **kwargs)
 
 
@@ -161,18 +162,18 @@ def test_posting_records_each_matched_line_as_a_payroll_deduction_payment(
 
 def test_the_same_file_is_never_posted_twice(acme, crew, charged_2026):
     charged_2026()
-    remittance_post(batch=check(acme, FILE).batch)
+    remittance_post(batch=check(acme, FILE, actor="tests").batch, actor="tests")
     again = check(acme, FILE)
     assert again.already_posted is not None
     with pytest.raises(ValidationError, match="already been posted"):
-        remittance_post(batch=again.batch)
+        remittance_post(batch=again.batch, actor="tests")
     assert Payment.objects.count() == 3
 
 
 def test_a_batch_that_does_not_balance_to_its_control_total_is_not_posted(acme, crew):
     batch = check(acme, FILE, control_total=Decimal("130.00")).batch
     with pytest.raises(ValidationError, match=r"add up to 135\.00, not the control total 130\.00"):
-        remittance_post(batch=batch)
+        remittance_post(batch=batch, actor="tests")
     batch.refresh_from_db()
     assert batch.status == BatchStatus.CHECKED
     assert not Payment.objects.exists()
@@ -181,7 +182,7 @@ def test_a_batch_that_does_not_balance_to_its_control_total_is_not_posted(acme, 
 def test_unmatched_money_waits_in_suspense_and_never_reaches_a_ledger(acme, crew, charged_2026):
     charged_2026()
     result = check(acme, remittance_csv("9999,Stranger,Sam,,,2026-09,,,45.00"))
-    posting = remittance_post(batch=result.batch)
+    posting = remittance_post(batch=result.batch, actor="tests")
     assert (posting.posted, posting.suspense, posting.suspense_total) == (0, 1, Decimal("45.00"))
     line = result.batch.lines.get(exception=LineException.UNMATCHED)
     assert line.suspense == SuspenseStatus.OPEN and line.payment is None
@@ -192,10 +193,10 @@ def test_a_revoked_authorization_gives_no_authorization(acme, crew, charged_2026
     charged_2026()
     authorization = crew[0].checkoff_authorizations.get()
     authorization.revoked_on = datetime.date(2026, 9, 1)  # covers no day of September
-    authorization_save(authorization=authorization)
+    authorization_save(authorization=authorization, actor="tests")
     result = check(acme, FILE)
     assert codes(result)["1001"] == LineException.NO_AUTHORIZATION
-    remittance_post(batch=result.batch)
+    remittance_post(batch=result.batch, actor="tests")
     assert not crew[0].payments.exists()  # held in suspense
 
 
@@ -222,14 +223,14 @@ def test_short_over_and_a_member_listed_twice(acme, crew, charged_2026):
         LineException.MISSING,  # O'Hara is authorized but not in the file
     ]
     assert [line.variance for line in result.lines[:2]] == [Decimal("-5.00"), Decimal("5.00")]
-    posting = remittance_post(batch=result.batch)
+    posting = remittance_post(batch=result.batch, actor="tests")
     assert posting.posted == 2 and posting.suspense == 1
     assert crew[1].payments.get().amount == Decimal("50.00")
 
 
 def test_a_month_already_remitted_by_an_earlier_batch_is_a_duplicate(acme, crew, charged_2026):
     charged_2026()
-    remittance_post(batch=check(acme, FILE).batch)
+    remittance_post(batch=check(acme, FILE, actor="tests").batch, actor="tests")
     late = check(acme, remittance_csv("1001,Nunez,Ana,,,2026-09,,,45.00"), file_name="again.csv")
     assert late.lines[0].exception == LineException.DUPLICATE
 
@@ -238,8 +239,8 @@ def test_a_duplicate_posted_between_check_and_post_goes_to_suspense(acme, crew, 
     charged_2026()
     first = check(acme, FILE)
     second = check(acme, remittance_csv("1001,Nunez,Ana,,,2026-09,,,45.00"), file_name="b.csv")
-    remittance_post(batch=first.batch)
-    posting = remittance_post(batch=second.batch)
+    remittance_post(batch=first.batch, actor="tests")
+    posting = remittance_post(batch=second.batch, actor="tests")
     assert posting.posted == 0 and posting.suspense == 1
     assert crew[0].payments.count() == 1
 
@@ -252,7 +253,7 @@ def test_two_officers_posting_at_once_record_the_money_once(acme, crew, charged_
     charged_2026()
     first, second = check(acme, FILE).batch, check(acme, FILE).batch
     batches = iter([first, second])
-    results, errors = race(lambda: remittance_post(batch=next(batches)).posted)
+    results, errors = race(lambda: remittance_post(batch=next(batches), actor="tests").posted)
     assert results == [3]
     assert [" ".join(e.messages) for e in errors] == [
         "This file has already been posted; nothing was posted again."
@@ -273,6 +274,7 @@ def test_a_large_remittance_links_every_line_to_what_it_made(acme, journeyman, m
         working_rate="1.50",
         working_basis="gross_wages",
         effective_date=datetime.date(2026, 1, 1),
+        actor="tests",
     )
     flat = MemberFactory.create_batch(15, classification=journeyman)
     working = MemberFactory.create_batch(15, classification=inside)
@@ -282,7 +284,9 @@ def test_a_large_remittance_links_every_line_to_what_it_made(acme, journeyman, m
     rows += [
         f"{m.member_number},,,,,2026-09,,{4000 + 100 * i}.00,0.01" for i, m in enumerate(working)
     ]
-    posted = remittance_post(batch=check(acme, remittance_csv(*rows)).batch)
+    posted = remittance_post(
+        batch=check(acme, remittance_csv(*rows), actor="tests").batch, actor="tests"
+    )
     assert posted.posted == 30
     lines = list(posted.batch.lines.select_related("payment", "working_dues"))
     mislinked = [

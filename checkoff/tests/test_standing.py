@@ -50,6 +50,7 @@ def test_an_employer_60_days_late_leaves_its_members_in_good_standing(
             amount=Decimal("315.00"),  # January to July
             method="check",
             received_date=datetime.date(2026, 7, 20),
+            actor="tests",
         )
     checkoff = standing(on_checkoff)
     assert (checkoff.months_in_arrears, checkoff.standing) == (0, Standing.GOOD)
@@ -64,8 +65,9 @@ def test_an_employer_60_days_late_leaves_its_members_in_good_standing(
         content=remittance_csv(f"{on_checkoff.member_number},,,,,2026-08,,,45.00"),
         file_name="late.csv",
         received_on=NOV_28,
+        actor="tests",
     ).batch
-    remittance_post(batch=batch)
+    remittance_post(batch=batch, actor="tests")
     assert standing(on_checkoff).months_in_arrears == 0
     assert standing(on_checkoff).balance == Decimal("90.00")
 
@@ -79,14 +81,16 @@ def test_a_month_remitted_short_is_no_longer_protected(acme, journeyman, charged
         amount=Decimal("360.00"),
         method="check",
         received_date=datetime.date(2026, 9, 1),
+        actor="tests",
     )  # January to August
     batch = remittance_check(
         employer=acme,
         content=remittance_csv(f"{member.member_number},,,,,2026-09,,,40.00"),
         file_name="short.csv",
         received_on=datetime.date(2026, 10, 10),
+        actor="tests",
     ).batch
-    remittance_post(batch=batch)
+    remittance_post(batch=batch, actor="tests")
     # September: remitted 5.00 short, so owed by the member; October: not remitted yet.
     assert standing(member).months_in_arrears == 1
 
@@ -101,7 +105,7 @@ def test_months_before_the_authorization_or_after_its_revocation_count(
     charged_2026()
     assert standing(member).months_in_arrears == 2  # January and February
     authorization.revoked_on = datetime.date(2026, 8, 1)  # covers March to July
-    authorization_save(authorization=authorization)
+    authorization_save(authorization=authorization, actor="tests")
     assert standing(member).months_in_arrears == 5  # and August to October
 
 
@@ -128,7 +132,7 @@ def test_both_selectors_agree_with_authorizations_and_remittances(
     employer = EmployerFactory(code="PROP")
     member = MemberFactory(classification=journeyman, join_date=datetime.date(2020, 1, 1))
     for month in range(1, 9):
-        dues_charges_generate(period=DuesPeriodFactory(year=2025, month=month))
+        dues_charges_generate(period=DuesPeriodFactory(year=2025, month=month), actor="tests")
     start = datetime.date(2025, 1, 1) + datetime.timedelta(days=31 * signed)
     end = (
         None
@@ -138,7 +142,11 @@ def test_both_selectors_agree_with_authorizations_and_remittances(
     AuthorizationFactory(member=member, employer=employer, signed_on=start, revoked_on=end)
     for amount in paid:
         payment_record(
-            member=member, amount=amount, method="cash", received_date=datetime.date(2025, 6, 1)
+            member=member,
+            amount=amount,
+            method="cash",
+            received_date=datetime.date(2025, 6, 1),
+            actor="tests",
         )
     if remitted:
         rows = [f"{member.member_number},,,,,2025-{m:02d},,,{a}" for m, a in remitted]
@@ -147,9 +155,10 @@ def test_both_selectors_agree_with_authorizations_and_remittances(
             content=remittance_csv(*rows),
             file_name="p.csv",
             received_on=datetime.date(2025, 9, 1),
+            actor="tests",
         ).batch
         if posted:
-            remittance_post(batch=batch)
+            remittance_post(batch=batch, actor="tests")
             assert batch.__class__.objects.get(pk=batch.pk).status == BatchStatus.POSTED
     as_of = datetime.date(2025, as_of_month, 1)
     summary = standing(member, as_of)

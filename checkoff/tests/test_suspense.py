@@ -39,8 +39,9 @@ def posted(acme, journeyman, charged_2026):
         ),
         file_name="acme.csv",
         received_on=RECEIVED,
+        actor="tests",
     ).batch
-    remittance_post(batch=batch)
+    remittance_post(batch=batch, actor="tests")
     return batch, ana
 
 
@@ -98,6 +99,7 @@ def test_a_posted_batch_is_undone_by_a_reversing_batch(posted, officer):
         ),
         file_name="acme.csv",
         received_on=RECEIVED,
+        actor="tests",
     )
     assert again.already_posted is None
-    assert remittance_post(batch=again.batch).posted == 1
+    assert remittance_post(batch=again.batch, actor="tests").posted == 1

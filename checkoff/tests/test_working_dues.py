@@ -67,7 +67,12 @@ def inside():
     """Inside wiremen: 24.00 a month plus 1.25% of gross wages, 1.50% from July 2026,
     within 10.00 and 100.00 a month."""
     classification = ClassificationFactory(code="IW", name="Inside Wireman")
-    common = {"working_basis": "gross_wages", "working_floor": "10.00", "working_cap": "100.00"}
+    common = {
+        "working_basis": "gross_wages",
+        "working_floor": "10.00",
+        "working_cap": "100.00",
+        "actor": "tests",
+    }
     dues_rate_create(
         classification=classification,
         monthly_amount="24.00",
@@ -100,6 +105,7 @@ def test_the_expected_amount_uses_the_rate_of_the_work_month(inside):
         ),
         file_name="iw.csv",
         received_on=RECEIVED,
+        actor="tests",
     )
     assert [(line.expected, line.exception) for line in result.lines] == [
         (Decimal("74.00"), ""),
@@ -116,14 +122,15 @@ def test_posting_charges_the_working_dues_so_they_are_not_taken_as_credit(inside
     )
     AuthorizationFactory(member=member, employer=acme)
     for period in periods(2026, [9]):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     batch = remittance_check(
         employer=acme,
         content=remittance_csv("7001,,,,,2026-09,,4000.00,84.00"),
         file_name="iw.csv",
         received_on=RECEIVED,
+        actor="tests",
     ).batch
-    remittance_post(batch=batch)
+    remittance_post(batch=batch, actor="tests")
     summary = member_dues_summary(member)
     assert summary.balance == Decimal("0.00")
     assert [a.amount for a in summary.adjustments] == [Decimal("60.00")]
@@ -137,22 +144,24 @@ def test_a_member_at_two_employers_in_one_month_owes_the_flat_dues_once(inside):
     AuthorizationFactory(member=member, employer=acme)
     AuthorizationFactory(member=member, employer=bolt)
     for period in periods(2026, [9]):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     first = remittance_check(
         employer=acme,
         content=remittance_csv("7001,,,,,2026-09,,2000.00,54.00"),  # 24 + 30
         file_name="acme.csv",
         received_on=RECEIVED,
+        actor="tests",
     )
-    remittance_post(batch=first.batch)
+    remittance_post(batch=first.batch, actor="tests")
     second = remittance_check(
         employer=bolt,
         content=remittance_csv("7001,,,,,2026-09,,1000.00,15.00"),  # 15 working, no flat
         file_name="bolt.csv",
         received_on=RECEIVED,
+        actor="tests",
     )
     assert [(line.expected, line.exception) for line in second.lines] == [(Decimal("15.00"), "")]
-    remittance_post(batch=second.batch)
+    remittance_post(batch=second.batch, actor="tests")
     summary = member_dues_summary(member)
     assert summary.balance == Decimal("0.00")
     assert summary.months_in_arrears == 0
@@ -167,10 +176,11 @@ def test_a_rate_of_working_dues_only_charges_no_flat_amount(journeyman):
         working_basis="gross_wages",
         working_rate="3.75",
         effective_date=datetime.date(2026, 1, 1),
+        actor="tests",
     )
     member = MemberFactory(classification=percent_only, join_date=datetime.date(2020, 1, 1))
     MemberFactory(classification=journeyman, join_date=datetime.date(2020, 1, 1))
-    generation = dues_charges_generate(period=periods(2026, [9])[0])
+    generation = dues_charges_generate(period=periods(2026, [9])[0], actor="tests")
     assert (generation.created, generation.skipped_no_rate) == (1, [])  # the journeyman
     assert not member.dues_charges.exists()
     assert str(DuesRate.objects.get(classification=percent_only)).startswith("0.00/month + 3.75%")

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.template import Context, Template
 from django.utils import timezone
 
+from audit.actors import Actor, actor_checked, person, saved_by
 from dues.services import adjustment_record
 from jobs.progress import Progress
 from members.models import Member, MemberStatus
@@ -27,7 +28,7 @@ from ..selectors import StandingOn, arrears_policy_on, holds_open, standings_on
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-    User = AbstractBaseUser | None
+    pass
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ def arrears_policy_apply(
     *,
     day: datetime.date | None = None,
     dry_run: bool = False,
-    actor: User = None,
+    actor: Actor,
     progress: Progress | None = None,
 ) -> ArrearsRun:
     """Apply the policy in force on `day` (today): each change an audited decision naming
@@ -202,7 +203,7 @@ def arrears_policy_apply(
 
 
 @transaction.atomic
-def _apply_one(proposal: Proposal, policy: ArrearsPolicy, day: datetime.date, actor: User) -> bool:
+def _apply_one(proposal: Proposal, policy: ArrearsPolicy, day: datetime.date, actor: Actor) -> bool:
     # Lock the member: two runs at once (the nightly job and an officer) change them once.
     member = Member.objects.select_for_update().get(pk=proposal.member_id)
     if member.status != proposal.from_status:
@@ -257,7 +258,7 @@ def _change_record(
     day: datetime.date,
     to_status: str,
     reason: str,
-    actor: User,
+    actor: Actor,
     policy: ArrearsPolicy | None = None,
     months_owed: int = 0,
     amount_owed: Decimal = Decimal("0.00"),
@@ -273,12 +274,11 @@ def _change_record(
         amount_owed=max(amount_owed, Decimal("0.00")),
         policy=policy,
         reason=reason,
-        decided_by=actor,
+        decided_by=person(actor),
         continuity_broken_from=continuity_broken_from,
     )
     change.full_clean()
-    change._history_user = actor
-    change.save()
+    saved_by(change, actor=actor)
     if to_status != member.status:
         # The policy (or the officer's override, checked above) decided the change; who
         # applied it is named on the status change too, not only on the decision.
@@ -310,9 +310,7 @@ def arrears_notice_send(change_id: int) -> int:
 
 
 @transaction.atomic
-def standing_override(
-    *, member: Member, status: str, reason: str, actor: AbstractBaseUser
-) -> StandingChange:
+def standing_override(*, member: Member, status: str, reason: str, actor: Actor) -> StandingChange:
     """An officer sets one member's status, with the reason kept beside the decision."""
     if not reason.strip():
         raise ValidationError({"reason": "Say why: the override is kept with its reason."})
@@ -335,22 +333,20 @@ def standing_override(
 
 @transaction.atomic
 def standing_hold(*, member: Member, reason: str, actor: AbstractBaseUser) -> StandingHold:
-    """Hold the arrears policy's changes to one member until released."""
+    """Hold the arrears policy's changes to one member until released: an officer's act."""
     if not reason.strip():
         raise ValidationError({"reason": "Say why the member is held."})
     Member.objects.select_for_update().get(pk=member.pk)
     if StandingHold.objects.filter(member=member, released_at__isnull=True).exists():
         raise ValidationError(f"{member} is already held.")
-    hold = StandingHold(member=member, reason=reason.strip(), held_by=actor)
-    hold._history_user = actor
-    hold.save()
+    hold = StandingHold(member=member, reason=reason.strip(), held_by=actor_checked(actor))
+    saved_by(hold, actor=actor)
     return hold
 
 
-def standing_hold_release(*, hold: StandingHold, actor: AbstractBaseUser) -> StandingHold:
+def standing_hold_release(*, hold: StandingHold, actor: Actor) -> StandingHold:
     if hold.released_at is None:
         hold.released_at = timezone.now()
-        hold.released_by = actor
-        hold._history_user = actor
-        hold.save()
+        hold.released_by = person(actor)
+        saved_by(hold, actor=actor)
     return hold

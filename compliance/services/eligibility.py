@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit.actors import Actor, actor_checked, person, saved_by
 from audit.csv_export import csv_lines
 from jobs.progress import Progress
 from members.models import Member, MemberStatus
@@ -23,7 +24,6 @@ from ..selectors import arrears_policy_on, standings_on
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-    User = AbstractBaseUser | None
 
 ELIGIBILITY_CSV_HEADER = [
     "member_number",
@@ -40,7 +40,7 @@ ENTRY_BATCH = 5000
 
 
 def eligibility_list_create(
-    *, title: str, record_date: datetime.date, actor: User, progress: Progress | None = None
+    *, title: str, record_date: datetime.date, actor: Actor, progress: Progress | None = None
 ) -> EligibilityList:
     """A draft list for `record_date`: every member, eligible or not and why, by the
     ledger as it stood at the end of that day."""
@@ -49,16 +49,15 @@ def eligibility_list_create(
         title=title[:200],
         record_date=record_date,
         policy=arrears_policy_on(record_date),
-        created_by=actor,
+        created_by=person(actor),
     )
-    elist._history_user = actor
     with transaction.atomic():
-        elist.save()
-        _entries_write(elist, progress)
+        saved_by(elist, actor=actor)
+        _entries_write(elist, progress, actor)
     return elist
 
 
-def _entries_write(elist: EligibilityList, progress: Progress | None) -> None:
+def _entries_write(elist: EligibilityList, progress: Progress | None, actor: Actor) -> None:
     # Every member the local has (one who joined after the record date is listed, and
     # says so); those who died are not.
     members = Member.objects.exclude(status=MemberStatus.DECEASED)
@@ -89,7 +88,7 @@ def _entries_write(elist: EligibilityList, progress: Progress | None) -> None:
     _entries_insert(entries)
     elist.eligible_count = sum(1 for entry in entries if entry[6])
     elist.ineligible_count = len(entries) - elist.eligible_count
-    elist.save(update_fields=["eligible_count", "ineligible_count"])
+    saved_by(elist, actor=actor, update_fields=["eligible_count", "ineligible_count"])
 
 
 _ENTRY_COLUMNS = (
@@ -147,7 +146,7 @@ def eligibility_csv_lines(elist: EligibilityList) -> Iterable[str]:
 
 
 @transaction.atomic
-def eligibility_list_publish(*, elist: EligibilityList, actor: AbstractBaseUser) -> EligibilityList:
+def eligibility_list_publish(*, elist: EligibilityList, actor: Actor) -> EligibilityList:
     """Freeze the list: its CSV is stored and hashed; a later payment changes nothing."""
     elist = EligibilityList.objects.select_for_update().get(pk=elist.pk)
     if elist.is_published:
@@ -156,9 +155,8 @@ def eligibility_list_publish(*, elist: EligibilityList, actor: AbstractBaseUser)
     elist.snapshot = snapshot
     elist.sha256 = hashlib.sha256(snapshot.encode()).hexdigest()
     elist.published_at = timezone.now()
-    elist.published_by = actor
-    elist._history_user = actor
-    elist.save()
+    elist.published_by = person(actor)
+    saved_by(elist, actor=actor)
     return elist
 
 
@@ -188,8 +186,11 @@ def inspection_record(
             "a candidate may inspect it once within 30 days (LMRDA 401(c))."
         )
     inspection = Inspection(
-        eligibility_list=elist, candidate=candidate, inspected_at=now, recorded_by=actor, note=note
+        eligibility_list=elist,
+        candidate=candidate,
+        inspected_at=now,
+        recorded_by=actor_checked(actor),
+        note=note,
     )
-    inspection._history_user = actor
-    inspection.save()
+    saved_by(inspection, actor=actor)
     return inspection

@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.actors import Actor, actor_checked, person, saved_by
+from audit.context import acting_as
 from members.models import Member
 
 from ..models import (
@@ -27,19 +29,20 @@ from ..selectors import month_end, per_capita_counted, per_capita_previous, per_
 from .eligibility import ENTRY_BATCH
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
-
-    User = AbstractBaseUser | None
+    pass
 
 
 @transaction.atomic
-def per_capita_report_work_out(*, affiliate, year: int, month: int, actor: User) -> PerCapitaReport:
+def per_capita_report_work_out(
+    *, affiliate, year: int, month: int, actor: Actor
+) -> PerCapitaReport:
     """The month's report as a draft (worked out again while it is one): counts and amount
     per category, and the roll-forward from last month's reported count, with the members
     added and dropped since the records as they stood at last month's end."""
-    report, _ = PerCapitaReport.objects.select_for_update().get_or_create(
-        affiliate=affiliate, year=year, month=month
-    )
+    with acting_as(actor_checked(actor)):  # the draft, when this makes it
+        report, _ = PerCapitaReport.objects.select_for_update().get_or_create(
+            affiliate=affiliate, year=year, month=month
+        )
     if report.status != ReportStatus.DRAFT:
         raise ValidationError(
             f"The {report.label} report is {report.get_status_display().lower()}: "
@@ -103,8 +106,7 @@ def per_capita_report_work_out(*, affiliate, year: int, month: int, actor: User)
     report.amount = sum((line.amount for line in lines), Decimal("0.00"))
     report.added, report.dropped = len(added), len(dropped)
     report.worked_out_at = timezone.now()
-    report._history_user = actor
-    report.save()
+    saved_by(report, actor=actor)
     return report
 
 
@@ -138,9 +140,7 @@ def _roll_reasons(member_ids: set[int], day: datetime.date) -> dict[int, tuple[s
 
 
 @transaction.atomic
-def per_capita_report_submit(
-    *, report: PerCapitaReport, actor: AbstractBaseUser
-) -> PerCapitaReport:
+def per_capita_report_submit(*, report: PerCapitaReport, actor: Actor) -> PerCapitaReport:
     """Mark the report sent to the affiliate: only while last month's count, plus the
     members added, less those dropped, gives this month's."""
     report = PerCapitaReport.objects.select_for_update().get(pk=report.pk)
@@ -155,21 +155,19 @@ def per_capita_report_submit(
         )
     report.status = ReportStatus.SUBMITTED
     report.submitted_at = timezone.now()
-    report.submitted_by = actor
-    report._history_user = actor
-    report.save()
+    report.submitted_by = person(actor)
+    saved_by(report, actor=actor)
     return report
 
 
 @transaction.atomic
 def per_capita_report_paid(
-    *, report: PerCapitaReport, paid_on: datetime.date, actor: AbstractBaseUser
+    *, report: PerCapitaReport, paid_on: datetime.date, actor: Actor
 ) -> PerCapitaReport:
     report = PerCapitaReport.objects.select_for_update().get(pk=report.pk)
     if report.status != ReportStatus.SUBMITTED:
         raise ValidationError("Only a submitted report is paid.")
     report.status = ReportStatus.PAID
     report.paid_on = paid_on
-    report._history_user = actor
-    report.save()
+    saved_by(report, actor=actor)
     return report

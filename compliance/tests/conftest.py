@@ -49,7 +49,7 @@ def in_advance_2026(journeyman):
 
     def charge(*members):
         for period in month_periods(2026, range(1, 7)):
-            dues_charges_generate(period=period)
+            dues_charges_generate(period=period, actor="tests")
 
     return charge
 

@@ -16,6 +16,7 @@ from compliance.services import arrears_policy_apply
 from dues.models import DuesPeriod, PaymentMethod
 from dues.services import payment_record
 from jobs.models import JobStatus
+from jobs.scheduling import SCHEDULER
 from jobs.services import job_kind, job_start
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +32,7 @@ def behind(policy, member, in_advance_2026):
         amount=Decimal("45.00"),
         method=PaymentMethod.CHECK,
         received_date=D(2026, 1, 1),
+        actor="tests",
     )
     return member
 
@@ -75,7 +77,7 @@ def test_the_policy_applied_as_the_officers_job_is_the_officers(behind, officer,
 
 
 def test_the_nightly_policy_is_named_by_its_kind(behind, since):
-    run_job("compliance.apply_arrears_policy", None, as_of="2026-04-01")
+    run_job("compliance.apply_arrears_policy", SCHEDULER, as_of="2026-04-01")
     event = status_change(behind)
     assert (event.actor, event.actor_label) == (None, "compliance.apply_arrears_policy")
     assert set(since().values_list("actor_label", flat=True)) == {"compliance.apply_arrears_policy"}
@@ -87,9 +89,9 @@ def test_no_job_leaves_a_write_to_unknown(behind, officer, since):
         later = DuesPeriod.objects.create(year=2026, month=7, due_date=D(2026, 7, 1))
     run_job("dues.generate_charges", officer, period_id=later.pk)
     run_job("compliance.eligibility_list", officer, title="Vote", record_date="2026-05-01")
-    run_job("compliance.apply_arrears_policy", None, as_of="2026-07-01")
-    run_job("dues.ledger_check", None)
-    run_job("audit.verify", None)
+    run_job("compliance.apply_arrears_policy", SCHEDULER, as_of="2026-07-01")
+    run_job("dues.ledger_check", SCHEDULER)
+    run_job("audit.verify", SCHEDULER)
     written = since()
     assert written.exists()
     assert not written.filter(actor_label=UNKNOWN_ACTOR).exists(), list(

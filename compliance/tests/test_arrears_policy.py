@@ -32,7 +32,11 @@ D = datetime.date
 
 def pay(member, amount, day):
     return payment_record(
-        member=member, amount=Decimal(amount), method=PaymentMethod.CHECK, received_date=day
+        member=member,
+        amount=Decimal(amount),
+        method=PaymentMethod.CHECK,
+        received_date=day,
+        actor="tests",
     )
 
 
@@ -83,7 +87,7 @@ def test_running_it_twice_changes_nothing_more(behind, officer):
 
 
 def test_a_dry_run_lists_and_changes_nothing(behind):
-    run = arrears_policy_apply(day=D(2026, 4, 1), dry_run=True)
+    run = arrears_policy_apply(day=D(2026, 4, 1), dry_run=True, actor="tests")
     assert [p.kind for p in run.proposals] == [ChangeKind.SUSPEND]
     behind.refresh_from_db()
     assert behind.status == "active"
@@ -190,7 +194,7 @@ def test_a_policy_change_does_not_rewrite_earlier_decisions(behind, policy, offi
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_change_a_member_once(behind, race):
-    results, errors = race(lambda: arrears_policy_apply(day=D(2026, 4, 1)).applied)
+    results, errors = race(lambda: arrears_policy_apply(day=D(2026, 4, 1), actor="tests").applied)
     assert errors == []
     assert sorted(results) == [0, 1]
     assert StandingChange.objects.filter(member=behind).count() == 1

@@ -31,6 +31,7 @@ def test_an_officer_works_out_publishes_and_logs_an_inspection(
         amount=Decimal("270.00"),
         method=PaymentMethod.CASH,
         received_date=datetime.date(2026, 1, 2),
+        actor="tests",
     )
     UserFactory(username="secretary", role=roles.OFFICER)
 

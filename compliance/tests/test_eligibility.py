@@ -51,6 +51,7 @@ def local(policy, journeyman, in_advance_2026):
             amount=Decimal(amount),
             method=PaymentMethod.CASH,
             received_date=D(2026, 1, 1),
+            actor="tests",
         )
     return {"paid": paid, "behind": behind, "checkoff": checkoff}
 
@@ -93,6 +94,7 @@ def test_a_published_list_is_frozen_and_a_later_payment_changes_nothing(local, o
         amount=Decimal("135.00"),
         method=PaymentMethod.CASH,
         received_date=D(2026, 4, 2),
+        actor="tests",
     )
     # Worked out again for the same record date, the paid-late member is still ineligible:
     again = eligibility_list_create(title="Check", record_date=RECORD_DATE, actor=officer)
@@ -179,13 +181,14 @@ def test_out_of_the_box_the_ledgers_own_rule_decides(journeyman, tmp_path):
     )
     AuthorizationFactory(member=deducted, employer=EmployerFactory(), signed_on=D(2025, 1, 1))
     for period in periods(2026, range(1, 7)):  # due at each month's end
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     for member in (direct, deducted):
         payment_record(
             member=member,
             amount=Decimal("135.00"),
             method=PaymentMethod.CASH,
             received_date=D(2026, 1, 5),
+            actor="tests",
         )
     out = tmp_path / "list.csv"
     call_command("eligibility_list", "--as-of", "2026-06-30", "--csv", str(out))

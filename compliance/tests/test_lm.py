@@ -39,21 +39,28 @@ def test_receipts_of_249_999_99_and_250_000_00_over_the_records(journeyman):
         amount=Decimal("45.00"),
         method=PaymentMethod.CASH,
         received_date=D(2025, 12, 31),
+        actor="tests",
     )
     payment = payment_record(
         member=member,
         amount=Decimal("45.01"),
         method=PaymentMethod.CASH,
         received_date=D(2025, 3, 2),
+        actor="tests",
     )
     refund_record(
-        payment=payment, amount=Decimal("10.00"), reason="paid twice", refunded_date=D(2025, 3, 3)
+        payment=payment,
+        amount=Decimal("10.00"),
+        reason="paid twice",
+        refunded_date=D(2025, 3, 3),
+        actor="tests",
     )
     payment_record(  # received in the next fiscal year: not this one's
         member=member,
         amount=Decimal("45.00"),
         method=PaymentMethod.CASH,
         received_date=D(2026, 1, 1),
+        actor="tests",
     )
     FiscalYear.objects.create(year=2025, other_receipts=Decimal("249909.98"))
     figures = lm_figures(2025)

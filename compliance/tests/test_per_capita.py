@@ -44,6 +44,7 @@ def members(policy, journeyman, in_advance_2026):
             amount=Decimal(amount),
             method=PaymentMethod.CASH,
             received_date=D(2026, 1, 1),
+            actor="tests",
         )
     return made
 
@@ -128,13 +129,17 @@ def test_a_roll_forward_that_does_not_hold_blocks_submission(
     # the count reported for January.
     late = MemberFactory(classification=journeyman, join_date=D(2026, 1, 5))
     payment_record(
-        member=late, amount=Decimal("90.00"), method=PaymentMethod.CASH, received_date=D(2026, 1, 5)
+        member=late,
+        amount=Decimal("90.00"),
+        method=PaymentMethod.CASH,
+        received_date=D(2026, 1, 5),
+        actor="tests",
     )
     from dues.models import DuesPeriod
     from dues.services import dues_charges_generate
 
     for period in DuesPeriod.objects.filter(year=2026, month__lte=2):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     february = per_capita_report_work_out(
         affiliate=international, year=2026, month=2, actor=officer
     )

@@ -27,7 +27,11 @@ D = datetime.date
 
 def pay(member, amount, day):
     return payment_record(
-        member=member, amount=Decimal(amount), method=PaymentMethod.CHECK, received_date=day
+        member=member,
+        amount=Decimal(amount),
+        method=PaymentMethod.CHECK,
+        received_date=day,
+        actor="tests",
     )
 
 
@@ -98,7 +102,7 @@ def test_an_employer_60_days_late_leaves_its_members_eligible(policy, journeyman
     direct = MemberFactory(classification=journeyman, join_date=D(2015, 1, 1))
     AuthorizationFactory(member=on_checkoff, employer=EmployerFactory(), signed_on=D(2025, 6, 1))
     for period in month_periods(2026, range(1, 5)):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     pay(on_checkoff, "45.00", D(2026, 1, 1))
     pay(direct, "45.00", D(2026, 1, 1))
 

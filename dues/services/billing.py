@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from appkit.sql import among
+from audit.actors import Actor, saved_by
 from audit.history import history_of_inserted
 from jobs.progress import Progress
 from members.models import Classification, Member, MemberStatus
@@ -25,9 +26,7 @@ from .ledgers import member_ledgers_refresh
 from .money import positive_amount, signed_amount
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
-
-    User = AbstractBaseUser | None
+    pass
 
 
 # --- Periods and charges ------------------------------------------------------------------
@@ -35,7 +34,7 @@ if TYPE_CHECKING:
 
 @transaction.atomic
 def dues_period_create(
-    *, year: int, month: int, due_date: datetime.date | None = None, actor: User = None
+    *, year: int, month: int, due_date: datetime.date | None = None, actor: Actor
 ) -> DuesPeriod:
     """A month's dues period; due on its last day unless said otherwise."""
     if not 1 <= month <= 12:
@@ -44,15 +43,14 @@ def dues_period_create(
         raise ValidationError({"year": "A year from 1900 to 2200."})
     period = DuesPeriod(year=year, month=month, due_date=datetime.date(year, month, 1))
     period.due_date = due_date or period.last_day
-    period._history_user = actor
     period.full_clean()
-    period.save()
+    saved_by(period, actor=actor)
     return period
 
 
 @transaction.atomic
 def dues_period_due_date_change(
-    *, period: DuesPeriod, due_date: datetime.date, actor: User = None
+    *, period: DuesPeriod, due_date: datetime.date, actor: Actor
 ) -> DuesPeriod:
     """Move a period's due date: its charges fall due then, so the ledgers of the members
     charged for it are worked out again (their order and months in arrears may change)."""
@@ -60,8 +58,7 @@ def dues_period_due_date_change(
     period = DuesPeriod.objects.select_for_update().get(pk=period.pk)
     period.due_date = due_date
     period.full_clean()
-    period._history_user = actor
-    period.save()
+    saved_by(period, actor=actor)
     member_ledgers_refresh(period.charges.values_list("member_id", flat=True))
     return period
 
@@ -77,7 +74,7 @@ def dues_rate_create(
     working_rate: object | None = None,
     working_floor: object | None = None,
     working_cap: object | None = None,
-    actor: User = None,
+    actor: Actor,
 ) -> DuesRate:
     """A classification's dues from `effective_date` (to `end_date`, if given): the flat
     monthly amount, and working dues if `working_basis` is given."""
@@ -98,8 +95,7 @@ def dues_rate_create(
         working_cap=_optional_money(working_cap, "working_cap"),
     )
     rate.full_clean()
-    rate._history_user = actor
-    rate.save()
+    saved_by(rate, actor=actor)
     return rate
 
 
@@ -146,7 +142,7 @@ GENERATION_BATCH = 5000
 
 
 def dues_charges_generate(
-    *, period: DuesPeriod, actor: User = None, progress: Progress | None = None
+    *, period: DuesPeriod, actor: Actor, progress: Progress | None = None
 ) -> ChargeGeneration:
     """Charge every active member (who had joined by the period's end) at their rate on
     the period's first day, with each charge's history row and audit event, and their

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from apikit.errors import ConflictError
 from appkit.sql import bulk_insert
+from audit.actors import Actor, person, saved_by
 from audit.history import history_of_created
 from members.models import Member
 
@@ -33,9 +34,7 @@ from ..models import (
 from .ledgers import member_ledgers_refresh
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
-
-    User = AbstractBaseUser | None
+    pass
 
 
 # --- Money ------------------------------------------------------------------------------
@@ -125,7 +124,7 @@ def payments_record_many(
     *,
     payments: list[Payment],
     adjustments: list[Adjustment] = (),
-    actor: User = None,
+    actor: Actor,
     reason: str = "",
 ) -> None:
     """Record many received payments (and adjustments) at once, as payment_record and
@@ -143,10 +142,10 @@ def payments_record_many(
             )
         payment.status = PaymentStatus.SUCCEEDED
         payment.receipt_number = number
-        payment.recorded_by = actor
+        payment.recorded_by = person(actor)
         payment.created_at = timezone.now()
     for adjustment in adjustments:
-        adjustment.recorded_by = actor
+        adjustment.recorded_by = person(actor)
         adjustment.created_at = timezone.now()
     for objs in (payments, list(adjustments)):
         if objs:
@@ -191,7 +190,7 @@ def payment_record(
     received_date: datetime.date,
     reference: str = "",
     note: str = "",
-    actor: User = None,
+    actor: Actor,
     idempotency_key: str | None = None,
 ) -> Payment:
     """Record money received at the office (cash, check, money order, payroll, ACH)."""
@@ -225,12 +224,11 @@ def payment_record(
         received_date=received_date,
         reference=reference,
         note=note,
-        recorded_by=actor,
+        recorded_by=person(actor),
         idempotency_key=idempotency_key or None,
         receipt_number=receipt_number_next(),
     )
-    payment._history_user = actor
-    payment.save()
+    saved_by(payment, actor=actor)
     member_ledgers_refresh([member.pk])
     return payment
 
@@ -241,7 +239,7 @@ def refund_record(
     payment: Payment,
     amount: object,
     reason: str,
-    actor: User = None,
+    actor: Actor,
     refunded_date: datetime.date | None = None,
     stripe_refund_id: str | None = None,
     idempotency_key: str | None = None,
@@ -270,20 +268,18 @@ def refund_record(
         amount=amount,
         reason=reason,
         refunded_date=refunded_date or timezone.localdate(),
-        recorded_by=actor,
+        recorded_by=person(actor),
         stripe_refund_id=stripe_refund_id,
         idempotency_key=idempotency_key or None,
     )
-    refund._history_user = actor
-    refund.save()
+    saved_by(refund, actor=actor)
     payment.refunded_amount += amount
     payment.status = (
         PaymentStatus.REFUNDED
         if payment.refunded_amount == payment.amount
         else PaymentStatus.PARTIALLY_REFUNDED
     )
-    payment._history_user = actor
-    payment.save(update_fields=["refunded_amount", "status"])
+    saved_by(payment, actor=actor, update_fields=["refunded_amount", "status"])
     member_ledgers_refresh([payment.member_id])
     return refund
 
@@ -294,7 +290,7 @@ def adjustment_record(
     member: Member,
     amount: object,
     reason: str,
-    actor: User = None,
+    actor: Actor,
     idempotency_key: str | None = None,
 ) -> Adjustment:
     """A signed correction: negative credits the member (a waiver), positive charges them."""
@@ -312,10 +308,9 @@ def adjustment_record(
         member=member,
         amount=amount,
         reason=reason,
-        recorded_by=actor,
+        recorded_by=person(actor),
         idempotency_key=idempotency_key or None,
     )
-    adjustment._history_user = actor
-    adjustment.save()
+    saved_by(adjustment, actor=actor)
     member_ledgers_refresh([member.pk])
     return adjustment

@@ -21,9 +21,7 @@ from .ledgers import member_ledgers_refresh
 from .money import receipt_number_next
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
-
-    User = AbstractBaseUser | None
+    pass
 
 
 # Online payments arrive in steps (pending, then succeeded or failed) and may be reported

@@ -21,7 +21,7 @@ def member(journeyman):
     DuesRateFactory(classification=journeyman, monthly_amount=Decimal("45.00"))
     member = MemberFactory(classification=journeyman, join_date=datetime.date(2015, 1, 1))
     for period in periods(2026, range(1, 7)):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     return member
 
 

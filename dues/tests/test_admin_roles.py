@@ -40,7 +40,11 @@ def test_an_organizer_cannot_record_a_payment(client, user_with_role):
 def test_staff_cannot_record_an_adjustment_or_a_refund(client, user_with_role):
     member = MemberFactory()
     payment = payment_record(
-        member=member, amount="45.00", method="cash", received_date=datetime.date(2026, 11, 2)
+        member=member,
+        amount="45.00",
+        method="cash",
+        received_date=datetime.date(2026, 11, 2),
+        actor="tests",
     )
     client.force_login(user_with_role(roles.STAFF))
     adjustment = {"member": member.pk, "amount": "-45.00", "reason": "x", "idempotency_key": "a"}
@@ -67,7 +71,7 @@ def behind(journeyman):
     DuesRateFactory(classification=journeyman)
     member = MemberFactory(classification=journeyman, last_name="Behind")
     for period in periods(2026, [1, 2, 3, 4]):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     return member
 
 
@@ -84,7 +88,11 @@ def test_an_organizer_sees_standing_only(client, user_with_role, behind):
 
 def test_staff_see_balance_charges_and_payments_on_the_member_page(client, user_with_role, behind):
     payment_record(
-        member=behind, amount="45.00", method="check", received_date=datetime.date(2026, 2, 1)
+        member=behind,
+        amount="45.00",
+        method="check",
+        received_date=datetime.date(2026, 2, 1),
+        actor="tests",
     )
     client.force_login(user_with_role(roles.STAFF))
     page = client.get(reverse("admin:members_member_change", args=[behind.pk])).content.decode()
@@ -108,8 +116,8 @@ def test_the_period_list_costs_the_same_queries_for_2_and_12_periods(
         return len(captured)
 
     for period in periods(2026, [1, 2]):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     few = queries()
     for period in periods(2025, range(1, 11)):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     assert queries() == few

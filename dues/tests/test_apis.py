@@ -25,7 +25,7 @@ def owing(journeyman):
     DuesRateFactory(classification=journeyman, monthly_amount=Decimal("45.00"))
     member = MemberFactory(classification=journeyman, member_number="4501")
     for period in periods(2026, [1, 2, 3]):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     return member
 
 
@@ -95,7 +95,11 @@ def test_bad_payments_are_400_with_the_field_and_write_nothing(owing, changes, f
 def test_payments_list_with_a_cursor_and_filters(owing):
     for method in ("cash", "check", "cash"):
         payment_record(
-            member=owing, amount="5.00", method=method, received_date=datetime.date(2026, 3, 1)
+            member=owing,
+            amount="5.00",
+            method=method,
+            received_date=datetime.date(2026, 3, 1),
+            actor="tests",
         )
     client = api_client(UserFactory(role=roles.OFFICER))
     page = client.get(PAYMENTS, {"page_size": 2}).data

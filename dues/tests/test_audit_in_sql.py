@@ -111,7 +111,7 @@ def test_payments_and_adjustments_of_every_shape_are_in_the_trail_as_python_woul
         ),
     ]
     bulk_insert(odd)
-    history_of_created(odd, actor=None, reason="test")
+    history_of_created(odd, actor="tests", reason="test")
     member_ledgers_refresh([member.pk])
     for obj in [*payments, *adjustments, *odd]:
         assert written_event(obj) == expected_event(obj), obj

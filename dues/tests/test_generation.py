@@ -35,7 +35,7 @@ def setup():
 
 def test_one_charge_per_active_member_at_their_rate(setup):
     period, active = setup
-    result = dues_charges_generate(period=period)
+    result = dues_charges_generate(period=period, actor="tests")
     assert result.created == 3
     charges = DuesCharge.objects.filter(period=period)
     assert {c.member_id for c in charges} == {m.pk for m in active}
@@ -44,8 +44,8 @@ def test_one_charge_per_active_member_at_their_rate(setup):
 
 def test_a_second_run_creates_nothing(setup):
     period, _ = setup
-    dues_charges_generate(period=period)
-    again = dues_charges_generate(period=period)
+    dues_charges_generate(period=period, actor="tests")
+    again = dues_charges_generate(period=period, actor="tests")
     assert again.created == 0
     assert again.already_charged == 3
     assert DuesCharge.objects.filter(period=period).count() == 3
@@ -122,7 +122,7 @@ def test_two_runs_racing_on_two_connections_charge_each_member_once(race):
     MemberFactory.create_batch(40, classification=journeyman)
     period = DuesPeriodFactory(year=2026, month=11)
 
-    results, errors = race(lambda: dues_charges_generate(period=period).created)
+    results, errors = race(lambda: dues_charges_generate(period=period, actor="tests").created)
 
     assert errors == []
     assert sorted(results) == [0, 40]
@@ -186,9 +186,10 @@ def test_the_kept_ledgers_follow_generation_in_any_order_paid_ahead_or_not(setup
         amount="90.00",
         method="check",
         received_date=datetime.date(2026, 10, 1),
+        actor="tests",
     )
     for month in months:
-        dues_charges_generate(period=DuesPeriodFactory(year=2026, month=month))
+        dues_charges_generate(period=DuesPeriodFactory(year=2026, month=month), actor="tests")
     from dues.models import MemberLedger
 
     paid_ahead = MemberLedger.objects.get(member=active[0])

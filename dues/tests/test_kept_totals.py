@@ -46,13 +46,14 @@ def local(journeyman):
         for number, name in [("1001", "Paid"), ("1002", "One"), ("1004", "Four"), ("1003", "Too")]
     ]
     for period in periods(2026, range(1, 7)):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     for member, months in zip(members, [6, 5, 2, 2], strict=True):
         payment_record(
             member=member,
             amount=Decimal("45.00") * months,
             method=PaymentMethod.CHECK,
             received_date=datetime.date(2026, 3, 10),
+            actor="tests",
         )
     return members
 
@@ -64,7 +65,7 @@ def test_standing_counts_follow_a_member_whose_status_changes(local):
         Standing.IN_ARREARS: 1,
         Standing.DELINQUENT: 2,
     }
-    member_update(member=four, actor=None, changes={"status": MemberStatus.SUSPENDED})
+    member_update(member=four, actor="tests", changes={"status": MemberStatus.SUSPENDED})
     assert standing_counts(ACTIVE)[Standing.DELINQUENT] == 1
     assert standing_counts([MemberStatus.SUSPENDED])[Standing.DELINQUENT] == 1
     assert MemberLedger.objects.get(member=four).member_status == MemberStatus.SUSPENDED
@@ -84,7 +85,7 @@ def test_the_arrears_report_orders_equal_debts_by_member_number_as_numbers_chang
         return [row.member.member_number for row in page.object_list]
 
     assert listed() == ["1003", "1004"]
-    member_update(member=too, actor=None, changes={"member_number": "1005"})
+    member_update(member=too, actor="tests", changes={"member_number": "1005"})
     assert listed() == ["1004", "1005"]
     response = client.get(reverse("dues:arrears"), {"months": 1})
     assert (response.context["count"], response.context["total"]) == (3, Decimal("405.00"))
@@ -100,6 +101,7 @@ def test_a_periods_money_follows_payments_refunds_and_status_changes(local):
         amount="45.00",
         reason="Overpaid",
         refunded_date=datetime.date(2026, 3, 20),
+        actor="tests",
     )
     assert period_money(march)[1] == Decimal("630.00")
     # A payment that turns out to have failed (as an ACH return reports it) stops counting
@@ -115,7 +117,7 @@ def test_a_new_member_counts_at_once_and_their_first_charge_in_the_period(local,
     late = MemberFactory(classification=journeyman, join_date=datetime.date(2020, 1, 1))
     assert standing_counts(ACTIVE)[Standing.GOOD] == before + 1
     june = DuesPeriod.objects.get(year=2026, month=6)
-    dues_charges_generate(period=june)
+    dues_charges_generate(period=june, actor="tests")
     assert period_money(june)[0] == Decimal("225.00")  # five members now
     assert MemberLedger.objects.get(member=late).member_number == late.member_number
 
@@ -164,7 +166,9 @@ def test_the_nightly_check_fails_its_job_with_what_it_set_right(local):
     from jobs.services import job_kind, job_start
 
     MemberLedger.objects.filter(member=local[0]).update(balance=Decimal("1.00"))
-    job = job_start(kind=job_kind("dues.ledger_check"), key="", label="Nightly check", actor=None)
+    job = job_start(
+        kind=job_kind("dues.ledger_check"), key="", label="Nightly check", actor="tests"
+    )
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     assert job.error.startswith("1 differences, now set right: member #")
@@ -188,7 +192,7 @@ def test_the_overview_reads_the_totals_not_the_tables(client, user_with_role, lo
 def test_totals_stay_exact_when_payments_race_each_other_and_a_fold(race, journeyman):
     DuesRateFactory(classification=journeyman, monthly_amount=Decimal("45.00"))
     members = MemberFactory.create_batch(6, classification=journeyman)
-    dues_charges_generate(period=periods(2026, [1])[0])
+    dues_charges_generate(period=periods(2026, [1])[0], actor="tests")
     queue = list(members)
 
     def pay_or_fold():
@@ -200,6 +204,7 @@ def test_totals_stay_exact_when_payments_race_each_other_and_a_fold(race, journe
             amount="45.00",
             method=PaymentMethod.CASH,
             received_date=datetime.date(2026, 1, 5),
+            actor="tests",
         ).pk
 
     _, errors = race(pay_or_fold, times=8)
@@ -212,7 +217,7 @@ def test_totals_stay_exact_when_payments_race_each_other_and_a_fold(race, journe
 def test_the_apis_standing_filter_counts_from_the_totals_what_it_lists(user_with_role, local):
     from apikit.tests.client import api_client
 
-    member_update(member=local[3], actor=None, changes={"status": MemberStatus.SUSPENDED})
+    member_update(member=local[3], actor="tests", changes={"status": MemberStatus.SUSPENDED})
     client = api_client(user_with_role(roles.OFFICER))
     for standing in Standing.values:
         for status in ["", MemberStatus.ACTIVE, MemberStatus.SUSPENDED]:
@@ -239,7 +244,7 @@ def test_a_payment_committed_while_the_check_reads_is_no_difference(monkeypatch,
 
     DuesRateFactory(classification=journeyman, monthly_amount=Decimal("45.00"))
     member = MemberFactory(classification=journeyman)
-    dues_charges_generate(period=periods(2026, [1])[0])
+    dues_charges_generate(period=periods(2026, [1])[0], actor="tests")
     summed_afresh = kept_totals._worked_out
 
     def pay_meanwhile():
@@ -248,6 +253,7 @@ def test_a_payment_committed_while_the_check_reads_is_no_difference(monkeypatch,
             amount="45.00",
             method=PaymentMethod.CASH,
             received_date=datetime.date(2026, 1, 5),
+            actor="tests",
         )
         connection.close()
 

@@ -44,6 +44,7 @@ def dues(member: Member, as_of: datetime.date = JULY_15):
 
 def pay(member, amount, **kwargs):
     kwargs.setdefault("received_date", datetime.date(2026, 7, 1))
+    kwargs.setdefault("actor", "tests")
     return payment_record(member=member, amount=amount, method=PaymentMethod.CHECK, **kwargs)
 
 
@@ -84,7 +85,7 @@ def test_overpayment_is_a_credit_that_the_next_charge_consumes(member):
     assert str(summary.paid_through) == "2026-06"
     assert summary.standing == Standing.GOOD
 
-    dues_charges_generate(period=DuesPeriodFactory(year=2026, month=7))
+    dues_charges_generate(period=DuesPeriodFactory(year=2026, month=7), actor="tests")
     summary = dues(member, as_of=datetime.date(2026, 8, 15))
     assert summary.balance == D("15.00")
     assert owed(summary) == [("2026-07", D("15.00"))]
@@ -99,7 +100,7 @@ def test_a_refund_reopens_what_it_no_longer_covers(member):
     pay(member, "45.00")
     assert str(dues(member).paid_through) == "2026-03"
 
-    refund_record(payment=february, amount="45.00", reason="Paid twice by mistake")
+    refund_record(payment=february, amount="45.00", reason="Paid twice by mistake", actor="tests")
     summary = dues(member)
     assert str(summary.paid_through) == "2026-02"
     assert owed(summary)[0] == ("2026-03", D("45.00"))
@@ -111,7 +112,7 @@ def test_a_refund_reopens_what_it_no_longer_covers(member):
 
 def test_a_partial_refund_reopens_part_of_a_period(member):
     payment = pay(member, "90.00")
-    refund_record(payment=payment, amount="10.00", reason="Overcharged")
+    refund_record(payment=payment, amount="10.00", reason="Overcharged", actor="tests")
     summary = dues(member)
     assert str(summary.paid_through) == "2026-01"
     assert owed(summary)[0] == ("2026-02", D("10.00"))
@@ -138,7 +139,7 @@ def test_a_rate_change_mid_year_charges_each_period_its_own_rate(journeyman):
     )
     member = MemberFactory(classification=journeyman)
     for period in periods(2026, range(1, 7)):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     amounts = [line.charge.amount for line in dues(member).charges]
     assert amounts == [D("45.00")] * 3 + [D("48.00")] * 3
     assert dues(member).balance == D("279.00")
@@ -157,7 +158,7 @@ def test_a_rate_with_an_end_date_stops_applying_after_it(journeyman):
 def test_a_member_with_no_rate_is_never_charged_zero_and_is_reported():
     retired = ClassificationFactory(code="RT", name="Retired")
     member = MemberFactory(classification=retired)
-    result = dues_charges_generate(period=DuesPeriodFactory(year=2026, month=1))
+    result = dues_charges_generate(period=DuesPeriodFactory(year=2026, month=1), actor="tests")
     assert result.created == 0
     assert result.skipped_no_rate == [member]
     assert "no dues rate for RT" in str(result)
@@ -168,7 +169,7 @@ def test_money_is_exact_ten_cents_and_twenty_cents_make_thirty(journeyman):
     DuesRateFactory(classification=journeyman, monthly_amount=D("0.10"))
     member = MemberFactory(classification=journeyman)
     for period in periods(2026, [1, 2, 3]):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     pay(member, "0.10")
     pay(member, "0.20")
     summary = dues(member, as_of=datetime.date(2026, 4, 15))
@@ -183,12 +184,14 @@ def test_floats_are_refused_as_money(member):
 
 
 def test_a_waiver_adjustment_covers_and_a_correction_charges(member):
-    adjustment_record(member=member, amount="-45.00", reason="Strike hardship waiver")
+    adjustment_record(
+        member=member, amount="-45.00", reason="Strike hardship waiver", actor="tests"
+    )
     summary = dues(member)
     assert str(summary.paid_through) == "2026-01"
     assert summary.balance == D("225.00")
 
-    adjustment_record(member=member, amount="45.00", reason="Waiver entered twice")
+    adjustment_record(member=member, amount="45.00", reason="Waiver entered twice", actor="tests")
     assert dues(member).paid_through is None
     assert dues(member).balance == D("270.00")
 
@@ -260,9 +263,9 @@ def test_both_selectors_agree_on_any_ledger(
     for share, payment in zip(refunds, made, strict=False):
         amount = (payment.amount * share).quantize(Decimal("0.01"))
         if amount > 0:
-            refund_record(payment=payment, amount=amount, reason="test")
+            refund_record(payment=payment, amount=amount, reason="test", actor="tests")
     for amount in adjustments:
-        adjustment_record(member=member, amount=amount, reason="test")
+        adjustment_record(member=member, amount=amount, reason="test", actor="tests")
 
     as_of = datetime.date(2030, as_of_month, 1)
     summary = dues(member, as_of=as_of)
@@ -329,9 +332,10 @@ def test_both_selectors_agree_on_the_records_as_they_stood(
                 amount=amount,
                 reason="test",
                 refunded_date=max(day, payment.received_date),
+                actor="tests",
             )
     for amount, day in adjustments:
-        adjustment = adjustment_record(member=member, amount=amount, reason="test")
+        adjustment = adjustment_record(member=member, amount=amount, reason="test", actor="tests")
         # Made on that day (a test may set what the service stamps as now).
         Adjustment.objects.filter(pk=adjustment.pk).update(
             created_at=timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
@@ -382,7 +386,9 @@ def test_each_period_collects_the_money_received_in_its_own_month(member):
         datetime.date(2026, 1, 1): "80.00",
     }
     paid = {
-        day: payment_record(member=member, amount=amount, method="check", received_date=day)
+        day: payment_record(
+            member=member, amount=amount, method="check", received_date=day, actor="tests"
+        )
         for day, amount in days.items()
     }
     refund_record(
@@ -390,6 +396,7 @@ def test_each_period_collects_the_money_received_in_its_own_month(member):
         amount="5.00",
         refunded_date=datetime.date(2025, 12, 15),
         reason="overpaid",
+        actor="tests",
     )
     totals = {
         str(p): p.collected_total

@@ -51,7 +51,7 @@ def stale(journeyman, settings):
         status=MemberStatus.ACTIVE,
     )
     for period in periods(2026, range(1, 7)):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     member_ledgers_refresh([member.pk], as_of=MARCH_15)
     assert _kept(member) == (2, datetime.date(2026, 3, 31))
     return member

@@ -23,9 +23,13 @@ pytestmark = pytest.mark.django_db
 
 def _paid(member, months: int, year: int = 2025) -> None:
     for period in periods(year, range(1, months + 1)):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
         payment_record(
-            member=member, amount=Decimal("45.00"), method="check", received_date=period.due_date
+            member=member,
+            amount=Decimal("45.00"),
+            method="check",
+            received_date=period.due_date,
+            actor="tests",
         )
 
 
@@ -62,7 +66,11 @@ def test_the_latest_twelve_of_each_and_a_link_to_all(client, user_with_role, mem
 
 def test_a_receipt_links_to_its_payment(client, user_with_role, member):
     payment = payment_record(
-        member=member, amount=Decimal("45.00"), method="check", received_date=datetime.date.today()
+        member=member,
+        amount=Decimal("45.00"),
+        method="check",
+        received_date=datetime.date.today(),
+        actor="tests",
     )
     client.force_login(user_with_role(roles.STAFF))
     html, _ = _page(client, member)

@@ -92,10 +92,18 @@ def test_next_leads_only_back_into_this_site(client, user_with_role, member):
 
 def test_a_refund_from_the_members_page_offers_only_their_payments(client, user_with_role, member):
     mine = payment_record(
-        member=member, amount="45", method="check", received_date=datetime.date(2026, 6, 30)
+        member=member,
+        amount="45",
+        method="check",
+        received_date=datetime.date(2026, 6, 30),
+        actor="tests",
     )
     theirs = payment_record(
-        member=MemberFactory(), amount="45", method="check", received_date=mine.received_date
+        member=MemberFactory(),
+        amount="45",
+        method="check",
+        received_date=mine.received_date,
+        actor="tests",
     )
     client.force_login(user_with_role(roles.OFFICER))
     form = client.get(_buttons(client, member)["Record a refund"]).context["form"]
@@ -124,7 +132,11 @@ def test_a_receipt_prints_for_the_office_and_its_member_and_nobody_else(
     client, user_with_role, member
 ):
     payment = payment_record(
-        member=member, amount="1250", method="check", received_date=datetime.date(2026, 6, 30)
+        member=member,
+        amount="1250",
+        method="check",
+        received_date=datetime.date(2026, 6, 30),
+        actor="tests",
     )
     url = reverse("dues:receipt", args=[payment.pk])
     client.force_login(user_with_role(roles.STAFF))
@@ -186,7 +198,11 @@ def test_a_receipt_is_not_emailed_to_nobody(client, user_with_role, member, mail
     member.email = ""
     member.save(update_fields=["email"])
     payment = payment_record(
-        member=member, amount="45", method="check", received_date=datetime.date(2026, 6, 30)
+        member=member,
+        amount="45",
+        method="check",
+        received_date=datetime.date(2026, 6, 30),
+        actor="tests",
     )
     client.force_login(user_with_role(roles.STAFF))
     page = client.post(reverse("admin:dues_payment_email_receipt", args=[payment.pk]), follow=True)
@@ -199,10 +215,18 @@ def test_a_statement_runs_from_what_was_owed_before_to_what_is_owed_after(
 ):
     """The fixture's member is charged 45.00 a month, January to June 2026."""
     paid = payment_record(
-        member=member, amount="100", method="check", received_date=datetime.date(2026, 3, 15)
+        member=member,
+        amount="100",
+        method="check",
+        received_date=datetime.date(2026, 3, 15),
+        actor="tests",
     )
     refund_record(
-        payment=paid, amount="10", reason="Overpaid", refunded_date=datetime.date(2026, 4, 2)
+        payment=paid,
+        amount="10",
+        reason="Overpaid",
+        refunded_date=datetime.date(2026, 4, 2),
+        actor="tests",
     )
     client.force_login(user_with_role(roles.STAFF))
     url = reverse("dues:statement", args=[member.pk])

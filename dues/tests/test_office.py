@@ -70,6 +70,7 @@ def test_the_office_home_costs_the_same_queries_with_more_money(client, user_wit
                 amount="10",
                 method="cash",
                 received_date=datetime.date(2026, 6, 2),
+                actor="tests",
             )
 
     paid(1)
@@ -154,6 +155,7 @@ def test_admin_lists_write_money_as_money(client, user_with_role, member):
         amount=Decimal("1234.50"),
         method="check",
         received_date=datetime.date(2026, 6, 2),
+        actor="tests",
     )
     client.force_login(user_with_role(roles.OFFICER))
     payments = client.get(reverse("admin:dues_payment_changelist")).content.decode()

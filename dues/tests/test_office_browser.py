@@ -43,7 +43,7 @@ def member():
         join_date=datetime.date(2015, 1, 1),
     )
     for period in periods(2026, range(1, 4)):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     return member
 
 

@@ -61,13 +61,14 @@ def ledger(journeyman):
         for name, number in [("Paidup", "1001"), ("Onebehind", "1002"), ("Fourbehind", "1003")]
     )
     for period in periods(2026, range(1, 7)):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     for member, months in [(paid, 6), (one, 5), (four, 2)]:
         payment_record(
             member=member,
             amount=Decimal("45.00") * months,
             method=PaymentMethod.PAYROLL_DEDUCTION,
             received_date=datetime.date(2026, 3, 10),
+            actor="tests",
         )
     return paid, one, four
 
@@ -136,10 +137,15 @@ def test_the_collections_report_totals_by_month_and_method(client, user_with_rol
         amount="20.00",
         method=PaymentMethod.CASH,
         received_date=datetime.date(2026, 5, 2),
+        actor="tests",
     )
     refund = paid.payments.get(method=PaymentMethod.CASH)
     refund_record(
-        payment=refund, amount="5.00", reason="Overpaid", refunded_date=datetime.date(2026, 5, 9)
+        payment=refund,
+        amount="5.00",
+        reason="Overpaid",
+        refunded_date=datetime.date(2026, 5, 9),
+        actor="tests",
     )
     client.force_login(user_with_role(roles.OFFICER))
     response = client.get(reverse("dues:collections"), {"year": 2026})
@@ -175,10 +181,14 @@ def _queries(client, url, params=None) -> int:
 def _grow(journeyman, members: int, months: range) -> None:
     new = MemberFactory.create_batch(members, classification=journeyman)
     for period in periods(2025, months):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     for member in new[::2]:
         payment_record(
-            member=member, amount="45.00", method="cash", received_date=datetime.date(2025, 6, 1)
+            member=member,
+            amount="45.00",
+            method="cash",
+            received_date=datetime.date(2025, 6, 1),
+            actor="tests",
         )
 
 
@@ -199,14 +209,22 @@ def test_a_members_dues_page_costs_the_same_queries_as_their_history_grows(
     DuesRateFactory(classification=journeyman)
     member = MemberFactory(classification=journeyman)
     client.force_login(user_with_role(roles.STAFF))
-    dues_charges_generate(period=periods(2024, [1])[0])
+    dues_charges_generate(period=periods(2024, [1])[0], actor="tests")
     payment_record(
-        member=member, amount="45.00", method="cash", received_date=datetime.date(2024, 2, 1)
+        member=member,
+        amount="45.00",
+        method="cash",
+        received_date=datetime.date(2024, 2, 1),
+        actor="tests",
     )
     small = _queries(client, _member_page(member))
     for period in periods(2024, range(2, 13)):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
         payment_record(
-            member=member, amount="40.00", method="check", received_date=datetime.date(2024, 12, 1)
+            member=member,
+            amount="40.00",
+            method="check",
+            received_date=datetime.date(2024, 12, 1),
+            actor="tests",
         )
     assert _queries(client, _member_page(member)) == small

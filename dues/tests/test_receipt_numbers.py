@@ -21,6 +21,7 @@ def _record(member) -> Payment:
         amount="45.00",
         method=PaymentMethod.CASH,
         received_date=timezone.localdate(),
+        actor="tests",
     )
 
 

@@ -46,6 +46,7 @@ def refused_by(constraint: str):
 def record_payment(member, amount="45.00", **kwargs):
     kwargs.setdefault("method", PaymentMethod.CASH)
     kwargs.setdefault("received_date", TODAY)
+    kwargs.setdefault("actor", "tests")
     return payment_record(member=member, amount=amount, **kwargs)
 
 
@@ -125,9 +126,9 @@ def test_the_database_refuses_a_received_payment_without_a_receipt():
 
 def test_a_refund_larger_than_what_is_left_is_refused():
     payment = record_payment(MemberFactory(), amount="45.00")
-    refund_record(payment=payment, amount="40.00", reason="Overpaid")
+    refund_record(payment=payment, amount="40.00", reason="Overpaid", actor="tests")
     with pytest.raises(ValidationError, match=r"At most 5\.00 is left"):
-        refund_record(payment=payment, amount="10.00", reason="Again")
+        refund_record(payment=payment, amount="10.00", reason="Again", actor="tests")
     payment.refresh_from_db()
     assert payment.refunded_amount == Decimal("40.00")
     assert Refund.objects.count() == 1
@@ -142,10 +143,10 @@ def test_the_database_refuses_refunds_beyond_the_payment():
 def test_a_refund_needs_a_reason_and_a_received_payment():
     member = MemberFactory()
     with pytest.raises(ValidationError, match="reason"):
-        refund_record(payment=record_payment(member), amount="5.00", reason="  ")
+        refund_record(payment=record_payment(member), amount="5.00", reason="  ", actor="tests")
     pending = Payment.objects.create(member=member, amount=Decimal("5"), method="stripe_ach")
     with pytest.raises(ValidationError, match="Only received payments"):
-        refund_record(payment=pending, amount="5.00", reason="x")
+        refund_record(payment=pending, amount="5.00", reason="x", actor="tests")
     assert not Refund.objects.exists()
 
 
@@ -154,7 +155,9 @@ def test_a_refund_needs_a_reason_and_a_received_payment():
 def test_two_refunds_racing_cannot_exceed_the_payment(race):
     payment = record_payment(MemberFactory(), amount="45.00")
 
-    results, errors = race(lambda: refund_record(payment=payment, amount="30.00", reason="r"))
+    results, errors = race(
+        lambda: refund_record(payment=payment, amount="30.00", reason="r", actor="tests")
+    )
 
     assert len(results) == 1
     assert [type(e) for e in errors] == [ValidationError]
@@ -180,9 +183,9 @@ def test_a_double_submitted_payment_racing_records_once(race):
 def test_an_adjustment_needs_a_reason_and_a_nonzero_amount():
     member = MemberFactory()
     with pytest.raises(ValidationError, match="reason"):
-        adjustment_record(member=member, amount="-10.00", reason="")
+        adjustment_record(member=member, amount="-10.00", reason="", actor="tests")
     with pytest.raises(ValidationError, match="cannot be zero"):
-        adjustment_record(member=member, amount="0.00", reason="nothing")
+        adjustment_record(member=member, amount="0.00", reason="nothing", actor="tests")
     assert nothing_written()
 
 
@@ -355,7 +358,7 @@ def test_money_recorded_in_bulk_keeps_every_ledger_as_the_rules_have_it(member):
         other.save()
 
     for period in DuesPeriod.objects.all():
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     record_payment(current, amount="270.00")  # January to June, all six covered
     assert MemberLedger.objects.get(member=current).first_uncovered_due is None
 
@@ -375,6 +378,7 @@ def test_money_recorded_in_bulk_keeps_every_ledger_as_the_rules_have_it(member):
             paid(adjusted, "45.00", "b3"),
         ],
         adjustments=[Adjustment(member=adjusted, amount=Decimal("5.00"), reason="Fee")],
+        actor="tests",
     )
     ledgers = {ledger.member_id: ledger for ledger in MemberLedger.objects.all()}
     assert (ledgers[current.pk].credit, ledgers[current.pk].balance) == (

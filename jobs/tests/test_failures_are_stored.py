@@ -53,7 +53,7 @@ KINDS = [
 
 def _started(kind: str, **extra) -> Job:
     return job_start(
-        kind=job_kind(kind), key=f"{kind}{NUL}", label=f"Read {NUL}", actor=None, **extra
+        kind=job_kind(kind), key=f"{kind}{NUL}", label=f"Read {NUL}", actor="tests", **extra
     )
 
 
@@ -118,7 +118,7 @@ def test_a_job_started_by_an_officer_says_why_it_failed_on_its_page(settings, mo
     database_queue(settings)
     kinds_added(monkeypatch, *KINDS)
     officer = UserFactory(role=roles.OFFICER)
-    job = job_start(kind=job_kind("tests.parser_breaks"), key="k", label="Read", actor=None)
+    job = job_start(kind=job_kind("tests.parser_breaks"), key="k", label="Read", actor="tests")
     Job.objects.filter(pk=job.pk).update(started_by=officer)
     worker_batch()
 

@@ -27,7 +27,7 @@ def _running_since(minutes: float, *, beat_minutes_ago: float | None, key: str) 
     """A job a worker took `minutes` ago, last heard from `beat_minutes_ago`, its task
     "running" in the queue: as a worker killed mid-job leaves it."""
     job = job_start(
-        kind=job_kind("audit.verify"), key=key, label="Verify", actor=None, params={"k": key}
+        kind=job_kind("audit.verify"), key=key, label="Verify", actor="tests", params={"k": key}
     )
     DBTaskResult.objects.filter(pk=job.task_id).update(status="RUNNING")
     now = timezone.now()
@@ -83,7 +83,7 @@ def test_a_job_whose_worker_stopped_is_retried_from_its_page_and_runs(settings):
     database_queue(settings)
     lost = _running_since(30, beat_minutes_ago=_lost_minutes() + 1, key="lost")
     assert job_retryable(lost)
-    job_retry(job=lost, actor=None)
+    job_retry(job=lost, actor="tests")
     lost.refresh_from_db()
     assert lost.status == JobStatus.QUEUED
     worker_batch()
@@ -104,7 +104,7 @@ def test_a_running_job_beats_while_its_work_says_nothing(settings, monkeypatch):
         return {"message": "done"}
 
     kinds_added(monkeypatch, JobKind(name="tests.quiet", label="Quiet", permission="", run=quiet))
-    job = job_start(kind=job_kind("tests.quiet"), key="quiet", label="Quiet", actor=None)
+    job = job_start(kind=job_kind("tests.quiet"), key="quiet", label="Quiet", actor="tests")
     worker_batch()
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED, job.error
@@ -126,7 +126,7 @@ def test_a_worker_given_up_for_lost_does_not_write_over_what_came_after(settings
     kinds_added(
         monkeypatch, JobKind(name="tests.stalled", label="Stalled", permission="", run=stalled)
     )
-    job = job_start(kind=job_kind("tests.stalled"), key="stalled", label="Stalled", actor=None)
+    job = job_start(kind=job_kind("tests.stalled"), key="stalled", label="Stalled", actor="tests")
     worker_batch()
     job.refresh_from_db()
     assert job.status == JobStatus.RUNNING  # the later attempt's, untouched

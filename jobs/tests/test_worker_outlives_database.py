@@ -33,7 +33,7 @@ WORKER_OPTIONS = ["--interval", "0.2", "--no-startup-delay", "--no-reload"]
 
 def _verify(key: str) -> Job:
     return job_start(
-        kind=job_kind("audit.verify"), key=key, label="Verify", actor=None, params={"k": key}
+        kind=job_kind("audit.verify"), key=key, label="Verify", actor="tests", params={"k": key}
     )
 
 

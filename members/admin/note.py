@@ -126,7 +126,7 @@ class MemberNoteAdmin(RedactedHistoryAdmin):
         else:
             saved = member_note_create(
                 member=data["member"],
-                author=request.user,
+                actor=request.user,
                 text=data["text"],
                 visibility=data["visibility"],
                 category=data["category"],

@@ -40,19 +40,19 @@ def notes(people):
     officer, staff = people[roles.OFFICER], people[roles.STAFF]
     return {
         "officers": member_note_create(
-            member=member, author=officer, text=f"officers: {SECRET}", visibility="officers"
+            member=member, actor=officer, text=f"officers: {SECRET}", visibility="officers"
         ),
         "all": member_note_create(
-            member=member, author=staff, text="all: called back", visibility="all_authorized"
+            member=member, actor=staff, text="all: called back", visibility="all_authorized"
         ),
         "officer_private": member_note_create(
             member=member,
-            author=officer,
+            actor=officer,
             text=f"officer private: {SECRET}",
             visibility="staff_only",
         ),
         "staff_private": member_note_create(
-            member=member, author=staff, text=f"staff private: {SECRET}", visibility="staff_only"
+            member=member, actor=staff, text=f"staff private: {SECRET}", visibility="staff_only"
         ),
     }
 
@@ -150,14 +150,14 @@ def test_a_deleted_note_is_hidden_kept_and_audited_as_soft_delete(people, notes)
 def test_staff_cannot_write_a_note_they_could_not_read(people):
     with pytest.raises(ValidationError, match="visibility"):
         member_note_create(
-            member=MemberFactory(), author=people[roles.STAFF], text="x", visibility="officers"
+            member=MemberFactory(), actor=people[roles.STAFF], text="x", visibility="officers"
         )
 
 
 def test_a_note_needs_text(people):
     with pytest.raises(ValidationError, match="text"):
         member_note_create(
-            member=MemberFactory(), author=people[roles.OFFICER], text="  ", visibility="officers"
+            member=MemberFactory(), actor=people[roles.OFFICER], text="  ", visibility="officers"
         )
 
 
@@ -194,7 +194,7 @@ def test_a_members_page_shows_their_latest_notes_and_links_to_all(client, people
     there are, and links to the list of all of them; it costs the same queries."""
     member, other = MemberFactory(), MemberFactory()
     officer = people[roles.OFFICER]
-    member_note_create(member=other, author=officer, text="another member's", visibility="officers")
+    member_note_create(member=other, actor=officer, text="another member's", visibility="officers")
     url = reverse("admin:members_member_change", args=[member.pk])
     client.force_login(officer)
 
@@ -206,7 +206,7 @@ def test_a_members_page_shows_their_latest_notes_and_links_to_all(client, people
     def write(count: int, start: int) -> None:
         for i in range(start, start + count):
             member_note_create(
-                member=member, author=officer, text=f"note {i:03d}.", visibility="officers"
+                member=member, actor=officer, text=f"note {i:03d}.", visibility="officers"
             )
 
     write(3, 0)

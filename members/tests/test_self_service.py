@@ -28,7 +28,7 @@ def member():
         user=user, classification=journeyman, join_date=datetime.date(2015, 1, 1)
     )
     for period in periods(2026, range(1, 3)):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     return member
 
 

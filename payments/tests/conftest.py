@@ -52,7 +52,7 @@ def member_login(db):
         join_date=datetime.date(2015, 1, 1),
     )
     for period in periods(2026, [9, 10, 11]):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     return member
 
 

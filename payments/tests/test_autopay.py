@@ -132,6 +132,7 @@ def test_a_member_owing_nothing_is_not_charged(member_login, enrol, fake_stripe,
         amount=Decimal("135.00"),
         method="cash",
         received_date=datetime.date(2026, 11, 2),
+        actor="tests",
     )
     assert collect(november).asked == 0
     assert not fake_stripe.requests_to("POST", INTENTS)
@@ -312,7 +313,7 @@ def test_a_new_period_charged_starts_the_collection(
     enrol(member_login)
     december = DuesPeriodFactory(year=2026, month=12)
     with django_capture_on_commit_callbacks(execute=True):
-        dues_charges_generate(period=december)
+        dues_charges_generate(period=december, actor="tests")
     assert AutopayCollection.objects.get().period == december
     assert fake_stripe.requests_to("POST", INTENTS)[0].params["amount"] == "18000"
 
@@ -321,7 +322,7 @@ def test_cancelling_when_off_says_so(member_login):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError, match="Autopay is not on"):
-        autopay_cancel(member=member_login, actor=None, reason="x")
+        autopay_cancel(member=member_login, actor="tests", reason="x")
 
 
 @pytest.mark.postgres
@@ -334,7 +335,7 @@ def test_two_runs_at_once_charge_each_member_once(member_login, enrol, fake_stri
         join_date=datetime.date(2015, 1, 1),
     )
     for period in DuesPeriod.objects.all():
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     enrol(other)
     _, errors = race(lambda: collect(november).outcomes, times=2)
     assert errors == []

@@ -73,7 +73,7 @@ def test_an_answer_lost_after_stripe_charged_is_kept_and_never_charged_again(
 
     # December is charged: the member is not asked for everything again meanwhile.
     (december,) = periods(2026, [12])
-    dues_charges_generate(period=december)
+    dues_charges_generate(period=december, actor="tests")
     sent_before = len(fake_stripe.requests_to("POST", INTENTS))
     assert autopay_collect(period=december).outcomes == {"awaiting Stripe's answer": 1}
     assert len(fake_stripe.requests_to("POST", INTENTS)) == sent_before
@@ -222,7 +222,7 @@ def test_a_success_for_another_amount_or_currency_is_held_and_told_to_the_office
     assert [m.subject for m in to_office] == [f"Autopay held for review: {member_login}, 2026-11"]
     # Nothing more is asked of the member while the office looks into it.
     (december,) = periods(2026, [12])
-    dues_charges_generate(period=december)
+    dues_charges_generate(period=december, actor="tests")
     assert autopay_collect(period=december).outcomes == {"awaiting Stripe's answer": 1}
 
 

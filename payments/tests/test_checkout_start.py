@@ -100,7 +100,11 @@ def test_nothing_owed_is_a_message_and_no_session(client, member_login, fake_str
     from dues.services import payment_record
 
     payment_record(
-        member=member_login, amount="45.00", method="cash", received_date=member_login.join_date
+        member=member_login,
+        amount="45.00",
+        method="cash",
+        received_date=member_login.join_date,
+        actor="tests",
     )
     client.force_login(member_login.user)
     response = _initiate(client, member_login, month=9, follow=True)

@@ -437,6 +437,7 @@ def office_payment(member_login):
         amount="45.00",
         method=PaymentMethod.ACH,
         received_date=member_login.join_date.replace(year=2026),
+        actor="tests",
     )
 
 

@@ -48,10 +48,10 @@ def world(db) -> World:
     member = MemberFactory(classification=journeyman, member_number="7001")
     own = MemberFactory(classification=journeyman, member_number="7002", user=users[roles.MEMBER])
     period = DuesPeriodFactory(year=2026, month=10)
-    dues_charges_generate(period=period)
+    dues_charges_generate(period=period, actor="tests")
     note = member_note_create(
         member=member,
-        author=users[roles.OFFICER],
+        actor=users[roles.OFFICER],
         text="Asked about dispatch",
         visibility="all_authorized",
     )
@@ -68,6 +68,7 @@ def world(db) -> World:
         content=remittance_csv("7001,,,,,2026-10,,,45.00"),
         file_name="acme.csv",
         received_on=datetime.date(2026, 11, 2),
+        actor="tests",
     ).batch
     return World(users, member, own, note, period, job, employer, batch)
 

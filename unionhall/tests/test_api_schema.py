@@ -63,16 +63,21 @@ def api_data(db, ledgers_agree):
     DuesRateFactory(classification=journeyman, monthly_amount=Decimal("45.00"))
     members = MemberFactory.create_batch(3, classification=journeyman)
     for period in periods(2026, [1, 2]):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     payment_record(
-        member=members[0], amount="45.00", method="cash", received_date=datetime.date(2026, 2, 1)
+        member=members[0],
+        amount="45.00",
+        method="cash",
+        received_date=datetime.date(2026, 2, 1),
+        actor="tests",
     )
-    member_note_create(member=members[0], author=admin, text="A note", visibility="officers")
+    member_note_create(member=members[0], actor=admin, text="A note", visibility="officers")
     remittance_check(
         employer=EmployerFactory(code="ACME"),
         content=remittance_csv(f"{members[0].member_number},,,,,2026-02,,,45.00"),
         file_name="acme.csv",
         received_on=datetime.date(2026, 3, 1),
+        actor="tests",
     )
     token = APIClient().post(
         reverse("api:token"), {"username": admin.username, "password": PASSWORD}

@@ -38,13 +38,17 @@ def _make(count: int, admin_user) -> None:
     DuesRateFactory(classification=journeyman, monthly_amount=Decimal("45.00"))
     members = MemberFactory.create_batch(count, classification=journeyman)
     for period in periods(2025 + count // 10, [1, 2]):
-        dues_charges_generate(period=period)
+        dues_charges_generate(period=period, actor="tests")
     for member in members:
         payment_record(
-            member=member, amount="45.00", method="cash", received_date=datetime.date(2026, 1, 2)
+            member=member,
+            amount="45.00",
+            method="cash",
+            received_date=datetime.date(2026, 1, 2),
+            actor="tests",
         )
-        adjustment_record(member=member, amount="-1.00", reason="waiver")
-        member_note_create(member=member, author=admin_user, text="Hi", visibility="officers")
+        adjustment_record(member=member, amount="-1.00", reason="waiver", actor="tests")
+        member_note_create(member=member, actor=admin_user, text="Hi", visibility="officers")
         audit_event_record(action="export", actor_label="tests")
         job_start(
             kind=job_kind("audit.verify"),
@@ -75,7 +79,11 @@ def test_a_payment_is_found_by_its_receipt_as_printed(client, user_with_role):
     journeyman = ClassificationFactory(code="JW")
     member = MemberFactory(classification=journeyman, last_name="Jones")
     payment = payment_record(
-        member=member, amount="45.00", method="check", received_date=datetime.date(2026, 1, 2)
+        member=member,
+        amount="45.00",
+        method="check",
+        received_date=datetime.date(2026, 1, 2),
+        actor="tests",
     )
     client.force_login(user_with_role(roles.STAFF))
     url = reverse("admin:dues_payment_changelist")

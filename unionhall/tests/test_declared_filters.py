@@ -27,7 +27,7 @@ def private_note(user_with_role):
     """A staff_only note by an Admin: an Officer may not read its text."""
     author = user_with_role(roles.ADMIN, username="a.author")
     member = MemberFactory(date_of_birth=datetime.date(1970, 5, 17))
-    member_note_create(member=member, author=author, text=SECRET, visibility="staff_only")
+    member_note_create(member=member, actor=author, text=SECRET, visibility="staff_only")
     return member
 
 

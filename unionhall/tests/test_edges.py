@@ -261,6 +261,7 @@ def test_a_member_does_not_see_the_offices_note_or_a_dispute_flag_on_their_payme
         method="cash",
         received_date=datetime.date(2026, 11, 2),
         note="Paid with a torn twenty; watch this one",
+        actor="tests",
     )
     Payment.objects.filter(pk=payment.pk).update(flag_reason="Card dispute dp_1 (fraudulent)")
     for url in (reverse("api:me"), reverse("api:member-dues", args=[member.pk])):

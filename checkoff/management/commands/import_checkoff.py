@@ -4,7 +4,6 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from audit.context import acting_as
 from checkoff.importing import (
     AUTHORIZATION_COLUMNS,
     EMPLOYER_COLUMNS,
@@ -35,8 +34,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
         except UndecodableFile as exc:
             raise CommandError(f"{file}: {exc}") from None
-        with acting_as("import_checkoff"):
-            result = IMPORTS[what](csv_text=text, dry_run=dry_run)
+        result = IMPORTS[what](csv_text=text, dry_run=dry_run, actor="import_checkoff")
         if not result.ok:
             for error in result.errors:
                 self.stderr.write(f"{file}: {error}")

@@ -83,6 +83,7 @@ class Command(BaseCommand):
                     control_total=control,
                     dry_run=dry_run,
                     progress=progress,
+                    actor="import_remittance",
                 )
                 if not result.ok:
                     for error in result.read.errors:
@@ -96,7 +97,9 @@ class Command(BaseCommand):
                     return
                 self.stdout.write(f"Checked and kept as {result.batch}; posting it.")
                 try:
-                    posting = remittance_post(batch=result.batch, progress=progress)
+                    posting = remittance_post(
+                        batch=result.batch, progress=progress, actor="import_remittance"
+                    )
                 except ValidationError as exc:
                     raise CommandError(
                         f"{' '.join(exc.messages)} {result.batch} stays checked, not posted."

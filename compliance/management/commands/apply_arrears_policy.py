@@ -23,7 +23,9 @@ class Command(BaseCommand):
         day = parse_date(as_of) if as_of else timezone.localdate()
         progress = TerminalProgress(self.stderr._out)
         with recording("apply_arrears_policy"):
-            run = arrears_policy_apply(day=day, dry_run=dry_run, progress=progress)
+            run = arrears_policy_apply(
+                day=day, dry_run=dry_run, progress=progress, actor="apply_arrears_policy"
+            )
         progress.close()
         for p in run.proposals:
             held = f"  [held: {p.held}]" if p.held else ""

@@ -7,6 +7,8 @@ from jobs.progress import TerminalProgress
 
 from ...services import eligibility_csv_lines, eligibility_list_create, eligibility_list_publish
 
+ACTOR = "eligibility_list"
+
 
 class Command(BaseCommand):
     help = (
@@ -22,12 +24,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, as_of: str, title: str, publish: bool, csv: str | None, **options):
         progress = TerminalProgress(self.stderr._out)
-        with recording("eligibility_list"):
+        with recording(ACTOR):
             elist = eligibility_list_create(
-                title=title, record_date=parse_date(as_of), actor=None, progress=progress
+                title=title,
+                record_date=parse_date(as_of),
+                actor=ACTOR,
+                progress=progress,
             )
             if publish:
-                elist = eligibility_list_publish(elist=elist, actor=None)
+                elist = eligibility_list_publish(elist=elist, actor=ACTOR)
         progress.close()
         if csv:
             with open(csv, "w", newline="") as out:

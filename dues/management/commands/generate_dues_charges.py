@@ -18,7 +18,9 @@ class Command(BaseCommand):
     def handle(self, *args, period: str, **options) -> None:
         progress = TerminalProgress(self.stderr._out)
         with recording("generate_dues_charges"):
-            result = dues_charges_generate(period=dues_period_get(period), progress=progress)
+            result = dues_charges_generate(
+                period=dues_period_get(period), progress=progress, actor="generate_dues_charges"
+            )
         progress.close()
         self.stdout.write(str(result))
         for member in result.skipped_no_rate:

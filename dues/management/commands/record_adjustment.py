@@ -23,5 +23,6 @@ class Command(BaseCommand):
                 amount=amount,
                 reason=reason,
                 idempotency_key=key,
+                actor="record_adjustment",
             )
         self.stdout.write(f"Recorded {adjustment} for {adjustment.member}.")

@@ -29,5 +29,6 @@ class Command(BaseCommand):
                 received_date=parse_date(received) if received else timezone.localdate(),
                 reference=reference,
                 idempotency_key=key,
+                actor="record_payment",
             )
         self.stdout.write(f"Recorded {payment} for {payment.member}.")

@@ -31,5 +31,6 @@ class Command(BaseCommand):
                 reason=reason,
                 refunded_date=parse_date(date) if date else None,
                 idempotency_key=key,
+                actor="record_refund",
             )
         self.stdout.write(f"Recorded {refund} on {payment}.")

@@ -4,8 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from audit.context import acting_as
-from members.importing import members_import
+from members.importing import IMPORT_CHANGE_REASON, members_import
 from members.member_csv import UndecodableFile, decode_upload, upload_file_read
 
 
@@ -30,8 +29,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
         except UndecodableFile as exc:
             raise CommandError(f"{file}: {exc} Nothing was imported.") from None
-        with acting_as("import_members"):
-            result = members_import(csv_text=csv_text, actor=None, dry_run=dry_run)
+        result = members_import(csv_text=csv_text, actor=IMPORT_CHANGE_REASON, dry_run=dry_run)
         if not result.ok:
             for error in result.errors:
                 self.stderr.write(f"{file}: {error}")
