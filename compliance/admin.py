@@ -57,7 +57,6 @@ class ArrearsPolicyAdmin(KeptRecordsAdmin):
 
     def save_model(self, request: HttpRequest, obj: ArrearsPolicy, form, change: bool) -> None:
         obj.created_by = request.user
-        obj._history_user = request.user
         super().save_model(request, obj, form, change)
 
 

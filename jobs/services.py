@@ -20,15 +20,23 @@ from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from appkit.actors import Actor, person
 from appkit.text import storable_json, storable_text
 
+try:  # Django 6 has the task API itself (DEP 14); 5.2 has its backport
+    from django.tasks.backends.immediate import ImmediateBackend
+except ImportError:
+    from django_tasks.backends.immediate import ImmediateBackend
+
 from .extensions import JOB_KINDS, RUN_CONTEXTS, JobFailed, JobKind
 from .heartbeat import LOST_AFTER, Heartbeat
 from .models import ACTIVE_STATUSES, Job, JobHeartbeat, JobStatus
 from .progress import JobProgress
+
+_ENQUEUED_IN_THE_TRANSACTION = (DatabaseBackend, ImmediateBackend)
 
 try:  # Django 6 has the task API itself (DEP 14); 5.2 has its backport
     from django.tasks import TaskResultStatus
@@ -211,11 +219,21 @@ def _last_heard_from(job: Job) -> datetime.datetime:
 
 
 def _enqueue(job: Job) -> None:
+    """Hand the job to the task backend once a worker can see it. The database backend's
+    task row commits or rolls back with the job's, and the immediate backend runs the task
+    here, inside this transaction: both are handed it now. Any other (Redis, Celery: a worker
+    elsewhere that cannot see an uncommitted job, and would run one whose transaction then
+    rolled back) is handed it when the transaction commits."""
     from .tasks import job_run_task
 
-    result = job_run_task.enqueue(job.pk)
-    job.task_id = str(result.id)
-    Job.objects.filter(pk=job.pk).update(task_id=job.task_id)
+    def enqueue() -> None:
+        job.task_id = str(job_run_task.enqueue(job.pk).id)
+        Job.objects.filter(pk=job.pk).update(task_id=job.task_id)
+
+    if isinstance(job_run_task.get_backend(), _ENQUEUED_IN_THE_TRANSACTION):
+        enqueue()
+    else:
+        transaction.on_commit(enqueue)
 
 
 def job_run(job_id: int, *, task_id: str = "") -> None:
