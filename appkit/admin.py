@@ -4,10 +4,13 @@ filters. Generic: it knows no app."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import wraps
 
 from django.contrib import admin
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
@@ -18,6 +21,23 @@ from django.utils.functional import cached_property
 
 from .sql import Among
 from .templatetags.office import currency
+
+
+def office_view(permission: str) -> Callable[[Callable], Callable]:
+    """A page of the office outside the admin's own (the dues overview, the governance
+    pages, the employers' report): through the admin site's `admin_view`, as every admin
+    page is (an active staff login, else the admin's login page; never cached), then the
+    page's own permission (403 without it)."""
+
+    def decorate(view: Callable) -> Callable:
+        page = wraps(view)(
+            admin.site.admin_view(permission_required(permission, raise_exception=True)(view))
+        )
+        page.office_permission = permission
+        return page
+
+    return decorate
+
 
 # Below this many rows (by the planner's estimate), a list counts its rows exactly.
 EXACT_COUNT_BELOW = 20_000

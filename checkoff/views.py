@@ -6,11 +6,10 @@ from __future__ import annotations
 import datetime
 
 from django import forms
-from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from appkit.admin import admin_page
+from appkit.admin import admin_page, office_view
 from audit.csv_export import audited_csv_download, csv_lines
 
 from .models import LineException
@@ -62,8 +61,7 @@ def _csv_row(row, codes: list[str]) -> list[object]:
     ]
 
 
-@login_required
-@permission_required("checkoff.view_remittancebatch", raise_exception=True)
+@office_view("checkoff.view_remittancebatch")
 def employers_report(request: HttpRequest) -> HttpResponse:
     last_month = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
     form = MonthFilter({"month": request.GET.get("month") or last_month.strftime("%Y-%m")})

@@ -5,19 +5,16 @@ event."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 
-from appkit.admin import admin_page
+from appkit.admin import admin_page, office_view
 from audit.csv_export import audited_csv_download, csv_lines
 from checkoff.views import MonthFilter
 
@@ -45,15 +42,7 @@ from .services import (
     standing_override,
 )
 
-
-def governance_view(view: Callable) -> Callable:
-    @wraps(view)
-    @login_required
-    @permission_required("compliance.view_arrearspolicy", raise_exception=True)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        return view(request, *args, **kwargs)
-
-    return wrapped
+governance_view = office_view("compliance.view_arrearspolicy")
 
 
 def _needs(request: HttpRequest, permission: str) -> None:

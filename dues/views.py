@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from decimal import Decimal
-from functools import wraps
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from appkit.admin import admin_page
+from appkit.admin import admin_page, office_view
 from audit.csv_export import audited_csv_download, csv_lines
 from members.models import Member, MemberStatus
 from members.selectors import member_for_user
@@ -35,15 +33,7 @@ from .selectors import (
 )
 from .services import member_ledgers_bring_up_to_date
 
-
-def staff_view(view: Callable) -> Callable:
-    @wraps(view)
-    @login_required
-    @permission_required("dues.view_payment", raise_exception=True)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        return view(request, *args, **kwargs)
-
-    return wrapped
+staff_view = office_view("dues.view_payment")
 
 
 @staff_view

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.urls import reverse
 
 from accounts.login_guard import LockoutAdminAuthenticationForm
 
@@ -17,6 +21,26 @@ class OfficeAdminSite(admin.AdminSite):
     # the office's home lists the models and the header names the office's pages. Building
     # and drawing sixty models' links was a third of what a member's page cost.
     enable_nav_sidebar = False
+
+    def admin_view(self, view, cacheable=False):
+        """Django's: an active staff login, else the admin's login page; never cached. Every
+        page of the office goes through it (the admin's own, and `appkit.admin.office_view`'s:
+        the dues, governance and check-off pages). Someone logged in without staff access (a
+        member) is told so on the site's 403 page, with the way to their own pages, rather
+        than asked to log in again."""
+        admitted = super().admin_view(view, cacheable)
+
+        @wraps(admitted)
+        def inner(request: HttpRequest, *args, **kwargs):
+            if (
+                request.user.is_authenticated
+                and not self.has_permission(request)
+                and request.path != reverse("admin:logout", current_app=self.name)
+            ):
+                raise PermissionDenied("These pages are the office's.")
+            return admitted(request, *args, **kwargs)
+
+        return inner
 
     def each_context(self, request: HttpRequest) -> dict:
         # Django's, without `available_apps`: that list is built for the sidebar alone

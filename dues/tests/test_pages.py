@@ -42,7 +42,7 @@ def test_organizers_and_members_may_not_see_the_staff_dues_pages(client, user_wi
 def test_anonymous_visitors_are_sent_to_log_in(client, db):
     response = client.get(reverse("dues:overview"))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("admin:login"))
 
 
 @pytest.mark.parametrize("role", [roles.STAFF, roles.OFFICER, roles.ADMIN])
