@@ -269,11 +269,7 @@ class RemittanceBatchAdmin(KeptRecordsAdmin):
             raise PermissionDenied
         batch = get_object_or_404(RemittanceBatch, pk=batch_id, status=BatchStatus.CHECKED)
         if not batch.balanced:
-            messages.error(
-                request,
-                f"The lines add up to {batch.total}, not the control total {batch.control_total}: "
-                "nothing was posted.",
-            )
+            messages.error(request, batch.imbalance)
             return HttpResponseRedirect(
                 reverse("admin:checkoff_remittancebatch_change", args=[batch.pk])
             )

@@ -52,7 +52,7 @@ class EmployerSerializer(quick.ModelSerializer):
         extra_kwargs = {"due_day": {"min_value": 1, "max_value": 28}}
 
     def validate_code(self, value: str) -> str:
-        value = value.strip().upper()
+        value = Employer.code_of(value)
         if Employer.objects.filter(code=value).exists():
             raise serializers.ValidationError("An employer already has this code.")
         return value
@@ -179,7 +179,7 @@ class RemittanceFilter(DeclaredFilter):
     def narrow(self, request, queryset):
         params = request.query_params
         if code := params.get("employer"):
-            queryset = queryset.filter(employer__code=code.strip().upper())
+            queryset = queryset.filter(employer__code=Employer.code_of(code))
         if status := choice_param(params, "status", BatchStatus.values):
             queryset = queryset.filter(status=status)
         return queryset

@@ -32,7 +32,7 @@ class EmployerForm(forms.ModelForm):
             )
 
     def clean_code(self) -> str:
-        return self.cleaned_data["code"].strip().upper()
+        return Employer.code_of(self.cleaned_data["code"])
 
     def _mapping(self) -> dict[str, str]:
         return {

@@ -110,7 +110,7 @@ def _employer(data: dict[str, str]) -> Employer:
     due = data.get("due_day") or "15"
     if not due.isdigit():
         raise ValidationError({"due_day": f'"{due}" is not a day of the month (1 to 28).'})
-    code = data.get("code", "").upper()
+    code = Employer.code_of(data.get("code", ""))
     if code and Employer.objects.filter(code=code).exists():
         raise ValidationError({"code": f"Employer {code} already exists."})
     return Employer(
@@ -135,7 +135,7 @@ def _date(data: dict[str, str], name: str) -> datetime.date | None:
 
 
 def _authorization(data: dict[str, str]) -> CheckoffAuthorization:
-    employer = Employer.objects.filter(code=data.get("employer_code", "").upper()).first()
+    employer = Employer.objects.filter(code=Employer.code_of(data.get("employer_code", ""))).first()
     member = Member.objects.filter(member_number=data.get("member_number", "")).first()
     errors = {}
     if employer is None:

@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 
+from appkit.templatetags.office import currency
 from audit.history import AuditedHistoricalRecords
 from dues.models import Adjustment, Payment, money_field
 from members.models import Member
@@ -85,6 +86,12 @@ class Employer(models.Model):
         """When the remittance for work month year-month is due."""
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return datetime.date(year, month, self.due_day)
+
+    @staticmethod
+    def code_of(value: str) -> str:
+        """An employer's code as it is kept and looked up, however it was typed or exported:
+        trimmed and upper case (" acme" is ACME)."""
+        return (value or "").strip().upper()
 
 
 def month_key(day: datetime.date) -> int:
@@ -228,6 +235,19 @@ class RemittanceBatch(models.Model):
     @property
     def balanced(self) -> bool:
         return self.control_total is None or self.control_total == self.total
+
+    @property
+    def imbalance(self) -> str:
+        """Why the remittance cannot be posted as it stands: its lines do not add up to the
+        control total ("" when they do). The one wording of the preview, the admin and the
+        service."""
+        if self.balanced:
+            return ""
+        return (
+            f"The lines add up to {currency(self.total)}, not the control total "
+            f"{currency(self.control_total)}: this remittance cannot be posted. Check the file "
+            "against the employer's check or transfer, and upload it again."
+        )
 
 
 class LineException(models.TextChoices):

@@ -162,10 +162,7 @@ def remittance_post(
         if batch.status != BatchStatus.CHECKED:
             raise ValidationError(f"{batch} is already {batch.get_status_display().lower()}.")
         if not batch.balanced:
-            raise ValidationError(
-                f"The lines add up to {batch.total}, not the control total {batch.control_total}: "
-                "nothing was posted. Check the file against the employer's check or transfer."
-            )
+            raise ValidationError(batch.imbalance)
         if (
             batch.file_sha256
             and RemittanceBatch.objects.filter(
@@ -290,7 +287,7 @@ WORKING_KEY = "checkoff-working:"
 @transaction.atomic
 def employer_save(*, employer: Employer, actor: Actor) -> Employer:
     """Record a new employer or a change to one (its contact, due day, file layout)."""
-    employer.code = employer.code.strip().upper()
+    employer.code = Employer.code_of(employer.code)
     employer.full_clean()
     saved_by(employer, actor=actor)
     return employer

@@ -44,7 +44,7 @@ def test_a_dry_run_keeps_nothing(remittance, capsys):
 
 
 def test_out_of_balance_and_bad_input_say_what_is_wrong(remittance):
-    with pytest.raises(CommandError, match=r"not the control total 80\.00"):
+    with pytest.raises(CommandError, match=r"not the control total \$80\.00"):
         call_command("import_remittance", "ACME", str(remittance), "--control-total", "80")
     assert not Payment.objects.exists()
     with pytest.raises(CommandError, match="No employer has the code 'NOPE'"):

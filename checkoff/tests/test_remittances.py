@@ -172,7 +172,9 @@ def test_the_same_file_is_never_posted_twice(acme, crew, charged_2026):
 
 def test_a_batch_that_does_not_balance_to_its_control_total_is_not_posted(acme, crew):
     batch = check(acme, FILE, control_total=Decimal("130.00")).batch
-    with pytest.raises(ValidationError, match=r"add up to 135\.00, not the control total 130\.00"):
+    with pytest.raises(
+        ValidationError, match=r"add up to \$135\.00, not the control total \$130\.00"
+    ):
         remittance_post(batch=batch, actor="tests")
     batch.refresh_from_db()
     assert batch.status == BatchStatus.CHECKED

@@ -55,7 +55,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, employer: str, file: Path, dry_run: bool, **options) -> None:
-        found = Employer.objects.filter(code=employer.strip().upper()).first()
+        found = Employer.objects.filter(code=Employer.code_of(employer)).first()
         if found is None:
             raise CommandError(f"No employer has the code {employer!r}.")
         try:
