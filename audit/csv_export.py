@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import re
 from collections.abc import Iterable, Iterator
 
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 
+from appkit.files import csv_lines
+
 from .models import AuditAction, AuditEvent
 from .redaction import Redactor
 from .services import audit_event_record
-
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection):
-# exports prefix it with an apostrophe. A plain number is not ("-5.00", money owed back):
-# prefixed, it would be text to the spreadsheet, and no longer add up.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-
-
-def cell_for_export(value: object) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
-        return f"'{text}"
-    return text
-
-
-class _Echo:
-    """A file whose write() hands the line back, so rows stream one at a time."""
-
-    def write(self, line: str) -> str:
-        return line
-
-
-def csv_lines(header: Iterable[str], rows: Iterable[Iterable[object]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(list(header))
-    for row in rows:
-        yield writer.writerow([cell_for_export(value) for value in row])
 
 
 def export_recorded(

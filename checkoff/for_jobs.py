@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from appkit.files import UndecodableFile, decode_upload
 from appkit.templatetags.office import currency
 from audit.actors import Actor
 from jobs.extensions import JobKind
 from jobs.models import Job
 from jobs.progress import Progress
 from jobs.services import job_key, job_start
-from members.member_csv import UndecodableFile, decode_upload
 
 from .importing import authorizations_import, employers_import
 from .models import BatchStatus, Employer, RemittanceBatch

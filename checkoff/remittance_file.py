@@ -15,9 +15,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 
+from appkit.files import UndecodableFile, decode_upload
 from appkit.text import RowError, message_text, refused_by_databases
 from dues.models import MONEY_LIMIT
-from members.member_csv import UndecodableFile, decode_upload
 
 from .models import COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Employer, RemittanceLine
 

@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from appkit.admin import admin_page, office_view
-from audit.csv_export import audited_csv_download, csv_lines
+from appkit.files import csv_lines
+from audit.csv_export import audited_csv_download
 
 from .models import LineException
 from .selectors import employers_month

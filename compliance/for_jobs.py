@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from django.urls import reverse
 from django.utils import timezone
 
+from appkit.files import csv_lines
 from audit.actors import Actor
-from audit.csv_export import csv_lines
 from jobs.extensions import JobKind, Scheduled
 from jobs.files import job_result_csv
 from jobs.models import Job

@@ -15,7 +15,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 
 from appkit.admin import admin_page, office_view
-from audit.csv_export import audited_csv_download, csv_lines
+from appkit.files import csv_lines
+from audit.csv_export import audited_csv_download
 from checkoff.views import MonthFilter
 
 from .for_jobs import arrears_policy_apply_start, eligibility_list_create_start

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from audit.csv_export import csv_lines
+from appkit.files import csv_lines
 
 from .models import MemberLedger
 

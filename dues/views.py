@@ -14,7 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from appkit.admin import admin_page, office_view
-from audit.csv_export import audited_csv_download, csv_lines
+from appkit.files import csv_lines
+from audit.csv_export import audited_csv_download
 from members.models import Member, MemberStatus
 from members.selectors import member_for_user
 

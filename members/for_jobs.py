@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
 
+from appkit.files import UndecodableFile, decode_upload
 from audit.actors import Actor
 from audit.csv_export import export_recorded
 from jobs.extensions import JobKind
@@ -16,7 +17,7 @@ from jobs.progress import Progress
 from jobs.services import job_key, job_start
 
 from .importing import MemberImportResult, members_import
-from .member_csv import UndecodableFile, decode_upload, member_csv_lines
+from .member_csv import member_csv_lines
 from .models import Member
 from .selectors import member_fields_hidden_from, members_matching
 

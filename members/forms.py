@@ -7,7 +7,9 @@ from functools import cache
 from django import forms
 from django.conf import settings
 
-from .member_csv import COLUMNS, UndecodableFile, decode_upload
+from appkit.files import UndecodableFile, decode_upload
+
+from .member_csv import COLUMNS
 from .models import Classification, Member, MemberNote
 
 # Spreadsheets write dates either way; both are unambiguous.

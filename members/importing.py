@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
+from appkit.files import cell_from_import
 from appkit.sql import bulk_insert
 from appkit.text import RowError
 from audit.actors import Actor
@@ -24,7 +25,7 @@ from audit.history import history_of_created
 from jobs.progress import Progress
 
 from .forms import MemberImportRowForm
-from .member_csv import COLUMNS, REQUIRED_COLUMNS, cell_from_import
+from .member_csv import COLUMNS, REQUIRED_COLUMNS
 from .models import Classification, Member, MemberStatus
 
 if TYPE_CHECKING:

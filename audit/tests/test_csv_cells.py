@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from audit.csv_export import cell_for_export
+from appkit.files import cell_for_export
 
 
 @pytest.mark.parametrize(

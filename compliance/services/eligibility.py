@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from appkit.files import csv_lines
 from audit.actors import Actor, actor_checked, person, saved_by
-from audit.csv_export import csv_lines
 from jobs.progress import Progress
 from members.models import Member, MemberStatus
 

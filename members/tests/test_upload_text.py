@@ -14,8 +14,8 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from accounts import roles
+from appkit.files import UndecodableFile, decode_upload
 from jobs.tests.helpers import job_of
-from members.member_csv import UndecodableFile, decode_upload
 from members.models import Member
 from members.tests.factories import ClassificationFactory
 

@@ -4,13 +4,13 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from appkit.files import UndecodableFile, decode_upload, upload_file_read
 from checkoff.importing import (
     AUTHORIZATION_COLUMNS,
     EMPLOYER_COLUMNS,
     authorizations_import,
     employers_import,
 )
-from members.member_csv import UndecodableFile, decode_upload, upload_file_read
 
 IMPORTS = {"employers": employers_import, "authorizations": authorizations_import}
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from appkit.files import UndecodableFile, decode_upload, upload_file_read
 from members.importing import IMPORT_CHANGE_REASON, members_import
-from members.member_csv import UndecodableFile, decode_upload, upload_file_read
 
 
 class Command(BaseCommand):
