@@ -6,7 +6,6 @@ from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apikit import serializers as quick
 from apikit.filters import DeclaredFilter
 from apikit.pagination import NewestFirstCursorPagination
 from apikit.params import choice_param, date_param, id_param
@@ -18,7 +17,7 @@ from .redaction import Redactor
 from .selectors import audit_events_matching
 
 
-class AuditEventSerializer(quick.ModelSerializer):
+class AuditEventSerializer(serializers.ModelSerializer):
     changes = serializers.SerializerMethodField()
 
     class Meta:

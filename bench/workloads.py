@@ -12,13 +12,17 @@ from collections.abc import Callable
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
+from django.db.models import Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from bench.__main__ import WORKLOADS, Row, median_ms
+from bench.logins_during_import import USERNAME as LOGIN_USER
 from bench.logins_during_import import logins_during_import
 
 ADMIN = "bench-admin"
+MEMBER_USER = "bench-member"
+BENCH_USERS = (ADMIN, MEMBER_USER, LOGIN_USER)
 
 
 class _RolledBack(Exception):
@@ -49,8 +53,25 @@ def sql(statement: str, params=None) -> Callable[[], list]:
 
 
 def run_all(
-    members: int, *, runs: int, generation_runs: int, only: frozenset[str] = frozenset()
-) -> list[Row]:
+    members: int,
+    *,
+    runs: int,
+    generation_runs: int,
+    only: frozenset[str] = frozenset(),
+) -> tuple[list[Row], list[str]]:
+    """Every workload asked for; then the bench's footprint undone, and what still differs
+    from the local as the run found it (nothing: bench/local_state.py)."""
+    from bench.local_state import local_restored, local_state
+
+    before = local_state(BENCH_USERS)
+    try:
+        rows = _run_all(members, runs, generation_runs, only)
+    finally:
+        differences = local_restored(before, BENCH_USERS)
+    return rows, differences
+
+
+def _run_all(members: int, runs: int, generation_runs: int, only: frozenset[str]) -> list[Row]:
     from accounts import roles
     from members.models import Member
 
@@ -60,10 +81,17 @@ def run_all(
     )
     office = Client()
     office.force_login(admin)
-    some = Member.objects.filter(status="active").order_by("id")[members // 2]
-    member_user, _ = User.objects.get_or_create(username="bench-member")
-    if some.user_id is None:
-        Member.objects.filter(pk=some.pk).update(user=member_user)
+    member_user, _ = User.objects.get_or_create(username=MEMBER_USER)
+    # The member whose own pages the member user reads: the middle one of those with no
+    # login of their own (linked for the run, unlinked after; a member's status may have
+    # changed since the last run, so it may be another member this time).
+    some = (
+        Member.objects.filter(status="active")
+        .filter(Q(user__isnull=True) | Q(user=member_user))
+        .order_by("id")[members // 2]
+    )
+    Member.objects.filter(user=member_user).exclude(pk=some.pk).update(user=None)
+    Member.objects.filter(pk=some.pk).update(user=member_user)
     member_user.groups.add(*Group.objects.filter(name=roles.MEMBER))
     member_client = Client()
     member_client.force_login(member_user)
@@ -93,33 +121,54 @@ def run_all(
 
 
 def _generation(runs: int) -> list[Row]:
+    """Charge the next month, `runs` times, each in a transaction thrown away after (the
+    local stays as it was, and every run charges the same month); the floor likewise,
+    alternating which goes first."""
     from audit.context import acting_as
     from dues.models import DuesPeriod
+    from dues.selectors import charge_order
     from dues.services import dues_charges_generate, dues_period_create
 
     latest = DuesPeriod.objects.order_by("-year", "-month").first()
-    month = latest.year * 12 + latest.month  # the next month, 0-based
+    year, m = divmod(latest.year * 12 + latest.month, 12)  # the next month, 0-based
     ours, floors, reruns, rerun_floors = [], [], [], []
-    for _ in range(runs):
-        year, m = divmod(month, 12)
+    created = 0
+
+    def product() -> None:
+        nonlocal created
         period = dues_period_create(year=year, month=m + 1, actor="bench")
-        month += 1
         with acting_as("bench"):
             started = time.perf_counter()
             result = dues_charges_generate(period=period, actor="bench")
             ours.append((time.perf_counter() - started) * 1000)
-            floors.append(_floor_generation(year + 1, m + 1))
+            created = result.created
             started = time.perf_counter()
             dues_charges_generate(period=period, actor="bench")
             reruns.append((time.perf_counter() - started) * 1000)
             rerun_floors.append(median_ms(sql(_FLOOR_FIND_NOTHING, [period.pk]), 1))
+
+    def floor() -> None:
+        period = dues_period_create(year=year, month=m + 1, actor="bench")
+        params = {
+            "period": period.pk,
+            "key": period.year * 100 + period.month,
+            "due": period.due_date,
+            "order": charge_order(period),
+        }
+        floors.append(median_ms(sql(_FLOOR_GENERATION, params), 1))
+
+    for i in range(runs):
+        for work in (product, floor) if i % 2 == 0 else (floor, product):
+            rolled_back(work)()
     return [
         Row(
-            f"generate one period ({result.created:,} charges, history, audit)",
+            f"generate one period ({created:,} charges, history, audit, ledgers)",
             sorted(ours)[len(ours) // 2],
             sorted(floors)[len(floors) // 2],
-            "floor: INSERT ... SELECT of charges + history + audit rows; the bench's peak "
-            f"memory so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB",
+            "floor: INSERT ... SELECT of charges + history + audit rows, UPDATE of the kept "
+            "ledgers (kept totals by the same triggers); each run rolled back, "
+            f"alternating; the bench's peak memory so far "
+            f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB",
         ),
         Row(
             "generate it again, right after (nothing to create)",
@@ -130,32 +179,35 @@ def _generation(runs: int) -> list[Row]:
     ]
 
 
-def _floor_generation(year: int, month: int) -> float:
-    """The floor's time for a period of its own, all thrown away after (its charges would
-    otherwise be the members' latest)."""
-    from dues.services import dues_period_create
-
-    try:
-        with transaction.atomic():
-            period = dues_period_create(year=year, month=month, actor="bench")
-            started = time.perf_counter()
-            sql(_FLOOR_GENERATION, [period.pk])()
-            elapsed = (time.perf_counter() - started) * 1000
-            raise _RolledBack
-    except _RolledBack:
-        return elapsed
-
-
-# The same rows as ours: the charges, their history rows, and audit events with the same
-# content (member number, name, values); only the chain's hashes are left to us (stand-ins,
+# The same rows as ours: the charges, their history rows, audit events with the same
+# content (member number, name, values), and each charged member's kept ledger moved on by
+# the charge as dues/services/billing.py's _ledgers_charged does (the kept totals follow by
+# the tables' own triggers, for both); only the chain's hashes are left to us (stand-ins,
 # linked after the head as the database checks them: audit/chain_guard.py).
 _FLOOR_GENERATION = """
 WITH made AS (
     INSERT INTO dues_duescharge (member_id, period_id, amount, rate_id, created_at)
-    SELECT m.id, %s, r.monthly_amount, r.id, now() FROM members_member m
+    SELECT m.id, %(period)s, r.monthly_amount, r.id, now() FROM members_member m
     JOIN dues_duesrate r ON r.classification_id = m.classification_id
     WHERE m.status = 'active'
     RETURNING id, member_id, period_id, amount, rate_id, created_at
+), ledgers AS (
+    UPDATE dues_memberledger l SET
+        charged = l.charged + made.amount, balance = l.balance + made.amount,
+        paid_through = CASE WHEN l.first_uncovered_due IS NULL
+            AND ROUND(l.credit - l.charged - made.amount, 2) >= 0 THEN %(key)s
+            ELSE l.paid_through END,
+        months_in_arrears = l.months_in_arrears + CASE WHEN NOT (l.first_uncovered_due IS NULL
+            AND ROUND(l.credit - l.charged - made.amount, 2) >= 0) AND %(due)s < l.as_of
+            THEN 1 ELSE 0 END,
+        next_due = CASE WHEN NOT (l.first_uncovered_due IS NULL
+            AND ROUND(l.credit - l.charged - made.amount, 2) >= 0) AND %(due)s >= l.as_of
+            AND (l.next_due IS NULL OR %(due)s < l.next_due) THEN %(due)s ELSE l.next_due END,
+        first_uncovered_due = CASE WHEN l.first_uncovered_due IS NULL AND NOT (
+            ROUND(l.credit - l.charged - made.amount, 2) >= 0) THEN %(due)s
+            ELSE l.first_uncovered_due END,
+        last_charge_order = %(order)s
+    FROM made WHERE l.member_id = made.member_id
 ), history AS (
     INSERT INTO dues_historicalduescharge (id, member_id, period_id, amount, rate_id,
         created_at, history_date, history_type)
@@ -264,12 +316,16 @@ def _api_lists(office: Client, member, runs: int) -> list[Row]:
         for label, url, floor in [
             ("API payments (first page)", "/api/v1/dues/payments/", "payments"),
             ("API audit events (first page)", "/api/v1/audit/events/", "audit"),
-            (
-                "API member search ?search=Kowalski1",
-                "/api/v1/members/?search=Kowalski1",
-                "member-search",
-            ),
         ]
+    ] + [
+        _page_row(
+            "API member search ?search=Kowalski1 (trigram)",
+            office,
+            "/api/v1/members/?search=Kowalski1",
+            runs,
+            _get(office, "/floor/members/search.json?search=Kowalski1"),
+            "floor: the product's SQL by hand (number? count, page, audit event; bench/floors.py)",
+        )
     ]
 
 
@@ -296,6 +352,29 @@ def _searches(office: Client, member, runs: int) -> list[Row]:
             runs,
             sql("SELECT id FROM members_member WHERE member_number = %s", [number]),
             "target <= 20",
+        ),
+        *(
+            _page_row(
+                f"admin member search ?q={term} ({what})",
+                office,
+                f"/admin/members/member/?q={term}",
+                runs,
+                sql(
+                    "SELECT m.id FROM members_member m WHERE (UPPER(m.member_number::text) "
+                    "LIKE UPPER(%(like)s) OR UPPER(m.last_name::text) LIKE UPPER(%(like)s) OR "
+                    "UPPER(m.first_name::text) LIKE UPPER(%(like)s) OR UPPER(m.email::text) "
+                    "LIKE UPPER(%(like)s)) ORDER BY COALESCE(m.last_name, m.last_name), "
+                    "COALESCE(m.first_name, m.first_name), "
+                    "COALESCE(m.member_number, m.member_number) LIMIT 100",
+                    {"like": f"%{term}%"},
+                ),
+                "target <= 150 at 1,000,000; floor: the matches' first page by trigram "
+                "indexes, sorted",
+            )
+            for term, what in [
+                (member.last_name, "a member's surname"),
+                ("Kowalski1", "part of a surname"),
+            ]
         ),
         _page_row(
             f"admin audit events ?member_id={member.pk}",
@@ -408,7 +487,8 @@ def _import(rows: int) -> list[Row]:
 
 def _remittance(lines: int) -> list[Row]:
     """An employer's remittance of `lines` lines, one per authorized member: checked (read,
-    matched, kept) and posted (payments, history, audit, ledgers); all rolled back."""
+    matched, kept) and posted (receipt numbers, payments, history, audit, lines linked,
+    ledgers); all rolled back. The floor posts the same checked batch by hand SQL."""
     from checkoff.models import CheckoffAuthorization, Employer
     from checkoff.services import remittance_check, remittance_post
     from members.models import Member
@@ -431,7 +511,7 @@ def _remittance(lines: int) -> list[Row]:
         timings[name] = (time.perf_counter() - started) * 1000
         return done
 
-    def ours() -> None:
+    def checked(name: str | None):
         employer = Employer.objects.create(code="BENCH", name="Bench Employer")
         authorizations = []
         for member_id, number in workers:
@@ -447,21 +527,27 @@ def _remittance(lines: int) -> list[Row]:
         # Signed long before their first remittance: autovacuum has analyzed them since.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE checkoff_checkoffauthorization")
-        checked = timed(
-            "check",
-            lambda: remittance_check(
+
+        def check():
+            return remittance_check(
                 employer=employer,
                 content=content,
                 file_name="bench.csv",
                 received_on=datetime.date(2020, 2, 10),
                 actor="bench",
-            ),
-        )
-        posting = timed("post", lambda: remittance_post(batch=checked.batch, actor="bench"))
+            )
+
+        return timed(name, check) if name else check()
+
+    def ours() -> None:
+        batch = checked("check").batch
+        posting = timed("post", lambda: remittance_post(batch=batch, actor="bench"))
         assert posting.posted == lines, posting
 
     def floor() -> None:
-        timings["floor"] = median_ms(sql(_FLOOR_PAYMENTS, [[w[0] for w in workers]]), 1)
+        batch = checked(None).batch
+        timed("floor", lambda: _floor_remittance_post(batch))
+        assert batch.lines.filter(payment__isnull=False).count() == lines
 
     rolled_back(ours)()
     rolled_back(floor)()
@@ -472,23 +558,85 @@ def _remittance(lines: int) -> list[Row]:
             None,
         ),
         Row(
-            f"remittance of {lines:,} lines: post (payments, history, audit)",
+            f"remittance of {lines:,} lines: post (receipts, payments, history, audit, "
+            "links, ledgers)",
             timings["post"],
             timings["floor"],
-            "floor: INSERT ... SELECT of the payments + history + audit rows",
+            "floor: INSERT ... SELECT of the numbered payments + history + audit rows, the "
+            "lines linked, the batch marked, the ledgers worked out again (one statement)",
         ),
     ]
 
 
+def _floor_remittance_post(batch) -> None:
+    """The post of a checked batch by hand: what remittance_post writes, set-based."""
+    from dues.models import RECEIVED_STATUSES
+    from dues.selectors import standings_sql
+
+    with connection.cursor() as cursor:
+        # The planner settings the ledgers' refresh takes (dues/services/ledgers.py).
+        cursor.execute("SET LOCAL random_page_cost = 1.1")
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(
+            _FLOOR_PAYMENTS,
+            {
+                "batch": batch.pk,
+                "received": batch.received_on,
+                "reference": f"Check-off {batch.employer.code} #{batch.pk}"[:100],
+            },
+        )
+        as_of = datetime.date.today()
+        statement, uses = standings_sql(
+            "m.id IN (SELECT member_id FROM checkoff_remittanceline WHERE batch_id = %s)",
+            as_of=as_of,
+        )
+        columns = ", ".join(_LEDGER_COLUMNS)
+        updates = ", ".join(f"{column} = excluded.{column}" for column in _LEDGER_COLUMNS)
+        cursor.execute(
+            f"INSERT INTO dues_memberledger (member_id, {columns}) "
+            "SELECT member_id, charged, credit, balance, paid_through, first_uncovered_due, "
+            f"months_in_arrears, %s, next_due, last_charge_order FROM ({statement}) s "
+            f"ON CONFLICT (member_id) DO UPDATE SET {updates}",
+            [as_of, *RECEIVED_STATUSES, batch.pk, *[as_of] * uses],
+        )
+
+
+_LEDGER_COLUMNS = (
+    "charged",
+    "credit",
+    "balance",
+    "paid_through",
+    "first_uncovered_due",
+    "months_in_arrears",
+    "as_of",
+    "next_due",
+    "last_charge_order",
+)
+
 _FLOOR_PAYMENTS = """
-WITH made AS (
+WITH lines AS (
+    SELECT id, member_id, amount, year, month FROM checkoff_remittanceline
+    WHERE batch_id = %(batch)s AND member_id IS NOT NULL AND amount > 0
+      AND exception IN ('', 'SHORT', 'OVER')
+), counter AS (  -- gapless receipt numbers, under the counter's row lock
+    UPDATE dues_receiptcounter SET last_number = last_number + (SELECT count(*) FROM lines)
+    WHERE id = 1 RETURNING last_number, (SELECT count(*) FROM lines) AS taken
+), made AS (
     INSERT INTO dues_payment (member_id, amount, refunded_amount, method, status,
         received_date, reference, note, receipt_number, idempotency_key, created_at, flag_reason)
-    SELECT m.id, 45.00, 0, 'payroll_deduction', 'succeeded', '2020-02-10', 'bench', '',
-           900000000 + m.id, 'bench-floor-' || m.id, now(), ''
-    FROM members_member m WHERE m.id = ANY(%s)
+    SELECT l.member_id, l.amount, 0, 'payroll_deduction', 'succeeded', %(received)s,
+           %(reference)s, 'Work month ' || l.year || '-' || lpad(l.month::text, 2, '0'),
+           c.last_number - c.taken + row_number() OVER (ORDER BY l.id),
+           'checkoff-line:' || l.id, now(), ''
+    FROM lines l, counter c
     RETURNING id, member_id, amount, refunded_amount, method, status, received_date,
         reference, note, receipt_number, idempotency_key, created_at, flag_reason
+), linked AS (
+    UPDATE checkoff_remittanceline r SET payment_id = made.id FROM made
+    WHERE made.idempotency_key = 'checkoff-line:' || r.id
+), posted AS (
+    UPDATE checkoff_remittancebatch SET status = 'posted', posted_at = now()
+    WHERE id = %(batch)s
 ), history AS (
     INSERT INTO dues_historicalpayment (id, member_id, amount, refunded_amount, method,
         status, received_date, reference, note, receipt_number, idempotency_key, created_at,
@@ -529,6 +677,13 @@ FROM numbered h JOIN members_member m ON m.id = h.member_id
 
 
 def _governance(runs: int) -> list[Row]:
+    """In a transaction thrown away after (the policy it may make stays out of the local)."""
+    rows: list[Row] = []
+    rolled_back(lambda: rows.extend(_governance_rows(runs)))()
+    return rows
+
+
+def _governance_rows(runs: int) -> list[Row]:
     """The arrears policy's dry run today and an eligibility list on a record date, over
     the whole local, beside the hand SQL that does the same work: the standing of every
     member as the records stood (one statement), and for the list, its rows inserted."""

@@ -14,7 +14,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apikit import serializers as quick
 from apikit.fields import MoneyField
 from apikit.filters import DeclaredFilter
 from apikit.pagination import CountedPagination
@@ -39,7 +38,7 @@ from .selectors import batch_summary
 from .services import employer_save
 
 
-class EmployerSerializer(quick.ModelSerializer):
+class EmployerSerializer(serializers.ModelSerializer):
     column_mapping = serializers.DictField(
         child=serializers.CharField(max_length=100),
         required=False,
@@ -87,7 +86,7 @@ class EmployerDetail(generics.RetrieveAPIView):
     permission_classes = [method_permissions(GET="checkoff.view_employer")]
 
 
-class RemittanceLineSerializer(quick.ModelSerializer):
+class RemittanceLineSerializer(serializers.ModelSerializer):
     work_month = serializers.CharField(read_only=True)
     amount = MoneyField(read_only=True)
     expected = MoneyField(read_only=True, allow_null=True)
@@ -120,7 +119,7 @@ class RemittanceLineSerializer(quick.ModelSerializer):
         read_only_fields = fields
 
 
-class RemittanceSerializer(quick.ModelSerializer):
+class RemittanceSerializer(serializers.ModelSerializer):
     employer = serializers.SlugRelatedField(slug_field="code", read_only=True)
     work_month = serializers.CharField(read_only=True)
     total = MoneyField(read_only=True)
@@ -157,7 +156,7 @@ class RemittanceSerializer(quick.ModelSerializer):
         return reverse("api:remittance-lines", args=[batch.pk])
 
 
-class RemittanceUploadSerializer(quick.Serializer):
+class RemittanceUploadSerializer(serializers.Serializer):
     employer = serializers.SlugRelatedField(slug_field="code", queryset=Employer.objects.all())
     file = serializers.FileField(help_text="CSV or XLSX, with a header row.")
     received_on = serializers.DateField()

@@ -11,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apikit import serializers as quick
 from apikit.fields import MoneyField
 from apikit.filters import DeclaredFilter
 from apikit.pagination import CountedPagination, NewestFirstCursorPagination
@@ -41,14 +40,14 @@ from .services import (
 # --- A member's dues ----------------------------------------------------------------------
 
 
-class ChargeLineSerializer(quick.Serializer):
+class ChargeLineSerializer(serializers.Serializer):
     period = serializers.CharField()
     due_date = serializers.DateField(source="period.due_date")
     amount = MoneyField(source="charge.amount")
     outstanding = MoneyField()
 
 
-class PaymentSerializer(quick.ModelSerializer):
+class PaymentSerializer(serializers.ModelSerializer):
     amount = MoneyField(read_only=True)
     refunded_amount = MoneyField(read_only=True)
     receipt = serializers.CharField(read_only=True)
@@ -84,7 +83,7 @@ class PaymentSerializer(quick.ModelSerializer):
         return fields
 
 
-class MemberDuesSerializer(quick.Serializer):
+class MemberDuesSerializer(serializers.Serializer):
     balance = MoneyField()
     paid_through = serializers.CharField(allow_null=True)
     months_in_arrears = serializers.IntegerField()
@@ -114,7 +113,7 @@ class MemberDuesView(generics.RetrieveAPIView):
         return Response(MemberDuesSerializer(dues, context=self.get_serializer_context()).data)
 
 
-class MeSerializer(quick.Serializer):
+class MeSerializer(serializers.Serializer):
     member = MemberSerializer()
     dues = MemberDuesSerializer()
 
@@ -139,7 +138,7 @@ class MeView(APIView):
 # --- Rates and periods ----------------------------------------------------------------------
 
 
-class DuesRateSerializer(quick.ModelSerializer):
+class DuesRateSerializer(serializers.ModelSerializer):
     classification = serializers.SlugRelatedField(
         slug_field="code", queryset=Classification.objects.all()
     )
@@ -177,7 +176,7 @@ class DuesRateList(generics.ListCreateAPIView):
         serializer.instance = dues_rate_create(actor=self.request.user, **serializer.validated_data)
 
 
-class DuesPeriodSerializer(quick.ModelSerializer):
+class DuesPeriodSerializer(serializers.ModelSerializer):
     due_date = serializers.DateField(required=False, help_text="Blank: the month's last day.")
 
     class Meta:
@@ -226,7 +225,7 @@ class GenerateCharges(APIView):
 # --- Payments --------------------------------------------------------------------------------
 
 
-class PaymentRecordSerializer(quick.Serializer):
+class PaymentRecordSerializer(serializers.Serializer):
     member = serializers.PrimaryKeyRelatedField(queryset=Member.objects.all())
     amount = MoneyField()
     method = serializers.ChoiceField(choices=[(m, PaymentMethod(m).label) for m in MANUAL_METHODS])

@@ -5,14 +5,13 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import generics, serializers
 
-from apikit import serializers as quick
 from apikit.permissions import method_permissions
 
 from .models import Job
 from .selectors import jobs_visible_to
 
 
-class JobSerializer(quick.ModelSerializer):
+class JobSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     percent = serializers.IntegerField(read_only=True, allow_null=True)
 

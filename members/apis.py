@@ -8,7 +8,6 @@ from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apikit import serializers as quick
 from apikit.filters import DeclaredFilter
 from apikit.pagination import CountedPagination
 from apikit.params import choice_param
@@ -138,7 +137,7 @@ class MemberDetail(generics.RetrieveUpdateAPIView):
 # --- Member notes -----------------------------------------------------------------------------
 
 
-class MemberNoteSerializer(quick.ModelSerializer):
+class MemberNoteSerializer(serializers.ModelSerializer):
     member = serializers.PrimaryKeyRelatedField(queryset=Member.objects.all())
     author = serializers.CharField(source="author.username", read_only=True)
     visibility = serializers.ChoiceField(choices=NoteVisibility.choices)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apikit import serializers as quick
-
 from .member_csv import COLUMNS
 from .models import Classification, Member
 from .selectors import member_fields_hidden_from
 
 
-class MemberSerializer(quick.ModelSerializer):
+class MemberSerializer(serializers.ModelSerializer):
     classification = serializers.SlugRelatedField(
         slug_field="code", queryset=Classification.objects.all()
     )

@@ -154,7 +154,6 @@ DATABASE_RUNTIME_ROLE = env_str("DATABASE_RUNTIME_ROLE")
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-FORM_RENDERER = "appkit.form_renderer.OfficeFormRenderer"
 
 # The list indexes INCLUDE the columns a page reads, for PostgreSQL to answer from the index
 # alone; SQLite (the quickstart) has no such thing and keeps the index without them.
