@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apikit.fields import MoneyField
-from apikit.filters import DeclaredFilter
+from apikit.filters import DeclaredFilter, refuse_undeclared_params
 from apikit.pagination import CountedPagination, NewestFirstCursorPagination
 from apikit.params import choice_param, id_param
 from apikit.permissions import method_permissions
@@ -123,6 +123,7 @@ class MeView(APIView):
 
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
+        refuse_undeclared_params(request, self)  # it takes none: a typo is an error, not ignored
         member = member_for_user(request.user)
         if member is None:
             raise exceptions.NotFound("Your login is not linked to a member record.")

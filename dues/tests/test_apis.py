@@ -163,6 +163,9 @@ def test_me_is_the_members_own_record_and_dues(owing):
     assert me["member"]["member_number"] == "4501"
     assert me["dues"]["balance"] == "135.00"
     assert [c["period"] for c in me["dues"]["charges"]] == ["2026-01", "2026-02", "2026-03"]
+    # It takes no parameters: one asked for is refused, named, not silently ignored.
+    asked = api_client(user).get(reverse("api:me"), {"member": "4502"})
+    assert asked.status_code == 400 and "member" in asked.json()
 
 
 def test_the_member_list_filters_by_standing(owing):
