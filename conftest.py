@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.signals import request_finished, request_started
 
 ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -129,69 +126,11 @@ def page(request: pytest.FixtureRequest, browser) -> Iterator:
         path = ARTIFACTS / f"{request.node.nodeid.replace('/', '_').replace('::', '-')}.png"
         page.screenshot(path=str(path), full_page=True)
         print(f"screenshot saved: {path}")
-    # Leave the live server idle before the database is flushed: a page that is still
-    # asking something (a job page's poll) would hold a table of the in-memory SQLite.
-    # Quiet for half a second, then nowhere, then a moment for a request already sent.
+    # Stop the page's own requests (a job page's poll) before the database is flushed. A
+    # request already sent may still be served: on the tests' SQLite file (settings.py) the
+    # flush waits for it, as any writer waits for another.
     page.goto("about:blank")
     context.close()
-    _live_server_done_with_sqlite()
-
-
-class _Requests:
-    """Requests being served, and when one last began or ended (the live server's threads
-    included: Django signals them all)."""
-
-    lock = threading.Lock()
-    serving = 0
-    last = 0.0
-
-    @classmethod
-    def started(cls, **kwargs) -> None:
-        with cls.lock:
-            cls.serving += 1
-            cls.last = time.monotonic()
-
-    @classmethod
-    def finished(cls, **kwargs) -> None:
-        with cls.lock:
-            cls.serving -= 1
-            cls.last = time.monotonic()
-
-    @classmethod
-    def quiet_for(cls, seconds: float) -> bool:
-        with cls.lock:
-            return cls.serving <= 0 and time.monotonic() - cls.last >= seconds
-
-
-request_started.connect(_Requests.started, dispatch_uid="tests-requests-started")
-request_finished.connect(_Requests.finished, dispatch_uid="tests-requests-finished")
-
-
-def _live_server_done_with_sqlite(seconds: float = 20) -> None:
-    """The tests' SQLite database lives in memory, shared by the live server's threads: a
-    table one of them still reads cannot be flushed, and SQLite says so at once instead of
-    waiting. Wait until the server has served its last request (a page's poll sent just
-    before it closed may arrive late on a busy machine), then until every table could be
-    written."""
-    from django.db import OperationalError, connection, transaction
-
-    if connection.vendor != "sqlite":
-        return
-    deadline = time.monotonic() + seconds
-    while not _Requests.quiet_for(0.5) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    tables = connection.introspection.table_names()
-    while True:
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                for table in tables:
-                    cursor.execute(f'DELETE FROM "{table}" WHERE 0')  # a write lock, no rows
-                transaction.set_rollback(True)
-            return
-        except OperationalError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 @pytest.fixture

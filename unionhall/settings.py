@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -141,6 +142,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # another wrote meanwhile; one that takes the write lock at BEGIN waits its turn instead
     # (up to `timeout` seconds).
     DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
+    # The tests' SQLite database is a file (in memory-backed /dev/shm where there is one),
+    # not Django's shared-cache in-memory database: there a live server's request and the
+    # flush between tests refuse each other at once ("database table is locked"); on a file
+    # they take turns, waiting up to `timeout` as the quickstart does. One file per test
+    # process, named test_… (the append-only triggers let Django's flush through only there).
+    _test_dir = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(_test_dir / f"test_unionhall_{os.getpid()}.sqlite3")
+    }
 # Behind pgbouncer in transaction pooling mode, cursors may not outlive a transaction.
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
     "DATABASE_DISABLE_SERVER_SIDE_CURSORS", False
