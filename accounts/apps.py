@@ -6,6 +6,9 @@ from django.db.models.signals import post_migrate
 from . import roles
 
 _ALL_JOBS = ["jobs.view_job", "jobs.view_all_jobs"]
+# Who reads the audit log: Admin and Officer; Admin alone sees its sensitive values
+# unredacted (docs/design.md §3). Each app's history tables follow these roles (its own apps.py).
+_AUDIT_LOG = ["audit.view_auditevent", "audit.view_auditcheckpoint"]
 
 
 class AccountsConfig(AppConfig):
@@ -27,8 +30,10 @@ class AccountsConfig(AppConfig):
                     "auth.change_user",
                     "auth.view_group",
                     *_ALL_JOBS,
+                    *_AUDIT_LOG,
+                    "audit.view_sensitive",
                 ],
-                roles.OFFICER: ["auth.view_user", *_ALL_JOBS],
+                roles.OFFICER: ["auth.view_user", *_ALL_JOBS, *_AUDIT_LOG],
                 # Office users follow the jobs they start (imports, exports).
                 roles.ORGANIZER: ["jobs.view_job"],
                 roles.STAFF: ["jobs.view_job"],

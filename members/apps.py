@@ -14,10 +14,8 @@ _MEMBERSHIP_EDIT = [
 ]
 # Notes: who reads which one is decided per note (selectors.member_notes_visible_to).
 _NOTES = ["members.view_membernote", "members.add_membernote", "members.change_membernote"]
-# History is audit data: only the roles that read the audit log read it (docs/design.md §3).
+# History is audit data: only the roles that read the audit log (accounts/apps.py) read it.
 _AUDIT_READ = [
-    "audit.view_auditevent",
-    "audit.view_auditcheckpoint",
     "members.view_historicalmember",
     "members.view_historicalclassification",
     "members.view_historicalmembernote",
@@ -48,7 +46,6 @@ class MembersConfig(AppConfig):
                     *_MEMBERSHIP_EDIT,
                     *_NOTES,
                     *_AUDIT_READ,
-                    "audit.view_sensitive",
                 ],
                 roles.OFFICER: [
                     *_MEMBER_VIEW,
