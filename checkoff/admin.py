@@ -16,8 +16,17 @@ from django.utils.html import format_html
 
 from appkit.admin import DeclaredFiltersAdmin, ReadOnlyAdminMixin, money_column
 from audit.admin import KeptRecordsAdmin
+from jobs.models import Job
+from jobs.uploads import UploadCheckConfirmAdmin
 
-from .for_jobs import checkoff_import_start, remittance_check_start, remittance_post_start
+from .for_jobs import (
+    IMPORT_CHECK,
+    PREVIEW_HEADINGS,
+    checkoff_import_check_start,
+    checkoff_import_write_start,
+    remittance_check_start,
+    remittance_post_start,
+)
 from .forms import (
     CheckoffImportUploadForm,
     EmployerForm,
@@ -48,57 +57,44 @@ from .services import (
 LINES_PER_PAGE = 100
 
 
-class _CsvImportAdmin(KeptRecordsAdmin):
-    """A list with "Import CSV": a worker imports every row, or none (checkoff/importing.py)."""
+class _CsvImportAdmin(UploadCheckConfirmAdmin, KeptRecordsAdmin):
+    """A list with "Import CSV" (jobs/uploads.py): a worker checks every row, the preview
+    shows what would be written, and confirming writes every row or none
+    (checkoff/importing.py)."""
 
     imported: str  # "employers" or "authorizations"
-    import_columns: tuple[str, ...]
-    import_required: tuple[str, ...]
     change_list_template = "admin/checkoff/import_change_list.html"
+    upload_form = CheckoffImportUploadForm
+    check_kind = IMPORT_CHECK
 
-    def _import_url_name(self) -> str:
-        return f"{self.opts.app_label}_{self.opts.model_name}_import"
+    @property
+    def upload_noun(self) -> str:
+        return self.imported
 
-    def get_urls(self):
-        view = self.admin_site.admin_view(self.import_view)
-        return [path("import/", view, name=self._import_url_name()), *super().get_urls()]
+    @property
+    def preview_headings(self) -> tuple[str, ...]:
+        return PREVIEW_HEADINGS[self.imported]
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
-        can = request.user.has_perm("checkoff.add_checkoffauthorization")
-        url = reverse(f"admin:{self._import_url_name()}") if can else ""
-        return super().changelist_view(request, {**(extra_context or {}), "import_url": url})
+    def has_upload_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("checkoff.add_checkoffauthorization")
 
-    def import_view(self, request: HttpRequest) -> HttpResponse:
-        if not request.user.has_perm("checkoff.add_checkoffauthorization"):
-            raise PermissionDenied
-        upload = CheckoffImportUploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and upload.is_valid():
-            job = checkoff_import_start(
-                what=self.imported,
-                upload=upload.cleaned_data["file"],
-                digest=upload.cleaned_data["digest"],
-                actor=request.user,
-            )
-            return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": f"Import {self.imported} from CSV",
-            "upload_form": upload,
-            "columns": self.import_columns,
-            "required": self.import_required,
-            "changelist_url": reverse(
-                f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
-            ),
-        }
-        return TemplateResponse(request, "admin/checkoff/import.html", context)
+    def upload_check_start(self, request: HttpRequest, form) -> Job:
+        return checkoff_import_check_start(
+            what=self.imported,
+            upload=form.cleaned_data["file"],
+            digest=form.cleaned_data["digest"],
+            actor=request.user,
+        )
+
+    def upload_write_start(self, request: HttpRequest, checked: Job) -> Job:
+        return checkoff_import_write_start(checked=checked, actor=request.user)
 
 
 @admin.register(Employer)
 class EmployerAdmin(_CsvImportAdmin):
     imported = "employers"
-    import_columns = EMPLOYER_COLUMNS
-    import_required = ("code", "name")
+    upload_columns = EMPLOYER_COLUMNS
+    upload_required = ("code", "name")
     form = EmployerForm
     list_display = ["code", "name", "ein", "due_day", "authorized"]
     search_fields = ["=code", "name"]
@@ -149,8 +145,8 @@ class EmployerAdmin(_CsvImportAdmin):
 @admin.register(CheckoffAuthorization)
 class CheckoffAuthorizationAdmin(_CsvImportAdmin):
     imported = "authorizations"
-    import_columns = AUTHORIZATION_COLUMNS
-    import_required = ("employer_code", "member_number", "signed_on")
+    upload_columns = AUTHORIZATION_COLUMNS
+    upload_required = ("employer_code", "member_number", "signed_on")
     list_display = ["member", "employer", "employee_id", "signed_on", "revoked_on"]
     list_filter = ["employer", ("revoked_on", admin.EmptyFieldListFilter)]
     list_select_related = ["member", "employer"]

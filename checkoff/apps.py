@@ -37,6 +37,7 @@ class CheckoffConfig(AppConfig):
         "jobs.kinds": [
             "checkoff.for_jobs.CHECK",
             "checkoff.for_jobs.POST",
+            "checkoff.for_jobs.IMPORT_CHECK",
             "checkoff.for_jobs.IMPORT",
         ],
         "members.member_admin_sections": ["checkoff.for_members.CHECKOFF_SECTION"],

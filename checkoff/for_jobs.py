@@ -13,13 +13,14 @@ from django.urls import reverse
 
 from appkit.files import UndecodableFile, decode_upload
 from appkit.templatetags.office import currency
+from appkit.text import RowError
 from audit.actors import Actor
 from jobs.extensions import JobKind
 from jobs.models import Job
 from jobs.progress import Progress
 from jobs.services import job_key, job_start
 
-from .importing import authorizations_import, employers_import
+from .importing import CheckoffImport, authorizations_import, employers_import
 from .models import BatchStatus, Employer, RemittanceBatch
 from .services import remittance_check, remittance_post
 
@@ -85,23 +86,76 @@ def post_run(job: Job, progress: Progress) -> dict[str, Any]:
     }
 
 
-def import_run(job: Job, progress: Progress) -> dict[str, Any]:
-    """Employers or authorizations from an uploaded CSV: all of them, or none."""
+def _preview_row(obj) -> list[str]:
+    if isinstance(obj, Employer):
+        return [obj.code, obj.name, obj.ein, str(obj.due_day)]
+    revoked = obj.revoked_on.isoformat() if obj.revoked_on else ""
+    return [
+        obj.employer.code,
+        obj.member.member_number,
+        str(obj.member),
+        obj.signed_on.isoformat(),
+        revoked,
+    ]
+
+
+PREVIEW_HEADINGS = {
+    "employers": ("Code", "Name", "EIN", "Due day"),
+    "authorizations": ("Employer", "Member", "Name", "Signed", "Revoked"),
+}
+PREVIEW_ROWS = 200
+
+
+def import_check_run(job: Job, progress: Progress) -> dict[str, Any]:
+    """Check every row of an employers' or authorizations' CSV; nothing is written. The
+    outcome links to the preview, where an officer confirms the import."""
     what = job.params["what"]
-    progress.step(f"Importing {what}", total=1)
+    progress.step(f"Checking {what}", total=1)
+    result = _imported(job, dry_run=True)
+    progress.advance()
+    if not result.ok:
+        return _refused(result)
+    return {
+        "message": f"{result.count:,} {what} are ready to import. Nothing is written yet.",
+        "count": result.count,
+        "preview": [_preview_row(obj) for obj in result.made[:PREVIEW_ROWS]],
+        "next_url": reverse(
+            f"admin:checkoff_{IMPORTED_MODELS[what]}_import_preview", args=[job.pk]
+        ),
+        "next_label": "Preview and confirm",
+    }
+
+
+def _imported(job: Job, *, dry_run: bool) -> CheckoffImport:
+    """The job's upload imported (or only checked, `dry_run`); a file that is no CSV text is
+    one problem of the file's."""
     with job.upload.open("rb") as upload:
         try:
             text = decode_upload(upload.read())
         except UndecodableFile as exc:
-            return {"message": f"Nothing was imported. {exc}", "errors": [str(exc)]}
-    result = IMPORTS[what](csv_text=text, actor=job.actor)
+            return CheckoffImport(errors=[RowError(1, "file", str(exc))])
+    return IMPORTS[job.params["what"]](csv_text=text, actor=job.actor, dry_run=dry_run)
+
+
+def _refused(result: CheckoffImport) -> dict[str, Any]:
+    return {
+        "message": f"Nothing was imported: {len(result.errors)} problems. Fix them in the file "
+        "and upload it again (row 1 is the header).",
+        "errors": [str(error) for error in result.errors],
+        "error_count": len(result.errors),
+        "count": 0,
+    }
+
+
+def import_run(job: Job, progress: Progress) -> dict[str, Any]:
+    """Write every row of a checked CSV of employers or authorizations, or none (checked
+    again as it is written)."""
+    what = job.params["what"]
+    progress.step(f"Importing {what}", total=1)
+    result = _imported(job, dry_run=False)
     progress.advance()
     if not result.ok:
-        return {
-            "message": f"Nothing was imported: {len(result.errors)} problems.",
-            "errors": [str(error) for error in result.errors],
-            "error_count": len(result.errors),
-        }
+        return _refused(result)
     return {
         "message": f"Imported {result.count:,} {what}.",
         "count": result.count,
@@ -118,6 +172,12 @@ CHECK = JobKind(
     label="Check a remittance file",
     permission="checkoff.add_remittancebatch",
     run=check_run,
+)
+IMPORT_CHECK = JobKind(
+    name="checkoff.import_check",
+    label="Check employers or check-off authorizations",
+    permission="checkoff.add_checkoffauthorization",
+    run=import_check_run,
 )
 IMPORT = JobKind(
     name="checkoff.import",
@@ -176,14 +236,27 @@ def remittance_post_start(*, batch: RemittanceBatch, actor: Actor) -> Job:
     )
 
 
-def checkoff_import_start(*, what: str, upload, digest: str, actor: Actor) -> Job:
-    """Queue the import of employers or authorizations from an uploaded CSV for a worker;
-    the same file uploaded again by the same person while it runs gives its job."""
+def checkoff_import_check_start(*, what: str, upload, digest: str, actor: Actor) -> Job:
+    """Queue the check of an uploaded CSV of employers or authorizations (every row),
+    before anything is written; the same file uploaded again while it runs gives its job."""
     return job_start(
-        kind=IMPORT,
-        key=job_key(IMPORT, getattr(actor, "pk", None), what, digest),
-        label=f"Import {what} from {upload.name}",
+        kind=IMPORT_CHECK,
+        key=job_key(IMPORT_CHECK, getattr(actor, "pk", None), what, digest),
+        label=f"Check {what} in {upload.name}",
         actor=actor,
         params={"what": what},
         upload=upload,
+    )
+
+
+def checkoff_import_write_start(*, checked: Job, actor: Actor) -> Job:
+    """Queue the write of a checked CSV of employers or authorizations: all, or none."""
+    what = checked.params["what"]
+    return job_start(
+        kind=IMPORT,
+        key=job_key(IMPORT, checked.pk),
+        label=f"Import {checked.outcome['count']:,} {what}",
+        actor=actor,
+        params={"what": what, "checked_job": checked.pk},
+        upload=checked.upload,
     )

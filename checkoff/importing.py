@@ -40,6 +40,7 @@ class CheckoffImport:
     count: int = 0
     errors: list[RowError] = field(default_factory=list)
     written: bool = False
+    made: list = field(default_factory=list)  # what a check would write, for its preview
 
     @property
     def ok(self) -> bool:
@@ -91,7 +92,7 @@ def _import(csv_text: str, required, build: Callable, actor, dry_run: bool) -> C
                         for message in messages:
                             if len(result.errors) < ERRORS_SHOWN:
                                 result.errors.append(RowError(row_number, column, message))
-            result.count = len(made)
+            result.count, result.made = len(made), made
             if result.errors or dry_run:
                 raise _Refused
             member_ids = [obj.member_id for obj in made if isinstance(obj, CheckoffAuthorization)]

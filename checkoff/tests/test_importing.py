@@ -71,12 +71,29 @@ def test_bad_authorization_rows_are_named():
     assert not CheckoffAuthorization.objects.exists()
 
 
-def test_the_admin_imports_employers_by_a_worker(client, user_with_role):
+def test_the_admin_imports_employers_checked_previewed_and_confirmed(client, user_with_role):
+    """Upload → a worker checks every row → the preview shows what would be written → the
+    officer confirms → a worker writes them all (jobs/uploads.py, as the member import)."""
     client.force_login(user_with_role(roles.OFFICER))
     changelist = client.get(reverse("admin:checkoff_employer_changelist")).content.decode()
     url = reverse("admin:checkoff_employer_import")
     assert url in changelist
-    job = job_of(client.post(url, {"file": SimpleUploadedFile("e.csv", EMPLOYERS.encode())}))
-    assert job.outcome["message"] == "Imported 2 employers."
+    checked = job_of(client.post(url, {"file": SimpleUploadedFile("e.csv", EMPLOYERS.encode())}))
+    assert checked.outcome["count"] == 2 and not Employer.objects.exists()  # nothing yet
+    preview = client.get(checked.outcome["next_url"]).content.decode()
+    assert "2 employers ready to import" in preview and "ACME" in preview
+    assert 'value="Import 2 employers"' in preview
+    written = job_of(client.post(checked.outcome["next_url"]))
+    assert written.outcome["message"] == "Imported 2 employers."
+    assert Employer.objects.count() == 2
+    # A file with a wrong row has no preview to confirm; Staff may not import.
+    bad = job_of(client.post(url, {"file": SimpleUploadedFile("b.csv", b"code,name\nX,\n")}))
+    assert (
+        bad.outcome["error_count"]
+        and client.post(
+            reverse("admin:checkoff_employer_import_preview", args=[bad.pk])
+        ).status_code
+        == 404
+    )
     client.force_login(user_with_role(roles.STAFF))
     assert client.get(url).status_code == 403

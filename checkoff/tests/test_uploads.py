@@ -102,8 +102,8 @@ def test_employers_and_authorizations_are_held_to_their_own_limit(officer_client
     assert refused.status_code == 200
     assert f"The file is {len(EMPLOYERS):,} bytes; the limit is" in refused.content.decode()
     settings.CHECKOFF_IMPORT_MAX_BYTES = len(EMPLOYERS)
-    job = job_of(officer_client.post(url, {"file": SimpleUploadedFile("e.csv", EMPLOYERS)}))
-    assert job.outcome["message"] == "Imported 1 employers."
+    checked = job_of(officer_client.post(url, {"file": SimpleUploadedFile("e.csv", EMPLOYERS)}))
+    assert confirmed(officer_client, checked).outcome["message"] == "Imported 1 employers."
 
 
 def test_members_are_held_to_their_own_limit(officer_client, settings):
@@ -117,6 +117,12 @@ def test_members_are_held_to_their_own_limit(officer_client, settings):
     assert job_of(officer_client.post(url, {"file": SimpleUploadedFile("m.csv", members)}))
 
 
+def confirmed(client, checked: Job) -> Job:
+    """The import a checked upload's preview starts when confirmed."""
+    assert checked.outcome["next_label"] == "Preview and confirm", checked.outcome
+    return job_of(client.post(checked.outcome["next_url"]))
+
+
 def unicode_text(text: str) -> bytes:
     return codecs.BOM_UTF16_LE + text.encode("utf-16-le")
 
@@ -125,13 +131,13 @@ def test_the_checkoff_imports_read_excels_unicode_text(tmp_path, officer_client)
     path = tmp_path / "employers.txt"
     path.write_bytes(unicode_text("code\tname\r\nACME\tAcme, Inc.\r\n"))
     call_command("import_checkoff", "employers", str(path))
-    job = job_of(
+    checked = job_of(
         officer_client.post(
             reverse("admin:checkoff_employer_import"),
             {"file": SimpleUploadedFile("e.txt", unicode_text("code\tname\r\nBOLT\tB\r\n"))},
         )
     )
-    assert job.outcome["message"] == "Imported 1 employers."
+    assert confirmed(officer_client, checked).outcome["message"] == "Imported 1 employers."
     assert dict(Employer.objects.values_list("code", "name")) == {"ACME": "Acme, Inc.", "BOLT": "B"}
 
 

@@ -6,18 +6,17 @@ from __future__ import annotations
 from functools import cache
 
 from django.contrib import admin, messages
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.http import urlencode
 
 from appkit.admin import DeclaredFiltersChangeList
 from audit.admin import RedactedHistoryAdmin
-from jobs.models import JobStatus
-from jobs.selectors import jobs_visible_to
+from jobs.models import Job
+from jobs.uploads import UploadCheckConfirmAdmin
 
 from ..extensions import (
     MEMBER_ADMIN_ACTIONS,
@@ -141,7 +140,7 @@ def _added_filter(declared: MemberListFilter) -> type[admin.SimpleListFilter]:
 
 
 @admin.register(Member)
-class MemberAdmin(RedactedHistoryAdmin):
+class MemberAdmin(UploadCheckConfirmAdmin, RedactedHistoryAdmin):
     change_list_template = "admin/members/member/change_list.html"
     change_form_template = "admin/members/member/change_form.html"
     list_display = [
@@ -356,73 +355,26 @@ class MemberAdmin(RedactedHistoryAdmin):
         job = members_export_start(params=params, actor=request.user)
         return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
 
-    def get_urls(self):
-        view = self.admin_site.admin_view
-        return [
-            path("import/", view(self.import_view), name="members_member_import"),
-            path(
-                "import/<int:job_id>/",
-                view(self.import_preview_view),
-                name="members_member_import_preview",
-            ),
-            *super().get_urls(),
-        ]
+    # Importing (jobs/uploads.py): numbers, classifications and statuses, an officer's job.
+    upload_form = MemberImportUploadForm
+    upload_noun = "members"
+    upload_columns = COLUMNS
+    upload_required = ("member_number", "first_name", "last_name", "classification", "join_date")
+    check_kind = IMPORT_CHECK
+    preview_headings = ("Number", "Name", "Class", "Status", "Joined", "Email")
 
-    def has_import_permission(self, request: HttpRequest) -> bool:
-        # Importing sets numbers, classifications and statuses: an officer's job.
+    def has_upload_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perms(["members.add_member", "members.change_membership"])
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
-        extra_context = {**(extra_context or {}), "can_import": self.has_import_permission(request)}
-        return super().changelist_view(request, extra_context)
-
-    def import_view(self, request: HttpRequest) -> HttpResponse:
-        """Upload a CSV: a worker checks every row (a job with a progress page), then the
-        preview asks to confirm, and a worker writes them all, or none."""
-        if not self.has_import_permission(request):
-            raise PermissionDenied
-        upload = MemberImportUploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and upload.is_valid():
-            job = members_import_check_start(
-                upload=upload.cleaned_data["file"],
-                digest=upload.cleaned_data["digest"],
-                actor=request.user,
-            )
-            return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Import members from CSV",
-            "columns": COLUMNS,
-            "upload_form": upload,
-        }
-        return TemplateResponse(request, "admin/members/member/import.html", context)
-
-    def import_preview_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
-        """What a checked upload would import; confirming starts the write."""
-        if not self.has_import_permission(request):
-            raise PermissionDenied
-        checked = (
-            jobs_visible_to(request.user)
-            .filter(pk=job_id, kind=IMPORT_CHECK.name, status=JobStatus.SUCCEEDED)
-            .first()
+    def upload_check_start(self, request: HttpRequest, form) -> Job:
+        return members_import_check_start(
+            upload=form.cleaned_data["file"],
+            digest=form.cleaned_data["digest"],
+            actor=request.user,
         )
-        if (
-            checked is None
-            or checked.outcome.get("error_count")
-            or not checked.outcome.get("count")
-        ):
-            raise Http404("No checked file to import.")
-        if request.method == "POST":
-            job = members_import_write_start(checked=checked, actor=request.user)
-            return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Import members from CSV: preview",
-            "checked": checked,
-        }
-        return TemplateResponse(request, "admin/members/member/import_preview.html", context)
+
+    def upload_write_start(self, request: HttpRequest, checked: Job) -> Job:
+        return members_import_write_start(checked=checked, actor=request.user)
 
 
 def _without(field, hidden: frozenset[str]):
