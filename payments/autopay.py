@@ -117,7 +117,7 @@ def _method_shown(payment_method: Mapping[str, Any]) -> dict[str, str]:
 
 
 @transaction.atomic
-def autopay_setup_complete(session: Mapping[str, Any]) -> str:
+def autopay_setup_complete(session: Mapping[str, Any], *, actor: Actor) -> str:
     """The member saved a payment method (the setup checkout completed): make it their
     customer's default and turn autopay on. Idempotent. Returns why it was not applied."""
     metadata = session.get("metadata") or {}
@@ -136,7 +136,8 @@ def autopay_setup_complete(session: Mapping[str, Any]) -> str:
         return f"The setup is {intent.get('status')}: autopay starts once it succeeds."
     payment_method = intent["payment_method"]
     # Lock the member's autopay: the webhook and the return page may report it together.
-    autopay, _ = Autopay.objects.select_for_update().get_or_create(member=member)
+    with acting_as(actor_checked(actor)):  # the autopay row, when this makes it
+        autopay, _ = Autopay.objects.select_for_update().get_or_create(member=member)
     if autopay.status == AutopayStatus.ACTIVE and autopay.payment_method_id == payment_method["id"]:
         return ""
     customer_default_payment_method_set(customer=customer, payment_method=payment_method["id"])
@@ -147,7 +148,7 @@ def autopay_setup_complete(session: Mapping[str, Any]) -> str:
         setattr(autopay, name, value)
     autopay.enrolled_at = timezone.now()
     autopay.ended_at, autopay.ended_reason = None, ""
-    autopay.save()
+    saved_by(autopay, actor=actor)
     what = "changed" if changed_method else "on"
     transaction.on_commit(lambda: autopay_notice_email.enqueue(member.pk, what))
     return ""

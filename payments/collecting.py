@@ -282,7 +282,7 @@ def _unknown_settled(pk: int, pace: RequestPace, run: CollectionRun, today) -> s
     except StripeError:
         return ANSWER_LOST
     if intent is not None:
-        return _answer_applied(pk, intent, today=today)
+        return _answer_applied(pk, intent, actor=SYSTEM_ACTOR, today=today)
     autopay = getattr(collection.member, "autopay", None)
     if autopay is None or autopay.status != AutopayStatus.ACTIVE:
         with transaction.atomic():
@@ -334,7 +334,7 @@ def _ask(collection: AutopayCollection, autopay: Autopay, pace: RequestPace, run
         if answer_lost(exc):
             return _answer_lost(collection.pk, exc)
         return _refused(collection.pk, exc, today)
-    return _answer_applied(collection.pk, intent, today=today)
+    return _answer_applied(collection.pk, intent, actor=SYSTEM_ACTOR, today=today)
 
 
 def _intent_params(collection: AutopayCollection, autopay: Autopay) -> dict[str, Any]:
@@ -410,7 +410,7 @@ def autopay_collections_reconcile(progress: Progress | None = None) -> list[str]
                     outcome = _unknown_settled(collection.pk, pace, run, timezone.localdate())
                 else:
                     intent = payment_intent_retrieve(collection.payment_intent_id)
-                    outcome = _answer_applied(collection.pk, intent)
+                    outcome = _answer_applied(collection.pk, intent, actor=SYSTEM_ACTOR)
             except StripeError as exc:
                 lines.append(f"autopay {collection.pk}: Stripe error: {failure_message(exc)}")
                 outcome = ""

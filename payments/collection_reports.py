@@ -17,11 +17,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from audit.actors import Actor, actor_checked
+from audit.context import acting_as
 from dues.models import PaymentMethod, PaymentStatus
 from dues.services import payment_online_record
 from dues.tasks import receipt_email
 
-from .autopay import PURPOSE, SYSTEM_ACTOR, autopay_method_gone
+from .autopay import PURPOSE, autopay_method_gone
 from .models import AutopayCollection, CollectionStatus
 from .stripe_client import metadata_id, stripe_id, to_cents
 from .tasks import autopay_notice_email
@@ -50,17 +52,20 @@ def _answer_applied(
     pk: int,
     intent: Mapping[str, Any],
     *,
+    actor: Actor,
     today: datetime.date | None = None,
     reported_at: datetime.datetime | None = None,
 ) -> str:
-    with transaction.atomic():
-        return _reported(_locked(pk), intent, today=today, reported_at=reported_at)
+    # Every row the answer changes names who brought it (autopay's run, the webhook).
+    with transaction.atomic(), acting_as(actor_checked(actor)):
+        return _reported(_locked(pk), intent, actor=actor, today=today, reported_at=reported_at)
 
 
 def _reported(
     collection: AutopayCollection,
     intent: Mapping[str, Any],
     *,
+    actor: Actor,
     today: datetime.date | None,
     reported_at: datetime.datetime | None,
 ) -> str:
@@ -81,7 +86,7 @@ def _reported(
     problems = intent_mismatches(collection, intent)
     if problems:
         return _held(collection, intent, "; ".join(problems))
-    return _intent_applied(collection, intent, today=today, reported_at=reported_at)
+    return _intent_applied(collection, intent, actor=actor, today=today, reported_at=reported_at)
 
 
 def _of_this_attempt(collection: AutopayCollection, intent: Mapping[str, Any]) -> bool:
@@ -128,6 +133,7 @@ def _intent_applied(
     collection: AutopayCollection,
     intent: Mapping[str, Any],
     *,
+    actor: Actor,
     today: datetime.date | None = None,
     reported_at: datetime.datetime | None = None,
 ) -> str:
@@ -138,6 +144,7 @@ def _intent_applied(
     collection.payment_intent_id, collection.intent_status = intent["id"], status
     if status in ("succeeded", "processing"):
         change = payment_online_record(
+            actor=actor,
             member=collection.member,
             amount=collection.amount,
             method=_method(collection),
@@ -158,6 +165,7 @@ def _intent_applied(
     if collection.payment_id and collection.status == CollectionStatus.PROCESSING:
         # The bank debit failed after all.
         payment_online_record(
+            actor=actor,
             member=collection.member,
             amount=collection.amount,
             method=_method(collection),
@@ -179,7 +187,7 @@ def _intent_applied(
     outcome = _attempt_failed(collection, message, needs_owner, today)
     if error.get("code") == "expired_card" or error.get("decline_code") == "expired_card":
         autopay_method_gone(
-            collection.member.autopay.payment_method_id, "The card has expired.", actor=SYSTEM_ACTOR
+            collection.member.autopay.payment_method_id, "The card has expired.", actor=actor
         )
     return outcome
 
@@ -211,7 +219,7 @@ def _attempt_failed(collection: AutopayCollection, message: str, needs_owner: bo
 
 
 def autopay_intent_reported(
-    intent: Mapping[str, Any], reported_at: datetime.datetime | None = None
+    intent: Mapping[str, Any], *, actor: Actor, reported_at: datetime.datetime | None = None
 ) -> str | None:
     """A webhook (or reconciliation) about an autopay PaymentIntent, applied to its
     collection once. None when the PaymentIntent is not autopay's; "not ours" when no
@@ -237,4 +245,4 @@ def autopay_intent_reported(
     )
     if pk is None:
         return "not ours"
-    return _answer_applied(pk, intent, reported_at=reported_at)
+    return _answer_applied(pk, intent, actor=actor, reported_at=reported_at)

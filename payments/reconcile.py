@@ -55,7 +55,7 @@ def _checkout(checkout) -> list[str]:
         return [f"{checkout.stripe_session_id}: Stripe error: {exc}"]
     before = checkout.status
     with transaction.atomic(), acting_as(SYSTEM_ACTOR):
-        result = checkout_fulfil(session)
+        result = checkout_fulfil(session, actor=SYSTEM_ACTOR)
     after = result.checkout.status if result.checkout else before
     if result.changed or after != before:
         return [f"checkout {checkout.stripe_session_id}: {before} -> {after}"]

@@ -12,7 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from audit.actors import Actor, person, saved_by
+from audit.actors import Actor, actor_checked, person, saved_by
+from audit.context import acting_as
 from dues.models import DuesPeriod, PaymentMethod, PaymentStatus
 from dues.selectors import member_dues_summary, period_outstanding
 from dues.services import payment_online_record
@@ -247,17 +248,36 @@ def checkout_mismatches(checkout: CheckoutSession, session: Mapping[str, Any]) -
 def checkout_fulfil(
     session: Mapping[str, Any],
     *,
+    actor: Actor,
     settled_later: bool = False,
     failed: bool = False,
     reported_at: datetime.datetime | None = None,
 ) -> Fulfilment:
     """Apply what Stripe says of a checkout session to our ledger, once, whoever asks (the
-    webhook, the success page, reconciliation) and however often.
+    webhook, the success page, reconciliation: `actor`) and however often.
 
     `settled_later`: the report is Stripe's async success (a bank payment that cleared).
     `failed`: the report is Stripe's async failure.
     `reported_at`: when Stripe said so (its event's time): the money's received date,
     however late the event is delivered or reconciled."""
+    with acting_as(actor_checked(actor)):  # every row it changes names who asked
+        return _fulfilled(
+            session,
+            actor=actor,
+            settled_later=settled_later,
+            failed=failed,
+            reported_at=reported_at,
+        )
+
+
+def _fulfilled(
+    session: Mapping[str, Any],
+    *,
+    actor: Actor,
+    settled_later: bool,
+    failed: bool,
+    reported_at: datetime.datetime | None,
+) -> Fulfilment:
     session_id = stripe_id(session.get("id"))
     # Lock our record: the webhook, the success page and a retry may arrive together.
     checkout = (
@@ -293,6 +313,7 @@ def checkout_fulfil(
         return Fulfilment(checkout)  # still open: the member has not paid yet
 
     change = payment_online_record(
+        actor=actor,
         member=checkout.member,
         amount=checkout.amount,
         method=_method(checkout, session, status, settled_later),

@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from audit.context import acting_as
 from dues.models import DuesPeriod
 from members.models import Member
 
@@ -89,7 +88,7 @@ def checkout_success(request: HttpRequest) -> HttpResponse:
         try:
             session = checkout_session_retrieve(checkout.stripe_session_id)
             with transaction.atomic():
-                checkout_fulfil(session)
+                checkout_fulfil(session, actor=request.user)
             checkout.refresh_from_db()
         except (StripeError, StripeNotConfigured) as exc:
             log.warning("Could not confirm checkout %s now: %s", checkout.stripe_session_id, exc)
@@ -161,8 +160,7 @@ def autopay_done(request: HttpRequest) -> HttpResponse:
     if not session_id or autopay is None:
         raise Http404("No such autopay setup.")
     try:
-        with acting_as(SYSTEM_ACTOR):
-            review = autopay_setup_complete(checkout_session_retrieve(session_id))
+        review = autopay_setup_complete(checkout_session_retrieve(session_id), actor=SYSTEM_ACTOR)
         if review:
             messages.info(request, review)
     except (StripeError, StripeNotConfigured) as exc:

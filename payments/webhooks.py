@@ -176,14 +176,14 @@ def _fulfilment_outcome(result: Fulfilment) -> Outcome:
 
 def _checkout_completed(session: Mapping[str, Any], at: Moment) -> Outcome:
     if session.get("mode") == "setup":
-        review = autopay_setup_complete(session)
+        review = autopay_setup_complete(session, actor=SYSTEM_ACTOR)
         return (EventState.IGNORED if review else EventState.PROCESSED), review
-    return _fulfilment_outcome(checkout_fulfil(session, reported_at=at))
+    return _fulfilment_outcome(checkout_fulfil(session, actor=SYSTEM_ACTOR, reported_at=at))
 
 
 def _payment_intent(intent: Mapping[str, Any], at: Moment) -> Outcome:
     """An autopay PaymentIntent moved (a checkout's are fulfilled by the checkout's events)."""
-    outcome = autopay_intent_reported(intent, reported_at=at)
+    outcome = autopay_intent_reported(intent, actor=SYSTEM_ACTOR, reported_at=at)
     if outcome is None:
         return EventState.IGNORED, "Not an autopay PaymentIntent of ours."
     if outcome == "not ours":
@@ -207,15 +207,19 @@ def _payment_method_detached(payment_method: Mapping[str, Any], at: Moment) -> O
 
 
 def _checkout_async_succeeded(session: Mapping[str, Any], at: Moment) -> Outcome:
-    return _fulfilment_outcome(checkout_fulfil(session, settled_later=True, reported_at=at))
+    return _fulfilment_outcome(
+        checkout_fulfil(session, actor=SYSTEM_ACTOR, settled_later=True, reported_at=at)
+    )
 
 
 def _checkout_async_failed(session: Mapping[str, Any], at: Moment) -> Outcome:
-    return _fulfilment_outcome(checkout_fulfil(session, failed=True, reported_at=at))
+    return _fulfilment_outcome(
+        checkout_fulfil(session, actor=SYSTEM_ACTOR, failed=True, reported_at=at)
+    )
 
 
 def _checkout_expired(session: Mapping[str, Any], at: Moment) -> Outcome:
-    return _fulfilment_outcome(checkout_fulfil(session, reported_at=at))
+    return _fulfilment_outcome(checkout_fulfil(session, actor=SYSTEM_ACTOR, reported_at=at))
 
 
 def _our_payment(charge_like: Mapping[str, Any]) -> Payment | None:
@@ -267,7 +271,7 @@ def _dispute_created(dispute: Mapping[str, Any], at: Moment) -> Outcome:
     if payment is None:
         return EventState.IGNORED, "Not a charge of ours."
     reason = f"Card dispute {dispute['id']} ({dispute.get('reason', 'no reason given')})"
-    payment_flag(payment=payment, reason=reason)
+    payment_flag(payment=payment, reason=reason, actor=SYSTEM_ACTOR)
     dispute_alert_email.enqueue(payment.pk, reason)  # queued with the flag, sent by a worker
     return EventState.PROCESSED, ""
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.actors import Actor, saved_by
 from members.models import Member
 
 from ..models import (
@@ -54,6 +55,7 @@ def payment_online_record(
     checkout_session_id: str | None = None,
     payment_intent_id: str | None = None,
     received_date: datetime.date | None = None,
+    actor: Actor,
 ) -> OnlinePaymentChange:
     """Create or move forward the one payment of an online checkout, or of a PaymentIntent
     made without one (autopay), idempotently.
@@ -101,19 +103,19 @@ def payment_online_record(
     if status == PaymentStatus.SUCCEEDED:
         payment.received_date = received_date or timezone.localdate()
         payment.receipt_number = receipt_number_next()
-    payment.save()
+    saved_by(payment, actor=actor)
     member_ledgers_refresh([member.pk])
     result.payment, result.changed = payment, True
     return result
 
 
 @transaction.atomic
-def payment_flag(*, payment: Payment, reason: str) -> Payment:
+def payment_flag(*, payment: Payment, reason: str, actor: Actor) -> Payment:
     """Mark a payment as in question (a dispute); it keeps counting until resolved."""
     # Lock the payment: two dispute events at once flag it once, with the first reason.
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if payment.flagged_at is None:
         payment.flagged_at = timezone.now()
         payment.flag_reason = reason[:200]
-        payment.save(update_fields=["flagged_at", "flag_reason"])
+        saved_by(payment, actor=actor, update_fields=["flagged_at", "flag_reason"])
     return payment
