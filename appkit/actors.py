@@ -33,6 +33,12 @@ def actor_checked(actor: Actor) -> Actor:
     )
 
 
+def actor_key(actor: Actor) -> int | str:
+    """The actor in a key (a job's): a person's id, or a system actor's name."""
+    actor = actor_checked(actor)
+    return actor if isinstance(actor, str) else actor.pk
+
+
 def person(actor: Actor) -> AbstractBaseUser | None:
     """The person behind an actor, for the columns that name one (`recorded_by`,
     `created_by`, `started_by`): None for a system actor."""

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from appkit.actors import Actor, ActorMissing, actor_checked, person
+from appkit.actors import Actor, ActorMissing, actor_checked, actor_key, person
 
 from .context import acting_as
 
 if TYPE_CHECKING:
     from django.db import models
 
-__all__ = ["Actor", "ActorMissing", "actor_checked", "person", "saved_by"]
+__all__ = ["Actor", "ActorMissing", "actor_checked", "actor_key", "person", "saved_by"]
 
 
 def saved_by(obj: models.Model, *, actor: Actor, **save_kwargs: Any) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, connections
 from django.utils import timezone
 
+from .actors import person
 from .chain import _filling, _local, _local_blocks, _values, chain_append, event_hash
 from .chain_guard import HEAD_LOCKED
 from .context import actor_label_for, client_ip, current_request, user_agent
@@ -143,7 +144,7 @@ class _Blocks:
         actor = self.actor
         return AuditEvent(
             occurred_at=timezone.now(),
-            actor=None if isinstance(actor, str) else actor,
+            actor=person(actor),
             actor_label=actor_label_for(actor)[:150],
             action=action,
             model_label="",

@@ -15,7 +15,7 @@ from jobs.models import Job
 from jobs.progress import Progress
 from jobs.services import job_key, job_start
 
-from .actors import Actor
+from .actors import Actor, actor_key
 from .chain import GENESIS, chain_verify, checkpoint_latest, checkpoint_record
 from .context import acting_as
 from .csv_export import audit_csv_lines, export_recorded
@@ -112,7 +112,7 @@ def audit_export_start(*, filters: dict[str, Any], actor: Actor) -> Job:
     newest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     return job_start(
         kind=AUDIT_EXPORT,
-        key=job_key(AUDIT_EXPORT, getattr(actor, "pk", None), filters),
+        key=job_key(AUDIT_EXPORT, actor_key(actor), filters),
         label=AUDIT_EXPORT.label,
         actor=actor,
         params={**filters, "newest_id": newest},

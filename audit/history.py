@@ -19,7 +19,7 @@ from simple_history.models import HistoricalRecords
 
 from appkit.sql import among
 
-from .actors import Actor, actor_checked
+from .actors import Actor, actor_checked, person
 from .context import acting_user
 from .in_sql import history_and_events_written, writes_in_sql
 from .services import audit_events_from_history, audit_events_of_created
@@ -115,5 +115,5 @@ def _history_copy(
         f"history_user_id, history_change_reason) SELECT {columns}, %(now)s, '+', %(user)s, "
         f"%(reason)s FROM {model._meta.db_table} WHERE {ids_sql} RETURNING history_id, {pk}"
     )
-    params = {"now": timezone.now(), "user": getattr(actor, "pk", None), "reason": reason}
+    params = {"now": timezone.now(), "user": getattr(person(actor), "pk", None), "reason": reason}
     return copy, {**params, **ids_params}

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, models, transaction
 
 from . import registry
+from .actors import person
 from .chain import HASHED_FIELDS, canonical_json, chain_reserve
 from .context import actor_label_for, client_ip, current_request, user_agent
 from .models import AuditAction, AuditEvent
@@ -165,7 +166,7 @@ def history_and_events_written(
     request = current_request()
     event = {
         "occurred_at": occurred_at,
-        "actor_id": getattr(actor, "pk", None),
+        "actor_id": getattr(person(actor), "pk", None),
         "actor_label": actor_label_for(actor)[:150],
         "action": AuditAction.CREATE.value,
         "model_label": model._meta.label_lower,

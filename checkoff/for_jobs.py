@@ -14,7 +14,7 @@ from django.urls import reverse
 from appkit.files import UndecodableFile, decode_upload
 from appkit.templatetags.office import currency
 from appkit.text import RowError
-from audit.actors import Actor
+from audit.actors import Actor, actor_key
 from jobs.extensions import JobKind
 from jobs.models import Job
 from jobs.progress import Progress
@@ -209,7 +209,7 @@ def remittance_check_start(
     upload.seek(0)
     return job_start(
         kind=CHECK,
-        key=job_key(CHECK, getattr(actor, "pk", None), employer.pk, digest),
+        key=job_key(CHECK, actor_key(actor), employer.pk, digest),
         label=f"Check {upload.name} from {employer.code}",
         actor=actor,
         params={
@@ -241,7 +241,7 @@ def checkoff_import_check_start(*, what: str, upload, digest: str, actor: Actor)
     before anything is written; the same file uploaded again while it runs gives its job."""
     return job_start(
         kind=IMPORT_CHECK,
-        key=job_key(IMPORT_CHECK, getattr(actor, "pk", None), what, digest),
+        key=job_key(IMPORT_CHECK, actor_key(actor), what, digest),
         label=f"Check {what} in {upload.name}",
         actor=actor,
         params={"what": what},

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING, Any
 
-from audit.actors import Actor
+from audit.actors import Actor, actor_key
 from audit.csv_export import export_recorded
 from jobs.extensions import JobFailed, JobKind, Scheduled
 from jobs.files import job_result_csv
@@ -116,7 +116,7 @@ def arrears_export_start(*, months: int, status: str, actor: Actor) -> Job:
     longer than a request); the same request while it runs gives its job."""
     return job_start(
         kind=ARREARS_EXPORT,
-        key=job_key(ARREARS_EXPORT, getattr(actor, "pk", None), months, status),
+        key=job_key(ARREARS_EXPORT, actor_key(actor), months, status),
         label=f"Arrears report ({months}+ months, {status or 'any status'}) to CSV",
         actor=actor,
         params={"months": months, "status": status},

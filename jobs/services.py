@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
-from appkit.actors import Actor, person
+from appkit.actors import Actor, actor_key, person
 from appkit.text import storable_json, storable_text
 
 try:  # Django 6 has the task API itself (DEP 14); 5.2 has its backport
@@ -164,7 +164,7 @@ def _fingerprint(
         for chunk in upload.chunks():
             content.update(chunk)
         upload.seek(0)
-    parts = [kind, getattr(actor, "pk", None), params, content.hexdigest(), scheduled_for]
+    parts = [kind, actor_key(actor), params, content.hexdigest(), scheduled_for]
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.urls import reverse
 
 from appkit.files import UndecodableFile, decode_upload
-from audit.actors import Actor
+from audit.actors import Actor, actor_key
 from audit.csv_export import export_recorded
 from jobs.extensions import JobKind
 from jobs.files import job_result_csv
@@ -132,7 +132,7 @@ def members_export_start(*, params: dict[str, Any], actor: Actor) -> Job:
     """Queue an export of the members chosen (`params`: ids, or the list's filters)."""
     return job_start(
         kind=EXPORT,
-        key=job_key(EXPORT, getattr(actor, "pk", None), params),
+        key=job_key(EXPORT, actor_key(actor), params),
         label="Export members to CSV",
         actor=actor,
         params=params,
@@ -143,7 +143,7 @@ def members_import_check_start(*, upload, digest: str, actor: Actor) -> Job:
     """Queue the check of an uploaded member CSV (every row), before anything is written."""
     return job_start(
         kind=IMPORT_CHECK,
-        key=job_key(IMPORT_CHECK, getattr(actor, "pk", None), digest),
+        key=job_key(IMPORT_CHECK, actor_key(actor), digest),
         label=f"Check {upload.name}",
         actor=actor,
         upload=upload,

@@ -106,3 +106,12 @@ def test_the_database_holds_one_unfinished_job_per_request(settings):
         Job.objects.create(
             kind="audit.export", key="k2", label="Export", fingerprint=first.fingerprint
         )
+
+
+def test_two_system_actors_asking_the_same_are_told_apart(settings):
+    """A system actor is known by its name, as a person by their id: the same request by
+    two of them is two jobs (it was one when both counted as nobody), by one of them one."""
+    database_queue(settings)
+    first = _export("nightly-export", "one key", action="create")
+    assert _export("nightly-export", "another key", action="create").pk == first.pk
+    assert _export("office-sync", "a third key", action="create").pk != first.pk
