@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import cached_property
@@ -57,6 +57,22 @@ class EstimatedCountPaginator(Paginator):
             if estimate is not None and estimate >= EXACT_COUNT_BELOW:
                 return estimate
         return super().count
+
+
+class IdsFirstPaginator(EstimatedCountPaginator):
+    """A page found by its rows' ids first, then read whole by primary key. Sorting a search's
+    matches, PostgreSQL carries every column of every match through the sort; sorting only
+    their sort keys and ids, then reading the page's rows, halves a big search (at 1,000,000
+    members, the 83,000 matches of a surname stem: about 190 → 95 ms; README, "Scale")."""
+
+    def page(self, number):
+        page = super().page(number)
+        if not isinstance(page.object_list, QuerySet):
+            return page
+        ids = list(page.object_list.values_list("pk", flat=True))
+        rows = self.object_list.in_bulk(ids)
+        page.object_list = [rows[pk] for pk in ids if pk in rows]
+        return page
 
 
 def _estimated_rows(queryset, *, filtered: bool) -> int | None:

@@ -69,6 +69,20 @@ def _serve(tree: Path, port: int) -> subprocess.Popen:
     raise SystemExit(f"gunicorn on {tree} did not answer on port {port}")
 
 
+def _reference_ms() -> float:
+    """The machine's own speed during the run (it varies by up to 2x from hour to hour here):
+    ten million additions in pure Python, the median of three. A page's time divided by
+    this compares across runs; its milliseconds do not."""
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
 def _get_ms(port: int, path: str, cookie: str) -> float:
     started = time.perf_counter()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -154,19 +168,22 @@ def main() -> None:
             server.send_signal(signal.SIGTERM)
             server.wait(10)
         differences = local_restored(before, BENCH_USERS)
+    reference = _reference_ms()
 
     print(f"\nadmin member page {page}, {args.runs} requests to each server, alternating:")
     for name, taken in times.items():
         ordered = sorted(taken)
         print(
             f"  gunicorn, {name}: p50 {statistics.median(taken):.1f} ms, "
-            f"p90 {ordered[int(len(ordered) * 0.9)]:.1f} ms"
+            f"p90 {ordered[int(len(ordered) * 0.9)]:.1f} ms "
+            f"({statistics.median(taken) / reference:.3f} of the reference)"
         )
     print(
         f"  in-process (this checkout, CaptureQueriesContext on): p50 "
         f"{statistics.median(in_process):.1f} ms, of which SQL {statistics.median(sql_ms):.1f} ms "
         f"in {queries} queries (DEBUG cursor timing: the rest is Python)"
     )
+    print(f"  the reference (10,000,000 additions in Python, this machine now): {reference:.0f} ms")
     if differences:
         print("The local is NOT as the run found it:", *differences, sep="\n  ")
         sys.exit(1)

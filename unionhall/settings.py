@@ -122,6 +122,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's form and widget templates, drawn by their Jinja2 edition (appkit/renderers.py).
+FORM_RENDERER = "appkit.renderers.FormRenderer"
+
 WSGI_APPLICATION = "unionhall.wsgi.application"
 
 # Unset → a SQLite file beside manage.py, so a fresh checkout just works.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import cache
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
@@ -13,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from appkit.admin import DeclaredFiltersChangeList
+from appkit.admin import DeclaredFiltersChangeList, IdsFirstPaginator
 from audit.admin import RedactedHistoryAdmin
 from jobs.models import Job
 from jobs.uploads import UploadCheckConfirmAdmin
@@ -190,6 +191,13 @@ class MemberAdmin(UploadCheckConfirmAdmin, RedactedHistoryAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs):
         return MemberChangeList
+
+    def get_paginator(self, request: HttpRequest, queryset, per_page, **kwargs):
+        # A search's matches are sorted, not walked in order (MemberChangeList.get_ordering):
+        # sorted by their ids and keys alone, then the page read.
+        if request.GET.get(SEARCH_VAR, "").strip():
+            return IdsFirstPaginator(queryset, per_page, **kwargs)
+        return super().get_paginator(request, queryset, per_page, **kwargs)
 
     def added_columns(self, request: HttpRequest) -> list[MemberColumn]:
         return [

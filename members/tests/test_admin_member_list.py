@@ -119,3 +119,37 @@ def test_export_defuses_spreadsheet_formulas_and_imports_back_unchanged(client, 
     assert again.last_name == '=HYPERLINK("http://x")'
     assert again.phone == "+1 312 555 0100"
     assert again.date_of_birth == tricky.date_of_birth
+
+
+def test_a_search_of_several_pages_shows_each_page_in_name_order_and_once(
+    client, user_with_role, monkeypatch
+):
+    # Pages are found by their members' ids, then read whole (appkit.admin.IdsFirstPaginator):
+    # the pages together are the search's matches in name order, each once, and nothing else;
+    # a page of 4 costs the queries of a page of 2.
+    from members.admin.member import MemberAdmin
+
+    monkeypatch.setattr(MemberAdmin, "list_per_page", 4)
+    classification = ClassificationFactory(code="JW", name="Journeyman")
+    names = ["Ng", "Abe", "Moss", "Diaz", "Cole", "Baker", "Lowe", "Fox", "Ives", "Kerr"]
+    for i, last in enumerate(names):
+        MemberFactory(
+            last_name=f"{last}-Smith", classification=classification, member_number=f"77{i}"
+        )
+    MemberFactory(last_name="Jones", classification=classification)
+    client.force_login(user_with_role(roles.STAFF))
+
+    shown, costs = [], []
+    for page in (1, 2, 3):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(CHANGELIST, {"q": "smith", "p": page})
+        assert response.status_code == 200
+        members = response.context["cl"].result_list
+        shown += [member.last_name for member in members]
+        assert response.context["cl"].result_count == 10
+        assert response.content.decode().count(
+            '<td class="field-classification_code">JW</td>'
+        ) == len(members)
+        costs.append(len(queries))
+    assert shown == sorted(f"{last}-Smith" for last in names)
+    assert costs[0] == costs[1] == costs[2]
