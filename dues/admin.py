@@ -339,6 +339,7 @@ class AdjustmentAdmin(_RecordedByServiceAdmin):
     ]
     list_select_related = ["member", "recorded_by"]
     search_fields = ["=member__member_number", "member__last_name"]
+    extra_lookups = ("member__id__exact",)  # a member's page links to their adjustments
 
     def record(self, request: HttpRequest, data: dict) -> Adjustment:
         return adjustment_record(actor=request.user, **data)

@@ -38,11 +38,15 @@ class DuesConfig(AppConfig):
     extends = {
         "audit.audited_models": ["dues.for_audit.AUDITED_MODELS"],
         "members.member_list_filters": ["dues.for_members.STANDING_FILTER"],
-        "members.member_admin_columns": ["dues.for_members.STANDING_COLUMN"],
-        "members.member_admin_sections": ["dues.for_members.DUES_SECTION"],
+        "members.member_admin_columns": [
+            "dues.for_members.STANDING_COLUMN",
+            "dues.for_members.BALANCE_COLUMN",
+        ],
+        "members.member_admin_summaries": ["dues.for_members.DUES_SUMMARY"],
         "members.member_admin_records": [
             "dues.for_members.PAYMENT_RECORDS",
             "dues.for_members.CHARGE_RECORDS",
+            "dues.for_members.ADJUSTMENT_RECORDS",
         ],
         "members.member_home_panels": ["dues.for_members.HOME_PANEL"],
         "members.member_admin_actions": [

@@ -8,9 +8,10 @@ import datetime
 from collections.abc import Callable
 from urllib.parse import urlencode
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from appkit.templatetags.office import currency
@@ -20,42 +21,51 @@ from members.extensions import (
     MemberHomePanel,
     MemberListFilter,
     MemberRecords,
-    MemberSection,
+    MemberSummary,
+    SummaryFacts,
 )
 from members.models import Member
 
-from .ledger import Standing
-from .models import DuesCharge, Payment
+from .ledger import ZERO, Standing, past_due, standing_label
+from .models import Adjustment, DuesCharge, Payment
 from .selectors import (
+    member_balances,
+    member_charged_not_yet_owed,
     member_ledger,
     member_standing_labels,
     members_in_standing,
     members_in_standing_count,
 )
 from .services import member_ledgers_bring_up_to_date
+from .words import BALANCE, MONTHS_BEHIND, PAID_THROUGH, PAST_DUE, balance_words
 
 
-def _dues_rows(member: Member, user) -> list[tuple[str, object]]:
+def _dues_summary(member: Member, user) -> SummaryFacts:
+    """What the member owes, first on their admin page: the same words and figures as their
+    dues page (`/dues/members/<id>/`), which the link opens."""
     member_ledgers_bring_up_to_date(member_ids=[member.pk])  # a charge may have fallen due
     ledger = member_ledger(member)
-    rows: list[tuple[str, object]] = [("Standing", ledger.standing.label)]
+    standing = standing_label(member.status, ledger.months_in_arrears)
+    rows: list[tuple[str, object]] = []
+    link = None
     if user.has_perm("dues.view_payment"):
-        balance = (
-            f"{currency(-ledger.balance)} credit"
-            if ledger.balance < 0
-            else currency(ledger.balance)
-        )
-        history = format_html(
-            '{} (<a href="{}">payment history</a>)',
-            ledger.months_in_arrears,
-            reverse("dues:member", args=[member.pk]),
-        )
-        rows += [
-            ("Balance", balance),
-            ("Paid through", ledger.paid_through_label or "—"),
-            ("Months in arrears", history),
+        overdue = past_due(ledger.balance, member_charged_not_yet_owed(member))
+        rows = [
+            (BALANCE, balance_words(ledger.balance)),
+            (PAST_DUE, currency(overdue)),
+            (PAID_THROUGH, ledger.paid_through_label or "—"),
+            (MONTHS_BEHIND, ledger.months_in_arrears),
         ]
-    return rows
+        link = ("Open the member's dues page", reverse("dues:member", args=[member.pk]))
+    return SummaryFacts(badge=standing, tone=_tone(standing), rows=rows, link=link)
+
+
+def _tone(standing: str) -> str:
+    # The standing's own colour (admin.css .standing-*); out of the union reads as delinquent.
+    for value, label in Standing.choices:
+        if label == standing:
+            return value
+    return Standing.DELINQUENT.value
 
 
 def _standing_narrow(members: QuerySet[Member], standing: str) -> QuerySet[Member]:
@@ -84,7 +94,14 @@ STANDING_COLUMN = MemberColumn(
     # Standing is a range of months behind; a member never charged has no ledger: none.
     ordering=Coalesce("ledger__months_in_arrears", 0),
 )
-DUES_SECTION = MemberSection(title="Dues", permission="dues.view_standing", rows=_dues_rows)
+BALANCE_COLUMN = MemberColumn(
+    name="balance",
+    label=BALANCE,
+    permission="dues.view_payment",
+    values=member_balances,
+    ordering=Coalesce("ledger__balance", Value(ZERO)),
+)
+DUES_SUMMARY = MemberSummary(permission="dues.view_standing", facts=_dues_summary)
 
 
 def _payment_rows(member: Member, limit: int) -> list[list[object]]:
@@ -117,6 +134,23 @@ def _charge_rows(member: Member, limit: int) -> list[list[object]]:
     ]
 
 
+def _adjustment_rows(member: Member, limit: int) -> list[list[object]]:
+    adjustments = Adjustment.objects.filter(member=member).order_by("-created_at", "-id")[:limit]
+    return [
+        [
+            format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:dues_adjustment_change", args=[adjustment.pk]),
+                f"Adjustment #{adjustment.pk}",
+            ),
+            _day(timezone.localdate(adjustment.created_at)),
+            currency(adjustment.amount),
+            adjustment.reason,
+        ]
+        for adjustment in adjustments
+    ]
+
+
 def _day(day: datetime.date) -> str:
     # As the staff pages write a day ("M j, Y"), without the template's localizing per cell.
     return f"{day:%b} {day.day}, {day.year}"
@@ -135,6 +169,13 @@ PAYMENT_RECORDS = MemberRecords(
     columns=["Receipt", "Received", "Amount", "Refunded", "Method", "Status"],
     rows=_payment_rows,
     all_url=_member_list("admin:dues_payment_changelist"),
+)
+ADJUSTMENT_RECORDS = MemberRecords(
+    title="Adjustments",
+    permission="dues.view_adjustment",
+    columns=["Adjustment", "Recorded", "Amount (negative: a credit)", "Reason"],
+    rows=_adjustment_rows,
+    all_url=_member_list("admin:dues_adjustment_changelist"),
 )
 CHARGE_RECORDS = MemberRecords(
     title="Charges",

@@ -1,6 +1,8 @@
 """The ledger rules of docs/design.md §4, as plain functions on amounts (no database here).
 
-- balance = charges + adjustments - (received payments - their refunds)
+- balance = charges + adjustments - (received payments - their refunds): everything
+  charged and not paid, charges not yet due included (negative: a credit).
+- past due: the part of the balance owed by today (on charges past their due date).
 - Payments apply to the oldest open charges first: the member's *credit* (received
   payments net of refunds, less adjustments: a waiver adds to it, a correction takes from
   it) covers charges in due-date order, each fully before the next.
@@ -26,6 +28,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db import models
 
+from members.models import MemberStatus
+
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 
@@ -34,6 +38,27 @@ class Standing(models.TextChoices):
     GOOD = "good", "Good standing"
     IN_ARREARS = "in_arrears", "In arrears"
     DELINQUENT = "delinquent", "Delinquent"
+
+
+# A member out of the union reads as such, never "good standing", whatever their dues.
+STATUSES_OUT_OF_STANDING = frozenset(
+    {MemberStatus.SUSPENDED, MemberStatus.DROPPED, MemberStatus.DECEASED}
+)
+
+
+def standing_label(status: str, months_in_arrears: int) -> str:
+    """A member's standing as every office page words it: their status when it puts them
+    out of standing (suspended, dropped, deceased), otherwise their dues standing."""
+    if status in STATUSES_OUT_OF_STANDING:
+        return MemberStatus(status).label
+    return standing_for(months_in_arrears).label
+
+
+def past_due(balance: Decimal, charged_not_yet_owed: Decimal) -> Decimal:
+    """What was owed by today and is not paid: the balance less the charges not yet past
+    their due date. Credit covers the oldest charges first, so what is unpaid sits on the
+    newest: the ones not yet due take it first."""
+    return max(balance - charged_not_yet_owed, ZERO)
 
 
 def standing_for(months_in_arrears: int) -> Standing:

@@ -53,6 +53,26 @@ class MemberSection:
 
 
 @dataclass(frozen=True)
+class SummaryFacts:
+    """What a summary says: a badge (its words and its tone, a CSS class's suffix) and
+    (label, value) pairs; `link` (label, url) opens the full page behind the figures."""
+
+    badge: str
+    tone: str
+    rows: list[tuple[str, Any]]
+    link: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class MemberSummary:
+    """The first answer on a member's admin page, at the top above the form, for readers
+    with `permission`: `facts(member, user)` gives its SummaryFacts."""
+
+    permission: str
+    facts: Callable[[Any, Any], SummaryFacts]
+
+
+@dataclass(frozen=True)
 class MemberRecords:
     """A member's latest records of one kind on their admin page (charges, payments), for
     readers with `permission`: `rows(member, limit)` gives at most `limit` of them, newest
@@ -105,6 +125,11 @@ MEMBER_ADMIN_RECORDS = ExtensionPoint(
 MEMBER_ADMIN_COLUMNS = ExtensionPoint(
     "members.member_admin_columns",
     "MemberColumn: more columns of the admin's member list (standing).",
+)
+MEMBER_ADMIN_SUMMARIES = ExtensionPoint(
+    "members.member_admin_summaries",
+    "MemberSummary: the first answer at the top of a member's admin page (dues: standing, "
+    "balance, past due, paid through, months behind).",
 )
 MEMBER_ADMIN_SECTIONS = ExtensionPoint(
     "members.member_admin_sections",

@@ -11,7 +11,7 @@ from .selectors import member_note_versions_readable, member_numbers
 AUDITED_MODELS = {
     "members.member": AuditedModel(
         # Shown as [redacted] in the audit trail to all but Admin (docs/design.md §5).
-        sensitive=frozenset({*Member.PERSONAL_FIELDS, "stripe_customer_id"}),
+        sensitive=frozenset({*Member.PERSONAL_FIELDS, "phone", "stripe_customer_id"}),
         member_of=lambda row: (row.id, row.member_number),
     ),
     "members.classification": AuditedModel(),

@@ -60,6 +60,7 @@ class Member(models.Model):
     # Personal data: read by the office roles that keep records (the `view_personal`
     # permission: Admin, Officer, Staff) and by the member themself; not by organizers,
     # in any page, API answer or export (members.selectors.member_fields_hidden_from).
+    # An organizer does read the phone and the email: calling members is their work.
     PERSONAL_FIELDS = (
         "date_of_birth",
         "address_line1",
@@ -67,7 +68,6 @@ class Member(models.Model):
         "city",
         "state",
         "postal_code",
-        "phone",
     )
     # The office's own fields: never shown to the member themself.
     OFFICE_ONLY_FIELDS = ("general_notes", "stripe_customer_id")

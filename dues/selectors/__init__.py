@@ -19,6 +19,8 @@ from .declared import members_deducted_at_source, protected_months
 from .kept import (
     arrears_list,
     arrears_totals,
+    member_balances,
+    member_charged_not_yet_owed,
     member_ledger,
     member_standing_labels,
     members_in_standing,
@@ -67,6 +69,8 @@ __all__ = [
     "dues_rates_on",
     "dues_standings",
     "exact_decimal",
+    "member_balances",
+    "member_charged_not_yet_owed",
     "member_dues_summary",
     "member_ledger",
     "member_standing_labels",

@@ -29,8 +29,9 @@ from django.utils import timezone
 
 from members.models import Member
 
-from ..ledger import ZERO, Standing, money, months_for, standing_for
-from ..models import DuesPeriod, KeptTotal, MemberLedger
+from ..ledger import ZERO, Standing, money, months_for, standing_label
+from ..models import DuesCharge, DuesPeriod, KeptTotal, MemberLedger
+from ..words import balance_words
 
 if TYPE_CHECKING:
     from django.db.models import Field
@@ -73,14 +74,30 @@ def _behind_count(statuses: list[str] | None, low: int, high: int | None) -> int
     return behind.aggregate(n=Sum("count"))["n"] or 0
 
 
+def member_charged_not_yet_owed(member: Member) -> Decimal:
+    """The member's charges not yet past their due date (a charge is owed the day after it):
+    the part of a balance that is not yet past due (dues.ledger.past_due)."""
+    charged = DuesCharge.objects.filter(
+        member=member, period__due_date__gte=timezone.localdate()
+    ).aggregate(total=Sum("amount"))["total"]
+    return charged or ZERO
+
+
 def member_standing_labels(member_ids: Iterable[int]) -> dict[int, str]:
-    """Member id → standing, for a page of members (one query)."""
-    months = dict(
-        MemberLedger.objects.filter(member_id__in=list(member_ids)).values_list(
-            "member_id", "months_in_arrears"
-        )
+    """Member id → standing as the office words it (dues.ledger.standing_label: a dropped
+    member reads "Dropped"), for a page of members (one query)."""
+    found = Member.objects.filter(pk__in=list(member_ids)).values_list(
+        "pk", "status", "ledger__months_in_arrears"
     )
-    return {mid: standing_for(months.get(mid, 0)).label for mid in member_ids}
+    return {pk: standing_label(status, months or 0) for pk, status, months in found}
+
+
+def member_balances(member_ids: Iterable[int]) -> dict[int, str]:
+    """Member id → balance in the office's words ("$92.00", "$5.00 credit"), from the kept
+    ledgers, for a page of members (one query); a member never charged owes nothing."""
+    ids = list(member_ids)
+    kept = dict(MemberLedger.objects.filter(member_id__in=ids).values_list("member_id", "balance"))
+    return {pk: balance_words(kept.get(pk, ZERO)) for pk in ids}
 
 
 def arrears_list(

@@ -95,11 +95,19 @@ def test_the_office_finds_a_member_records_a_check_prints_the_receipt_and_is_bac
     _shot(page, f"{role.lower()}-{screen}", "1-office-home")
     _no_serious_accessibility_problems(page)
 
+    # A whole member number opens the member; what they owe is the first thing on the
+    # page, in the first screen, and the page does not scroll sideways on a phone.
     page.get_by_label("Member number or name").fill("196201")
     page.get_by_role("button", name="Find").click()
-    page.get_by_role("link", name="196201").first.click()
-    expect(page.locator(".added-section", has_text="Standing")).to_contain_text("Delinquent")
-    expect(page.locator(".added-section", has_text="Standing")).to_contain_text("$135.00")
+    expect(page).to_have_url(re.compile(rf"/admin/members/member/{member.pk}/change/"))
+    summary = page.locator(".uh-member-summary")
+    expect(summary).to_contain_text("Delinquent")
+    expect(summary).to_contain_text("$135.00")
+    box = summary.bounding_box()
+    assert box["y"] + box["height"] <= SCREENS[screen]["height"], "not in the first screen"
+    expect(summary.get_by_role("link", name=re.compile("dues page"))).to_be_visible()
+    _no_sideways_scroll(page)
+    _no_serious_accessibility_problems(page)
     _shot(page, f"{role.lower()}-{screen}", "2-member")
 
     page.get_by_role("link", name="Record a payment").click()
@@ -112,7 +120,7 @@ def test_the_office_finds_a_member_records_a_check_prints_the_receipt_and_is_bac
 
     expect(page).to_have_url(re.compile(rf"/admin/members/member/{member.pk}/change/"))
     expect(page.locator(".messagelist")).to_contain_text("Recorded R-")
-    expect(page.locator(".added-section", has_text="Standing")).to_contain_text("Good standing")
+    expect(page.locator(".uh-member-summary")).to_contain_text("Good standing")
     _shot(page, f"{role.lower()}-{screen}", "4-back-at-member")
 
     page.locator(".added-records a", has_text="R-").first.click()
@@ -133,7 +141,7 @@ def test_an_organizer_finds_who_is_in_good_standing_and_sees_no_money(live_serve
     page.goto(f"{live_server.url}/admin/members/member/?standing=delinquent")
     expect(page.locator("#result_list")).to_contain_text("196201")
     page.get_by_role("link", name="196201").first.click()
-    expect(page.locator(".added-section", has_text="Standing")).to_contain_text("Delinquent")
+    expect(page.locator(".uh-member-summary")).to_contain_text("Delinquent")
     expect(page.get_by_role("link", name="Record a payment")).to_have_count(0)
     expect(page.locator("body")).not_to_contain_text("$135.00")
     _shot(page, "office", "organizer-member")

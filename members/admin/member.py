@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import cache
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, QuerySet
@@ -24,6 +25,7 @@ from ..extensions import (
     MEMBER_ADMIN_COLUMNS,
     MEMBER_ADMIN_RECORDS,
     MEMBER_ADMIN_SECTIONS,
+    MEMBER_ADMIN_SUMMARIES,
     MEMBER_LIST_FILTERS,
     MemberColumn,
     MemberListFilter,
@@ -151,6 +153,7 @@ class MemberAdmin(UploadCheckConfirmAdmin, RedactedHistoryAdmin):
         "classification_code",
         "status",
         "email",
+        "phone",
         "join_date",
     ]
     list_display_links = ["member_number", "last_name"]
@@ -207,9 +210,10 @@ class MemberAdmin(UploadCheckConfirmAdmin, RedactedHistoryAdmin):
         ]
 
     def get_list_display(self, request: HttpRequest):
-        # Added columns (standing) come right after the status: on an office screen they
-        # must be seen without scrolling sideways, before the long email addresses.
-        shown = list(super().get_list_display(request))
+        # Added columns (standing, balance) come right after the status: on an office screen
+        # they must be seen without scrolling sideways, before the long email addresses.
+        hidden = member_fields_hidden_from(request.user)
+        shown = [name for name in super().get_list_display(request) if name not in hidden]
         after = shown.index("status") + 1
         added = [_added_column(column) for column in self.added_columns(request)]
         return [*shown[:after], *added, *shown[after:]]
@@ -232,6 +236,13 @@ class MemberAdmin(UploadCheckConfirmAdmin, RedactedHistoryAdmin):
             + urlencode({"q": member.member_number})
         )
         return {"shown": NOTES_SHOWN, "count": count, "url": url}
+
+    def _added_summaries(self, request: HttpRequest, member: Member) -> list:
+        return [
+            summary.facts(member, request.user)
+            for summary in MEMBER_ADMIN_SUMMARIES.declarations()
+            if request.user.has_perm(summary.permission)
+        ]
 
     def _added_sections(self, request: HttpRequest, member: Member) -> list[tuple[str, list]]:
         return [
@@ -322,6 +333,7 @@ class MemberAdmin(UploadCheckConfirmAdmin, RedactedHistoryAdmin):
         response = super().change_view(request, object_id, form_url, extra_context)
         member = response.context_data.get("original") if response.status_code == 200 else None
         if member is not None:
+            response.context_data["added_summaries"] = self._added_summaries(request, member)
             response.context_data["notes_more"] = self._notes_more(request, member)
             response.context_data["added_sections"] = self._added_sections(request, member)
             response.context_data["added_records"] = self._added_records(request, member)
@@ -339,6 +351,16 @@ class MemberAdmin(UploadCheckConfirmAdmin, RedactedHistoryAdmin):
                 request=request,
             )
         return response
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        # A whole member number, typed at the counter or in the dashboard's "find a member",
+        # opens that member rather than a list of one.
+        term = request.GET.get(SEARCH_VAR, "").strip()
+        if term and request.method == "GET" and IS_POPUP_VAR not in request.GET:
+            found = Member.objects.filter(member_number__in={term, term.upper()}).first()
+            if found is not None:
+                return HttpResponseRedirect(reverse("admin:members_member_change", args=[found.pk]))
+        return super().changelist_view(request, extra_context)
 
     def get_actions(self, request: HttpRequest):
         actions = super().get_actions(request)
