@@ -68,6 +68,18 @@ class DashboardPanel:
 
 
 @dataclass(frozen=True)
+class WorkItem:
+    """A kind of work waiting for the office, on its home's work list, for users with
+    `permission`: `count()` says how many wait (a cheap count, on every visit to the home),
+    `url()` where to do them."""
+
+    label: str
+    permission: str
+    count: Callable[[], int]
+    url: Callable[[], str]
+
+
+@dataclass(frozen=True)
 class OfficeLink:
     """A staff page named in the admin's header on every admin page, for who may open it."""
 
@@ -79,6 +91,11 @@ class OfficeLink:
 DASHBOARD_PANELS = ExtensionPoint(
     "appkit.dashboard_panels",
     "DashboardPanel: a panel on the office's home (dues: standing, this period, money).",
+)
+WORK_ITEMS = ExtensionPoint(
+    "appkit.work_items",
+    "WorkItem: work waiting for the office, on its home's work list (open suspense lines, "
+    "late employers, autopay collections that failed, members' own contact changes).",
 )
 OFFICE_LINKS = ExtensionPoint(
     "appkit.office_links",

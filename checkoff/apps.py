@@ -42,6 +42,10 @@ class CheckoffConfig(AppConfig):
         ],
         "members.member_admin_sections": ["checkoff.for_members.CHECKOFF_SECTION"],
         "appkit.office_links": ["checkoff.for_office.EMPLOYERS_LINK"],
+        "appkit.work_items": [
+            "checkoff.for_office.SUSPENSE_WORK",
+            "checkoff.for_office.LATE_EMPLOYERS_WORK",
+        ],
         "members.demo_data": ["checkoff.demo.seed_demo_checkoff"],
         "accounts.role_permissions": [
             {

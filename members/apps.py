@@ -32,6 +32,7 @@ class MembersConfig(AppConfig):
         "audit.audited_models": ["members.for_audit.AUDITED_MODELS"],
         "audit.member_numbers": ["members.for_audit.MEMBER_NUMBERS"],
         "appkit.dashboard_panels": ["members.for_office.FIND_PANEL"],
+        "appkit.work_items": ["members.for_office.CONTACT_CHANGES_WORK"],
         "jobs.kinds": [
             "members.for_jobs.IMPORT_CHECK",
             "members.for_jobs.IMPORT_WRITE",

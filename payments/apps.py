@@ -29,6 +29,11 @@ class PaymentsConfig(AppConfig):
         "dues.after_charging": ["payments.for_dues.AUTOPAY_AFTER_CHARGING"],
         "members.member_list_filters": ["payments.for_members.AUTOPAY_FILTER"],
         "members.member_admin_columns": ["payments.for_members.AUTOPAY_COLUMN"],
+        "appkit.work_items": [
+            "payments.for_office.AUTOPAY_REVIEW_WORK",
+            "payments.for_office.AUTOPAY_FAILED_WORK",
+            "payments.for_office.AUTOPAY_GAVE_UP_WORK",
+        ],
         "jobs.kinds": [
             "payments.for_jobs.STRIPE_RECONCILE",
             "payments.for_jobs.AUTOPAY_COLLECT",

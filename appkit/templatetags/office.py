@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-from appkit.extensions import DASHBOARD_PANELS, OFFICE_LINKS
+from appkit.extensions import DASHBOARD_PANELS, OFFICE_LINKS, WORK_ITEMS
 
 register = template.Library()
 
@@ -31,11 +31,18 @@ def currency(value) -> str:
 
 @register.simple_tag(takes_context=True)
 def dashboard(context) -> str:
-    """Each panel the apps declare for the office's home, that this user may see."""
+    """The work waiting for this user first, then each panel the apps declare for the
+    office's home, that this user may see."""
     request = context["request"]
+    visible = [item for item in WORK_ITEMS.declarations() if request.user.has_perm(item.permission)]
+    waiting = [(item, count) for item in visible if (count := item.count())]
+    work_list = (
+        render_to_string("admin/work_list.html", {"waiting": waiting}, request) if visible else ""
+    )
     # Each panel is a template rendered with autoescaping: the joined HTML is safe as is.
     return mark_safe(
-        "".join(
+        work_list
+        + "".join(
             render_to_string(
                 panel.template, {"panel": panel.data(request), "title": panel.title}, request
             )
