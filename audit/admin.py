@@ -203,7 +203,6 @@ class AuditEventAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
     list_display_links = ["occurred_at"]
     list_filter = ["action", ViewsFilter, ModelFilter, ActorFilter, OccurredBetweenFilter]
     search_fields = ["=object_id", "=member_number"]
-    search_help_text = "An object id or a member number (exact)."
     show_full_result_count = False
     list_per_page = 100
     actions = None
