@@ -13,6 +13,8 @@ from django.urls import reverse
 
 from appkit.admin import DeclaredFiltersAdmin
 
+from .extensions import LOGIN_EMAIL_CHANGED
+
 User = get_user_model()
 
 # What only a superuser may set: either makes its holder able to do anything.
@@ -36,7 +38,8 @@ class UnionHallUserAdmin(UserAdmin, DeclaredFiltersAdmin):
     list_filter = ["is_active", "is_staff", "is_superuser", "groups"]
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
+        # When someone last logged in and joined are facts the system keeps, not typed in.
+        readonly = [*super().get_readonly_fields(request, obj), "last_login", "date_joined"]
         if not request.user.is_superuser:
             readonly += [name for name in SUPERUSER_ONLY_FIELDS if name not in readonly]
         return readonly
@@ -48,6 +51,13 @@ class UnionHallUserAdmin(UserAdmin, DeclaredFiltersAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "email" in form.changed_data:
+            # One email: a member's login and their record keep the same address.
+            for follow in LOGIN_EMAIL_CHANGED.declarations():
+                follow(obj, actor=request.user)
 
     def delete_view(self, request: HttpRequest, object_id, extra_context=None):
         messages.error(

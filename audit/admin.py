@@ -203,6 +203,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
     list_display_links = ["occurred_at"]
     list_filter = ["action", ViewsFilter, ModelFilter, ActorFilter, OccurredBetweenFilter]
     search_fields = ["=object_id", "=member_number"]
+    search_help_text = "Object id or member number (exact)"
     show_full_result_count = False
     list_per_page = 100
     actions = None

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
-from jobs.extensions import JobFailed, JobKind, Scheduled
+from jobs.extensions import JobFailed, JobKind, JobObject, Scheduled
 from jobs.files import job_result_csv
 from jobs.models import Job
 from jobs.progress import Progress
@@ -103,6 +103,7 @@ AUDIT_EXPORT = JobKind(
     label="Export the audit log to CSV",
     permission="audit.view_auditevent",
     run=audit_export_run,
+    back=JobObject("the audit log", "admin:audit_auditevent_changelist"),
 )
 
 

@@ -570,6 +570,7 @@ def _remittance(lines: int) -> list[Row]:
 
 def _floor_remittance_post(batch) -> None:
     """The post of a checked batch by hand: what remittance_post writes, set-based."""
+    from checkoff.services import payment_reference
     from dues.models import RECEIVED_STATUSES
     from dues.selectors import standings_sql
 
@@ -582,7 +583,8 @@ def _floor_remittance_post(batch) -> None:
             {
                 "batch": batch.pk,
                 "received": batch.received_on,
-                "reference": f"Check-off {batch.employer.code} #{batch.pk}"[:100],
+                # As payment_reference() words it (every line of the bench's file: one month).
+                "reference": payment_reference(batch.lines.first(), batch),
             },
         )
         as_of = datetime.date.today()

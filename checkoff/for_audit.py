@@ -1,5 +1,5 @@
 """What check-off tells the audit trail (`audit.audited_models`, declared in CheckoffConfig):
-which member an authorization or a suspense resolution concerns."""
+which member an authorization, a line matched by hand or a suspense resolution concerns."""
 
 from __future__ import annotations
 
@@ -11,5 +11,7 @@ AUDITED_MODELS = {
         member_of=member_in(), sensitive=frozenset({"ssn_last4"})
     ),
     "checkoff.remittancebatch": AuditedModel(),
+    # A line matched to a member by a person before posting (remittance_line_match).
+    "checkoff.remittanceline": AuditedModel(member_of=member_in()),
     "checkoff.suspenseresolution": AuditedModel(member_of=member_in()),
 }

@@ -15,7 +15,7 @@ from appkit.files import UndecodableFile, decode_upload
 from appkit.templatetags.office import currency
 from appkit.text import RowError
 from audit.actors import Actor, actor_key
-from jobs.extensions import JobKind
+from jobs.extensions import JobKind, JobObject
 from jobs.models import Job
 from jobs.progress import Progress
 from jobs.services import job_key, job_start
@@ -172,24 +172,35 @@ CHECK = JobKind(
     label="Check a remittance file",
     permission="checkoff.add_remittancebatch",
     run=check_run,
+    back=(
+        JobObject("the remittance", "admin:checkoff_remittancebatch_change", outcome="batch"),
+        JobObject("the upload", "admin:checkoff_remittancebatch_add"),
+    ),
 )
 IMPORT_CHECK = JobKind(
     name="checkoff.import_check",
     label="Check employers or check-off authorizations",
     permission="checkoff.add_checkoffauthorization",
     run=import_check_run,
+    back=JobObject(
+        "the import", lambda job: f"admin:checkoff_{IMPORTED_MODELS[job.params['what']]}_import"
+    ),
 )
 IMPORT = JobKind(
     name="checkoff.import",
     label="Import employers or check-off authorizations",
     permission="checkoff.add_checkoffauthorization",
     run=import_run,
+    back=JobObject(
+        "the import", lambda job: f"admin:checkoff_{IMPORTED_MODELS[job.params['what']]}_import"
+    ),
 )
 POST = JobKind(
     name="checkoff.remittance_post",
     label="Post a remittance",
     permission="checkoff.post_remittance",
     run=post_run,
+    back=JobObject("the remittance", "admin:checkoff_remittancebatch_change", param="batch_id"),
 )
 
 

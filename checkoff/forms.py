@@ -91,21 +91,45 @@ class CheckoffImportUploadForm(CsvUploadForm):
     max_bytes_setting = "CHECKOFF_IMPORT_MAX_BYTES"
 
 
+class MemberFindForm(forms.Form):
+    """The search of the pages that choose a member for a line (by name or number)."""
+
+    q = forms.CharField(
+        label="Find the member: name or member number", required=False, max_length=100
+    )
+
+
+def _member_field(required: bool) -> forms.ModelChoiceField:
+    # Drawn by the page as one radio button per member found (the shared member finder),
+    # checked here against every member: the choice, not the list shown, is what counts.
+    return forms.ModelChoiceField(
+        queryset=Member.objects.all(),
+        required=required,
+        error_messages={
+            "required": "Choose the member: find them by name or number, then pick one.",
+            "invalid_choice": "Choose one of the members found.",
+        },
+    )
+
+
+class LineMatchForm(forms.Form):
+    member = _member_field(required=True)
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Say why: how you know the line is theirs (the audit trail keeps it).",
+    )
+
+
 class SuspenseResolveForm(forms.Form):
     action = forms.ChoiceField(choices=SuspenseAction.choices, widget=forms.RadioSelect)
-    member_number = forms.CharField(
-        required=False, max_length=20, help_text="To apply the money to: their member number."
-    )
+    member = _member_field(required=False)
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Say why.")
 
     def clean(self):
         data = super().clean()
-        if data.get("action") == SuspenseAction.APPLIED:
-            number = (data.get("member_number") or "").strip()
-            member = Member.objects.filter(member_number=number).first() if number else None
-            if member is None:
-                self.add_error("member_number", "No member has this number.")
-            data["member"] = member
+        applied = data.get("action") == SuspenseAction.APPLIED
+        if applied and not data.get("member") and "member" not in self.errors:
+            self.add_error("member", "Choose the member to apply the money to.")
         return data
 
 

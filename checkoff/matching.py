@@ -30,6 +30,8 @@ from .models import (
 
 # Lines whose money reaches the member they were matched to.
 POSTED_TO_MEMBER = ("", LineException.SHORT, LineException.OVER)
+# `matched_by` of a line a person matched (remittance_line_match), never the file's data.
+BY_A_PERSON = "person"
 # A line carrying more than this many times the dues expected of it is a slip (a misplaced
 # decimal point, the wrong column), not an overpayment: it is held (CEILING).
 FAR_OVER_EXPECTED = 3
@@ -82,6 +84,30 @@ def lines_match(employer: Employer, lines: list[RemittanceLine]) -> list[Remitta
             )
         line.exception = _exception(line, member, authorized, remitted[employer.pk], seen)
     return _missing(employer, lines, authorizations)
+
+
+def line_matched_by_a_person(line: RemittanceLine, member: Member) -> None:
+    """Give an unmatched line of a checked file to the member a person chose for it (by name
+    or number: never by itself), and work out its expected dues and exception by the rules
+    `lines_match` applies to the file: the member's other lines of the file for that month
+    count as its earlier lines do (a second one is DUPLICATE)."""
+    employer = line.batch.employer
+    authorized = {
+        member.pk: list(CheckoffAuthorization.objects.filter(employer=employer, member=member))
+    }
+    remitted = _months_remitted(employer, {member.pk: member})
+    rates = _rates_by_month({(line.year, line.month)})
+    earlier = (
+        RemittanceLine.objects.filter(
+            batch_id=line.batch_id, member=member, year=line.year, month=line.month
+        )
+        .exclude(pk=line.pk)
+        .filter(exception__in=(*POSTED_TO_MEMBER, LineException.CEILING))
+    )
+    seen = {(member.pk, line.year, line.month)} if earlier.exists() else set()
+    line.member, line.matched_by = member, BY_A_PERSON
+    line.expected, line.expected_working = _expected(line, member, rates, remitted, employer.pk)
+    line.exception = _exception(line, member, authorized, remitted[employer.pk], seen)
 
 
 def _member_of(line, by_number, by_employee_id, by_ssn_name) -> tuple[int | None, str]:

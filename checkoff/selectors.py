@@ -1,9 +1,11 @@
-"""What check-off shows: a batch's totals, the employers' month (expected against
-remitted, lateness, suspense), a member's check-off."""
+"""What check-off shows: a batch's totals and what posting it will do, the employers' month
+(expected against remitted, lateness, suspense), a member's check-off, the members a person
+finds for a line."""
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,9 +15,10 @@ from django.utils import timezone
 
 from dues.ledger import ZERO, money
 from dues.selectors import dues_rates_on, exact_decimal
-from members.models import MemberStatus
+from members.models import Member, MemberStatus
+from members.selectors import members_searched
 
-from .matching import POSTED_TO_MEMBER
+from .matching import POSTED_TO_MEMBER, in_suspense
 from .models import (
     SUSPENSE_EXCEPTIONS,
     BatchStatus,
@@ -79,7 +82,8 @@ class EmployerMonth:
     expected: Decimal
     remitted: Decimal
     exceptions: dict[str, int]
-    suspense: Decimal  # open, all months
+    suspense_month: Decimal  # open, of lines for this work month
+    suspense_all: Decimal  # open, of every month
     due: datetime.date
     received_on: datetime.date | None
     days_late: int  # past the due day: until received, or until today if not yet
@@ -125,8 +129,14 @@ def employers_month(
         rate = rates.get(classification_id)
         flat = rate.monthly_amount if rate else ZERO
         expected[employer_id] += expected_of_line.get((employer_id, member_id), flat)
-    suspense = dict(
-        RemittanceLine.objects.filter(suspense=SuspenseStatus.OPEN)
+    open_lines = RemittanceLine.objects.filter(suspense=SuspenseStatus.OPEN)
+    suspense_all = dict(
+        open_lines.values("batch__employer_id")
+        .annotate(total=Sum("amount"))
+        .values_list("batch__employer_id", "total")
+    )
+    suspense_month = dict(
+        open_lines.filter(year=year, month=month)
         .values("batch__employer_id")
         .annotate(total=Sum("amount"))
         .values_list("batch__employer_id", "total")
@@ -143,7 +153,8 @@ def employers_month(
                 expected=expected[employer.pk],
                 remitted=remitted[employer.pk],
                 exceptions=dict(exceptions[employer.pk]),
-                suspense=money(exact_decimal(suspense.get(employer.pk) or ZERO)),
+                suspense_month=money(exact_decimal(suspense_month.get(employer.pk) or ZERO)),
+                suspense_all=money(exact_decimal(suspense_all.get(employer.pk) or ZERO)),
                 due=due,
                 received_on=got,
                 days_late=max(late, 0) if (got or today > due) else 0,
@@ -176,3 +187,108 @@ def member_checkoff(member_id: int) -> MemberCheckoff:
     ):
         latest.setdefault(line.batch.employer_id, line)
     return MemberCheckoff(authorizations=authorizations, last_remittance=latest)
+
+
+# --- What posting will do -----------------------------------------------------------------
+
+# Lines the confirmation page names one by one (the counts and totals are of every line).
+PLAN_SHOWN = 500
+
+
+@dataclass(frozen=True)
+class PostingPlan:
+    """What posting a checked batch will do, as `remittance_post` decides it from its lines:
+    which become members' payments, which go to suspense, which do nothing."""
+
+    credited: list[RemittanceLine]  # the first PLAN_SHOWN, in file order
+    credited_count: int
+    credited_total: Decimal
+    members_credited: int
+    working_count: int  # lines whose working dues are charged as they report
+    working_total: Decimal
+    suspense: list[RemittanceLine]  # the first PLAN_SHOWN
+    suspense_count: int
+    suspense_total: Decimal
+    nothing: int  # lines that post nothing (MISSING members, amounts of zero)
+    # The lines as the page was drawn: posting from it is refused if they have changed
+    # since (a line matched meanwhile), so what was confirmed is what posts.
+    fingerprint: str
+
+
+def posting_plan(batch: RemittanceBatch) -> PostingPlan:
+    """What posting `batch` will do, line by line (the predicates of remittance_post)."""
+    credited, suspense = [], []
+    counts = {"credited": 0, "suspense": 0, "nothing": 0, "working": 0}
+    totals = {"credited": ZERO, "suspense": ZERO, "working": ZERO}
+    members: set[int] = set()
+    digest = hashlib.sha256()
+    lines = batch.lines.select_related("member").order_by("row_number", "id")
+    for line in lines.iterator(chunk_size=2000):
+        digest.update(f"{line.pk}:{line.member_id}:{line.exception}:{line.amount};".encode())
+        if line.member_id and line.exception in POSTED_TO_MEMBER and line.amount > 0:
+            kind, shown = "credited", credited
+            members.add(line.member_id)
+            if line.expected_working and line.expected_working > 0:
+                counts["working"] += 1
+                totals["working"] += line.expected_working
+        elif in_suspense(line):
+            kind, shown = "suspense", suspense
+        else:
+            counts["nothing"] += 1
+            continue
+        counts[kind] += 1
+        totals[kind] += line.amount
+        if len(shown) < PLAN_SHOWN:
+            shown.append(line)
+    return PostingPlan(
+        credited=credited,
+        credited_count=counts["credited"],
+        credited_total=money(totals["credited"]),
+        members_credited=len(members),
+        working_count=counts["working"],
+        working_total=money(totals["working"]),
+        suspense=suspense,
+        suspense_count=counts["suspense"],
+        suspense_total=money(totals["suspense"]),
+        nothing=counts["nothing"],
+        fingerprint=digest.hexdigest(),
+    )
+
+
+# --- Finding a member for a line ----------------------------------------------------------
+
+# Members a search shows at most: a person narrows a longer list by typing more.
+FOUND_AT_MOST = 20
+
+
+@dataclass(frozen=True)
+class MembersFound:
+    members: list[Member]
+    more: bool  # more matched than are shown
+    authorized: set[int]  # of them, those with a check-off authorization at the employer
+
+
+def members_found(term: str, employer: Employer) -> MembersFound:
+    """The members a person looks for by name or number (a line's member, chosen by hand):
+    a whole member number finds that member; otherwise every word must be in their number,
+    first or last name, or email (members.selectors.members_searched)."""
+    words = term.split()[:5]
+    if not words:
+        return MembersFound(members=[], more=False, authorized=set())
+    members = Member.objects.select_related("classification")
+    exact = members.filter(member_number=term.strip())
+    if not exact.exists():
+        for word in words:
+            members = members_searched(members, word[:100])
+        exact = members
+    found = list(exact.order_by("last_name", "first_name", "member_number")[: FOUND_AT_MOST + 1])
+    authorized = set(
+        CheckoffAuthorization.objects.filter(
+            employer=employer,
+            member__in=[m.pk for m in found[:FOUND_AT_MOST]],
+            revoked_on__isnull=True,
+        ).values_list("member_id", flat=True)
+    )
+    return MembersFound(
+        members=found[:FOUND_AT_MOST], more=len(found) > FOUND_AT_MOST, authorized=authorized
+    )

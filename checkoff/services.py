@@ -243,14 +243,13 @@ def _ceilings_marked(lines: list[RemittanceLine]) -> None:
 def _posted_to_members(batch: RemittanceBatch, lines: list[RemittanceLine], actor: Actor) -> None:
     """Record these matched lines as their members' payments, with the working dues they
     report charged, and link each line to what it made."""
-    reference = f"Check-off {batch.employer.code} #{batch.pk}"[:100]
     payments = [
         Payment(
             member_id=line.member_id,
             amount=line.amount,
             method=PaymentMethod.PAYROLL_DEDUCTION,
             received_date=batch.received_on,
-            reference=reference,
+            reference=payment_reference(line, batch),
             note=f"Work month {line.work_month}",
             idempotency_key=f"{PAYMENT_KEY}{line.pk}",
         )
@@ -275,6 +274,14 @@ def _posted_to_members(batch: RemittanceBatch, lines: list[RemittanceLine], acto
     for line, adjustment in zip(working, adjustments, strict=True):
         line.working_dues_id = adjustment.pk
     bulk_set(lines, ["payment_id", "working_dues_id"])
+
+
+def payment_reference(line: RemittanceLine, batch: RemittanceBatch) -> str:
+    """What a check-off payment's reference says wherever the payment is shown (the payments
+    list and page, the member's dues page, the receipt): its remittance and its work month."""
+    return f"Check-off {batch.employer.code} remittance #{batch.pk}, work month {line.work_month}"[
+        :100
+    ]
 
 
 PAYMENT_KEY = "checkoff-line:"
@@ -339,7 +346,7 @@ def suspense_apply(
         amount=line.amount,
         method=PaymentMethod.PAYROLL_DEDUCTION,
         received_date=line.batch.received_on,
-        reference=f"Check-off {line.batch.employer.code} #{line.batch_id}"[:100],
+        reference=payment_reference(line, line.batch),
         note=f"Work month {line.work_month}, from suspense: {note}"[:1000],
         actor=actor,
         idempotency_key=f"checkoff-suspense:{line.pk}",

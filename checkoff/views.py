@@ -42,7 +42,8 @@ CSV_HEADER = [
     "due",
     "received_on",
     "days_late",
-    "suspense_open",
+    "suspense_open_work_month",
+    "suspense_open_all_months",
 ]
 
 
@@ -57,7 +58,8 @@ def _csv_row(row, codes: list[str]) -> list[object]:
         row.due,
         row.received_on or "",
         row.days_late,
-        row.suspense,
+        row.suspense_month,
+        row.suspense_all,
         *(row.exceptions.get(code, 0) for code in codes),
     ]
 

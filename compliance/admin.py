@@ -110,7 +110,8 @@ class InspectionAdmin(_ReadOnlyAdmin):
     list_select_related = ["candidate", "eligibility_list", "recorded_by"]
 
 
-class PerCapitaRateInline(admin.TabularInline):
+class PerCapitaRateInline(admin.StackedInline):
+    # Stacked: each rate's fields keep their labels (a tabular inline's inputs have none).
     model = PerCapitaRate
     extra = 1
     can_delete = False

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Max, QuerySet, Sum
 from django.db.models.functions import ExtractMonth
+from django.utils import timezone
 
 from checkoff.models import BatchStatus, RemittanceLine, SuspenseStatus
 from checkoff.selectors import employers_month
@@ -336,6 +337,27 @@ class LmFigures:
         for row in self.receivables:
             owed[row.employer.pk] += row.owed
         return [row for row in self.receivables if owed[row.employer.pk] >= SCHEDULE_1_FROM]
+
+
+def lm_latest_year(today: datetime.date | None = None) -> int:
+    """The fiscal year the LM page opens on: the latest, to this one, with money received
+    (dues, check-off, or other receipts entered); last year when there is none yet."""
+    year = (today or timezone.localdate()).year
+    end = datetime.date(year, 12, 31)
+    found = [
+        day.year
+        for day in (
+            Payment.objects.filter(status__in=RECEIVED_STATUSES, received_date__lte=end).aggregate(
+                last=Max("received_date")
+            )["last"],
+            RemittanceLine.objects.filter(
+                batch__status=BatchStatus.POSTED, batch__received_on__lte=end
+            ).aggregate(last=Max("batch__received_on"))["last"],
+        )
+        if day is not None
+    ]
+    found += FiscalYear.objects.filter(year__lte=year).values_list("year", flat=True)[:1]
+    return max(found, default=year - 1)
 
 
 def lm_figures(year: int) -> LmFigures:

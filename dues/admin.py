@@ -296,6 +296,7 @@ class PaymentAdmin(_RecordedByServiceAdmin):
         extra_context = {
             **(extra_context or {}),
             "receipt_url": reverse("dues:receipt", args=[object_id]),
+            "receipt_pdf_url": reverse("dues:receipt_pdf", args=[object_id]),
             "email_receipt_url": reverse("admin:dues_payment_email_receipt", args=[object_id]),
             "refund_url": (
                 reverse("admin:dues_refund_add") + f"?payment={object_id}"

@@ -85,6 +85,7 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 class MemberDuesSerializer(serializers.Serializer):
     balance = MoneyField()
+    past_due = MoneyField()
     paid_through = serializers.CharField(allow_null=True)
     months_in_arrears = serializers.IntegerField()
     standing = serializers.ChoiceField(choices=Standing.choices)

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from appkit.files import csv_lines
 
+from .ledger import money
 from .models import MemberLedger
 
 ARREARS_COLUMNS = (
@@ -15,7 +16,8 @@ ARREARS_COLUMNS = (
     "classification",
     "status",
     "months_in_arrears",
-    "owed",
+    "balance",
+    "past_due",
     "paid_through",
     "email",
     "phone",
@@ -37,7 +39,8 @@ def arrears_csv_lines(
             "classification": member.classification.code,
             "status": member.status,
             "months_in_arrears": ledger.months_in_arrears,
-            "owed": ledger.balance,
+            "balance": ledger.balance,
+            "past_due": money(ledger.past_due),  # to the cent on SQLite too
             "paid_through": ledger.paid_through_label,
             "email": member.email,
             "phone": member.phone,

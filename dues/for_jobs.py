@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from audit.actors import Actor, actor_key
 from audit.csv_export import export_recorded
-from jobs.extensions import JobFailed, JobKind, Scheduled
+from jobs.extensions import JobFailed, JobKind, JobObject, Scheduled
 from jobs.files import job_result_csv
 from jobs.models import Job
 from jobs.progress import Progress
@@ -81,12 +81,14 @@ GENERATE_CHARGES = JobKind(
     label="Generate dues charges",
     permission="dues.generate_charges",
     run=generate_charges_run,
+    back=JobObject("the period", "admin:dues_duesperiod_change", param="period_id"),
 )
 ARREARS_EXPORT = JobKind(
     name="dues.arrears_export",
     label="Export the arrears report to CSV",
     permission="dues.view_payment",
     run=arrears_export_run,
+    back=JobObject("the arrears report", "dues:arrears", query=("months", "status")),
 )
 LEDGER_CHECK = JobKind(
     name="dues.ledger_check",

@@ -215,7 +215,14 @@ RECORD_ADJUSTMENT = MemberAction(
 def _home(member: Member) -> dict:
     member_ledgers_bring_up_to_date(member_ids=[member.pk])  # a charge may have fallen due
     ledger = member_ledger(member)
-    return {"ledger": ledger, "credit": -ledger.balance}
+    standing = standing_label(member.status, ledger.months_in_arrears)
+    return {
+        "ledger": ledger,
+        "credit": -ledger.balance,
+        "past_due": past_due(ledger.balance, member_charged_not_yet_owed(member)),
+        "standing": standing,
+        "tone": _tone(standing),
+    }
 
 
 HOME_PANEL = MemberHomePanel(template="dues/home/dues_panel.html", data=_home)

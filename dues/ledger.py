@@ -114,6 +114,16 @@ def outstanding_amounts(credit: Decimal, charges_oldest_first: Sequence[Decimal]
     return owed
 
 
+def amounts_covered(
+    credit_before: Decimal, amount: Decimal, charges_oldest_first: Sequence[Decimal]
+) -> list[Decimal]:
+    """What `amount`, received on top of `credit_before`, covers of each charge: the
+    charges the credit before it left open, oldest first (a receipt's "what it paid")."""
+    before = outstanding_amounts(credit_before, charges_oldest_first)
+    after = outstanding_amounts(credit_before + amount, charges_oldest_first)
+    return [owed - left for owed, left in zip(before, after, strict=True)]
+
+
 def decimal_of(value: object) -> Decimal:
     """A Decimal exactly as given. A float is refused: it cannot hold cents exactly."""
     if isinstance(value, float):

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,13 +18,15 @@ from appkit.admin import admin_page, office_view
 from appkit.files import csv_lines
 from audit.csv_export import audited_csv_download
 from members.models import Member, MemberStatus
-from members.selectors import member_for_user
+from members.selectors import member_fields_hidden_from, member_for_user
 
+from .exports import arrears_csv_lines
 from .extensions import PAY_ACTIONS
 from .for_jobs import arrears_export_start
 from .ledger import ZERO, money
 from .models import Payment
-from .receipts import receipt_facts
+from .receipts import receipt_facts, receipt_issuer
+from .receipts import receipt_pdf as receipt_pdf_bytes
 from .selectors import (
     arrears_list,
     arrears_totals,
@@ -90,6 +93,9 @@ class ArrearsFilter(forms.Form):
 
 
 ARREARS_TITLE = "Arrears report"
+# Up to this many members the arrears CSV is written in the request, as the collections
+# CSV is; past it, by a worker (a job with its progress page).
+ARREARS_CSV_DIRECT_MAX = 5000
 
 
 @staff_view
@@ -106,12 +112,21 @@ def arrears_report(request: HttpRequest) -> HttpResponse:
     status = form.cleaned_data["status"]
     member_ledgers_bring_up_to_date()  # months in arrears grow when a charge falls due
     rows = arrears_list(min_months=months, statuses=[status] if status else None)
-    if request.method == "POST" and request.GET.get("format") == "csv":
-        # Written by a worker: the whole local's arrears may take longer than a request.
-        # Started by a POST only: a followed link, a reload or a prefetch starts nothing.
-        job = arrears_export_start(months=months, status=status, actor=request.user)
-        return redirect("admin:jobs_job_change", job.pk)
     count, owed = arrears_totals(min_months=months, statuses=[status] if status else None)
+    direct = count <= ARREARS_CSV_DIRECT_MAX
+    if request.GET.get("format") == "csv":
+        if direct:
+            return _arrears_csv(request, rows, count=count, months=months, status=status)
+        if request.method == "POST":
+            # Written by a worker: the whole local's arrears may take longer than a request.
+            # Started by a POST only: a followed link, a reload or a prefetch starts nothing.
+            job = arrears_export_start(months=months, status=status, actor=request.user)
+            return redirect("admin:jobs_job_change", job.pk)
+        messages.info(
+            request,
+            f"{count:,} members: too many to write while you wait. "
+            "Export them to CSV with the button: a worker writes the file.",
+        )
     paginator = Paginator(rows, 200)
     paginator.count = count  # from the kept totals, not a count of the rows
     page = paginator.get_page(request.GET.get("page"))
@@ -124,8 +139,24 @@ def arrears_report(request: HttpRequest) -> HttpResponse:
             "count": count,
             "total": owed,
             "months": months,
+            "direct_csv": direct,
         },
         title=ARREARS_TITLE,
+    )
+
+
+def _arrears_csv(request: HttpRequest, rows, *, count: int, months: int, status: str):
+    """A small arrears report's CSV, straight away (the job writes the same columns)."""
+    return audited_csv_download(
+        request,
+        lines=arrears_csv_lines(
+            rows.iterator(chunk_size=2000), hidden=member_fields_hidden_from(request.user)
+        ),
+        filename="arrears",
+        model_label="members.member",
+        count=count,
+        what="members in arrears",
+        detail=f"Behind by {months}+ months; status {status or 'any'}.",
     )
 
 
@@ -254,23 +285,40 @@ def _short_amount(amount: Decimal) -> str:
     return f"${amount:.0f}"
 
 
-@login_required
-def receipt(request: HttpRequest, payment_id: int) -> HttpResponse:
-    """A payment's receipt, to print or save as PDF: for the office, and for the member it
-    belongs to (anyone else is told there is no such receipt)."""
+def _receipt_for(request: HttpRequest, payment_id: int) -> Payment:
+    """A payment with a receipt, for the member it belongs to and for the office by its
+    role (staff with `dues.view_payment`); anyone else is told there is no such receipt."""
     payment = get_object_or_404(
-        Payment.objects.select_related("member", "member__classification"),
+        Payment.objects.select_related("member", "member__classification", "recorded_by"),
         pk=payment_id,
         receipt_number__isnull=False,
     )
-    mine = payment.member.user_id is not None and payment.member.user_id == request.user.pk
-    if not (mine or request.user.has_perm("dues.view_payment")):
+    user = request.user
+    mine = payment.member.user_id is not None and payment.member.user_id == user.pk
+    office = user.is_staff and user.has_perm("dues.view_payment")
+    if not (mine or office):
         raise Http404("No such receipt.")
+    return payment
+
+
+@login_required
+def receipt(request: HttpRequest, payment_id: int) -> HttpResponse:
+    """A payment's receipt, to print, or to download as PDF (receipt_pdf)."""
+    payment = _receipt_for(request, payment_id)
     return render(
         request,
         "dues/receipt.html",
-        {"payment": payment, "facts": receipt_facts(payment)},
+        {"payment": payment, "facts": receipt_facts(payment), "issuer": receipt_issuer()},
     )
+
+
+@login_required
+def receipt_pdf(request: HttpRequest, payment_id: int) -> HttpResponse:
+    """The same receipt as a PDF file, the one the receipt email attaches."""
+    payment = _receipt_for(request, payment_id)
+    response = HttpResponse(receipt_pdf_bytes(payment), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="receipt-{payment.receipt}.pdf"'
+    return response
 
 
 class StatementDates(forms.Form):
@@ -299,7 +347,15 @@ def statement(request: HttpRequest, member_id: int) -> HttpResponse:
             "end": request.GET.get("end") or today.isoformat(),
         }
     )
-    context = {"member": member, "form": form, "mine": mine}
+    context = {
+        "member": member,
+        "form": form,
+        "mine": mine,
+        "issuer": receipt_issuer(),
+        # The mailing address, for a window envelope: the member's own, or the office's
+        # who may read addresses (not every role with payments may).
+        "show_address": mine or request.user.has_perm("members.view_personal"),
+    }
     if not form.is_valid():
         return render(request, "dues/statement.html", context, status=400)
     context["statement"] = member_statement(

@@ -14,6 +14,15 @@ from django_tasks_db.models import DBTaskResult
 
 from appkit.admin import DeclaredFiltersAdmin, ReadOnlyAdminMixin
 
+from .display import (
+    content_disposition,
+    job_back,
+    job_counts,
+    job_download_name,
+    job_findings,
+    job_numbers,
+    job_tone,
+)
 from .models import Job, JobStatus
 from .selectors import jobs_visible_to
 from .services import job_retry, job_retryable
@@ -37,9 +46,7 @@ class JobAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
 
     @admin.display(description="Progress")
     def progress(self, job: Job) -> str:
-        if job.total:
-            return f"{job.done:,} of {job.total:,}"
-        return f"{job.done:,}" if job.done else ""
+        return job_numbers(job)
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -68,6 +75,11 @@ class JobAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
             "job": job,
             "status_url": reverse("admin:jobs_job_status", args=[job.pk]),
             "retryable": job_retryable(job),
+            "numbers": job_numbers(job),
+            "tone": job_tone(job),
+            "findings": job_findings(job),
+            "back": job_back(job),
+            "download_name": job_download_name(job) if job.result else "",
         }
         return TemplateResponse(request, "admin/jobs/job/job.html", context)
 
@@ -90,8 +102,14 @@ class JobAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
         job = self._job(request, pk)
         if job.status != JobStatus.SUCCEEDED or not job.result:
             raise Http404("This job has no file to download.")
-        name = job.result.name.rsplit("/", 1)[-1]
-        return FileResponse(job.result.open("rb"), as_attachment=True, filename=name)
+        try:
+            file = job.result.open("rb")
+        except OSError:  # gone from storage (cleaned up, a lost shared disk): not an error of ours
+            raise Http404("This job's file is no longer kept; run the job again.") from None
+        name = job_download_name(job)
+        response = FileResponse(file, as_attachment=True, filename=name)
+        response["Content-Disposition"] = content_disposition(name)
+        return response
 
 
 def job_status(job: Job) -> dict:
@@ -99,15 +117,17 @@ def job_status(job: Job) -> dict:
     end = job.finished_at or timezone.now()
     elapsed = (end - job.started_at).total_seconds() if job.started_at else 0
     rate = job.done / elapsed if elapsed > 0 and job.done else None
-    left = (job.total - job.done) / rate if rate and job.total and job.is_active else None
+    done, total = job_counts(job)
+    left = (total - done) / rate if rate and total and job.is_active else None
     return {
         "id": job.pk,
         "label": job.label,
         "status": job.status,
         "status_label": job.get_status_display(),
         "step": job.step,
-        "done": job.done,
-        "total": job.total,
+        "done": done,
+        "total": total,
+        "numbers": job_numbers(job),
         "percent": job.percent,
         "rate_per_second": round(rate, 1) if rate else None,
         "seconds_left": round(left) if left is not None else None,

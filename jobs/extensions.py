@@ -23,16 +23,33 @@ class JobFailed(Exception):
 
 
 @dataclass(frozen=True)
+class JobObject:
+    """What a job works on, for its page's "Back to <label>" link: the page named `url_name`
+    (or worked out from the job, where the kind's parameters choose it), given the job's
+    parameter `param` or its outcome's `outcome` (a batch the job made) as its argument, and
+    the parameters in `query` as its query string. A job missing what the link needs (a
+    batch not made yet) has no such link: the kind's next object, or the jobs, is offered."""
+
+    label: str
+    url_name: str | Callable[[Job], str]
+    param: str = ""
+    outcome: str = ""
+    query: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class JobKind:
     """One kind of long work. `run(job, progress)` does it (idempotent: a retry or a second
     run does no harm) and returns its outcome: counts, a message, row errors; it fails by
     raising JobFailed (or ValidationError) with a sentence. `permission` is what a user needs
-    to start it."""
+    to start it. `back` names what it works on (a `JobObject`, or several, the first a job
+    has wins), so that its page leads back there."""
 
     name: str
     label: str
     permission: str
     run: Callable[[Job, Progress], dict[str, Any]]
+    back: JobObject | tuple[JobObject, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,19 @@ from .progress import Progress
 
 
 def job_result_csv(job: Job, *, name: str, lines: Iterable[str], progress: Progress) -> int:
-    """Write CSV lines (a header first) to the job's download; returns the rows written."""
+    """Write CSV lines (a header first) to the job's download; returns the rows written.
+    Progress counts the rows, not the header: a step's total is its rows, and a count one
+    past it would read "7 of 6"."""
     rows = -1  # the header
     with tempfile.TemporaryFile() as out:
         for line in lines:
             out.write(line.encode("utf-8"))
             rows += 1
-            progress.advance()
+            if rows:
+                progress.advance()
         out.seek(0)
-        job.result.save(f"{name}-{timezone.localdate():%Y-%m-%d}.csv", File(out), save=False)
-    Job.objects.filter(pk=job.pk).update(result=job.result.name)
+        download = f"{name}-{timezone.localdate():%Y-%m-%d}.csv"
+        job.result.save(download, File(out), save=False)
+    job.result_name = download
+    Job.objects.filter(pk=job.pk).update(result=job.result.name, result_name=download)
     return max(rows, 0)

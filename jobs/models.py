@@ -79,6 +79,9 @@ class Job(models.Model):
     # A file the job reads (an upload to import) or writes (an export to download).
     upload = models.FileField(upload_to="jobs/uploads/%Y/%m/", blank=True)
     result = models.FileField(upload_to="jobs/results/%Y/%m/", blank=True)
+    # The name the result downloads as (`members-2026-12-07.csv`): the storage's own name
+    # may carry a suffix it added to keep two files apart.
+    result_name = models.CharField(max_length=200, blank=True)
     # The same work asked for again by the same person (kind, starter, parameters, file):
     # while one such job is unfinished, starting it again gives that job.
     fingerprint = models.CharField(max_length=64, blank=True)
@@ -141,9 +144,13 @@ class Job(models.Model):
 
     @property
     def percent(self) -> int | None:
+        """How full the bar is: 100 at Done, whatever the counts say (a total may have been an
+        estimate); short of 100 until then, so that only a finished job looks finished."""
+        if self.status == JobStatus.SUCCEEDED:
+            return 100
         if not self.total:
             return None
-        return min(100, int(self.done * 100 / self.total))
+        return max(0, min(99, int(self.done * 100 / self.total)))
 
 
 class JobHeartbeat(models.Model):

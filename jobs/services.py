@@ -268,8 +268,9 @@ def job_run(job_id: int, *, task_id: str = "") -> None:
             status=JobStatus.SUCCEEDED,
             finished_at=timezone.now(),
             outcome=outcome,
+            # The final count is the total: the one the work gave was its estimate.
             done=progress.done,
-            total=progress.total if progress.total is not None else progress.done,
+            total=progress.done,
         )
     except BaseException as exc:
         error = _failure_sentence(job, exc)

@@ -3,7 +3,7 @@
 worker writes it all, or none. Member import and check-off's employer and authorization
 imports are ModelAdmins with this mixin; a remittance takes the same four steps with a
 batch (its check keeps the lines, its preview is the batch's own change page, its
-confirmation the post: checkoff/admin.py)."""
+confirmation the post: checkoff/admin/)."""
 
 from __future__ import annotations
 

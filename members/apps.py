@@ -33,6 +33,7 @@ class MembersConfig(AppConfig):
         "audit.member_numbers": ["members.for_audit.MEMBER_NUMBERS"],
         "appkit.dashboard_panels": ["members.for_office.FIND_PANEL"],
         "appkit.work_items": ["members.for_office.CONTACT_CHANGES_WORK"],
+        "accounts.login_email_changed": ["members.for_accounts.member_email_follows_login"],
         "jobs.kinds": [
             "members.for_jobs.IMPORT_CHECK",
             "members.for_jobs.IMPORT_WRITE",

@@ -10,7 +10,7 @@ from django.urls import reverse
 from appkit.files import UndecodableFile, decode_upload
 from audit.actors import Actor, actor_key
 from audit.csv_export import export_recorded
-from jobs.extensions import JobKind
+from jobs.extensions import JobKind, JobObject
 from jobs.files import job_result_csv
 from jobs.models import Job
 from jobs.progress import Progress
@@ -113,18 +113,21 @@ IMPORT_CHECK = JobKind(
     label="Check a member CSV",
     permission="members.change_membership",
     run=import_check_run,
+    back=JobObject("the import", "admin:members_member_import"),
 )
 IMPORT_WRITE = JobKind(
     name="members.import_write",
     label="Import members from CSV",
     permission="members.change_membership",
     run=import_write_run,
+    back=JobObject("the import", "admin:members_member_import"),
 )
 EXPORT = JobKind(
     name="members.export",
     label="Export members to CSV",
     permission="members.view_member",
     run=export_run,
+    back=JobObject("the members", "admin:members_member_changelist"),
 )
 
 

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from audit.actors import Actor, person, saved_by
+from audit.actors import Actor, actor_checked, person, saved_by
+from audit.context import acting_as
 from audit.models import AuditAction
 from audit.services import audit_event_record
 
@@ -25,8 +27,10 @@ if TYPE_CHECKING:
 def member_create(*, actor: Actor, **fields: Any) -> Member:
     """A new member, checked as the model checks it (its constraints as messages)."""
     member = Member(**fields)
+    _email_from_new_login(member, linked_before=None)
     member.full_clean()
     saved_by(member, actor=actor)
+    _login_email_in_step(member, actor=actor)
     return member
 
 
@@ -48,11 +52,43 @@ def member_update(
         raise PermissionDenied(f"Your role may change contact data only, not: {', '.join(beyond)}.")
     # Lock the row: two offices saving the same member must not lose one another's change.
     member = Member.objects.select_for_update().get(pk=member.pk)
+    linked_before = member.user_id
     for name, value in changes.items():
         setattr(member, name, value)
+    _email_from_new_login(member, linked_before=linked_before)
     member.full_clean()
     saved_by(member, actor=actor)
+    _login_email_in_step(member, actor=actor)
     return member
+
+
+# --- One email: the member's and their login's ----------------------------------------------
+
+
+def _email_from_new_login(member: Member, *, linked_before: int | None) -> None:
+    """A login newly linked to a member with no email on record brings its own: the record
+    takes it, so that the two stay one (otherwise the record's email wins, below)."""
+    if member.user_id and member.user_id != linked_before and not member.email:
+        member.email = (
+            get_user_model().objects.filter(pk=member.user_id).values_list("email", flat=True)
+        ).first() or ""
+
+
+def _login_email_in_step(member: Member, *, actor: Actor) -> None:
+    """The member's email is their login's too, whichever way it changed (the member
+    themself, the admin, the API, a job): Django's password reset finds a login by its
+    email, so a member who changed theirs resets with the new one. The login's change is
+    an audit event (accounts/receivers.py) naming `actor`."""
+    if member.user_id is None:
+        return
+    # Lock the login: its own page (the users' admin) may be saving it at the same moment.
+    user = get_user_model().objects.select_for_update().get(pk=member.user_id)
+    if user.email == member.email:
+        return
+    user.email = member.email
+    # The login's audit event names the request's user, else whoever acts here: `actor`.
+    with acting_as(actor_checked(actor)):
+        user.save(update_fields=["email"])
 
 
 @transaction.atomic

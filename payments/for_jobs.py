@@ -9,7 +9,7 @@ from typing import Any
 
 from audit.actors import Actor
 from dues.models import DuesPeriod
-from jobs.extensions import JobKind, Scheduled
+from jobs.extensions import JobKind, JobObject, Scheduled
 from jobs.models import Job
 from jobs.progress import Progress
 from jobs.services import job_key, job_start
@@ -75,6 +75,7 @@ AUTOPAY_COLLECT = JobKind(
     label="Collect autopay for a period",
     permission="dues.generate_charges",
     run=autopay_collect_run,
+    back=JobObject("the period", "admin:dues_duesperiod_change", param="period_id"),
 )
 AUTOPAY_RETRY = JobKind(
     name="payments.autopay_retry",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import wraps
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.shortcuts import render
 from django.urls import reverse
 
 from accounts.login_guard import LockoutAdminAuthenticationForm
@@ -17,6 +17,8 @@ class OfficeAdminSite(admin.AdminSite):
     site_title = "Union Hall"
     index_title = "Membership and dues"
     login_form = LockoutAdminAuthenticationForm
+    # Django's, with "Forgotten your password?" (unionhall/urls.py: admin_password_reset).
+    login_template = "admin/office_login.html"
     # No sidebar of every model beside each page: a record or a list reads full width,
     # the office's home lists the models and the header names the office's pages. Building
     # and drawing sixty models' links was a third of what a member's page cost.
@@ -26,8 +28,9 @@ class OfficeAdminSite(admin.AdminSite):
         """Django's: an active staff login, else the admin's login page; never cached. Every
         page of the office goes through it (the admin's own, and `appkit.admin.office_view`'s:
         the dues, governance and check-off pages). Someone logged in without staff access (a
-        member) is told so on the site's 403 page, with the way to their own pages, rather
-        than asked to log in again."""
+        member) is sent on to their own pages, kindly, rather than asked to log in again.
+        The answer stays a 403: the page exists and is not theirs (a 200 would read as the
+        office's page to caches, monitors and tests)."""
         admitted = super().admin_view(view, cacheable)
 
         @wraps(admitted)
@@ -37,7 +40,7 @@ class OfficeAdminSite(admin.AdminSite):
                 and not self.has_permission(request)
                 and request.path != reverse("admin:logout", current_app=self.name)
             ):
-                raise PermissionDenied("These pages are the office's.")
+                return render(request, "office_for_staff.html", status=403)
             return admitted(request, *args, **kwargs)
 
         return inner

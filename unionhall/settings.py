@@ -241,8 +241,10 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Union Hall <dues@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# The local's name, as its notices to members sign it.
+# The local's name, as its notices to members sign it, and its postal address as receipts
+# and statements print it (lines separated by ";": "1234 Main Street;Chicago, IL 60601").
 LOCAL_NAME = env_str("LOCAL_NAME", "Union Hall Local")
+LOCAL_ADDRESS = [line.strip() for line in env_str("LOCAL_ADDRESS").split(";") if line.strip()]
 
 # HTTPS hardening: on whenever DEBUG is off, so `manage.py check --deploy` is clean.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 from drf_spectacular.views import SpectacularAPIView
 
 from accounts.login_guard import LockoutAuthenticationForm
@@ -36,6 +36,22 @@ urlpatterns = [
         "accounts/reset/done/",
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
+    ),
+    # The office's own way in: the admin's login page links here ("Forgotten your
+    # password?", Django's admin shows it when this name exists); the same pages, in the
+    # site's templates, that lead back to the office's login.
+    path(
+        "admin/password-reset/",
+        auth_views.PasswordResetView.as_view(
+            success_url=reverse_lazy("admin_password_reset_done"),
+            extra_context={"office": True},
+        ),
+        name="admin_password_reset",
+    ),
+    path(
+        "admin/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(extra_context={"office": True}),
+        name="admin_password_reset_done",
     ),
     path("my/contact/", member_views.contact_update, name="contact_update"),
     path("admin/", admin.site.urls),

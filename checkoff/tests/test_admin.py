@@ -54,7 +54,11 @@ def test_an_officer_uploads_previews_and_posts_a_remittance(client, user_with_ro
     assert "Post 1 payment and 1 to suspense" in preview
     assert not Payment.objects.exists()
 
-    posted = job_of(client.post(reverse("admin:checkoff_remittancebatch_post", args=[batch.pk])))
+    post = reverse("admin:checkoff_remittancebatch_post", args=[batch.pk])
+    confirm = client.get(post)
+    assert "1 payroll-deduction payment, $45.00" in confirm.content.decode()
+    assert not Payment.objects.exists()
+    posted = job_of(client.post(post, {"plan": confirm.context["plan"].fingerprint}))
     assert posted.outcome["message"].startswith("Posted: 1 payments ($45.00); 1 lines to suspense")
     batch.refresh_from_db()
     assert batch.status == BatchStatus.POSTED
@@ -62,8 +66,8 @@ def test_an_officer_uploads_previews_and_posts_a_remittance(client, user_with_ro
 
     line = batch.lines.get(suspense=SuspenseStatus.OPEN)
     resolve = reverse("admin:checkoff_remittanceline_resolve", args=[line.pk])
-    page = client.post(resolve, {"action": "applied", "member_number": "nobody", "note": "x"})
-    assert "No member has this number." in page.content.decode()
+    page = client.post(resolve, {"action": "applied", "member": "nobody", "note": "x"})
+    assert "Choose one of the members found." in page.content.decode()
     response = client.post(resolve, {"action": "returned", "note": "Sent back with check 77"})
     assert response.status_code == 302
     line.refresh_from_db()

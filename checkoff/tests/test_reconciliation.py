@@ -54,7 +54,10 @@ def test_each_employer_expected_remitted_late_and_suspense():
     )
     assert rows["ACME"].exceptions == {"SHORT": 1, "UNMATCHED": 1, "MISSING": 1}
     assert (rows["ACME"].received_on, rows["ACME"].days_late) == (datetime.date(2026, 10, 20), 5)
-    assert rows["ACME"].suspense == Decimal("45.00")
+    assert (rows["ACME"].suspense_month, rows["ACME"].suspense_all) == (
+        Decimal("45.00"),
+        Decimal("45.00"),
+    )
     assert (rows["BOLT"].remitted, rows["BOLT"].received_on, rows["BOLT"].days_late) == (
         Decimal("0"),
         None,
@@ -70,12 +73,45 @@ def test_the_page_and_its_csv(client, user_with_role, month):
     text = b"".join(csv.streaming_content).decode() if csv.streaming else csv.content.decode()
     # (remitted 5.00 more than expected: a plain number, left as one)
     assert text.splitlines()[1].startswith(
-        "ACME,Acme Electric,3,135.00,130.00,-5.00,2026-10-15,2026-10-20,5,45.00,1,0,1,0,0,1,0"
+        "ACME,Acme Electric,3,135.00,130.00,-5.00,2026-10-15,2026-10-20,5,45.00,45.00,1,0,1,0,0,1,0"
     )
     assert AuditEvent.objects.filter(
         action="export", model_label="checkoff.remittancebatch"
     ).exists()
     assert client.get(URL, {"month": "Sept"}).status_code == 400
+
+
+def test_the_suspense_of_the_month_shown_and_all_that_is_open(client, user_with_role, month):
+    acme, _ = month
+    august = remittance_check(
+        employer=acme,
+        content=remittance_csv("8888,Who,Ever,,,2026-08,,,30.00"),
+        file_name="acme-august.csv",
+        received_on=datetime.date(2026, 9, 20),
+        actor="tests",
+    ).batch
+    remittance_post(batch=august, actor="tests")
+    rows = {r.employer.code: r for r in employers_month(2026, 9)}
+    assert (rows["ACME"].suspense_month, rows["ACME"].suspense_all) == (
+        Decimal("45.00"),
+        Decimal("75.00"),
+    )
+    assert employers_month(2026, 8)[0].suspense_month == Decimal("30.00")
+
+    client.force_login(user_with_role(roles.OFFICER))
+    page = client.get(URL, {"month": "2026-09"}).content.decode()
+    assert "In suspense, 2026-09 (open)" in page and "In suspense, all months (open)" in page
+    assert "$45.00 in suspense for 2026-09 from ACME" in page
+    assert "$75.00 in suspense, all months, from ACME" in page
+    # The month's figure leads to that month's open lines.
+    lines = reverse("admin:checkoff_remittanceline_changelist")
+    shown = client.get(
+        lines, {"suspense": "open", "work_month": "2026-09", "batch__employer__id__exact": acme.pk}
+    )
+    assert list(shown.context["cl"].result_list.values_list("amount", flat=True)) == [
+        Decimal("45.00")
+    ]
+    assert client.get(lines, {"work_month": "Sept"}).status_code == 302  # ?e=1, not a 500
 
 
 @pytest.mark.parametrize("role", [roles.ORGANIZER, roles.MEMBER])

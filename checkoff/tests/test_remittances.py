@@ -153,7 +153,11 @@ def test_posting_records_each_matched_line_as_a_payroll_deduction_payment(
         ("1002", Decimal("45.00"), RECEIVED),
         ("1003", Decimal("45.00"), RECEIVED),
     ]
-    assert all(p.receipt_number and p.reference == f"Check-off ACME #{batch.pk}" for p in payments)
+    assert all(p.receipt_number for p in payments)
+    # A payment names its remittance and its work month wherever it is shown.
+    assert {p.reference for p in payments} == {
+        f"Check-off ACME remittance #{batch.pk}, work month {batch.work_month}"
+    }
     assert AuditEvent.objects.filter(model_label="dues.payment", action="create").count() == 3
     batch.refresh_from_db()
     assert batch.status == BatchStatus.POSTED and batch.posted_by == officer

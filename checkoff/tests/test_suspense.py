@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from audit.models import AuditEvent
 from checkoff.models import BatchStatus, SuspenseStatus
@@ -103,3 +104,36 @@ def test_a_posted_batch_is_undone_by_a_reversing_batch(posted, officer):
     )
     assert again.already_posted is None
     assert remittance_post(batch=again.batch, actor="tests").posted == 1
+
+
+def test_the_suspense_page_finds_the_member_by_name_and_applies_the_money(
+    client, posted, journeyman, officer
+):
+    batch, _ = posted
+    sam = MemberFactory(
+        member_number="2002", first_name="Sam", last_name="Stranger", classification=journeyman
+    )
+    MemberFactory(
+        member_number="2003", first_name="Sue", last_name="Strand", classification=journeyman
+    )
+    line = batch.lines.get(suspense=SuspenseStatus.OPEN)
+    url = reverse("admin:checkoff_remittanceline_resolve", args=[line.pk])
+    client.force_login(officer)
+
+    page = client.get(url).content.decode()  # searching the line's last name already
+    assert "2002 Sam Stranger" in page and "2003" not in page
+    found = client.get(url, {"q": "stran"}).content.decode()
+    assert "2002 Sam Stranger" in found and "2003 Sue Strand" in found
+    assert "2003 Sue Strand" in client.get(url, {"q": "2003"}).content.decode()
+
+    missing = client.post(url, {"action": "applied", "note": "Card found", "q": "stran"})
+    assert "Choose the member to apply the money to." in missing.content.decode()
+    done = client.post(
+        url, {"action": "applied", "member": sam.pk, "note": "Card found", "q": "stran"}
+    )
+    assert done.status_code == 302
+    assert sam.payments.get().amount == Decimal("45.00")
+    assert (
+        "Applied $45.00 to member 2002 Sam Stranger"
+        in client.get(done["Location"]).content.decode()
+    )

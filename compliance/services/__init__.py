@@ -7,9 +7,11 @@ audited record. Views, admin, jobs and commands call these.
 """
 
 from .arrears import (
+    ArrearsFactsChanged,
     Proposal,
     arrears_policy_apply,
     arrears_policy_proposals,
+    listed,
     standing_hold,
     standing_hold_release,
     standing_override,
@@ -27,6 +29,7 @@ from .per_capita import (
 )
 
 __all__ = [
+    "ArrearsFactsChanged",
     "Proposal",
     "arrears_policy_apply",
     "arrears_policy_proposals",
@@ -34,6 +37,7 @@ __all__ = [
     "eligibility_list_create",
     "eligibility_list_publish",
     "inspection_record",
+    "listed",
     "per_capita_report_paid",
     "per_capita_report_submit",
     "per_capita_report_work_out",

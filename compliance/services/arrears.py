@@ -5,6 +5,7 @@ suspension, and an officer's override or hold."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -176,22 +177,40 @@ def _suspended_for_arrears(day: datetime.date) -> set[int]:
     return {member_id for member_id, kind in latest.items() if kind == ChangeKind.SUSPEND}
 
 
+Listed = tuple[int, str, str]
+"""One change a dry run listed: (member id, kind of change, the status it sets)."""
+
+
+def listed(proposal: Proposal) -> Listed:
+    return (proposal.member_id, str(proposal.kind), str(proposal.to_status))
+
+
+class ArrearsFactsChanged(ValidationError):
+    """The policy on the day no longer makes the changes a dry run listed."""
+
+
 def arrears_policy_apply(
     *,
     day: datetime.date | None = None,
     dry_run: bool = False,
     actor: Actor,
     progress: Progress | None = None,
+    expected: Collection[Listed] | None = None,
 ) -> ArrearsRun:
     """Apply the policy in force on `day` (today): each change an audited decision naming
     the policy version, the member's status changed with it. Safe to run twice: a member
-    already changed is not proposed again."""
+    already changed is not proposed again.
+
+    `expected` is what a dry run listed, which an officer confirmed: exactly those changes
+    are applied, or none (ArrearsFactsChanged) if the policy now makes others."""
     day = day or timezone.localdate()
     run = arrears_policy_proposals(day)
     run.dry_run = dry_run
     if dry_run:
         return run
     todo = [p for p in run.proposals if not p.held]
+    if expected is not None:
+        _facts_unchanged(run, todo, set(expected))
     if progress is not None:
         progress.step("Applying the arrears policy", total=len(todo))
     for proposal in todo:
@@ -200,6 +219,42 @@ def arrears_policy_apply(
         if progress is not None:
             progress.advance()
     return run
+
+
+def _facts_unchanged(run: ArrearsRun, todo: list[Proposal], expected: set[Listed]) -> None:
+    """Refuse unless the changes to make now are the ones listed (a listed change already
+    decided on the day, by a retry or the nightly run, counts as made)."""
+    now = {listed(p): p for p in todo}
+    gone = expected - set(now)
+    if gone:
+        gone -= set(
+            StandingChange.objects.filter(
+                effective_on=run.day, member_id__in=[m for m, _, _ in gone]
+            ).values_list("member_id", "kind", "to_status")
+        )
+    new = [p for key, p in now.items() if key not in expected]
+    if not gone and not new:
+        return
+    shown = sorted(gone)[:FACTS_SHOWN]
+    numbers = dict(
+        Member.objects.filter(pk__in=[m for m, _, _ in shown]).values_list("pk", "member_number")
+    )
+    said = [
+        f"{numbers.get(m, m)} ({ChangeKind(kind).label.lower()}) is no longer proposed"
+        for m, kind, _ in shown
+    ] + [
+        f"{p.member_number} {p.name} ({p.kind.label.lower()}) is proposed but was not listed"
+        for p in new[:FACTS_SHOWN]
+    ]
+    more = len(gone) + len(new) - len(said)
+    raise ArrearsFactsChanged(
+        f"The records changed since the dry run for {run.day}: {'; '.join(said)}"
+        f"{f'; and {more} more' if more > 0 else ''}. Nothing was applied: list what the "
+        "policy changes again, and apply that list."
+    )
+
+
+FACTS_SHOWN = 10
 
 
 @transaction.atomic

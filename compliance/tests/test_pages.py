@@ -91,7 +91,8 @@ def test_the_arrears_page_states_the_rules_and_a_job_lists_the_changes(
     member.refresh_from_db()
     assert member.status == "active"  # a dry run
 
-    client.post(reverse("compliance:arrears"), {"action": "apply", "as_of": "2026-04-01"})
+    assert job.outcome["next_url"] == reverse("compliance:arrears_apply", args=[job.pk])
+    client.post(reverse("compliance:arrears_apply", args=[job.pk]), {"confirm": "yes"})
     member.refresh_from_db()
     assert member.status == "suspended"
     page = client.get(reverse("compliance:arrears")).content.decode()
@@ -101,7 +102,7 @@ def test_the_arrears_page_states_the_rules_and_a_job_lists_the_changes(
 def test_a_day_in_the_future_is_refused(client, officer, policy):
     client.force_login(officer)
     response = client.post(
-        reverse("compliance:arrears"), {"action": "apply", "as_of": "2099-01-01"}, follow=True
+        reverse("compliance:arrears"), {"action": "dry_run", "as_of": "2099-01-01"}, follow=True
     )
     assert "Choose today or a past day" in response.content.decode()
     assert not Job.objects.exists()

@@ -5,6 +5,7 @@
 - standings_sql: the same rules for many members in one SQL statement (its twin);
 - kept: reads of the kept ledgers and totals (the member list's standing, arrears,
   counts, a period's money);
+- receipts: what one payment paid (the charges it covered, the paid-through after it);
 - reports: collections by month, the office's overview, latest payments, statements;
 - billing: the rates in force, a period by its month;
 - declared: what higher apps declare (protected months, dues deducted at source);
@@ -29,6 +30,7 @@ from .kept import (
     periods_with_totals,
     standing_counts,
 )
+from .receipts import CoveredCharge, PaymentApplication, payment_application
 from .reports import (
     CollectionsYear,
     DuesOverview,
@@ -54,9 +56,11 @@ __all__ = [
     "PAYMENT_OFFICE_FIELDS",
     "ChargeLine",
     "CollectionsYear",
+    "CoveredCharge",
     "DuesOverview",
     "DuesStanding",
     "MemberDues",
+    "PaymentApplication",
     "Statement",
     "StatementLine",
     "arrears_list",
@@ -78,6 +82,7 @@ __all__ = [
     "members_deducted_at_source",
     "members_in_standing",
     "members_in_standing_count",
+    "payment_application",
     "payment_fields_hidden_from",
     "payments_latest",
     "period_money",

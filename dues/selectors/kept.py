@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from django.db.models import (
     DecimalField,
     ExpressionWrapper,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -24,7 +25,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from members.models import Member
@@ -109,8 +110,29 @@ def arrears_list(
     ledgers = MemberLedger.objects.filter(months_in_arrears__gte=max(min_months, 1))
     if statuses:
         ledgers = ledgers.filter(member_status__in=list(statuses))
-    return ledgers.select_related("member__classification").order_by(
-        "-months_in_arrears", "-balance", "member_number"
+    return (
+        ledgers.select_related("member__classification")
+        .annotate(past_due=_past_due_sql())
+        .order_by("-months_in_arrears", "-balance", "member_number")
+    )
+
+
+def _past_due_sql() -> Greatest:
+    """dues.ledger.past_due in SQL, for each kept ledger of a query: its balance less the
+    member's charges not yet past their due date, never below zero."""
+    not_yet = (
+        DuesCharge.objects.filter(
+            member_id=OuterRef("member_id"), period__due_date__gte=timezone.localdate()
+        )
+        .values("member_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    money_field = DecimalField(max_digits=16, decimal_places=2)
+    return Greatest(
+        F("balance") - Coalesce(Subquery(not_yet, output_field=money_field), Value(ZERO)),
+        Value(ZERO),
+        output_field=money_field,
     )
 
 

@@ -146,10 +146,18 @@ class Statement:
     end: datetime.date
     opening: Decimal
     lines: list[StatementLine]
+    # Charged already, due after `end` (next month's dues): not on the statement's lines, but
+    # in the balance the member's pages show. Told only for a statement up to today or later.
+    not_yet_due: Decimal = ZERO
 
     @property
     def closing(self) -> Decimal:
         return self.lines[-1].balance if self.lines else self.opening
+
+    @property
+    def balance(self) -> Decimal:
+        """The balance as the member's pages give it: the closing and the charges not yet due."""
+        return self.closing + self.not_yet_due
 
 
 def member_statement(member: Member, start: datetime.date, end: datetime.date) -> Statement:
@@ -185,4 +193,11 @@ def member_statement(member: Member, start: datetime.date, end: datetime.date) -
                     balance=balance,
                 )
             )
-    return Statement(member=member, start=start, end=end, opening=opening, lines=lines)
+    not_yet_due = ZERO
+    if end >= timezone.localdate():
+        not_yet_due = sum(
+            (amount for day, order, _, amount in entries if day > end and order == 0), ZERO
+        )
+    return Statement(
+        member=member, start=start, end=end, opening=opening, lines=lines, not_yet_due=not_yet_due
+    )

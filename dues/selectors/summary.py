@@ -14,7 +14,17 @@ from django.utils import timezone
 
 from members.models import Member
 
-from ..ledger import ZERO, Counting, Standing, is_owed, outstanding_amounts, standing_for
+from ..ledger import (
+    STATUSES_OUT_OF_STANDING,
+    ZERO,
+    Counting,
+    Standing,
+    is_owed,
+    outstanding_amounts,
+    past_due,
+    standing_for,
+    standing_label,
+)
 from ..models import RECEIVED_STATUSES, Adjustment, DuesCharge, DuesPeriod, Payment, Refund
 from .common import day_end, money_moved_since
 from .declared import protected_months
@@ -51,6 +61,7 @@ class ChargeLine:
 class MemberDues:
     member: Member
     balance: Decimal
+    past_due: Decimal
     paid_through: DuesPeriod | None
     months_in_arrears: int
     standing: Standing
@@ -65,6 +76,18 @@ class MemberDues:
     @property
     def credit(self) -> Decimal:
         return -self.balance if self.balance < 0 else ZERO
+
+    @property
+    def standing_label(self) -> str:
+        """As every page words it: a suspended, dropped or deceased member reads as such."""
+        return standing_label(self.member.status, self.months_in_arrears)
+
+    @property
+    def standing_tone(self) -> str:
+        """The badge's colour (admin.css .standing-*): out of the union reads delinquent."""
+        if self.member.status in STATUSES_OUT_OF_STANDING:
+            return Standing.DELINQUENT.value
+        return self.standing.value
 
 
 def member_dues_summary(
@@ -125,9 +148,12 @@ def member_dues_summary(
         and (line.period.year, line.period.month) not in protected
         and _owed(counting, line.period, as_of)
     )
+    balance = sum((c.amount for c in charges), ZERO) - credit
+    not_yet_owed = sum((c.amount for c in charges if not _owed(counting, c.period, as_of)), ZERO)
     return MemberDues(
         member=member,
-        balance=sum((c.amount for c in charges), ZERO) - credit,
+        balance=balance,
+        past_due=past_due(balance, not_yet_owed),
         paid_through=paid_through,
         months_in_arrears=months,
         standing=standing_for(months),

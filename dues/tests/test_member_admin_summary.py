@@ -12,29 +12,12 @@ import pytest
 from django.urls import reverse
 
 from accounts import roles
-from dues.services import adjustment_record, dues_charges_generate, payment_record
-from dues.tests.factories import periods
+from dues.services import adjustment_record, payment_record
 from members.models import MemberStatus
 from members.services import member_update
 from members.tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def owing(member):
-    """Charged January to June 2026 and January 2099 at 45.00 (the last not yet due), paid
-    45.00: balance 270.00, of which 225.00 past due, 5 months behind, paid through January."""
-    for period in periods(2099, [1]):
-        dues_charges_generate(period=period, actor="tests")
-    payment_record(
-        member=member,
-        amount=Decimal("45.00"),
-        method="check",
-        received_date=datetime.date(2026, 1, 31),
-        actor="tests",
-    )
-    return member
 
 
 def _page(client, member) -> str:

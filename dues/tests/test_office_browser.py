@@ -159,7 +159,9 @@ def test_a_member_sees_what_they_owe_and_their_receipts_without_sideways_scroll(
     _no_sideways_scroll(page)
 
     page.goto(f"{live_server.url}/dues/my/")
-    expect(page.get_by_text("$135.00")).to_be_visible()  # three months at $45.00, owed
+    # Three months at $45.00: the balance, and all of it past due.
+    expect(page.locator("dt:text-is('Balance') + dd")).to_have_text("$135.00")
+    expect(page.locator("dt:text-is('Past due') + dd")).to_have_text("$135.00")
     _shot(page, screen, "member-2-dues")
     _no_serious_accessibility_problems(page)
     _no_sideways_scroll(page)

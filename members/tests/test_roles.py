@@ -237,9 +237,9 @@ def test_staff_change_contact_data_but_not_membership_data(client, user_with_rol
 def test_members_have_no_admin_site(client, user_with_role):
     client.force_login(user_with_role(roles.MEMBER))
     response = client.get(reverse("admin:members_member_changelist"))
-    # Told so on the site's 403 page, with the way to their own pages (not a second login).
+    # Sent on to their own pages, kindly (not a second login); still a 403.
     assert response.status_code == 403
-    assert "You can't open this page" in response.content.decode()
+    assert "Your pages are this way" in response.content.decode()
 
 
 def _assert_delete_refused_with_message(client, delete_url: str, back_to: str, says: str):

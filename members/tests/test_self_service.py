@@ -35,7 +35,8 @@ def member():
 def test_the_members_home_says_what_they_owe_their_standing_and_how_to_pay(client, member):
     client.force_login(member.user)
     html = client.get(reverse("home")).content.decode()
-    assert "You owe" in html and "$90.00" in html
+    assert "<dt>Balance</dt>" in html and "$90.00" in html
+    assert "<dt>Past due</dt>" in html
     assert "Delinquent" in html or "In arrears" in html
     assert f'href="{reverse("dues:my")}"' in html and "See and pay your dues" in html
     assert f'href="{reverse("contact_update")}"' in html

@@ -88,3 +88,41 @@ def test_a_member_sets_up_autopay_sees_it_and_cancels_it(
         page.get_by_text("Autopay is cancelled: nothing more will be collected.")
     ).to_be_visible()
     expect(page.get_by_role("region", name="Autopay")).to_contain_text("Set up autopay")
+
+
+def test_a_member_downloads_their_receipt_from_the_payment_message(
+    live_server, page, member_login, fake_stripe, settings
+):
+    settings.LOCAL_NAME = "IBEW Local 000"
+    page.route(
+        re.compile(r"https://checkout\.stripe\.com/.*"),
+        lambda route: route.fulfill(
+            body="<h1>Stripe Checkout (test)</h1>", content_type="text/html"
+        ),
+    )
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "lparsons")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/dues/my/")
+    page.locator("tr", has_text="2026-09").get_by_role("button", name="Pay Now Online").click()
+    expect(page).to_have_url(re.compile(r"^https://checkout\.stripe\.com/c/pay/cs_test_"))
+    session_id = page.url.rsplit("/", 1)[1]
+    fake_stripe.complete(session_id)
+
+    # Stripe sends the member back; the page asks Stripe, which says paid.
+    page.goto(f"{live_server.url}/dues/payments/success/?session_id={session_id}")
+    expect(
+        page.get_by_role("heading", name=re.compile("your payment was received"))
+    ).to_be_visible()
+    results = Axe().run(page)
+    serious = [
+        v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download receipt (PDF)").click()
+    saved = download.value
+    assert re.fullmatch(r"receipt-R-\d{6}\.pdf", saved.suggested_filename)
+    with open(saved.path(), "rb") as pdf:
+        assert pdf.read().startswith(b"%PDF")

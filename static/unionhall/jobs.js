@@ -1,31 +1,28 @@
-// A job's page follows the job: its status, step, done/total, rate and time left, refreshed
-// every second until it ends; then the outcome (reloading once shows errors and links).
+// A job's page follows the job: its status, step, counts, rate and time left, refreshed every
+// second until it ends; then the page reloads once, and the server shows how it ended (its
+// outcome, its error, its file, the way back), as it does for anyone opening it later.
 (function () {
   const box = document.querySelector("[data-job-status]");
   if (!box) return;
   const url = box.getAttribute("data-job-status");
   const $ = (selector) => box.querySelector(selector);
   const number = (n) => n.toLocaleString();
+  const setText = (selector, text) => { const el = $(selector); if (el) el.textContent = text; };
 
   function show(job) {
-    $(".job-status").textContent = job.status_label;
-    $(".job-step").textContent = job.step || "";
+    setText(".job-status", job.status_label);
+    setText(".job-step", job.finished ? "" : job.step || "");
     const bar = $(".job-bar");
-    if (job.percent === null) bar.removeAttribute("value"); else bar.value = job.percent;
-    let text = "";
-    if (job.total) text = number(job.done) + " of " + number(job.total);
-    else if (job.done) text = number(job.done) + " done";
-    if (job.rate_per_second) text += " · " + number(job.rate_per_second) + " a second";
+    if (bar) { if (job.percent === null) bar.removeAttribute("value"); else bar.value = job.percent; }
+    // The counts as the server words them: never more done than the total shows.
+    let text = job.numbers || "";
+    if (!job.finished && job.rate_per_second) text += " · " + number(job.rate_per_second) + " a second";
     if (job.seconds_left !== null) text += " · about " + number(job.seconds_left) + " s left";
-    $(".job-numbers").textContent = text;
-    const error = $(".job-error");
-    error.hidden = !job.error;
-    error.textContent = job.error || "";
-    $(".job-download").hidden = !job.download_url;
-    $(".job-retry").hidden = !job.retryable;
+    setText(".job-numbers", text);
+    const retry = $(".job-retry");
+    if (retry) retry.hidden = !job.retryable;
   }
 
-  // Rendered while the job ran: once it ends, reload once to show its outcome.
   let wasActive = box.getAttribute("data-job-active") === "true";
   async function poll() {
     try {
@@ -34,7 +31,7 @@
       const job = await response.json();
       show(job);
       if (!job.finished) { wasActive = true; return setTimeout(poll, 1000); }
-      if (wasActive) window.location.reload(); // the outcome, its errors and links
+      if (wasActive) window.location.reload();
     } catch (e) {
       setTimeout(poll, 3000);
     }

@@ -35,3 +35,14 @@ def test_a_members_page_reads_full_width_and_the_home_lists_the_models(client):
     assert reverse("admin:members_member_changelist") in home
     assert reverse("admin:dues_payment_changelist") in home
     assert reverse("admin:auth_user_changelist") not in home  # not the Staff role's
+
+
+def test_a_member_opening_the_office_is_sent_kindly_to_their_own_pages(client):
+    client.force_login(UserFactory(role=roles.MEMBER))
+    page = client.get(reverse("admin:index"))
+    html = page.content.decode()
+    # Still a 403 (the office's pages are not theirs), in words that do not alarm.
+    assert page.status_code == 403
+    assert "Your pages are this way" in html
+    assert f'<a class="button primary" href="{reverse("dues:my")}">Go to your dues</a>' in html
+    assert not any(word in html.lower() for word in ("forbidden", "denied", "can't", "not allowed"))

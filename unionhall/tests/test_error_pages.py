@@ -15,7 +15,7 @@ def test_a_member_refused_a_staff_page_is_told_why_and_where_to_go(client, user_
     response = client.get(reverse("dues:arrears"))
     html = response.content.decode()
     assert response.status_code == 403
-    assert "You can't open this page" in html and "ask an officer" in html
+    assert "Your pages are this way" in html and "ask an officer" in html
     assert f'href="{reverse("dues:my")}"' in html
     assert "site.css" in html  # the site's look, not a bare "403 Forbidden"
 

@@ -48,7 +48,7 @@ def test_an_office_page_asks_for_staff_then_its_permission(client, pattern, perm
     member.user_permissions.add(granted)
     client.force_login(member)
     refused = client.get(url)
-    assert refused.status_code == 403 and "You can't open this page" in refused.content.decode()
+    assert refused.status_code == 403 and "Your pages are this way" in refused.content.decode()
 
     # Staff without the page's permission: refused.
     client.force_login(UserFactory(is_staff=True))
