@@ -18,6 +18,7 @@ from django.template import Context, Template
 from django.utils import timezone
 
 from audit.actors import Actor, actor_checked, person, saved_by
+from dues.selectors import dues_standings
 from dues.services import adjustment_record
 from jobs.progress import Progress
 from members.models import Member, MemberStatus
@@ -161,7 +162,32 @@ def arrears_policy_proposals(day: datetime.date) -> ArrearsRun:
         if hold is not None:
             proposal = Proposal(**{**proposal.__dict__, "held": hold.reason})
         run.proposals.append(proposal)
+    run.proposals = _with_the_ledgers_count(run.proposals, day)
     return run
+
+
+def _with_the_ledgers_count(proposals: list[Proposal], day: datetime.date) -> list[Proposal]:
+    """Each reason names the months the policy counts and, where its rule gives another
+    number (a month owed from its due date, a grace period), the months behind the dues
+    ledger shows on the same day: the office's pages and the member's read the ledger's."""
+    owing = [p for p in proposals if p.kind != ChangeKind.REINSTATE]
+    if not owing:
+        return proposals
+    ledger = dues_standings(
+        Member.objects.filter(pk__in=[p.member_id for p in owing]), day, recorded_by=day
+    )
+    named = []
+    for proposal in proposals:
+        behind = ledger.get(proposal.member_id)
+        months = behind.months_in_arrears if behind is not None else 0
+        if proposal.kind != ChangeKind.REINSTATE and months != proposal.months_owed:
+            reason = (
+                f"{proposal.reason.removesuffix('.')} (the dues ledger: {months} month(s) "
+                f"behind on {day}, counting a month from the day after it is due)."
+            )
+            proposal = Proposal(**{**proposal.__dict__, "reason": reason})
+        named.append(proposal)
+    return named
 
 
 def _suspended_for_arrears(day: datetime.date) -> set[int]:

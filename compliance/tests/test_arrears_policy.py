@@ -17,6 +17,7 @@ from compliance.models import ChangeKind, StandingChange
 from compliance.selectors import standing_on
 from compliance.services import (
     arrears_policy_apply,
+    arrears_policy_proposals,
     standing_hold,
     standing_hold_release,
     standing_override,
@@ -199,3 +200,15 @@ def test_two_runs_at_once_change_a_member_once(behind, race):
     assert sorted(results) == [0, 1]
     assert StandingChange.objects.filter(member=behind).count() == 1
     assert Adjustment.objects.filter(member=behind).count() == 1
+
+
+def test_a_reason_names_the_policys_months_and_the_ledgers_where_they_differ(behind, policy):
+    # Dues in advance: April, due on the 1st, is owed by the policy that day; the ledger
+    # counts a month from the day after it is due. Both numbers are named, each by its rule.
+    [on_the_first] = arrears_policy_proposals(D(2026, 4, 1)).proposals
+    assert on_the_first.months_owed == 3
+    assert "Owes 3 month(s)" in on_the_first.reason
+    assert "(the dues ledger: 2 month(s) behind on 2026-04-01" in on_the_first.reason
+
+    [a_day_later] = arrears_policy_proposals(D(2026, 4, 2)).proposals
+    assert a_day_later.months_owed == 3 and "dues ledger" not in a_day_later.reason

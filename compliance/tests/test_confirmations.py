@@ -329,3 +329,12 @@ def test_the_lm_page_opens_on_the_latest_year_with_receipts(client, officer, pol
     html = response.content.decode()
     assert 'href="?year=2024&amp;format=csv" class="button"' in html
     assert re.search(r"<tfoot><tr><th scope=\"row\">Total \(item 20\)", html)
+
+
+def test_the_lm_page_names_the_categorys_vote_apart_from_the_eligibility_list(client, officer):
+    # Schedule 13 gives a category's rule; an eligibility list excludes a retired member of
+    # a category that may vote. The page names which is which, so the two never contradict.
+    client.force_login(officer)
+    page = text(client.get(reverse("compliance:lm")))
+    assert "Category may vote" in page
+    assert "a retired member of a category that may vote is listed as not eligible" in page
