@@ -72,7 +72,12 @@ def check_run(job: Job, progress: Progress) -> dict[str, Any]:
 def post_run(job: Job, progress: Progress) -> dict[str, Any]:
     batch = RemittanceBatch.objects.get(pk=job.params["batch_id"])
     try:
-        posting = remittance_post(batch=batch, actor=job.actor, progress=progress)
+        posting = remittance_post(
+            batch=batch,
+            actor=job.actor,
+            progress=progress,
+            confirmed_plan=job.params.get("confirmed_plan"),
+        )
     except ValidationError as exc:
         return {"message": " ".join(exc.messages), "errors": exc.messages, "error_count": 1}
     return {
@@ -234,8 +239,12 @@ def remittance_check_start(
     )
 
 
-def remittance_post_start(*, batch: RemittanceBatch, actor: Actor) -> Job:
-    """Queue the posting of a checked batch for a worker; asking again gives the same job."""
+def remittance_post_start(
+    *, batch: RemittanceBatch, actor: Actor, confirmed_plan: str | None = None
+) -> Job:
+    """Queue the posting of a checked batch for a worker; asking again gives the same job.
+    `confirmed_plan`: the fingerprint of what the confirmation page showed, checked again
+    when the worker posts (remittance_post)."""
     if batch.status != BatchStatus.CHECKED:
         raise ValidationError(f"{batch} is {batch.get_status_display().lower()}.")
     return job_start(
@@ -243,7 +252,7 @@ def remittance_post_start(*, batch: RemittanceBatch, actor: Actor) -> Job:
         key=f"checkoff.remittance_post:{batch.pk}",
         label=f"Post {batch} from {batch.employer.code}",
         actor=actor,
-        params={"batch_id": batch.pk},
+        params={"batch_id": batch.pk, "confirmed_plan": confirmed_plan},
     )
 
 

@@ -50,6 +50,7 @@ from .models import (
     SuspenseStatus,
 )
 from .remittance_file import RemittanceRead, remittance_read
+from .selectors import posting_plan
 
 if TYPE_CHECKING:
     pass
@@ -145,7 +146,11 @@ class RemittancePosting:
 
 
 def remittance_post(
-    *, batch: RemittanceBatch, actor: Actor, progress: Progress | None = None
+    *,
+    batch: RemittanceBatch,
+    actor: Actor,
+    progress: Progress | None = None,
+    confirmed_plan: str | None = None,
 ) -> RemittancePosting:
     """Post a checked batch: each matched line's money as the member's payroll-deduction
     payment (received the day the employer's money was), working dues charged as reported;
@@ -163,6 +168,14 @@ def remittance_post(
             raise ValidationError(f"{batch} is already {batch.get_status_display().lower()}.")
         if not batch.balanced:
             raise ValidationError(batch.imbalance)
+        # What a person confirmed (selectors.posting_plan), checked under the batch's lock,
+        # which a line matched by hand takes too: a match made after the confirmation page
+        # was drawn, even while the post waited for a worker, stops the post.
+        if confirmed_plan is not None and posting_plan(batch).fingerprint != confirmed_plan:
+            raise ValidationError(
+                "A line of this remittance was matched after its posting was confirmed: "
+                "nothing was posted. Look at what posting will do now and confirm it again."
+            )
         if (
             batch.file_sha256
             and RemittanceBatch.objects.filter(

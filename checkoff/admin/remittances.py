@@ -159,7 +159,9 @@ class RemittanceBatchAdmin(KeptRecordsAdmin):
         plan = posting_plan(batch)
         if request.method == "POST":
             if request.POST.get("plan") == plan.fingerprint:
-                job = remittance_post_start(batch=batch, actor=request.user)
+                job = remittance_post_start(
+                    batch=batch, actor=request.user, confirmed_plan=plan.fingerprint
+                )
                 return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
             messages.warning(
                 request,

@@ -7,12 +7,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts import roles
 from checkoff.hand_matching import remittance_line_match
 from checkoff.models import BatchStatus, LineException
-from checkoff.services import remittance_check
+from checkoff.selectors import posting_plan
+from checkoff.services import remittance_check, remittance_post
 from dues.models import Payment
 from jobs.tests.helpers import job_of
 from members.tests.factories import MemberFactory
@@ -94,6 +96,24 @@ def test_a_confirmation_drawn_before_a_line_was_matched_posts_nothing(client, ba
     assert client.post(url).status_code == 200  # no plan at all: shown, not posted
     batch.refresh_from_db()
     assert batch.status == BatchStatus.CHECKED and not Payment.objects.exists()
+
+
+def test_a_line_matched_while_the_confirmed_post_waits_for_a_worker_stops_it(batch, officer):
+    # Confirmed (the page's plan), then a line matched before the worker posts: the worker
+    # checks the plan under the batch's lock and posts nothing; confirmed again, it posts.
+    confirmed = posting_plan(batch).fingerprint
+    line = batch.lines.get(exception=LineException.UNMATCHED)
+    okafor = MemberFactory._meta.model.objects.get(member_number="2002")
+    remittance_line_match(line=line, member=okafor, note="Asked him", actor=officer)
+
+    with pytest.raises(ValidationError, match="matched after its posting was confirmed"):
+        remittance_post(batch=batch, actor=officer, confirmed_plan=confirmed)
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.CHECKED and not Payment.objects.exists()
+
+    remittance_post(batch=batch, actor=officer, confirmed_plan=posting_plan(batch).fingerprint)
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.POSTED and Payment.objects.count() == 2
 
 
 def test_a_batch_posted_or_out_of_balance_has_no_confirmation(client, batch, officer):
