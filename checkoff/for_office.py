@@ -12,7 +12,7 @@ from django.utils import timezone
 from appkit.extensions import OfficeLink, WorkItem
 
 from .models import RemittanceLine, SuspenseStatus
-from .selectors import employers_month
+from .selectors import employers_late
 
 EMPLOYERS_LINK = OfficeLink("Employers", "checkoff:employers", "checkoff.view_remittancebatch")
 
@@ -28,8 +28,7 @@ def _last_work_month() -> tuple[int, int]:
 
 
 def _late_employers() -> int:
-    rows = employers_month(*_last_work_month())
-    return sum(1 for row in rows if row.authorized and row.received_on is None and row.days_late)
+    return len(employers_late(*_last_work_month()))
 
 
 def _employers_url() -> str:

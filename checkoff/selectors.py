@@ -163,6 +163,27 @@ def employers_month(
     return rows
 
 
+def employers_late(year: int, month: int, today: datetime.date | None = None) -> list[Employer]:
+    """The employers with an active member authorized for work month year-month, nothing
+    remitted for it, and its due date passed: two small queries, not the month's report
+    (the office's home counts them on every visit)."""
+    today = today or timezone.localdate()
+    key = year * 100 + month
+    remitted = RemittanceLine.objects.filter(
+        year=year, month=month, batch__status=BatchStatus.POSTED, amount__gt=0
+    ).values("batch__employer_id")
+    authorized = Employer.objects.filter(
+        Q(authorizations__last_month__isnull=True) | Q(authorizations__last_month__gte=key),
+        authorizations__first_month__lte=key,
+        authorizations__member__status=MemberStatus.ACTIVE,
+    )
+    return [
+        employer
+        for employer in authorized.exclude(pk__in=remitted).distinct().order_by("code")
+        if employer.due_date(year, month) < today
+    ]
+
+
 @dataclass(frozen=True)
 class MemberCheckoff:
     authorizations: list[CheckoffAuthorization]

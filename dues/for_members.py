@@ -26,11 +26,10 @@ from members.extensions import (
 )
 from members.models import Member
 
-from .ledger import ZERO, Standing, past_due, standing_label
+from .ledger import ZERO, Standing, standing_label, standing_tone
 from .models import Adjustment, DuesCharge, Payment
 from .selectors import (
     member_balances,
-    member_charged_not_yet_owed,
     member_ledger,
     member_standing_labels,
     members_in_standing,
@@ -45,27 +44,23 @@ def _dues_summary(member: Member, user) -> SummaryFacts:
     dues page (`/dues/members/<id>/`), which the link opens."""
     member_ledgers_bring_up_to_date(member_ids=[member.pk])  # a charge may have fallen due
     ledger = member_ledger(member)
-    standing = standing_label(member.status, ledger.months_in_arrears)
     rows: list[tuple[str, object]] = []
     link = None
     if user.has_perm("dues.view_payment"):
-        overdue = past_due(ledger.balance, member_charged_not_yet_owed(member))
         rows = [
             (BALANCE, balance_words(ledger.balance)),
-            (PAST_DUE, currency(overdue)),
+            (PAST_DUE, currency(ledger.past_due)),
             (PAID_THROUGH, ledger.paid_through_label or "—"),
             (MONTHS_BEHIND, ledger.months_in_arrears),
         ]
         link = ("Open the member's dues page", reverse("dues:member", args=[member.pk]))
-    return SummaryFacts(badge=standing, tone=_tone(standing), rows=rows, link=link)
-
-
-def _tone(standing: str) -> str:
-    # The standing's own colour (admin.css .standing-*); out of the union reads as delinquent.
-    for value, label in Standing.choices:
-        if label == standing:
-            return value
-    return Standing.DELINQUENT.value
+    months = ledger.months_in_arrears
+    return SummaryFacts(
+        badge=standing_label(member.status, months),
+        tone=standing_tone(member.status, months),
+        rows=rows,
+        link=link,
+    )
 
 
 def _standing_narrow(members: QuerySet[Member], standing: str) -> QuerySet[Member]:
@@ -215,13 +210,12 @@ RECORD_ADJUSTMENT = MemberAction(
 def _home(member: Member) -> dict:
     member_ledgers_bring_up_to_date(member_ids=[member.pk])  # a charge may have fallen due
     ledger = member_ledger(member)
-    standing = standing_label(member.status, ledger.months_in_arrears)
+    months = ledger.months_in_arrears
     return {
         "ledger": ledger,
         "credit": -ledger.balance,
-        "past_due": past_due(ledger.balance, member_charged_not_yet_owed(member)),
-        "standing": standing,
-        "tone": _tone(standing),
+        "standing": standing_label(member.status, months),
+        "tone": standing_tone(member.status, months),
     }
 
 

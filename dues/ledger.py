@@ -54,6 +54,14 @@ def standing_label(status: str, months_in_arrears: int) -> str:
     return standing_for(months_in_arrears).label
 
 
+def standing_tone(status: str, months_in_arrears: int) -> str:
+    """The colour a standing is shown in (admin.css .standing-*): out of the union reads as
+    delinquent."""
+    if status in STATUSES_OUT_OF_STANDING:
+        return Standing.DELINQUENT.value
+    return standing_for(months_in_arrears).value
+
+
 def past_due(balance: Decimal, charged_not_yet_owed: Decimal) -> Decimal:
     """What was owed by today and is not paid: the balance less the charges not yet past
     their due date. Credit covers the oldest charges first, so what is unpaid sits on the

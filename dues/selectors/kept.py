@@ -41,10 +41,14 @@ if TYPE_CHECKING:
 
 
 def member_ledger(member: Member) -> MemberLedger:
-    """One member's kept ledger (one query); a member with none owes nothing. Up to today
-    once member_ledgers_bring_up_to_date(member_ids=[member.pk]) has run."""
-    ledger = MemberLedger.objects.filter(member=member).first()
-    return ledger or MemberLedger(member=member, as_of=timezone.localdate())
+    """One member's kept ledger, with its `past_due` (one query); a member with none owes
+    nothing. Up to today once member_ledgers_bring_up_to_date(member_ids=[member.pk]) has
+    run."""
+    ledger = MemberLedger.objects.filter(member=member).annotate(past_due=_past_due_sql()).first()
+    if ledger is None:
+        ledger = MemberLedger(member=member, as_of=timezone.localdate())
+        ledger.past_due = ZERO
+    return ledger
 
 
 def members_in_standing(members: QuerySet[Member], standing: str) -> QuerySet[Member]:
@@ -73,15 +77,6 @@ def _behind_count(statuses: list[str] | None, low: int, high: int | None) -> int
     if high is not None:
         behind = behind.filter(key__lt=high)
     return behind.aggregate(n=Sum("count"))["n"] or 0
-
-
-def member_charged_not_yet_owed(member: Member) -> Decimal:
-    """The member's charges not yet past their due date (a charge is owed the day after it):
-    the part of a balance that is not yet past due (dues.ledger.past_due)."""
-    charged = DuesCharge.objects.filter(
-        member=member, period__due_date__gte=timezone.localdate()
-    ).aggregate(total=Sum("amount"))["total"]
-    return charged or ZERO
 
 
 def member_standing_labels(member_ids: Iterable[int]) -> dict[int, str]:

@@ -15,7 +15,6 @@ from django.utils import timezone
 from members.models import Member
 
 from ..ledger import (
-    STATUSES_OUT_OF_STANDING,
     ZERO,
     Counting,
     Standing,
@@ -24,6 +23,7 @@ from ..ledger import (
     past_due,
     standing_for,
     standing_label,
+    standing_tone,
 )
 from ..models import RECEIVED_STATUSES, Adjustment, DuesCharge, DuesPeriod, Payment, Refund
 from .common import day_end, money_moved_since
@@ -84,10 +84,7 @@ class MemberDues:
 
     @property
     def standing_tone(self) -> str:
-        """The badge's colour (admin.css .standing-*): out of the union reads delinquent."""
-        if self.member.status in STATUSES_OUT_OF_STANDING:
-            return Standing.DELINQUENT.value
-        return self.standing.value
+        return standing_tone(self.member.status, self.months_in_arrears)
 
 
 def member_dues_summary(
