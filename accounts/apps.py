@@ -37,6 +37,7 @@ class AccountsConfig(AppConfig):
                 # Office users follow the jobs they start (imports, exports).
                 roles.ORGANIZER: ["jobs.view_job"],
                 roles.STAFF: ["jobs.view_job"],
+                roles.DISPATCHER: ["jobs.view_job"],
             }
         ],
     }

@@ -27,10 +27,12 @@ OFFICER = "Officer"
 ORGANIZER = "Organizer"
 STAFF = "Staff"
 MEMBER = "Member"
+# The hiring hall's (docs/design.md §11): books, registrations, requests and dispatch.
+DISPATCHER = "Dispatcher"
 
-ROLES = (ADMIN, OFFICER, ORGANIZER, STAFF, MEMBER)
+ROLES = (ADMIN, OFFICER, ORGANIZER, STAFF, MEMBER, DISPATCHER)
 # Roles that work in the Django admin: their users get is_staff.
-ADMIN_SITE_ROLES = (ADMIN, OFFICER, ORGANIZER, STAFF)
+ADMIN_SITE_ROLES = (ADMIN, OFFICER, ORGANIZER, STAFF, DISPATCHER)
 
 
 def declared_role_permissions(app_labels: Iterable[str] | None = None) -> dict[str, set[str]]:

@@ -133,15 +133,18 @@ class AppendOnly(migrations.operations.base.Operation):
 
 
 def append_only_tables() -> list[str]:
-    """Every table the law wants kept: each history model's, the audit events' and the
-    trail's verified checkpoints."""
+    """Every table the law wants kept: each history model's, the audit events', the
+    trail's verified checkpoints, and any model that says it is a record (`APPEND_ONLY`,
+    as the hiring hall's registration events)."""
     from simple_history.models import HistoricalChanges
 
     kept = {"audit.AuditEvent", "audit.AuditCheckpoint"}
     return sorted(
         model._meta.db_table
         for model in global_apps.get_models()
-        if issubclass(model, HistoricalChanges) or model._meta.label in kept
+        if issubclass(model, HistoricalChanges)
+        or model._meta.label in kept
+        or getattr(model, "APPEND_ONLY", False)
     )
 
 

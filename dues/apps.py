@@ -76,6 +76,7 @@ class DuesConfig(AppConfig):
                 roles.ADMIN: [*_VIEW, *_MANAGE, "dues.add_payment", *_HISTORY],
                 roles.OFFICER: [*_VIEW, *_MANAGE, "dues.add_payment", *_HISTORY],
                 roles.ORGANIZER: ["dues.view_standing"],
+                roles.DISPATCHER: ["dues.view_standing"],
                 roles.STAFF: [*_VIEW, "dues.add_payment"],
             }
         ],

@@ -59,6 +59,7 @@ class MembersConfig(AppConfig):
                 ],
                 roles.ORGANIZER: [*_MEMBER_VIEW, *_NOTES],
                 roles.STAFF: [*_MEMBER_VIEW, *_PERSONAL, *_MEMBER_EDIT, *_NOTES],
+                roles.DISPATCHER: [*_MEMBER_VIEW, *_NOTES],
             }
         ],
     }

@@ -122,9 +122,9 @@ def _note_readable(user: User) -> Q:
     readable = nothing
     if held & {roles.OFFICER, roles.ORGANIZER}:
         readable |= Q(visibility__in=[NoteVisibility.OFFICERS, NoteVisibility.ALL_AUTHORIZED])
-    if roles.STAFF in held:
+    if held & {roles.STAFF, roles.DISPATCHER}:
         readable |= Q(visibility=NoteVisibility.ALL_AUTHORIZED)
-    if held & {roles.OFFICER, roles.ORGANIZER, roles.STAFF}:
+    if held & {roles.OFFICER, roles.ORGANIZER, roles.STAFF, roles.DISPATCHER}:
         readable |= Q(visibility=NoteVisibility.STAFF_ONLY, author=user)
     return readable
 
@@ -133,7 +133,7 @@ def note_visibilities_for(user: User) -> list[str]:
     """The visibilities a user may give a note: those they could read it under."""
     if roles.user_is_admin(user) or roles.user_roles(user) & {roles.OFFICER, roles.ORGANIZER}:
         return list(NoteVisibility.values)
-    if roles.STAFF in roles.user_roles(user):
+    if roles.user_roles(user) & {roles.STAFF, roles.DISPATCHER}:
         return [NoteVisibility.STAFF_ONLY, NoteVisibility.ALL_AUTHORIZED]
     return []
 

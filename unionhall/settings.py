@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "payments",
     "checkoff",
     "compliance",
+    "referral",
 ]
 
 MIDDLEWARE = [
@@ -294,6 +295,10 @@ MANUAL_PAYMENT_MAX = env_decimal("MANUAL_PAYMENT_MAX", "10000.00")
 
 # Dues: a member this many months behind, or more, is delinquent (docs/design.md §4).
 ARREARS_DELINQUENT_MONTHS = env_int("ARREARS_DELINQUENT_MONTHS", 3)
+
+# Hiring hall: days of notice registrants must have before a referral rule set takes effect
+# (a rule applied to someone not told of it is a violation: docs/domain.md §6).
+REFERRAL_NOTICE_DAYS = env_int("REFERRAL_NOTICE_DAYS", 30)
 
 # Stripe (payments/stripe_client.py). No key: the pay button says online payment is not
 # set up. Keys come from the environment only: test keys (sk_test_...) in development.

@@ -125,6 +125,44 @@ _GOVERNANCE = {
     )
 }
 
+_REFERRAL_VIEW = {
+    f"referral.view_{model}"
+    for model in (
+        "region",
+        "holiday",
+        "book",
+        "ruleset",
+        "registration",
+        "registrationevent",
+        "exemption",
+    )
+}
+_REFERRAL_STAFF = _REFERRAL_VIEW | {"referral.add_registration", "referral.resign_registration"}
+_REFERRAL_DISPATCH = (
+    _REFERRAL_STAFF
+    | {
+        "referral.add_book",
+        "referral.change_book",
+        "referral.add_region",
+        "referral.change_region",
+        "referral.add_holiday",
+        "referral.change_holiday",
+        "referral.delete_holiday",
+        "referral.add_ruleset",
+        "referral.change_ruleset",
+        "referral.roll_off_registration",
+        "referral.add_exemption",
+    }
+    | {
+        f"referral.view_historical{model}"
+        for model in ("book", "ruleset", "registration", "registrationevent", "exemption")
+    }
+)
+_REFERRAL_OFFICE = _REFERRAL_DISPATCH | {
+    "referral.activate_ruleset",
+    "referral.extend_exemption",
+}
+
 # docs/design.md §3, as far as the apps built so far go: every permission of every role.
 EXPECTED_PERMISSIONS = {
     roles.ADMIN: _VIEW
@@ -136,6 +174,7 @@ EXPECTED_PERMISSIONS = {
     | _OFFICE_DUES
     | _CHECKOFF
     | _GOVERNANCE
+    | _REFERRAL_OFFICE
     | {
         "audit.view_sensitive",
         "auth.view_user",
@@ -154,6 +193,7 @@ EXPECTED_PERMISSIONS = {
     | _OFFICE_DUES
     | _CHECKOFF
     | _GOVERNANCE
+    | _REFERRAL_OFFICE
     | {"auth.view_user", "jobs.view_job", "jobs.view_all_jobs"},
     roles.ORGANIZER: _VIEW | _NOTES | {"dues.view_standing", "jobs.view_job"},
     roles.STAFF: _VIEW
@@ -167,12 +207,15 @@ EXPECTED_PERMISSIONS = {
         "payments.view_checkoutsession",
         "payments.view_autopay",
         "jobs.view_job",
-    },
+    }
+    | _REFERRAL_STAFF,
     roles.MEMBER: set(),
+    # docs/design.md §3: members seen, standing only, notes as Staff; and the hiring hall.
+    roles.DISPATCHER: _VIEW | _NOTES | _REFERRAL_DISPATCH | {"dues.view_standing", "jobs.view_job"},
 }
 
 
-def test_migrations_create_the_five_roles_with_exactly_their_permissions():
+def test_migrations_create_the_roles_with_exactly_their_permissions():
     assert set(Group.objects.values_list("name", flat=True)) >= set(roles.ROLES)
     for role, expected in EXPECTED_PERMISSIONS.items():
         granted = {

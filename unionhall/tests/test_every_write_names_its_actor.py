@@ -69,7 +69,17 @@ from payments.autopay import autopay_cancel
 from payments.models import Autopay, AutopayStatus
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("accounts", "audit", "checkoff", "compliance", "dues", "jobs", "members", "payments")
+APPS = (
+    "accounts",
+    "audit",
+    "checkoff",
+    "compliance",
+    "dues",
+    "jobs",
+    "members",
+    "payments",
+    "referral",
+)
 D = datetime.date
 # What names actors rather than writing as one.
 HELPERS = {("audit", "context"), ("audit", "actors")}

@@ -27,6 +27,7 @@ LAYERS = {
     "payments": 6,
     "checkoff": 6,
     "compliance": 7,
+    "referral": 7,
     "unionhall": 8,
 }
 

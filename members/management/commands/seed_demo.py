@@ -167,6 +167,7 @@ DEMO_USERS = {
     "officer": (roles.OFFICER, "Olivia", "Officer"),
     "organizer": (roles.ORGANIZER, "Oscar", "Organizer"),
     "staff": (roles.STAFF, "Sam", "Staff"),
+    "dispatcher": (roles.DISPATCHER, "Dana", "Dispatcher"),
     "member": (roles.MEMBER, None, None),
 }
 

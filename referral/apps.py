@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+from accounts import roles
+
+_VIEW = [
+    "referral.view_region",
+    "referral.view_holiday",
+    "referral.view_book",
+    "referral.view_ruleset",
+    "referral.view_registration",
+    "referral.view_registrationevent",
+    "referral.view_exemption",
+]
+# Staff register members and take re-signs (docs/design.md §3).
+_REGISTER = ["referral.add_registration", "referral.resign_registration"]
+# A dispatcher manages the books and their registrants.
+_DISPATCH = [
+    *_REGISTER,
+    "referral.add_book",
+    "referral.change_book",
+    "referral.add_region",
+    "referral.change_region",
+    "referral.add_holiday",
+    "referral.change_holiday",
+    "referral.delete_holiday",
+    "referral.add_ruleset",
+    "referral.change_ruleset",
+    "referral.roll_off_registration",
+    "referral.add_exemption",
+]
+# Officers and Admin do all a dispatcher does, and decide what only they may.
+_OFFICE = [*_DISPATCH, "referral.activate_ruleset", "referral.extend_exemption"]
+_HISTORY = [
+    f"referral.view_historical{model}"
+    for model in ("book", "ruleset", "registration", "registrationevent", "exemption")
+]
+
+
+class ReferralConfig(AppConfig):
+    name = "referral"
+    verbose_name = "Hiring hall"
+
+    extends = {
+        "audit.audited_models": ["referral.for_audit.AUDITED_MODELS"],
+        "accounts.role_permissions": [
+            {
+                roles.ADMIN: [*_VIEW, *_OFFICE, *_HISTORY],
+                roles.OFFICER: [*_VIEW, *_OFFICE, *_HISTORY],
+                roles.DISPATCHER: [*_VIEW, *_DISPATCH, *_HISTORY],
+                roles.STAFF: [*_VIEW, *_REGISTER],
+            }
+        ],
+    }

@@ -1,0 +1,146 @@
+"""What reads the hiring hall's ledger (never writes). A registrant's position is derived
+from the book's current registrations in (tier, APN, sequence) order; the list as it stood
+at a past instant is rebuilt from the events alone, so nothing that happens later changes
+an earlier answer."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from .models import (
+    ON_LIST_STATUSES,
+    Book,
+    Registration,
+    RegistrationEvent,
+    RegistrationStatus,
+    RuleSet,
+)
+
+LIST_ORDER = ("tier", "apn", "sequence")
+
+
+def rule_set_in_force(day: datetime.date) -> RuleSet | None:
+    """The rules in force on a day: the activated version with the latest effective date
+    on or before it."""
+    return (
+        RuleSet.objects.filter(activated_at__isnull=False, effective_on__lte=day)
+        .order_by("-effective_on", "-version")
+        .first()
+    )
+
+
+def book_list(book: Book) -> QuerySet[Registration]:
+    """A book's out-of-work list now, first to be referred first: its registrants waiting
+    for a call (the exempt keep their place), in (tier, APN, sequence) order."""
+    return (
+        Registration.objects.filter(book=book, status__in=ON_LIST_STATUSES)
+        .select_related("member")
+        .order_by(*LIST_ORDER)
+    )
+
+
+def registration_position(registration: Registration) -> int | None:
+    """Where a registration stands on its book's list now (1 first), or None when it is
+    not on it: one count over the list's index."""
+    if registration.status not in ON_LIST_STATUSES:
+        return None
+    r = registration
+    ahead = (
+        Q(tier__lt=r.tier)
+        | Q(tier=r.tier, apn__lt=r.apn)
+        | Q(tier=r.tier, apn=r.apn, sequence__lt=r.sequence)
+    )
+    return (
+        Registration.objects.filter(book_id=r.book_id, status__in=ON_LIST_STATUSES)
+        .filter(ahead)
+        .count()
+        + 1
+    )
+
+
+@dataclass(frozen=True)
+class ListedAsOf:
+    """One line of a book's list as it stood at an instant, from its last event then."""
+
+    position: int
+    registration_id: int
+    member_id: int
+    status: str
+    tier: int
+    apn: Decimal
+    sequence: int
+    last_event: str
+    last_event_at: datetime.datetime
+
+
+def book_list_as_of(book: Book, instant: datetime.datetime) -> list[ListedAsOf]:
+    """A book's out-of-work list as it stood at `instant`, rebuilt from events alone: each
+    registration registered by then, in the state of its last event at or before then.
+    Later events (and registrations made later) are after `instant`, so they change nothing."""
+    last_event = (
+        RegistrationEvent.objects.filter(registration=OuterRef("pk"), at__lte=instant)
+        .order_by("-at", "-id")
+        .values("id")[:1]
+    )
+    # Registrations alive at the instant (ended_at is only ever set to the time of their
+    # final event, so it only narrows what the events would say).
+    alive = (
+        Registration.objects.filter(book=book, registered_at__lte=instant)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=instant))
+        .annotate(last=Subquery(last_event))
+        .values("last")
+    )
+    events = (
+        RegistrationEvent.objects.filter(id__in=alive, status__in=ON_LIST_STATUSES)
+        .order_by(*LIST_ORDER)
+        .values_list(
+            "registration_id", "member_id", "status", "tier", "apn", "sequence", "kind", "at"
+        )
+    )
+    return [ListedAsOf(position, *row) for position, row in enumerate(events, start=1)]
+
+
+def book_list_hash(rows: list[ListedAsOf]) -> str:
+    """A digest of a list as consulted (registrations in order, with their places): what a
+    referral run keeps to show which list it read."""
+    text = "\n".join(f"{r.registration_id}|{r.tier}|{r.apn}|{r.sequence}|{r.status}" for r in rows)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def resign_due_within(days: int, *, today: datetime.date | None = None) -> QuerySet[Registration]:
+    """Registrations on a book whose re-sign falls due in the next `days` days."""
+    today = today or timezone.localdate()
+    return (
+        Registration.objects.filter(
+            status=RegistrationStatus.REGISTERED,
+            resign_due__gte=today,
+            resign_due__lte=today + datetime.timedelta(days=days),
+        )
+        .select_related("member", "book")
+        .order_by("resign_due", "book__code", *LIST_ORDER)
+    )
+
+
+def unemployed_counts() -> QuerySet[Book]:
+    """Each book with how many are on its list, by status (registered, exempt)."""
+    return Book.objects.annotate(
+        registered=Count(
+            "registrations", filter=Q(registrations__status=RegistrationStatus.REGISTERED)
+        ),
+        exempt=Count("registrations", filter=Q(registrations__status=RegistrationStatus.EXEMPT)),
+    ).order_by("referral_order", "code")
+
+
+def member_registrations(member_id: int) -> QuerySet[Registration]:
+    """A member's registrations, current first, with their books."""
+    return (
+        Registration.objects.filter(member_id=member_id)
+        .select_related("book")
+        .order_by("ended_at", "-registered_at")
+    )

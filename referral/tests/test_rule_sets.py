@@ -1,0 +1,71 @@
+"""Rule sets are versioned by effective date and activated only after notice; every
+decision names the version it applied (docs/design.md §11, docs/domain.md §6)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from members.tests.factories import MemberFactory
+from referral.models import RuleSet
+from referral.selectors import rule_set_in_force
+from referral.services import registration_register, registration_resign, rule_set_activate
+
+from .factories import rules_in_force
+
+pytestmark = pytest.mark.django_db
+
+
+def _version(version: int, effective_on: datetime.date, notice_given_on=None) -> RuleSet:
+    return RuleSet.objects.create(
+        version=version, effective_on=effective_on, notice_given_on=notice_given_on
+    )
+
+
+def test_a_version_without_notice_cannot_be_activated(db):
+    draft = _version(1, datetime.date(2027, 3, 1))
+    with pytest.raises(ValidationError, match="Give registrants notice of these rules"):
+        rule_set_activate(rule_set=draft, actor="tests")
+    draft.refresh_from_db()
+    assert not draft.active and rule_set_in_force(datetime.date(2027, 3, 1)) is None
+
+
+def test_notice_must_come_the_configured_days_before_the_rules_take_effect(settings, db):
+    settings.REFERRAL_NOTICE_DAYS = 30
+    late = _version(1, datetime.date(2027, 3, 1), notice_given_on=datetime.date(2027, 1, 31))
+    with pytest.raises(ValidationError, match="less than 30 days before these rules take effect"):
+        rule_set_activate(rule_set=late, actor="tests")
+
+    in_time = _version(2, datetime.date(2027, 3, 2), notice_given_on=datetime.date(2027, 1, 31))
+    assert rule_set_activate(rule_set=in_time, actor="tests").active
+
+
+def test_only_officers_and_admin_activate_rules(user_with_role, db):
+    rule_set = _version(1, datetime.date(2027, 3, 1), notice_given_on=datetime.date(2027, 1, 1))
+    for role in ("Dispatcher", "Staff"):
+        with pytest.raises(PermissionDenied):
+            rule_set_activate(rule_set=rule_set, actor=user_with_role(role))
+    activated = rule_set_activate(rule_set=rule_set, actor=user_with_role("Officer"))
+    assert activated.activated_by.groups.filter(name="Officer").exists()
+
+
+def test_the_rules_in_force_change_on_the_effective_date_and_decisions_keep_their_version(
+    book, rules, clock
+):
+    rules_in_force(datetime.date(2027, 1, 4), version=2, resign_days=14)
+    assert rule_set_in_force(datetime.date(2027, 1, 3)) == rules
+    assert rule_set_in_force(datetime.date(2027, 1, 4)).version == 2
+
+    clock.set(2027, 1, 3, 23, 59)  # the local's wall clock: still January 3
+    before = registration_register(member=MemberFactory(), book=book, actor="tests")
+    clock.set(2027, 1, 4, 0, 1)
+    after = registration_register(member=MemberFactory(), book=book, actor="tests")
+    resigned = registration_resign(registration=before, actor="tests")
+
+    assert (before.rule_set.version, after.rule_set.version) == (1, 2)
+    assert before.resign_due == datetime.date(2027, 2, 2)  # 30 days, v1
+    assert after.resign_due == datetime.date(2027, 1, 18)  # 14 days, v2
+    assert resigned.resign_due == datetime.date(2027, 1, 18)
+    assert [e.rule_set.version for e in before.events.order_by("at")] == [1, 2]
