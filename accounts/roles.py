@@ -109,5 +109,7 @@ def user_has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:
 
 
 def user_is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Superusers count as Admin (docs/design.md §3)."""
+    """Superusers count as Admin (docs/design.md §3): known without reading their groups."""
+    if user.is_authenticated and user.is_active and user.is_superuser:
+        return True
     return user_has_role(user, ADMIN)

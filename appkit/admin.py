@@ -15,6 +15,8 @@ from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import F, Q, QuerySet
+from django.forms import ModelChoiceField
+from django.forms.models import ModelChoiceIterator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import cached_property
@@ -231,3 +233,21 @@ def money_column(field: str, label: str):
 
     column.__name__ = f"{field}_money"
     return column
+
+
+class _ChoicesInOneQuery(ModelChoiceIterator):
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset.all():
+            yield self.choice(obj)
+
+
+class ShortChoicesField(ModelChoiceField):
+    """A select of a few rows (classifications), read by one plain query. Django's reads
+    any select's choices through a server-side cursor, and a page is drawn after its
+    request's transaction has committed (ATOMIC_REQUESTS), so on PostgreSQL that is a
+    cursor WITH HOLD: DECLARE, FETCH and CLOSE, three round trips and a copy of the rows,
+    for a dozen of them. For a select of thousands, keep Django's (or an autocomplete)."""
+
+    iterator = _ChoicesInOneQuery

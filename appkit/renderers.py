@@ -19,6 +19,9 @@ from django.template.backends.jinja2 import Jinja2
 from django.utils.html import conditional_escape
 
 DJANGO_FORM_TEMPLATES = "django/forms/"
+# Django's templates of a form's and a field's errors: each draws nothing ({% if errors %},
+# or a loop) when there are none.
+DJANGO_ERROR_TEMPLATES = DJANGO_FORM_TEMPLATES + "errors/"
 
 
 class FormRenderer(BaseRenderer):
@@ -32,6 +35,14 @@ class FormRenderer(BaseRenderer):
             }
         )
         self._django = DjangoTemplates()
+
+    def render(self, template_name: str, context: dict, request=None) -> str:
+        # A page asks for every field's errors twice (the admin's fieldset draws the line's
+        # and the field's), three dozen lists on a member's page, almost always empty: an
+        # empty one is nothing, without a template.
+        if template_name.startswith(DJANGO_ERROR_TEMPLATES) and not context.get("errors"):
+            return ""
+        return super().render(template_name, context, request=request)
 
     def get_template(self, template_name: str):
         if template_name.startswith(DJANGO_FORM_TEMPLATES):

@@ -30,20 +30,18 @@ from .ledger import ZERO, Standing, standing_label, standing_tone
 from .models import Adjustment, DuesCharge, Payment
 from .selectors import (
     member_balances,
-    member_ledger,
     member_standing_labels,
     members_in_standing,
     members_in_standing_count,
 )
-from .services import member_ledgers_bring_up_to_date
+from .services import member_ledger_bring_up_to_date, member_ledgers_bring_up_to_date
 from .words import BALANCE, MONTHS_BEHIND, PAID_THROUGH, PAST_DUE, balance_words
 
 
 def _dues_summary(member: Member, user) -> SummaryFacts:
     """What the member owes, first on their admin page: the same words and figures as their
     dues page (`/dues/members/<id>/`), which the link opens."""
-    member_ledgers_bring_up_to_date(member_ids=[member.pk])  # a charge may have fallen due
-    ledger = member_ledger(member)
+    ledger = member_ledger_bring_up_to_date(member)  # a charge may have fallen due
     rows: list[tuple[str, object]] = []
     link = None
     if user.has_perm("dues.view_payment"):
@@ -99,13 +97,22 @@ BALANCE_COLUMN = MemberColumn(
 DUES_SUMMARY = MemberSummary(permission="dues.view_standing", facts=_dues_summary)
 
 
+def _change_url(admin_page: str) -> Callable[[int], str]:
+    """The admin page of a row by its id, for a page of rows: reversed once and filled in
+    per row, as the admin's own related-field links fill in "__fk__" (reverse() costs more
+    than the rest of a row)."""
+    reversed_once = reverse(admin_page, args=["__id__"])
+    return lambda pk: reversed_once.replace("__id__", str(pk))
+
+
 def _payment_rows(member: Member, limit: int) -> list[list[object]]:
     payments = Payment.objects.filter(member=member).order_by("-received_date", "-id")[:limit]
+    payment_url = _change_url("admin:dues_payment_change")
     return [
         [
             format_html(
                 '<a href="{}">{}</a>',
-                reverse("admin:dues_payment_change", args=[payment.pk]),
+                payment_url(payment.pk),
                 payment.receipt or f"Payment #{payment.pk}",
             ),
             _day(payment.received_date),
@@ -131,11 +138,12 @@ def _charge_rows(member: Member, limit: int) -> list[list[object]]:
 
 def _adjustment_rows(member: Member, limit: int) -> list[list[object]]:
     adjustments = Adjustment.objects.filter(member=member).order_by("-created_at", "-id")[:limit]
+    adjustment_url = _change_url("admin:dues_adjustment_change")
     return [
         [
             format_html(
                 '<a href="{}">{}</a>',
-                reverse("admin:dues_adjustment_change", args=[adjustment.pk]),
+                adjustment_url(adjustment.pk),
                 f"Adjustment #{adjustment.pk}",
             ),
             _day(timezone.localdate(adjustment.created_at)),
@@ -208,8 +216,7 @@ RECORD_ADJUSTMENT = MemberAction(
 
 
 def _home(member: Member) -> dict:
-    member_ledgers_bring_up_to_date(member_ids=[member.pk])  # a charge may have fallen due
-    ledger = member_ledger(member)
+    ledger = member_ledger_bring_up_to_date(member)  # a charge may have fallen due
     months = ledger.months_in_arrears
     return {
         "ledger": ledger,

@@ -33,7 +33,14 @@ class EveryWidget(forms.Form):
 def _drawn(renderer, data) -> str:
     form = EveryWidget(data=data, renderer=renderer)
     form.is_valid()
-    html = str(form) + str(form.non_field_errors()) + form["text"].label_tag()
+    html = (
+        str(form)
+        + str(form.non_field_errors())
+        + form["text"].label_tag()
+        + form["email"].errors.as_ul()
+        + form["email"].errors.as_text()
+        + form.errors.as_ul()
+    )
     # Only the whitespace between and inside tags differs between the two editions.
     return re.sub(r"\s*([<>])\s*", r"\1", re.sub(r"\s+", " ", html)).strip()
 
@@ -56,3 +63,10 @@ def test_every_widget_label_and_error_is_drawn_as_djangos_own_templates_draw_it(
     assert "O&#x27;Brien &amp; &quot;Sons&quot; &lt;b&gt;" in ours  # Django's escaping
     assert "Enter a valid email address." in ours
     assert datetime.date(2026, 12, 7).isoformat() in ours
+
+
+def test_a_form_without_errors_is_drawn_as_djangos_own_templates_draw_it():
+    # Its error lists are empty: drawn as nothing, without their templates (the test above
+    # has empty ones beside full ones).
+    assert _drawn(FormRenderer(), None) == _drawn(DjangoTemplates(), None)
+    assert FormRenderer().render("django/forms/errors/list/default.html", {"errors": []}) == ""

@@ -16,6 +16,7 @@ from .billing import (
 from .ledgers import (
     LedgerDifference,
     ledgers_and_totals_check,
+    member_ledger_bring_up_to_date,
     member_ledgers_bring_up_to_date,
     member_ledgers_check,
     member_ledgers_refresh,
@@ -43,6 +44,7 @@ __all__ = [
     "dues_period_due_date_change",
     "dues_rate_create",
     "ledgers_and_totals_check",
+    "member_ledger_bring_up_to_date",
     "member_ledgers_bring_up_to_date",
     "member_ledgers_check",
     "member_ledgers_refresh",

@@ -8,13 +8,17 @@ import datetime
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from ..kept_totals import kept_totals_check, kept_totals_compact, kept_totals_rebuild
 from ..models import RECEIVED_STATUSES, MemberLedger
-from ..selectors import dues_standings, standings_sql
+from ..selectors import dues_standings, member_ledger, standings_sql
+
+if TYPE_CHECKING:
+    from members.models import Member
 
 # Members worked out per statement (a parameter list per batch).
 BATCH = 2000
@@ -104,6 +108,19 @@ def member_ledgers_bring_up_to_date(
     if stale:
         member_ledgers_refresh(stale, as_of=today)
     return len(stale)
+
+
+def member_ledger_bring_up_to_date(member: Member) -> MemberLedger:
+    """One member's kept ledger with its `past_due` (dues.selectors.member_ledger), up to
+    today: as member_ledgers_bring_up_to_date(member_ids=[member.pk]) then member_ledger(),
+    in one query most days. The ledger read says itself whether a charge fell due since it
+    was worked out (its `next_due` is past, the same rule); only then is it counted again
+    and read again."""
+    ledger = member_ledger(member)
+    if ledger.next_due is not None and ledger.next_due < timezone.localdate():
+        member_ledgers_refresh([member.pk])
+        ledger = member_ledger(member)
+    return ledger
 
 
 @dataclass(frozen=True)

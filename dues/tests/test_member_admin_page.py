@@ -16,6 +16,7 @@ from django.urls import reverse
 from accounts import roles
 from dues.services import dues_charges_generate, payment_record
 from dues.tests.factories import periods
+from members.services import member_note_create
 from members.tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +93,23 @@ def test_the_page_costs_the_same_queries_for_a_long_history(client, user_with_ro
     _paid(new, 12, year=2024)
     _, long = _page(client, new)
     assert long == short
+
+
+def test_the_page_reads_each_thing_once(
+    client, user_with_role, owing, django_assert_max_num_queries
+):
+    """The member page's queries, each once: the session, the user and their permissions
+    (two), the member, the reader's roles, the latest notes with how many there are, the
+    ledger with its past due (brought up to today in the same read, most days), the
+    check-off section, the latest payments, charges and adjustments, the view's audit event
+    (the chain's head, the event) and the classifications; with the request's savepoint
+    and its release, 17. The ledger was read twice and the notes counted again: 19."""
+    officer = user_with_role(roles.OFFICER)
+    member_note_create(member=owing, actor=officer, text="Called.", visibility="officers")
+    client.force_login(officer)
+    url = reverse("admin:members_member_change", args=[owing.pk])
+    client.get(url)  # the first page of a session looks up what later ones find cached
+    with django_assert_max_num_queries(17):
+        page = client.get(url)
+    assert page.status_code == 200
+    assert "Called." in page.content.decode()

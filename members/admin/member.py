@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from appkit.admin import DeclaredFiltersChangeList, IdsFirstPaginator
+from appkit.admin import DeclaredFiltersChangeList, IdsFirstPaginator, ShortChoicesField
 from audit.admin import RedactedHistoryAdmin
 from jobs.models import Job
 from jobs.uploads import UploadCheckConfirmAdmin
@@ -42,7 +42,6 @@ from ..models import Classification, Member
 from ..selectors import (
     member_fields_editable_by,
     member_fields_hidden_from,
-    member_notes_visible_to,
 )
 from ..services import (
     member_create,
@@ -222,12 +221,15 @@ class MemberAdmin(UploadCheckConfirmAdmin, RedactedHistoryAdmin):
         added = [_added_filter(declared) for declared in MEMBER_LIST_FILTERS.declarations()]
         return [*super().get_list_filter(request), *added]
 
-    def _notes_more(self, request: HttpRequest, member: Member) -> dict | None:
+    def _notes_more(self, member: Member, inline_formsets: list) -> dict | None:
         """When the page shows only the latest of the notes the reader may read: how many
-        there are, and where to read them all."""
-        if not request.user.has_perm("members.view_membernote"):
-            return None
-        count = member_notes_visible_to(request.user).filter(member=member).count()
+        there are (counted by the notes' own query: LatestNotes), and where to read them
+        all."""
+        notes = next(
+            (shown.formset for shown in inline_formsets if isinstance(shown.opts, NoteInline)),
+            None,
+        )
+        count = notes.notes_in_all() if notes is not None else 0
         if count <= NOTES_SHOWN:
             return None
         url = (
@@ -266,6 +268,11 @@ class MemberAdmin(UploadCheckConfirmAdmin, RedactedHistoryAdmin):
                     }
                 )
         return added
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "classification":
+            kwargs.setdefault("form_class", ShortChoicesField)  # a dozen of them
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_fieldsets(self, request: HttpRequest, obj: Member | None = None):
         hidden = member_fields_hidden_from(request.user, obj)
@@ -334,7 +341,9 @@ class MemberAdmin(UploadCheckConfirmAdmin, RedactedHistoryAdmin):
         member = response.context_data.get("original") if response.status_code == 200 else None
         if member is not None:
             response.context_data["added_summaries"] = self._added_summaries(request, member)
-            response.context_data["notes_more"] = self._notes_more(request, member)
+            response.context_data["notes_more"] = self._notes_more(
+                member, response.context_data.get("inline_admin_formsets", [])
+            )
             response.context_data["added_sections"] = self._added_sections(request, member)
             response.context_data["added_records"] = self._added_records(request, member)
             response.context_data["added_actions"] = [

@@ -4,7 +4,7 @@ services."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
@@ -30,10 +30,19 @@ NOTES_SHOWN = 20
 
 class LatestNotes(BaseInlineFormSet):
     def get_queryset(self):
-        # Sliced after the formset has narrowed them to the member (newest first), once.
+        # Sliced after the formset has narrowed them to the member (newest first), once;
+        # each row counts them all (a window, taken before the slice), so the page says
+        # how many there are without counting them again.
         if not hasattr(self, "_latest"):
-            self._latest = super().get_queryset()[:NOTES_SHOWN]
+            counted = super().get_queryset().annotate(notes_in_all=Window(Count("pk")))
+            self._latest = counted[:NOTES_SHOWN]
         return self._latest
+
+    def notes_in_all(self) -> int:
+        """How many notes the reader may read on the member, of which the page shows the
+        latest NOTES_SHOWN."""
+        latest = self.get_queryset()
+        return latest[0].notes_in_all if latest else 0
 
 
 class NoteInline(admin.TabularInline):
