@@ -36,6 +36,10 @@ _HISTORY = [
     f"referral.view_historical{model}"
     for model in ("book", "ruleset", "registration", "registrationevent", "exemption")
 ]
+# The vendor's exports (referral/importing.py): employers' contracts seen by all who see the
+# books; importing a registration list or contracts is the hall's (Dispatcher and up).
+_IMPORT_VIEW = ["referral.view_employercontract"]
+_IMPORT = ["referral.import_vendor_lists", "referral.view_historicalemployercontract"]
 
 
 class ReferralConfig(AppConfig):
@@ -50,6 +54,19 @@ class ReferralConfig(AppConfig):
                 roles.OFFICER: [*_VIEW, *_OFFICE, *_HISTORY],
                 roles.DISPATCHER: [*_VIEW, *_DISPATCH, *_HISTORY],
                 roles.STAFF: [*_VIEW, *_REGISTER],
-            }
+            },
+            {
+                roles.ADMIN: [*_IMPORT_VIEW, *_IMPORT],
+                roles.OFFICER: [*_IMPORT_VIEW, *_IMPORT],
+                roles.DISPATCHER: [*_IMPORT_VIEW, *_IMPORT],
+                roles.STAFF: _IMPORT_VIEW,
+            },
+        ],
+        "jobs.kinds": [
+            # The vendor's lists imported (referral/importing/).
+            "referral.for_jobs.REGISTRATIONS_CHECK",
+            "referral.for_jobs.REGISTRATIONS_IMPORT",
+            "referral.for_jobs.CONTRACTS_CHECK",
+            "referral.for_jobs.CONTRACTS_IMPORT",
         ],
     }

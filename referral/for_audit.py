@@ -18,4 +18,5 @@ AUDITED_MODELS = {
     "referral.registration": AuditedModel(member_of=member_in()),
     "referral.registrationevent": AuditedModel(member_of=member_in()),
     "referral.exemption": AuditedModel(member_of=_member_of_exemption),
+    "referral.employercontract": AuditedModel(),
 }

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 
 from audit.history import AuditedHistoricalRecords
+from checkoff.models import Employer
 from members.models import Classification, Member
 
 
@@ -434,3 +435,35 @@ class RegistrationHold(models.Model):
 
     def __str__(self) -> str:
         return f"Registrations held from {self.started_at:%Y-%m-%d %H:%M}: {self.reason}"
+
+
+class EmployerContract(models.Model):
+    """An employer signatory to one of the local's contracts, as the vendor's
+    employer-contract export lists them (referral/importing.py): several contracts per
+    employer, and a book's `contract_code` names the contract its requests come under."""
+
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="contracts")
+    contract_code = models.CharField(max_length=20)
+    agreement_type = models.CharField(
+        max_length=10, choices=AgreementType.choices, default=AgreementType.STANDARD
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = AuditedHistoricalRecords()
+
+    class Meta:
+        ordering = ["contract_code", "employer_id"]
+        # The vendor's exports are the hall's to bring in, not Staff's: the import permission
+        # lives here, on the model the hall's own import made (both imports need it).
+        permissions = [
+            ("import_vendor_lists", "Can import the vendor's registration lists and contracts")
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employer", "contract_code"], name="employer_contract_once"
+            )
+        ]
+        indexes = [models.Index(fields=["contract_code"], name="employer_contract_code")]
+
+    def __str__(self) -> str:
+        return f"{self.employer.code} on {self.contract_code}"

@@ -1,0 +1,164 @@
+"""The hiring hall's long work, as jobs (`jobs.kinds`, declared in ReferralConfig)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+
+from appkit.files import UndecodableFile, decode_upload
+from audit.actors import Actor, actor_key
+from jobs.extensions import JobKind, JobObject
+from jobs.models import Job
+from jobs.progress import Progress
+from jobs.services import job_key, job_start
+
+from .importing import (
+    IMPORT_PERMISSION,
+    ReferralImport,
+    employer_contracts_import,
+    registrations_import,
+)
+
+# --- Importing the vendor's lists (referral/importing/) ------------------------------------
+# Upload → a worker checks every row → the preview → confirm → a worker writes every row or
+# none (jobs/uploads.py; the admin's side is referral/admin_imports.py).
+
+IMPORTS = {"registrations": registrations_import, "employer contracts": employer_contracts_import}
+# The model whose list in the admin has each import's upload.
+IMPORTED_MODELS = {"registrations": "registration", "employer contracts": "employercontract"}
+
+
+def _imported(job: Job, progress: Progress, *, dry_run: bool) -> ReferralImport:
+    """The job's upload imported (or only checked, `dry_run`) with the layout given at the
+    upload; a file that is no CSV text is one problem of the file's."""
+    with job.upload.open("rb") as upload:
+        try:
+            text = decode_upload(upload.read())
+        except UndecodableFile as exc:
+            result = ReferralImport()
+            result.error(exc.row or 1, exc.column or "file", exc.message)
+            return result
+    return IMPORTS[job.params["what"]](
+        csv_text=text,
+        actor=job.actor,
+        layout=job.params.get("layout") or {},
+        dry_run=dry_run,
+        progress=progress,
+    )
+
+
+def _refused(result: ReferralImport) -> dict[str, Any]:
+    errors = [str(error) for error in result.errors]
+    if result.error_count > len(errors):
+        errors.append(f"... and {result.error_count - len(errors):,} more.")
+    return {
+        "message": f"Nothing was imported: {result.error_count:,} problems. Fix them in the "
+        "file and upload it again (row 1 is the header).",
+        "errors": errors,
+        "error_count": result.error_count,
+        "count": 0,
+    }
+
+
+def import_check_run(job: Job, progress: Progress) -> dict[str, Any]:
+    """Check every row of a vendor's list; nothing is written. The outcome links to the
+    preview, where the hall confirms the import."""
+    what = job.params["what"]
+    progress.step(f"Checking the {what}", total=None)
+    result = _imported(job, progress, dry_run=True)
+    if not result.ok:
+        return _refused(result)
+    message = (
+        f"{result.count:,} {what} are ready to import. Nothing is written yet."
+        if result.count
+        else f"Nothing to import: every one of these {what} is kept already."
+    )
+    outcome: dict[str, Any] = {
+        "message": " ".join([message, *result.notes]),
+        "count": result.count,
+        "preview": result.preview,
+    }
+    if result.count:
+        model = IMPORTED_MODELS[what]
+        outcome["next_url"] = reverse(f"admin:referral_{model}_import_preview", args=[job.pk])
+        outcome["next_label"] = "Preview and confirm"
+    return outcome
+
+
+def import_run(job: Job, progress: Progress) -> dict[str, Any]:
+    """Write every row of a checked list, or none (checked again as it is written)."""
+    what = job.params["what"]
+    result = _imported(job, progress, dry_run=False)
+    if not result.ok:
+        return _refused(result)
+    return {
+        "message": " ".join([f"Imported {result.count:,} {what}.", *result.notes]),
+        "count": result.count,
+        "next_url": reverse(f"admin:referral_{IMPORTED_MODELS[what]}_changelist"),
+        "next_label": f"To the {what}",
+    }
+
+
+def _kinds(what: str, model: str) -> tuple[JobKind, JobKind]:
+    """An import's two kinds: its check and its write (one pair per list, so that a check's
+    preview is found only on its own list's page)."""
+    back = JobObject("the import", f"admin:referral_{model}_import")
+    check = JobKind(
+        name=f"referral.{model}_import_check",
+        label=f"Check a vendor's {what}",
+        permission=IMPORT_PERMISSION,
+        run=import_check_run,
+        back=back,
+    )
+    write = JobKind(
+        name=f"referral.{model}_import",
+        label=f"Import a vendor's {what}",
+        permission=IMPORT_PERMISSION,
+        run=import_run,
+        back=back,
+    )
+    return check, write
+
+
+REGISTRATIONS_CHECK, REGISTRATIONS_IMPORT = _kinds("registration list", "registration")
+CONTRACTS_CHECK, CONTRACTS_IMPORT = _kinds("employer contracts", "employercontract")
+CHECKS = {"registrations": REGISTRATIONS_CHECK, "employer contracts": CONTRACTS_CHECK}
+WRITES = {"registrations": REGISTRATIONS_IMPORT, "employer contracts": CONTRACTS_IMPORT}
+
+
+def vendor_list_check_start(
+    *, what: str, upload, digest: str, layout: dict[str, str], actor: Actor
+) -> Job:
+    """Queue the check of an uploaded vendor's list (every row) before anything is written;
+    the same file and layout uploaded again while it runs gives its job."""
+    kind = CHECKS[what]
+    return job_start(
+        kind=kind,
+        key=job_key(kind, actor_key(actor), digest, layout),
+        label=f"Check {what} in {upload.name}",
+        actor=actor,
+        params={"what": what, "layout": layout},
+        upload=upload,
+    )
+
+
+def vendor_list_import_start(*, checked: Job, actor: Actor) -> Job:
+    """Queue the write of a checked vendor's list: all of it, or none."""
+    what = checked.params["what"]
+    kind = WRITES[what]
+    return job_start(
+        kind=kind,
+        key=job_key(kind, checked.pk),
+        label=f"Import {checked.outcome['count']:,} {what}",
+        actor=actor,
+        params={
+            "what": what,
+            "layout": checked.params.get("layout") or {},
+            "checked_job": checked.pk,
+        },
+        upload=checked.upload,
+    )
+
+
+# --- End of the vendor's lists ------------------------------------------------------------
