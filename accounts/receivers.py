@@ -4,7 +4,8 @@ groups and single permissions, its staff and superuser flags, its password set o
 created, renamed or deleted, a permission granted or taken away. Made from Django's model
 signals, since users and groups are changed by Django's own admin, commands and password
 forms alike, from either side of each many-to-many relation. The actor is the request's
-user (audit.context), else the named system actor.
+user (audit.context), else whoever acts there (acting_as): the user of an emailed reset link,
+who is not logged in (accounts/views.py), or a named system actor.
 
 The one change not recorded is `roles_sync` granting a role what the code declares for it
 (accounts/roles.py, after every `migrate`): the declaration in the repository is its

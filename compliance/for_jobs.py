@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from appkit.files import csv_lines
 from audit.actors import Actor
-from jobs.extensions import JobFailed, JobKind, JobObject, Scheduled
+from jobs.extensions import JobKind, JobObject, JobRefused, Scheduled
 from jobs.files import job_result_csv
 from jobs.models import Job
 from jobs.progress import Progress
@@ -46,7 +46,8 @@ def apply_arrears_policy_run(job: Job, progress: Progress) -> dict[str, Any]:
             day=day, dry_run=dry_run, actor=job.actor, progress=progress, expected=expected
         )
     except ArrearsFactsChanged as exc:
-        raise JobFailed(" ".join(exc.messages)) from None
+        # Nothing was written: a retry would refuse again; the page leads to a new dry run.
+        raise JobRefused(" ".join(exc.messages)) from None
     progress.step("Writing the changes to CSV", total=len(run.proposals))
     job_result_csv(
         job,
@@ -91,7 +92,7 @@ def _listed_by(plan_job: int | None, day: datetime.date) -> set[Listed] | None:
     dry_run = Job.objects.filter(pk=plan_job, kind=APPLY_ARREARS_POLICY.name).first()
     plan = arrears_plan_of(dry_run.outcome) if dry_run is not None else None
     if plan is None or plan.day != day:
-        raise JobFailed("The dry run this was to apply is gone: list the changes again.")
+        raise JobRefused("The dry run this was to apply is gone: list the changes again.")
     return plan.listed
 
 
@@ -133,6 +134,7 @@ def eligibility_list_run(job: Job, progress: Progress) -> dict[str, Any]:
     return {
         "message": f"{elist.eligible_count:,} eligible, {elist.ineligible_count:,} not, on "
         f"{elist.record_date}. A draft: publish it to freeze it.",
+        "list": elist.pk,
         "count": elist.eligible_count + elist.ineligible_count,
         "next_url": reverse("compliance:eligibility_detail", args=[elist.pk]),
         "next_label": "To the list",
@@ -151,7 +153,11 @@ ELIGIBILITY_LIST = JobKind(
     label="Work out an eligibility list",
     permission="compliance.add_eligibilitylist",
     run=eligibility_list_run,
-    back=JobObject("the eligibility lists", "compliance:eligibility"),
+    # The list it made (where it is published), once made; before that, the lists.
+    back=(
+        JobObject("the eligibility list", "compliance:eligibility_detail", outcome="list"),
+        JobObject("the eligibility lists", "compliance:eligibility"),
+    ),
 )
 
 

@@ -87,6 +87,18 @@ def months_for(standing: str) -> tuple[int, int | None]:
     }[Standing(standing)]
 
 
+def in_standing(standing: str, status: str, months_in_arrears: int) -> bool:
+    """Whether a member of `status`, `months_in_arrears` behind, is listed under `standing`
+    (the member list's filter and its counts; their SQL: dues.selectors.members_in_standing).
+    Good standing is only ever a member's in the union, as standing_label words it: a
+    suspended, dropped or deceased member who owes nothing is not in good standing. In
+    arrears and delinquent go by the months behind alone: such a member who owes is behind
+    all the same."""
+    low, high = months_for(standing)
+    behind = low <= months_in_arrears and (high is None or months_in_arrears < high)
+    return behind and not (standing == Standing.GOOD and status in STATUSES_OUT_OF_STANDING)
+
+
 class Counting(models.TextChoices):
     """When an unpaid month becomes a month owed, on the day `as_of`."""
 

@@ -21,6 +21,7 @@ from .display import (
     job_download_name,
     job_findings,
     job_numbers,
+    job_status_label,
     job_tone,
 )
 from .models import Job, JobStatus
@@ -33,7 +34,7 @@ admin.site.unregister(DBTaskResult)
 
 @admin.register(Job)
 class JobAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
-    list_display = ["label", "status", "progress", "started_by", "created_at", "finished_at"]
+    list_display = ["label", "status_shown", "progress", "started_by", "created_at", "finished_at"]
     list_filter = ["status", "kind"]
     list_select_related = ["started_by"]
     show_full_result_count = False
@@ -43,6 +44,10 @@ class JobAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
 
     def get_queryset(self, request: HttpRequest):
         return jobs_visible_to(request.user)
+
+    @admin.display(description="Status", ordering="status")
+    def status_shown(self, job: Job) -> str:
+        return job_status_label(job)
 
     @admin.display(description="Progress")
     def progress(self, job: Job) -> str:
@@ -74,6 +79,7 @@ class JobAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
             "title": job.label,
             "job": job,
             "status_url": reverse("admin:jobs_job_status", args=[job.pk]),
+            "status_label": job_status_label(job),
             "retryable": job_retryable(job),
             "numbers": job_numbers(job),
             "tone": job_tone(job),
@@ -123,7 +129,7 @@ def job_status(job: Job) -> dict:
         "id": job.pk,
         "label": job.label,
         "status": job.status,
-        "status_label": job.get_status_display(),
+        "status_label": job_status_label(job),
         "step": job.step,
         "done": done,
         "total": total,

@@ -1,6 +1,7 @@
 """What a job's page shows, worked out once for the page, its refreshes (JSON), the list of
 jobs and the download: counts that never read "7 of 6", the way back to what the job worked
-on, whether its outcome is good news, a warning or a failure, and its file's name."""
+on (for a refused job, the way to start it again), whether its outcome is good news, a
+warning or a failure, and its file's name."""
 
 from __future__ import annotations
 
@@ -44,6 +45,12 @@ def job_numbers(job: Job) -> str:
 class BackLink:
     label: str
     url: str
+
+
+def job_status_label(job: Job) -> str:
+    """The job's status in words: a failed job that refused (its work decided not to write)
+    says so, since a retry, the answer to a failure, would only refuse again."""
+    return "Refused" if job.status == JobStatus.FAILED and job.refused else job.get_status_display()
 
 
 def job_back(job: Job) -> BackLink:

@@ -22,6 +22,14 @@ class JobFailed(Exception):
     job's page says only that the work stopped on an error it did not expect."""
 
 
+class JobRefused(JobFailed):
+    """Raised by a kind's work that decided not to write: what it was asked to do no longer
+    holds (the list an officer confirmed is not what the records give now). Its job fails
+    with this sentence, as a refusal: running the same job again would only refuse again,
+    so its page offers no Retry but the way back to where the work is started afresh. A
+    ValidationError the work raises is a refusal too (a service said no)."""
+
+
 @dataclass(frozen=True)
 class JobObject:
     """What a job works on, for its page's "Back to <label>" link: the page named `url_name`
@@ -41,9 +49,10 @@ class JobObject:
 class JobKind:
     """One kind of long work. `run(job, progress)` does it (idempotent: a retry or a second
     run does no harm) and returns its outcome: counts, a message, row errors; it fails by
-    raising JobFailed (or ValidationError) with a sentence. `permission` is what a user needs
-    to start it. `back` names what it works on (a `JobObject`, or several, the first a job
-    has wins), so that its page leads back there."""
+    raising JobFailed with a sentence, or refuses by raising JobRefused (or ValidationError).
+    `permission` is what a user needs to start it. `back` names what it works on (a
+    `JobObject`, or several, the first a job has wins), so that its page leads back there,
+    and a refused job's page to where it is started again."""
 
     name: str
     label: str

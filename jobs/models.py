@@ -75,6 +75,9 @@ class Job(models.Model):
     # What came of it: counts, a message, row errors (shown on the job's page).
     outcome = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # Failed because the work decided not to write (JobRefused, a ValidationError), not
+    # because it broke: the same job would refuse again, so it is never retried.
+    refused = models.BooleanField(default=False)
     attempts = models.PositiveIntegerField(default=0)
     # A file the job reads (an upload to import) or writes (an export to download).
     upload = models.FileField(upload_to="jobs/uploads/%Y/%m/", blank=True)

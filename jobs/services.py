@@ -31,7 +31,7 @@ try:  # Django 6 has the task API itself (DEP 14); 5.2 has its backport
 except ImportError:
     from django_tasks.backends.immediate import ImmediateBackend
 
-from .extensions import JOB_KINDS, RUN_CONTEXTS, JobFailed, JobKind
+from .extensions import JOB_KINDS, RUN_CONTEXTS, JobFailed, JobKind, JobRefused
 from .heartbeat import LOST_AFTER, Heartbeat
 from .models import ACTIVE_STATUSES, Job, JobHeartbeat, JobStatus
 from .progress import JobProgress
@@ -64,6 +64,10 @@ DATABASE_LOST = (
     "stopped. Retry it."
 )
 NEVER_STARTED = "A worker took this job but could not start it. Retry it."
+REFUSED_NOT_RETRIED = (
+    "This job was refused, not stopped: run again, it would refuse again. Start the work "
+    "again from where it began (the link on the job's page)."
+)
 ERROR_LENGTH = 2000
 
 
@@ -171,15 +175,20 @@ def _fingerprint(
 
 def job_retry(*, job: Job, actor: Actor) -> Job:
     """Queue a failed job again (or one whose worker stopped, failed first); its work is
-    idempotent, so what the first try did is not done twice."""
+    idempotent, so what the first try did is not done twice. A refused job is not: the
+    same work would refuse again; it is started afresh where it began."""
     if job.status == JobStatus.RUNNING:
         jobs_lost_fail(only=job.pk)
         job.refresh_from_db()
     if job.status != JobStatus.FAILED:
         raise ValidationError("Only a failed job, or one whose worker stopped, is retried.")
+    if job.refused:
+        raise ValidationError(REFUSED_NOT_RETRIED)
     # Only one retry wins: the job must still be as it was seen when the UPDATE runs (a run
     # counts its attempts).
-    same = Job.objects.filter(pk=job.pk, status=JobStatus.FAILED, attempts=job.attempts)
+    same = Job.objects.filter(
+        pk=job.pk, status=JobStatus.FAILED, attempts=job.attempts, refused=False
+    )
     try:
         with transaction.atomic():
             requeued = same.update(
@@ -205,7 +214,7 @@ def job_retry(*, job: Job, actor: Actor) -> Job:
 
 def job_retryable(job: Job) -> bool:
     if job.status == JobStatus.FAILED:
-        return True
+        return not job.refused
     return job.status == JobStatus.RUNNING and _last_heard_from(job) < timezone.now() - LOST_AFTER
 
 
@@ -274,9 +283,13 @@ def job_run(job_id: int, *, task_id: str = "") -> None:
         )
     except BaseException as exc:
         error = _failure_sentence(job, exc)
-        _recorded(
-            job, this_run.update(status=JobStatus.FAILED, finished_at=timezone.now(), error=error)
+        failed = this_run.update(
+            status=JobStatus.FAILED,
+            finished_at=timezone.now(),
+            error=error,
+            refused=isinstance(exc, JobRefused | ValidationError),
         )
+        _recorded(job, failed)
         if not isinstance(exc, Exception):
             raise  # the worker is being stopped: let it stop
         # The task fails too, with the sentence: the error's own text may hold what the

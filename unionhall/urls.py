@@ -4,6 +4,7 @@ from django.urls import include, path, reverse_lazy
 from drf_spectacular.views import SpectacularAPIView
 
 from accounts.login_guard import LockoutAuthenticationForm
+from accounts.views import PasswordResetConfirm
 from members import views as member_views
 
 from . import views
@@ -16,7 +17,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    # A forgotten password: a link by email to set a new one (Django's own views).
+    # A forgotten password: a link by email to set a new one (Django's own views; the new
+    # one is set in the name of the link's user, who is not logged in).
     path(
         "accounts/password-reset/",
         auth_views.PasswordResetView.as_view(),
@@ -29,7 +31,7 @@ urlpatterns = [
     ),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        PasswordResetConfirm.as_view(),
         name="password_reset_confirm",
     ),
     path(

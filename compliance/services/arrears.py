@@ -17,14 +17,16 @@ from django.db import transaction
 from django.template import Context, Template
 from django.utils import timezone
 
+from appkit.templatetags.office import currency
 from audit.actors import Actor, actor_checked, person, saved_by
-from dues.selectors import dues_standings
+from dues.selectors import dues_standings, member_dues_summary
 from dues.services import adjustment_record
+from dues.words import BALANCE, MONTHS_BEHIND, PAST_DUE, balance_words
 from jobs.progress import Progress
 from members.models import Member, MemberStatus
 from members.services import member_update
 
-from ..models import ArrearsPolicy, ChangeKind, StandingChange, StandingHold
+from ..models import ArrearsPolicy, ChangeKind, Convention, StandingChange, StandingHold
 from ..selectors import StandingOn, arrears_policy_on, holds_open, standings_on
 
 if TYPE_CHECKING:
@@ -368,7 +370,8 @@ def _change_record(
 
 
 def arrears_notice_send(change_id: int) -> int:
-    """Mail the member their notice before suspension, in the words the local wrote."""
+    """Mail the member their notice before suspension, in the words the local wrote, then
+    what they owe as their dues page names it (_dues_named)."""
     change = StandingChange.objects.select_related("member", "policy").get(pk=change_id)
     member, policy = change.member, change.policy
     context = Context(
@@ -381,13 +384,42 @@ def arrears_notice_send(change_id: int) -> int:
         },
         autoescape=False,
     )
+    notice = Template(policy.notice_text).render(context).rstrip()
     send_mail(
         subject=policy.notice_subject,
-        message=Template(policy.notice_text).render(context),
+        message=f"{notice}\n\n{_dues_named(change)}\n",
         from_email=None,
         recipient_list=[member.email],
     )
     return 1
+
+
+def _dues_named(change: StandingChange) -> str:
+    """The member's dues on the notice's day in the words of their dues page (dues/words.py)
+    and by the ledger's rule; where the policy counts its months owed otherwise (dues in
+    advance, a grace period), its count too, each named, as the change's reason names them:
+    the local's own text names only the policy's."""
+    day, policy = change.effective_on, change.policy
+    # A past day from the records as they stood at its end, as the reason reads them;
+    # today's (the nightly run's) as the dues page shows them, charges not yet due included.
+    recorded_by = day if day < timezone.localdate() else None
+    dues = member_dues_summary(change.member, day, recorded_by=recorded_by)
+    lines = [
+        f"Your dues on {day}, as your dues page shows them:",
+        f"{PAST_DUE}: {currency(dues.past_due)}",
+        f"{BALANCE}: {balance_words(dues.balance)}",
+        f"{MONTHS_BEHIND}: {dues.months_in_arrears}",
+    ]
+    if dues.months_in_arrears != change.months_owed:
+        # "Dues in advance: a month is owed from its due date" -> "a month is owed from ..."
+        rule = Convention(policy.convention).label.rpartition(": ")[2]
+        grace = f", after {policy.grace_days} days' grace" if policy.grace_days else ""
+        lines[-1] += " (a month counts from the day after its due date)"
+        lines.append(
+            f"Months owed by arrears policy {policy.version}: {change.months_owed} "
+            f"({rule[:1].lower()}{rule[1:]}{grace}). This notice goes by the policy's count."
+        )
+    return "\n".join(lines)
 
 
 @transaction.atomic

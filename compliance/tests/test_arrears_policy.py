@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from compliance.forms import ArrearsPolicyForm
@@ -23,8 +24,10 @@ from compliance.services import (
     standing_override,
 )
 from dues.models import Adjustment, PaymentMethod
-from dues.services import payment_record
+from dues.selectors import member_ledger
+from dues.services import dues_charges_generate, member_ledgers_bring_up_to_date, payment_record
 
+from .conftest import month_periods
 from .factories import ArrearsPolicyFactory
 
 pytestmark = pytest.mark.django_db
@@ -212,3 +215,72 @@ def test_a_reason_names_the_policys_months_and_the_ledgers_where_they_differ(beh
 
     [a_day_later] = arrears_policy_proposals(D(2026, 4, 2)).proposals
     assert a_day_later.months_owed == 3 and "dues ledger" not in a_day_later.reason
+
+
+def _notice_on(day, member, officer, capture) -> str:
+    member.email = "m@example.com"
+    member.save()
+    with capture(execute=True):
+        arrears_policy_apply(day=day, actor=officer)
+    [notice] = mail.outbox
+    return notice.body
+
+
+def test_a_notice_names_the_ledgers_months_and_the_policys_where_they_differ(
+    behind, policy, officer, django_capture_on_commit_callbacks
+):
+    # Dues in advance: February, due on the 1st, is owed by the policy that day; the dues
+    # page counts it behind from the 2nd, and nothing is past due yet.
+    body = _notice_on(D(2026, 2, 1), behind, officer, django_capture_on_commit_callbacks)
+    assert "you owe 1 months ($45.00)" in body  # the local's own words, the policy's count
+    assert (
+        "Your dues on 2026-02-01, as your dues page shows them:\n"
+        "Past due: $0.00\n"
+        "Balance: $45.00\n"
+        "Months behind: 0 (a month counts from the day after its due date)\n"
+        f"Months owed by arrears policy {policy.version}: 1 (a month is owed from its due "
+        "date). This notice goes by the policy's count.\n"
+    ) in body
+
+
+def test_a_notice_names_a_grace_periods_months_beside_the_ledgers(
+    behind, officer, django_capture_on_commit_callbacks
+):
+    graced = ArrearsPolicyFactory(effective_date=D(2021, 1, 1), grace_days=30)
+    # On March 15th, 30 days' grace leaves February owed; the dues page counts February
+    # and March behind.
+    body = _notice_on(D(2026, 3, 15), behind, officer, django_capture_on_commit_callbacks)
+    assert "you owe 1 months" in body
+    assert "Past due: $90.00\nBalance: $90.00\n" in body
+    assert "Months behind: 2 (a month counts from the day after its due date)\n" in body
+    assert (
+        f"Months owed by arrears policy {graced.version}: 1 (a month is owed from its due "
+        "date, after 30 days' grace)."
+    ) in body
+
+
+def test_a_notice_today_names_what_the_dues_page_shows(
+    member, policy, officer, django_capture_on_commit_callbacks
+):
+    """Where both count the same, one count; the amounts are the dues page's, the charge
+    made ahead of its due date in the balance, not in what is past due."""
+    today = timezone.localdate()
+    last = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    ahead = (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    for month in (last, ahead):
+        for period in month_periods(month.year, [month.month]):
+            dues_charges_generate(period=period, actor="tests")
+
+    body = _notice_on(today, member, officer, django_capture_on_commit_callbacks)
+    member_ledgers_bring_up_to_date(member_ids=[member.pk])
+    page = member_ledger(member)
+    assert (page.past_due, page.balance, page.months_in_arrears) == (
+        Decimal("45.00"),
+        Decimal("90.00"),
+        1,
+    )
+    assert (
+        f"Your dues on {today}, as your dues page shows them:\n"
+        "Past due: $45.00\nBalance: $90.00\nMonths behind: 1\n"
+    ) in body
+    assert "Months owed by arrears policy" not in body

@@ -125,3 +125,39 @@ def test_an_officer_applies_the_arrears_policy_after_its_dry_run_and_confirmatio
     behind.refresh_from_db()
     assert behind.status == "suspended"
     assert StandingChange.objects.filter(member=noticed, kind="notice").exists()
+
+
+def test_a_refused_application_leads_to_a_new_dry_run_without_a_retry(
+    page, live_server, policy, journeyman, in_advance_2026
+):
+    noticed = MemberFactory(
+        member_number="1002", first_name="Bob", last_name="Baker", classification=journeyman
+    )
+    in_advance_2026()
+    UserFactory(username="secretary", role=roles.OFFICER)
+
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/compliance/arrears/?as_of=2026-04-01")
+    page.fill("#id_username", "secretary")
+    page.fill("#id_password", PASSWORD)
+    page.locator("[type=submit]").click()
+    page.get_by_role("button", name="List what it changes").click()
+    page.get_by_role("link", name="Apply exactly these").click()
+    # Paid up meanwhile: the listed suspension is no longer what the records give.
+    payment_record(
+        member=noticed,
+        amount=Decimal("180.00"),
+        method=PaymentMethod.CASH,
+        received_date=datetime.date(2026, 4, 1),
+        actor="tests",
+    )
+    page.get_by_role("button", name="Yes, apply these 1 change").click()
+
+    expect(page.locator(".job-status")).to_have_text("Refused")
+    expect(page.locator(".job-error")).to_contain_text("Nothing was applied")
+    expect(page.get_by_role("button", name="Retry")).to_be_hidden()
+    assert_no_serious_violations(page)
+    page.get_by_role("link", name="Start again from the arrears policy").click()
+    expect(page.get_by_role("button", name="List what it changes")).to_be_visible()
+    assert page.url.endswith("/compliance/arrears/?as_of=2026-04-01")
+    assert not StandingChange.objects.exists()

@@ -183,6 +183,33 @@ def test_when_a_listed_member_is_no_longer_proposed_nothing_is_applied(client, o
     assert not StandingChange.objects.exists()
 
 
+def test_a_refused_application_offers_a_new_dry_run_not_a_retry(client, officer, local):
+    """The list no longer matches: nothing was written, and the same job would refuse again.
+    Its page says so and leads to the arrears policy on that day, where a new dry run is
+    listed; a retry asked anyway is refused."""
+    baker = local[1]
+    client.force_login(officer)
+    job = dry_run(client)
+    pay(baker, "45.00", D(2026, 4, 1))
+    client.post(reverse("compliance:arrears_apply", args=[job.pk]), {"confirm": "yes"})
+    applied = Job.objects.exclude(pk=job.pk).get()
+    assert (applied.status, applied.refused) == ("failed", True)
+
+    page = client.get(reverse("admin:jobs_job_change", args=[applied.pk])).content.decode()
+    arrears_on_the_day = reverse("compliance:arrears") + f"?as_of={DAY}"
+    assert '<strong class="job-status">Refused</strong>' in page
+    assert re.search(r'<form [^>]*class="job-retry" hidden>', page)
+    assert f'href="{arrears_on_the_day}">Start again from the arrears policy</a>' in page
+    status = client.get(reverse("admin:jobs_job_status", args=[applied.pk])).json()
+    assert status["retryable"] is False
+    retried = client.post(reverse("admin:jobs_job_retry", args=[applied.pk]), follow=True)
+    assert "refused, not stopped" in text(retried)
+    assert Job.objects.get(pk=applied.pk).status == "failed"
+    assert not StandingChange.objects.exists()
+    # Where it leads: the day's policy, and its button that lists the changes again.
+    assert 'value="dry_run"' in client.get(arrears_on_the_day).content.decode()
+
+
 def test_a_list_applied_twice_changes_nothing_the_second_time(client, officer, local):
     client.force_login(officer)
     job = dry_run(client)

@@ -13,6 +13,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import DatabaseError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from checkoff.tests.factories import AuthorizationFactory, EmployerFactory
@@ -197,3 +198,18 @@ def test_out_of_the_box_the_ledgers_own_rule_decides(journeyman, tmp_path):
     assert "Owed 2 month(s)" in rows["2001"]
     assert ",yes,," in rows["2002"]  # the employer has not remitted April and May yet
     assert rows["2002"].endswith(",yes")  # check-off protected
+
+
+def test_the_job_that_works_a_list_out_leads_back_to_that_list(client, local, officer):
+    """Its page's way back is the list it made, where it is read and published, not the
+    page of every list."""
+    client.force_login(officer)
+    started = client.post(
+        reverse("compliance:eligibility"),
+        {"title": "Officers 2026", "record_date": RECORD_DATE.isoformat()},
+    )
+    job_page = client.get(started["Location"]).content.decode()
+    elist = EligibilityList.objects.get()
+    detail = reverse("compliance:eligibility_detail", args=[elist.pk])
+    assert f'<a href="{detail}">Back to the eligibility list</a>' in job_page
+    assert f'href="{detail}">To the list</a>' in job_page

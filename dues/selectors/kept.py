@@ -28,9 +28,16 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from members.models import Member
+from members.models import Member, MemberStatus
 
-from ..ledger import ZERO, Standing, money, months_for, standing_label
+from ..ledger import (
+    STATUSES_OUT_OF_STANDING,
+    ZERO,
+    Standing,
+    money,
+    months_for,
+    standing_label,
+)
 from ..models import DuesCharge, DuesPeriod, KeptTotal, MemberLedger
 from ..words import balance_words
 
@@ -52,10 +59,12 @@ def member_ledger(member: Member) -> MemberLedger:
 
 
 def members_in_standing(members: QuerySet[Member], standing: str) -> QuerySet[Member]:
-    """The `standing` filter of the member list: a range of months in arrears, read from
-    the kept ledgers (a member with none owes nothing)."""
+    """The `standing` filter of the member list (dues.ledger.in_standing, in SQL): a range
+    of months in arrears, read from the kept ledgers (a member with none owes nothing);
+    good standing only for a member in the union."""
     low, high = months_for(standing)
     if low == 0:
+        members = members.exclude(status__in=STATUSES_OUT_OF_STANDING)
         return members.exclude(ledger__months_in_arrears__gte=high)
     members = members.filter(ledger__months_in_arrears__gte=low)
     return members.filter(ledger__months_in_arrears__lt=high) if high else members
@@ -67,6 +76,11 @@ def members_in_standing_count(standing: str, status: str | None = None) -> int:
     statuses = [status] if status else None
     low, high = months_for(standing)
     if low == 0:
+        # Good standing: the members of the statuses in the union, less those behind.
+        asked = statuses or MemberStatus.values
+        statuses = [s for s in asked if s not in STATUSES_OUT_OF_STANDING]
+        if not statuses:
+            return 0
         members = _kept_totals("members", statuses).aggregate(n=Sum("count"))["n"] or 0
         return members - _behind_count(statuses, high, None)
     return _behind_count(statuses, low, high)

@@ -201,7 +201,13 @@ BACK: dict[str, list[tuple[dict, dict, str, str]]] = {
         )
     ],
     "compliance.eligibility_list": [
-        ({"record_date": "2026-04-01"}, {}, "the eligibility lists", "/compliance/eligibility/")
+        (
+            {"record_date": "2026-04-01"},
+            {"list": 7},
+            "the eligibility list",
+            "/compliance/eligibility/7/",
+        ),
+        ({"record_date": "2026-04-01"}, {}, "the eligibility lists", "/compliance/eligibility/"),
     ],
     "dues.generate_charges": [
         ({"period_id": 3}, {}, "the period", PERIOD),
