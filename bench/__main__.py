@@ -46,6 +46,7 @@ WORKLOADS = (
     "governance",
     "autopay",
     "logins",
+    "hall",
 )
 
 
@@ -136,6 +137,12 @@ def main() -> None:
         dataset.build(args.members, args.periods, print)
     else:
         print(f"Reusing the local of {args.members:,} members (--rebuild to build it again).")
+
+    from bench import hall
+
+    if not hall.hall_built():
+        print("Building a hiring hall of 40 books, ten years of events:")
+        hall.hall_build(print, small=args.smoke)
 
     # As gunicorn serves: every view loaded, and frozen out of the full garbage passes.
     from unionhall.wsgi import warmed_up

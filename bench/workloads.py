@@ -17,6 +17,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from bench.__main__ import WORKLOADS, Row, median_ms
+from bench.hall import hall_rows
 from bench.logins_during_import import USERNAME as LOGIN_USER
 from bench.logins_during_import import logins_during_import
 
@@ -108,6 +109,7 @@ def _run_all(members: int, runs: int, generation_runs: int, only: frozenset[str]
         "governance": lambda: _governance(runs),
         "autopay": lambda: _autopay(min(members // 10, 10_000)),
         "logins": lambda: logins_during_import(min(members, 100_000)),
+        "hall": lambda: hall_rows(runs),
     }
     assert tuple(workloads) == WORKLOADS
     rows: list[Row] = []

@@ -279,7 +279,9 @@ class Registration(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.member} on {self.book.code} (APN {self.apn})"
+        # No related row read: the audit trail names thousands of these at once (a night's
+        # drops) and gives the member beside it.
+        return f"Registration #{self.pk}: APN {self.apn}, tier {self.tier}"
 
     @property
     def on_list(self) -> bool:

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from appkit.actors import Actor
 from audit.actors import person, saved_by
-from audit.context import actor_label_for
+from audit.context import acting_as, actor_label_for
+from audit.history import history_of_created
 from dues.ledger import STATUSES_OUT_OF_STANDING
 from members.models import Member, MemberStatus
 
@@ -339,24 +340,75 @@ def registration_roll_off(
 
 def registrations_drop_missed(*, actor: Actor, now: datetime.datetime | None = None) -> int:
     """Drop every registration whose re-sign date passed before today, the local's date
-    (idempotent: a dropped one is not dropped again). Each is locked and checked again, so a
-    re-sign that got in first keeps its registration. Returns how many were dropped."""
+    (idempotent: a dropped one is not dropped again), a chunk at a time, each chunk's rows,
+    history and events written together. Returns how many were dropped."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    due = Registration.objects.filter(
-        status=RegistrationStatus.REGISTERED, resign_due__lt=today
-    ).order_by("pk")
+    rule_set = _rules_on(today)
     dropped = 0
-    for pk in due.values_list("pk", flat=True).iterator(chunk_size=2000):
+    while True:
         with transaction.atomic():
-            registration = Registration.objects.select_for_update().get(pk=pk)
-            if registration.status != RegistrationStatus.REGISTERED or not rules.resign_missed(
-                registration.resign_due, today
-            ):
-                continue
-            _roll_off(registration, reason=RollOffReason.RESIGN_MISSED, actor=actor, now=now)
-            dropped += 1
-    return dropped
+            # Locked as they are read: PostgreSQL checks the condition again on a row a
+            # re-sign changed while this waited, so a re-sign that got in first keeps its
+            # registration, and one that comes after finds it dropped.
+            chunk = list(
+                Registration.objects.select_for_update(of=("self",))
+                .select_related("member", "book")  # what their history rows are named by
+                .filter(status=RegistrationStatus.REGISTERED, resign_due__lt=today)
+                .order_by("pk")[:DROP_CHUNK]
+            )
+            if not chunk:
+                return dropped
+            _rolled_off_together(chunk, RollOffReason.RESIGN_MISSED, rule_set, actor, now)
+        dropped += len(chunk)
+
+
+# Registrations dropped per transaction: memory stays flat however many are due.
+DROP_CHUNK = 2_000
+
+
+def _rolled_off_together(
+    registrations: list[Registration],
+    reason: str,
+    rule_set: RuleSet,
+    actor: Actor,
+    now: datetime.datetime,
+) -> None:
+    """Roll these registrations (on the book, none exempt) off at once: their rows and
+    history in one statement each, their events with history and audit events in bulk."""
+    for registration in registrations:
+        registration.status = RegistrationStatus.ROLLED_OFF
+        registration.roll_off_reason = reason
+        registration.ended_at = now
+    # One UPDATE for them all (the same values each), and its history twin at once.
+    Registration.objects.filter(pk__in=[r.pk for r in registrations]).update(
+        status=RegistrationStatus.ROLLED_OFF, roll_off_reason=reason, ended_at=now
+    )
+    with acting_as(actor):
+        Registration.history.bulk_history_create(
+            registrations, update=True, default_user=person(actor), default_date=now
+        )
+    events = RegistrationEvent.objects.bulk_create(
+        [
+            RegistrationEvent(
+                registration=registration,
+                book_id=registration.book_id,
+                member_id=registration.member_id,
+                kind=EventKind.ROLLED_OFF,
+                at=now,
+                reason=reason,
+                rule_set=rule_set,
+                status=registration.status,
+                tier=registration.tier,
+                apn=registration.apn,
+                sequence=registration.sequence,
+                recorded_by=person(actor),
+                recorded_by_name=actor_label_for(actor),
+            )
+            for registration in registrations
+        ]
+    )
+    history_of_created(events, actor=actor)
 
 
 # --- Exemptions ---------------------------------------------------------------------------
