@@ -244,6 +244,10 @@ class Registration(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     roll_off_reason = models.CharField(max_length=20, choices=RollOffReason.choices, blank=True)
     rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="+")
+    # The Idempotency-Key of the API request that made it: its retry gets it back.
+    idempotency_key = models.CharField(
+        max_length=100, unique=True, null=True, blank=True, editable=False
+    )
 
     history = AuditedHistoricalRecords()
 
@@ -411,6 +415,10 @@ class QueuedRegistration(models.Model):
         Registration, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     refused = models.CharField(max_length=300, blank=True)
+    # The Idempotency-Key of the API request that asked: its retry gets this back.
+    idempotency_key = models.CharField(
+        max_length=100, unique=True, null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["id"]

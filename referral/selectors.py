@@ -10,12 +10,17 @@ import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+
+from apikit.errors import ConflictError
+from members.models import Member
 
 from .models import (
     ON_LIST_STATUSES,
     Book,
+    QueuedRegistration,
     Registration,
     RegistrationEvent,
     RegistrationStatus,
@@ -144,3 +149,41 @@ def member_registrations(member_id: int) -> QuerySet[Registration]:
         .select_related("book")
         .order_by("ended_at", "-registered_at")
     )
+
+
+IDEMPOTENCY_KEY_MAX = 100
+
+
+def registration_asked_before(
+    key: str, member: Member, book: Book, tier: int | None, tier_reason: str
+) -> Registration | QueuedRegistration | None:
+    """What an earlier request with the same idempotency key made: its registration, or
+    its queued one (the registration drawn from it, once drawn). The same key with other
+    values is a mistake, refused as dues' payment_record refuses it, not answered with the
+    first."""
+    if len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable():
+        raise ValidationError(
+            {
+                "idempotency_key": f"An idempotency key is at most {IDEMPOTENCY_KEY_MAX} "
+                "printable characters."
+            }
+        )
+    found = Registration.objects.filter(idempotency_key=key).first()
+    if found is None:
+        found = QueuedRegistration.objects.filter(idempotency_key=key).first()
+    if found is None:
+        return None
+    asked = {"member_id": member.pk, "book_id": book.pk, "tier_reason": tier_reason.strip()}
+    # A registration holds the tier it was given (the rules' when none was asked for); a
+    # queued one the tier asked for.
+    if tier is not None or isinstance(found, QueuedRegistration):
+        asked["tier"] = tier
+    differ = sorted(name for name, value in asked.items() if getattr(found, name) != value)
+    if differ:
+        raise ConflictError(
+            f"This idempotency key was already used with other values ({', '.join(differ)}); "
+            "nothing was written. Use a new key for a new registration."
+        )
+    if isinstance(found, QueuedRegistration) and found.registration_id is not None:
+        return found.registration
+    return found

@@ -37,7 +37,7 @@ from .models import (
     RollOffReason,
     RuleSet,
 )
-from .selectors import rule_set_in_force
+from .selectors import registration_asked_before, rule_set_in_force
 
 
 def _require(actor: Actor, permission: str, doing: str) -> None:
@@ -139,11 +139,20 @@ def registration_register(
     actor: Actor,
     tier: int | None = None,
     tier_reason: str = "",
+    idempotency_key: str | None = None,
 ) -> Registration | QueuedRegistration:
     """Register a member on a book, drawing the next APN of the local's day; or, while the
     morning referral holds the books, queue the registration to be drawn, in arrival order,
-    when it ends."""
+    when it ends. With an idempotency key, a retry gets back what the first request made
+    (the registration, or the queued one until it is drawn) instead of a refusal."""
     _require(actor, "referral.add_registration", "register members on a book")
+    if idempotency_key:
+        # Lock the member: a retried request must find what its first attempt made rather
+        # than race it.
+        Member.objects.select_for_update().get(pk=member.pk)
+        asked = registration_asked_before(idempotency_key, member, book, tier, tier_reason)
+        if asked is not None:
+            return asked
     _registration_refusal(member, book, tier, tier_reason, timezone.localdate())
     # Lock the hold (if any) against its release: a registration queued just as the
     # referral ends would otherwise be left in the queue.
@@ -156,10 +165,18 @@ def registration_register(
             tier_reason=tier_reason.strip(),
             asked_by=person(actor),
             asked_by_name=actor_label_for(actor),
+            idempotency_key=idempotency_key or None,
         )
         queued.save()
         return queued
-    return _register_now(member=member, book=book, tier=tier, tier_reason=tier_reason, actor=actor)
+    return _register_now(
+        member=member,
+        book=book,
+        tier=tier,
+        tier_reason=tier_reason,
+        actor=actor,
+        idempotency_key=idempotency_key,
+    )
 
 
 def _registration_refusal(
@@ -191,7 +208,13 @@ def _registration_refusal(
 
 
 def _register_now(
-    *, member: Member, book: Book, tier: int | None, tier_reason: str, actor: Actor
+    *,
+    member: Member,
+    book: Book,
+    tier: int | None,
+    tier_reason: str,
+    actor: Actor,
+    idempotency_key: str | None = None,
 ) -> Registration:
     # The book's lock: APNs and sequences are drawn one registration at a time, so two
     # registering at once get distinct ones, in the order they were drawn.
@@ -215,6 +238,7 @@ def _register_now(
         registered_at=now,
         resign_due=_resign_due(book, today, rule_set),
         rule_set=rule_set,
+        idempotency_key=idempotency_key or None,
     )
     saved_by(registration, actor=actor)
     _event(registration, EventKind.REGISTERED, at=now, rule_set=rule_set, actor=actor)

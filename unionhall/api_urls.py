@@ -9,6 +9,7 @@ from checkoff import apis as checkoff_apis
 from dues import apis as dues_apis
 from jobs import apis as job_apis
 from members import apis as member_apis
+from referral import apis as referral_apis
 
 urlpatterns = [
     path("auth/token/", account_apis.TokenView.as_view(), name="token"),
@@ -47,5 +48,27 @@ urlpatterns = [
         "remittances/<int:pk>/post/",
         checkoff_apis.RemittancePost.as_view(),
         name="remittance-post",
+    ),
+    path("referral/books/", referral_apis.BookList.as_view(), name="referral-books"),
+    path("referral/books/<int:pk>/", referral_apis.BookDetail.as_view(), name="referral-book"),
+    path(
+        "referral/registrations/",
+        referral_apis.RegistrationList.as_view(),
+        name="referral-registrations",
+    ),
+    path(
+        "referral/registrations/<int:pk>/",
+        referral_apis.RegistrationDetail.as_view(),
+        name="referral-registration",
+    ),
+    path(
+        "referral/registrations/<int:pk>/resign/",
+        referral_apis.RegistrationResign.as_view(),
+        name="referral-registration-resign",
+    ),
+    path(
+        "referral/registrations/<int:pk>/exempt/",
+        referral_apis.RegistrationExempt.as_view(),
+        name="referral-registration-exempt",
     ),
 ]

@@ -359,6 +359,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A registration's status is in two components (list, detail): named here, not hashed.
+    "ENUM_NAME_OVERRIDES": {"RegistrationStatusEnum": "referral.models.RegistrationStatus"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apikit.schema.add_error_responses",

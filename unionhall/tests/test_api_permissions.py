@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts import roles
@@ -20,12 +21,22 @@ from dues.tests.factories import DuesPeriodFactory, DuesRateFactory
 from jobs.services import job_kind, job_start
 from members.services import member_note_create
 from members.tests.factories import PASSWORD, ClassificationFactory, MemberFactory, UserFactory
+from referral.services import registration_register
+from referral.tests.factories import BookFactory, rules_in_force
 from unionhall import api_urls
 
 pytestmark = pytest.mark.django_db
 
 ANON = "anonymous"
-WHO = [roles.ADMIN, roles.OFFICER, roles.ORGANIZER, roles.STAFF, roles.MEMBER, ANON]
+WHO = [
+    roles.ADMIN,
+    roles.OFFICER,
+    roles.ORGANIZER,
+    roles.STAFF,
+    roles.MEMBER,
+    roles.DISPATCHER,
+    ANON,
+]
 
 
 @dataclass
@@ -38,6 +49,7 @@ class World:
     job: object
     employer: object
     batch: object
+    registration: object  # someone else's, on book WIRE-N
 
 
 @pytest.fixture
@@ -70,7 +82,10 @@ def world(db) -> World:
         received_on=datetime.date(2026, 11, 2),
         actor="tests",
     ).batch
-    return World(users, member, own, note, period, job, employer, batch)
+    rules_in_force()
+    book = BookFactory(code="WIRE-N", classification=journeyman)
+    registration = registration_register(member=member, book=book, actor="tests")
+    return World(users, member, own, note, period, job, employer, batch, registration)
 
 
 def _token(client, who, w: World):
@@ -115,32 +130,32 @@ def _new_member(w):
     }
 
 
-ADM, OFF, ORG, STF, MEM, ANO = WHO
+ADM, OFF, ORG, STF, MEM, DIS, ANO = WHO
 # name -> (call, {who: status})
 MATRIX: dict[str, tuple[Call, dict]] = {
     "token": (
         Call("POST", None, raw=_token),
-        dict.fromkeys([ADM, OFF, ORG, STF, MEM], 200) | {ANO: 401},
+        dict.fromkeys([ADM, OFF, ORG, STF, MEM, DIS], 200) | {ANO: 401},
     ),
     "token-refresh": (
         Call("POST", None, raw=_refresh),
-        dict.fromkeys([ADM, OFF, ORG, STF, MEM], 200) | {ANO: 401},
+        dict.fromkeys([ADM, OFF, ORG, STF, MEM, DIS], 200) | {ANO: 401},
     ),
     "members GET": (
         Call("GET", lambda w: reverse("api:members")),
-        {ADM: 200, OFF: 200, ORG: 200, STF: 200, MEM: 403, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 200, STF: 200, MEM: 403, DIS: 200, ANO: 401},
     ),
     "members POST": (
         Call("POST", lambda w: reverse("api:members"), _new_member),
-        {ADM: 201, OFF: 201, ORG: 403, STF: 201, MEM: 403, ANO: 401},
+        {ADM: 201, OFF: 201, ORG: 403, STF: 201, MEM: 403, DIS: 403, ANO: 401},
     ),
     "member GET": (
         Call("GET", lambda w: reverse("api:member", args=[w.member.pk])),
-        {ADM: 200, OFF: 200, ORG: 200, STF: 200, MEM: 404, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 200, STF: 200, MEM: 404, DIS: 200, ANO: 401},
     ),
     "member GET own": (
         Call("GET", lambda w: reverse("api:member", args=[w.own.pk])),
-        {ADM: 200, OFF: 200, ORG: 200, STF: 200, MEM: 200, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 200, STF: 200, MEM: 200, DIS: 200, ANO: 401},
     ),
     "member PATCH": (
         Call(
@@ -148,27 +163,27 @@ MATRIX: dict[str, tuple[Call, dict]] = {
             lambda w: reverse("api:member", args=[w.member.pk]),
             lambda w: {"email": "new@example.org"},
         ),
-        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, DIS: 403, ANO: 401},
     ),
     "member DELETE": (
         Call("DELETE", lambda w: reverse("api:member", args=[w.member.pk])),
-        dict.fromkeys([ADM, OFF, ORG, STF, MEM], 405) | {ANO: 401},
+        dict.fromkeys([ADM, OFF, ORG, STF, MEM, DIS], 405) | {ANO: 401},
     ),
     "member-dues GET": (
         Call("GET", lambda w: reverse("api:member-dues", args=[w.member.pk])),
-        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 404, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 404, DIS: 403, ANO: 401},
     ),
     "member-dues GET own": (
         Call("GET", lambda w: reverse("api:member-dues", args=[w.own.pk])),
-        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 200, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 200, DIS: 403, ANO: 401},
     ),
     "me": (
         Call("GET", lambda w: reverse("api:me")),
-        dict.fromkeys([ADM, OFF, ORG, STF], 404) | {MEM: 200, ANO: 401},
+        dict.fromkeys([ADM, OFF, ORG, STF, DIS], 404) | {MEM: 200, ANO: 401},
     ),
     "dues-rates GET": (
         Call("GET", lambda w: reverse("api:dues-rates")),
-        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, DIS: 403, ANO: 401},
     ),
     "dues-rates POST": (
         Call(
@@ -180,28 +195,28 @@ MATRIX: dict[str, tuple[Call, dict]] = {
                 "effective_date": "2027-01-01",
             },
         ),
-        {ADM: 201, OFF: 201, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+        {ADM: 201, OFF: 201, ORG: 403, STF: 403, MEM: 403, DIS: 403, ANO: 401},
     ),
     "dues-periods GET": (
         Call("GET", lambda w: reverse("api:dues-periods")),
-        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, DIS: 403, ANO: 401},
     ),
     "dues-periods POST": (
         Call("POST", lambda w: reverse("api:dues-periods"), lambda w: {"year": 2026, "month": 11}),
-        {ADM: 201, OFF: 201, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+        {ADM: 201, OFF: 201, ORG: 403, STF: 403, MEM: 403, DIS: 403, ANO: 401},
     ),
     "dues-generate-charges": (
         Call("POST", lambda w: reverse("api:dues-generate-charges", args=[w.period.pk])),
-        {ADM: 202, OFF: 202, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+        {ADM: 202, OFF: 202, ORG: 403, STF: 403, MEM: 403, DIS: 403, ANO: 401},
     ),
     "job": (
         Call("GET", lambda w: reverse("api:job", args=[w.job.pk])),
         # The Officer's own job; Admin sees every job; the others: not theirs, not there.
-        {ADM: 200, OFF: 200, ORG: 404, STF: 404, MEM: 403, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 404, STF: 404, MEM: 403, DIS: 404, ANO: 401},
     ),
     "dues-payments GET": (
         Call("GET", lambda w: reverse("api:dues-payments")),
-        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, DIS: 403, ANO: 401},
     ),
     "dues-payments POST": (
         Call(
@@ -214,7 +229,7 @@ MATRIX: dict[str, tuple[Call, dict]] = {
                 "received_date": "2026-11-02",
             },
         ),
-        {ADM: 201, OFF: 201, ORG: 403, STF: 201, MEM: 403, ANO: 401},
+        {ADM: 201, OFF: 201, ORG: 403, STF: 201, MEM: 403, DIS: 403, ANO: 401},
     ),
     "member-notes POST": (
         Call(
@@ -222,15 +237,15 @@ MATRIX: dict[str, tuple[Call, dict]] = {
             lambda w: reverse("api:member-notes"),
             lambda w: {"member": w.member.pk, "text": "Called", "visibility": "all_authorized"},
         ),
-        {ADM: 201, OFF: 201, ORG: 201, STF: 201, MEM: 403, ANO: 401},
+        {ADM: 201, OFF: 201, ORG: 201, STF: 201, MEM: 403, DIS: 201, ANO: 401},
     ),
     "member-notes-of-member": (
         Call("GET", lambda w: reverse("api:member-notes-of-member", args=[w.member.pk])),
-        {ADM: 200, OFF: 200, ORG: 200, STF: 200, MEM: 403, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 200, STF: 200, MEM: 403, DIS: 200, ANO: 401},
     ),
     "member-note GET": (
         Call("GET", lambda w: reverse("api:member-note", args=[w.note.pk])),
-        {ADM: 200, OFF: 200, ORG: 200, STF: 200, MEM: 403, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 200, STF: 200, MEM: 403, DIS: 200, ANO: 401},
     ),
     "member-note PATCH": (
         Call(
@@ -238,19 +253,19 @@ MATRIX: dict[str, tuple[Call, dict]] = {
             lambda w: reverse("api:member-note", args=[w.note.pk]),
             lambda w: {"text": "Asked again"},
         ),
-        {ADM: 200, OFF: 200, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 403, STF: 403, MEM: 403, DIS: 403, ANO: 401},
     ),
     "member-note DELETE": (
         Call("DELETE", lambda w: reverse("api:member-note", args=[w.note.pk])),
-        {ADM: 204, OFF: 204, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+        {ADM: 204, OFF: 204, ORG: 403, STF: 403, MEM: 403, DIS: 403, ANO: 401},
     ),
     "audit-events": (
         Call("GET", lambda w: reverse("api:audit-events")),
-        {ADM: 200, OFF: 200, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 403, STF: 403, MEM: 403, DIS: 403, ANO: 401},
     ),
     "employers GET": (
         Call("GET", lambda w: reverse("api:employers")),
-        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, DIS: 403, ANO: 401},
     ),
     "employers POST": (
         Call(
@@ -258,39 +273,79 @@ MATRIX: dict[str, tuple[Call, dict]] = {
             lambda w: reverse("api:employers"),
             lambda w: {"code": "bolt", "name": "Bolt Wiring", "due_day": 10},
         ),
-        {ADM: 201, OFF: 201, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+        {ADM: 201, OFF: 201, ORG: 403, STF: 403, MEM: 403, DIS: 403, ANO: 401},
     ),
     "employer GET": (
         Call("GET", lambda w: reverse("api:employer", args=[w.employer.pk])),
-        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, DIS: 403, ANO: 401},
     ),
     "remittances GET": (
         Call("GET", lambda w: reverse("api:remittances")),
-        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, DIS: 403, ANO: 401},
     ),
     "remittances POST": (
         Call("POST", None, raw=_upload_remittance),
-        {ADM: 202, OFF: 202, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+        {ADM: 202, OFF: 202, ORG: 403, STF: 403, MEM: 403, DIS: 403, ANO: 401},
     ),
     "remittance GET": (
         Call("GET", lambda w: reverse("api:remittance", args=[w.batch.pk])),
-        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, DIS: 403, ANO: 401},
     ),
     "remittance-lines GET": (
         Call("GET", lambda w: reverse("api:remittance-lines", args=[w.batch.pk])),
-        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, ANO: 401},
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, DIS: 403, ANO: 401},
     ),
     "remittance-post": (
         Call("POST", lambda w: reverse("api:remittance-post", args=[w.batch.pk])),
-        {ADM: 202, OFF: 202, ORG: 403, STF: 403, MEM: 403, ANO: 401},
+        {ADM: 202, OFF: 202, ORG: 403, STF: 403, MEM: 403, DIS: 403, ANO: 401},
+    ),
+    "referral-books GET": (
+        Call("GET", lambda w: reverse("api:referral-books")),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, DIS: 200, ANO: 401},
+    ),
+    "referral-book GET": (
+        Call("GET", lambda w: reverse("api:referral-book", args=[w.registration.book_id])),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, DIS: 200, ANO: 401},
+    ),
+    "referral-registrations GET": (
+        Call("GET", lambda w: reverse("api:referral-registrations")),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, DIS: 200, ANO: 401},
+    ),
+    "referral-registrations POST": (
+        Call(
+            "POST",
+            lambda w: reverse("api:referral-registrations"),
+            lambda w: {"member": w.own.pk, "book": "WIRE-N"},
+        ),
+        # A member's own registrations come with their pages, not here (yet).
+        {ADM: 201, OFF: 201, ORG: 403, STF: 201, MEM: 403, DIS: 201, ANO: 401},
+    ),
+    "referral-registration GET": (
+        Call("GET", lambda w: reverse("api:referral-registration", args=[w.registration.pk])),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, DIS: 200, ANO: 401},
+    ),
+    "referral-registration-resign POST": (
+        Call(
+            "POST",
+            lambda w: reverse("api:referral-registration-resign", args=[w.registration.pk]),
+        ),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, DIS: 200, ANO: 401},
+    ),
+    "referral-registration-exempt POST": (
+        Call(
+            "POST",
+            lambda w: reverse("api:referral-registration-exempt", args=[w.registration.pk]),
+            lambda w: {"kind": "medical", "starts_on": str(timezone.localdate())},
+        ),
+        {ADM: 201, OFF: 201, ORG: 403, STF: 403, MEM: 403, DIS: 201, ANO: 401},
     ),
     "api-schema": (
         Call("GET", lambda w: reverse("api-schema")),
-        dict.fromkeys([ADM, OFF, ORG, STF, MEM], 200) | {ANO: 401},
+        dict.fromkeys([ADM, OFF, ORG, STF, MEM, DIS], 200) | {ANO: 401},
     ),
     "api-docs": (  # a page for people: to the login page, not a bare 401
         Call("GET", lambda w: reverse("api-docs")),
-        dict.fromkeys([ADM, OFF, ORG, STF, MEM], 200) | {ANO: 302},
+        dict.fromkeys([ADM, OFF, ORG, STF, MEM, DIS], 200) | {ANO: 302},
     ),
 }
 

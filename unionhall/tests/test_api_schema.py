@@ -30,6 +30,8 @@ from dues.services import dues_charges_generate, payment_record
 from dues.tests.factories import DuesRateFactory, periods
 from members.services import member_note_create
 from members.tests.factories import PASSWORD, ClassificationFactory, MemberFactory, UserFactory
+from referral.services import registration_register
+from referral.tests.factories import BookFactory, rules_in_force
 
 AUTH: dict[str, str] = {}
 CHECKS = [
@@ -54,10 +56,10 @@ schema.app = get_wsgi_application()
 
 @pytest.fixture
 def api_data(db, ledgers_agree):
-    """Members charged, a payment, a note and a remittance, and an Admin's token. The
-    generated requests record payments, rates and periods: afterwards every kept ledger
-    and total must still agree with the rules (`ledgers_agree`, after `db` so that its
-    check runs before the test's transaction is rolled back)."""
+    """Members charged, a payment, a note, a remittance and a registration on a book, and an
+    Admin's token. The generated requests record payments, rates, periods and registrations:
+    afterwards every kept ledger and total must still agree with the rules (`ledgers_agree`,
+    after `db` so that its check runs before the test's transaction is rolled back)."""
     admin = UserFactory(username="schema-admin", role=roles.ADMIN)
     journeyman = ClassificationFactory(code="JW", name="Journeyman Wireman")
     DuesRateFactory(classification=journeyman, monthly_amount=Decimal("45.00"))
@@ -79,6 +81,9 @@ def api_data(db, ledgers_agree):
         received_on=datetime.date(2026, 3, 1),
         actor="tests",
     )
+    rules_in_force()
+    book = BookFactory(code="WIRE-N", classification=journeyman)
+    registration_register(member=members[1], book=book, actor="tests")
     token = APIClient().post(
         reverse("api:token"), {"username": admin.username, "password": PASSWORD}
     )
