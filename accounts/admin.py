@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
 from appkit.admin import DeclaredFiltersAdmin
+from appkit.text import counted
 
 from .extensions import LOGIN_EMAIL_CHANGED
 
@@ -84,4 +85,4 @@ class UnionHallUserAdmin(UserAdmin, DeclaredFiltersAdmin):
         for user in users:
             user.is_active = False
             user.save(update_fields=["is_active"])
-        self.message_user(request, f"Deactivated {len(users)} users.", messages.SUCCESS)
+        self.message_user(request, f"Deactivated {counted(len(users), 'user')}.", messages.SUCCESS)

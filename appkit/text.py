@@ -2,7 +2,9 @@
 database takes a lone surrogate (not UTF-8): an error from a parser, a file's name or a
 row's cell may hold either. A job whose failure could not be written stayed "Running" for
 ever, and a row error holding one crashed the page that showed it; so what a job's row is
-given, and what a row error says, passes through here first."""
+given, and what a row error says, passes through here first.
+
+And a count said with its noun (`counted`): "1 line", never "1 lines"."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import math
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from django.template.defaultfilters import pluralize
 
 # NUL, and the surrogates a str may hold but UTF-8 may not (a file decoded with
 # errors="surrogateescape"): each shown as the replacement character, so a reader sees
@@ -33,6 +37,15 @@ def message_text(text: object, limit: int) -> str:
     and at most `limit` characters."""
     text = _HIDDEN.sub(REPLACEMENT, str(text))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def counted(count: int, noun: str, plural: str = "") -> str:
+    """A count and its noun, singular for exactly one: "1 line", "0 lines", "1,200 lines".
+    The rule of the templates' `pluralize` filter, for what Python writes (a job's outcome,
+    a flash message, a command's output); `plural` for a noun that is not made plural by an
+    "s" ("1 policy", "2 policies")."""
+    words = f"{noun},{plural or noun + 's'}"
+    return f"{count:,} {pluralize(count, words)}"
 
 
 def storable_json(value: Any) -> Any:

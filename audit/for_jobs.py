@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
+from appkit.text import counted
 from jobs.extensions import JobFailed, JobKind, JobObject, Scheduled
 from jobs.files import job_result_csv
 from jobs.models import Job
@@ -42,7 +43,7 @@ def audit_verify_run(job: Job, progress: Progress) -> dict[str, Any]:
     if checkpoint is not None:
         checkpoint_send(checkpoint)
     return {
-        "message": f"The trail holds: {report.checked:,} events checked, "
+        "message": f"The trail holds: {counted(report.checked, 'event')} checked, "
         f"head at event {report.last_seq}.",
         "checked": report.checked,
     }
@@ -84,7 +85,7 @@ def audit_export_run(job: Job, progress: Progress) -> dict[str, Any]:
         what="audit events",
         detail=f"Filters: {_described(job.params)}.",
     )
-    return {"message": f"{rows:,} audit events exported.", "rows": rows}
+    return {"message": f"{counted(rows, 'audit event')} exported.", "rows": rows}
 
 
 def _described(params: dict[str, Any]) -> str:

@@ -9,18 +9,19 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
 from appkit.files import UndecodableFile, decode_upload
 from appkit.templatetags.office import currency
-from appkit.text import RowError
+from appkit.text import RowError, counted
 from audit.actors import Actor, actor_key
 from jobs.extensions import JobKind, JobObject
 from jobs.models import Job
 from jobs.progress import Progress
 from jobs.services import job_key, job_start
 
-from .importing import CheckoffImport, authorizations_import, employers_import
+from .importing import ONE_OF, CheckoffImport, authorizations_import, employers_import
 from .models import BatchStatus, Employer, RemittanceBatch
 from .services import remittance_check, remittance_post
 
@@ -50,13 +51,16 @@ def check_run(job: Job, progress: Progress) -> dict[str, Any]:
         if result.read.error_count > len(errors):
             errors.append(f"... and {result.read.error_count - len(errors)} more.")
         return {
-            "message": f"Nothing was kept: {result.read.error_count:,} problems in the file.",
+            "message": (
+                f"Nothing was kept: {counted(result.read.error_count, 'problem')} in the file."
+            ),
             "errors": errors,
             "error_count": result.read.error_count,
         }
     batch = result.batch
     message = (
-        f"{batch.line_count:,} lines read, {currency(batch.total)} in all. Nothing is posted yet."
+        f"{counted(batch.line_count, 'line')} read, {currency(batch.total)} in all. "
+        "Nothing is posted yet."
     )
     if result.already_posted:
         message += f" This file was already posted as remittance #{result.already_posted.pk}."
@@ -82,8 +86,9 @@ def post_run(job: Job, progress: Progress) -> dict[str, Any]:
         return {"message": " ".join(exc.messages), "errors": exc.messages, "error_count": 1}
     return {
         "message": (
-            f"Posted: {posting.posted:,} payments ({currency(posting.posted_total)}); "
-            f"{posting.suspense:,} lines to suspense ({currency(posting.suspense_total)})."
+            f"Posted: {counted(posting.posted, 'payment')} ({currency(posting.posted_total)}); "
+            f"{counted(posting.suspense, 'line')} to suspense "
+            f"({currency(posting.suspense_total)})."
         ),
         "count": posting.posted,
         "next_url": reverse("admin:checkoff_remittancebatch_change", args=[batch.pk]),
@@ -121,7 +126,8 @@ def import_check_run(job: Job, progress: Progress) -> dict[str, Any]:
     if not result.ok:
         return _refused(result)
     return {
-        "message": f"{result.count:,} {what} are ready to import. Nothing is written yet.",
+        "message": f"{counted(result.count, ONE_OF[what], what)} "
+        f"{pluralize(result.count, 'is,are')} ready to import. Nothing is written yet.",
         "count": result.count,
         "preview": [_preview_row(obj) for obj in result.made[:PREVIEW_ROWS]],
         "next_url": reverse(
@@ -144,8 +150,9 @@ def _imported(job: Job, *, dry_run: bool) -> CheckoffImport:
 
 def _refused(result: CheckoffImport) -> dict[str, Any]:
     return {
-        "message": f"Nothing was imported: {len(result.errors)} problems. Fix them in the file "
-        "and upload it again (row 1 is the header).",
+        "message": f"Nothing was imported: {counted(len(result.errors), 'problem')}. Fix "
+        f"{pluralize(len(result.errors), 'it,them')} in the file and upload it again (row 1 is "
+        "the header).",
         "errors": [str(error) for error in result.errors],
         "error_count": len(result.errors),
         "count": 0,
@@ -162,7 +169,7 @@ def import_run(job: Job, progress: Progress) -> dict[str, Any]:
     if not result.ok:
         return _refused(result)
     return {
-        "message": f"Imported {result.count:,} {what}.",
+        "message": f"Imported {counted(result.count, ONE_OF[what], what)}.",
         "count": result.count,
         "next_url": reverse(f"admin:checkoff_{IMPORTED_MODELS[what]}_changelist"),
         "next_label": f"To the {what}",
@@ -275,7 +282,7 @@ def checkoff_import_write_start(*, checked: Job, actor: Actor) -> Job:
     return job_start(
         kind=IMPORT,
         key=job_key(IMPORT, checked.pk),
-        label=f"Import {checked.outcome['count']:,} {what}",
+        label=f"Import {counted(checked.outcome['count'], ONE_OF[what], what)}",
         actor=actor,
         params={"what": what, "checked_job": checked.pk},
         upload=checked.upload,

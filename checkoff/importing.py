@@ -33,6 +33,8 @@ AUTHORIZATION_COLUMNS = (
     "revoked_on",
 )
 ERRORS_SHOWN = 200
+# One of what an import reads, for its messages: "1 employer", "3 authorizations".
+ONE_OF = {"employers": "employer", "authorizations": "authorization"}
 
 
 @dataclass

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING, Any
 
+from appkit.text import counted
 from audit.actors import Actor, actor_key
 from audit.csv_export import export_recorded
 from jobs.extensions import JobFailed, JobKind, JobObject, Scheduled
@@ -61,7 +62,7 @@ def arrears_export_run(job: Job, progress: Progress) -> dict[str, Any]:
         what="members in arrears",
         detail=f"Behind by {months}+ months; status {status or 'any'}.",
     )
-    return {"message": f"{count:,} members in arrears exported.", "rows": count}
+    return {"message": f"{counted(count, 'member')} in arrears exported.", "rows": count}
 
 
 def ledger_check_run(job: Job, progress: Progress) -> dict[str, Any]:
@@ -72,7 +73,7 @@ def ledger_check_run(job: Job, progress: Progress) -> dict[str, Any]:
     differences = ledgers_and_totals_check(repair=True)
     if differences:
         listed = "; ".join(differences[:20])
-        raise JobFailed(f"{len(differences)} differences, now set right: {listed}")
+        raise JobFailed(f"{counted(len(differences), 'difference')}, now set right: {listed}")
     return {"message": "Every kept ledger and total agrees with the tables."}
 
 

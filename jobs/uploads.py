@@ -14,6 +14,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from appkit.text import counted
+
 from .models import JobStatus
 from .selectors import jobs_visible_to
 
@@ -30,6 +32,7 @@ class UploadCheckConfirmAdmin:
 
     upload_form: type[forms.Form]
     upload_noun: str  # "members", "employers"
+    upload_noun_one: str  # "member", "employer": one of them ("1 member ready to import")
     upload_columns: tuple[str, ...] = ()
     upload_required: tuple[str, ...] = ()
     check_kind: JobKind
@@ -70,7 +73,6 @@ class UploadCheckConfirmAdmin:
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": title,
-            "noun": self.upload_noun,
             "changelist_url": reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
             ),
@@ -117,6 +119,7 @@ class UploadCheckConfirmAdmin:
             request,
             f"Import {self.upload_noun} from CSV: preview",
             checked=checked,
+            counted=counted(checked.outcome["count"], self.upload_noun_one, self.upload_noun),
             headings=self.preview_headings,
         )
         return TemplateResponse(request, "admin/upload_preview.html", context)

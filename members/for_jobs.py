@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
 from appkit.files import UndecodableFile, decode_upload
+from appkit.text import counted
 from audit.actors import Actor, actor_key
 from audit.csv_export import export_recorded
 from jobs.extensions import JobKind, JobObject
@@ -63,14 +65,16 @@ def import_check_run(job: Job, progress: Progress) -> dict[str, Any]:
     ]
     if result.ok:
         outcome["message"] = (
-            f"{result.count:,} members are ready to import. Nothing is written yet."
+            f"{counted(result.count, 'member')} {pluralize(result.count, 'is,are')} ready to "
+            "import. Nothing is written yet."
         )
         outcome["next_url"] = reverse("admin:members_member_import_preview", args=[job.pk])
         outcome["next_label"] = "Preview and confirm"
     else:
         outcome["message"] = (
-            f"Nothing was imported: {result.error_count:,} problems. Fix them in the file "
-            "and upload it again (row 1 is the header)."
+            f"Nothing was imported: {counted(result.error_count, 'problem')}. Fix "
+            f"{pluralize(result.error_count, 'it,them')} in the file and upload it again (row 1 "
+            "is the header)."
         )
     return outcome
 
@@ -80,11 +84,11 @@ def import_write_run(job: Job, progress: Progress) -> dict[str, Any]:
     result = members_import(csv_text=_uploaded_text(job), actor=job.actor, progress=progress)
     outcome = _outcome(result)
     if result.written:
-        outcome["message"] = f"Imported {result.count:,} members."
+        outcome["message"] = f"Imported {counted(result.count, 'member')}."
         outcome["next_url"] = reverse("admin:members_member_changelist")
         outcome["next_label"] = "To the members"
     else:
-        outcome["message"] = f"Nothing was imported: {result.error_count:,} problems."
+        outcome["message"] = f"Nothing was imported: {counted(result.error_count, 'problem')}."
     return outcome
 
 
@@ -105,7 +109,7 @@ def export_run(job: Job, progress: Progress) -> dict[str, Any]:
         progress=progress,
     )
     export_recorded(actor=job.actor, model_label="members.member", count=count, what="members")
-    return {"message": f"{count:,} members exported.", "rows": count}
+    return {"message": f"{counted(count, 'member')} exported.", "rows": count}
 
 
 IMPORT_CHECK = JobKind(
@@ -158,7 +162,7 @@ def members_import_write_start(*, checked: Job, actor: Actor) -> Job:
     return job_start(
         kind=IMPORT_WRITE,
         key=job_key(IMPORT_WRITE, checked.pk),
-        label=f"Import {checked.outcome['count']:,} members",
+        label=f"Import {counted(checked.outcome['count'], 'member')}",
         actor=actor,
         params={"checked_job": checked.pk},
         upload=checked.upload,

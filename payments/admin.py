@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from appkit.admin import DeclaredFiltersAdmin, ReadOnlyAdminMixin
+from appkit.text import counted
 from audit.admin import RedactedHistoryAdmin
 
 from .models import Autopay, AutopayCollection, CheckoutSession, EventState, StripeEvent
@@ -48,7 +49,8 @@ class StripeEventAdmin(ReadOnlyAdminMixin, DeclaredFiltersAdmin):
         still = outcomes.count(EventState.FAILED)
         level = messages.WARNING if still else messages.SUCCESS
         summary = f"{len(failed) - still} handled, {still} failed again"
-        self.message_user(request, f"Re-ran {len(failed)} failed events: {summary}.", level)
+        ran = f"Re-ran {counted(len(failed), 'failed event')}"
+        self.message_user(request, f"{ran}: {summary}.", level)
 
 
 @admin.register(Autopay)

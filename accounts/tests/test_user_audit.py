@@ -64,10 +64,12 @@ def test_group_staff_and_deactivation_changes_are_events(admin_client):
             groups=[Group.objects.get(name=roles.STAFF).pk],
         ),
     )
-    admin_client.post(
+    deactivating = admin_client.post(
         reverse("admin:auth_user_changelist"),
         {"action": "deactivate", "_selected_action": [clerk.pk]},
+        follow=True,
     )
+    assert "Deactivated 1 user." in [str(m) for m in deactivating.context["messages"]]
     changes = [event.changes for event in _user_events(clerk)]
     assert any(c.get("is_staff") == [False, True] for c in changes)
     assert any(c.get("groups") == [[], [roles.STAFF]] for c in changes)

@@ -138,7 +138,7 @@ def test_verifying_keeps_a_checkpoint_mails_it_and_starts_there_next_time(trail)
     assert sent.to == ["secretary@local1234.org"] and checkpoint.hash in sent.body
     audit_event_record(action="export", actor_label="tests")
     out, _ = verify("--no-checkpoint")
-    assert "1 events checked from checkpoint" in out
+    assert "1 event checked from checkpoint" in out
 
 
 def test_a_broken_chain_tells_the_officers(trail):

@@ -220,7 +220,7 @@ def test_a_checkpoint_made_while_a_block_was_filling_checks_the_block_once_it_is
     # From one past the block: the seal names it, and it is read then.
     out = _verify("--no-checkpoint")
     checked = AuditEvent.objects.filter(seq__gt=after_it.seq).count() + last - first + 1
-    assert f"{checked} events checked from checkpoint {after_it.seq}" in out
+    assert f"{checked:,} events checked from checkpoint {after_it.seq}" in out
     _behind_the_apps_back(
         "UPDATE audit_auditevent SET detail = 'edited' WHERE seq = %s", [first + 10]
     )

@@ -21,7 +21,7 @@ from ..for_jobs import (
     checkoff_import_write_start,
 )
 from ..forms import CheckoffImportUploadForm, EmployerForm
-from ..importing import AUTHORIZATION_COLUMNS, EMPLOYER_COLUMNS
+from ..importing import AUTHORIZATION_COLUMNS, EMPLOYER_COLUMNS, ONE_OF
 from ..models import CheckoffAuthorization, Employer
 from ..services import authorization_save, employer_save
 
@@ -39,6 +39,10 @@ class _CsvImportAdmin(UploadCheckConfirmAdmin, KeptRecordsAdmin):
     @property
     def upload_noun(self) -> str:
         return self.imported
+
+    @property
+    def upload_noun_one(self) -> str:
+        return ONE_OF[self.imported]
 
     @property
     def preview_headings(self) -> tuple[str, ...]:

@@ -59,7 +59,8 @@ def test_an_officer_uploads_previews_and_posts_a_remittance(client, user_with_ro
     assert "1 payroll-deduction payment, $45.00" in confirm.content.decode()
     assert not Payment.objects.exists()
     posted = job_of(client.post(post, {"plan": confirm.context["plan"].fingerprint}))
-    assert posted.outcome["message"].startswith("Posted: 1 payments ($45.00); 1 lines to suspense")
+    # One of each: said in the singular ("1 line", never "1 lines").
+    assert posted.outcome["message"] == "Posted: 1 payment ($45.00); 1 line to suspense ($45.00)."
     batch.refresh_from_db()
     assert batch.status == BatchStatus.POSTED
     assert ana.payments.get().amount == Decimal("45.00")

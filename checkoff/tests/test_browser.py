@@ -64,7 +64,7 @@ def test_an_officer_uploads_previews_posts_and_resolves_suspense(
     expect(page.get_by_text("record 2 payroll-deduction payments, $85.00")).to_be_visible()
     page.get_by_role("button", name="Post: 2 payments ($85.00) and 1 line to suspense").click()
     expect(
-        page.get_by_text("Posted: 2 payments ($85.00); 1 lines to suspense ($45.00)")
+        page.get_by_text("Posted: 2 payments ($85.00); 1 line to suspense ($45.00)")
     ).to_be_visible()
     page.get_by_role("link", name="To the remittance", exact=True).click()
     page.get_by_role("link", name="Apply or return").click()

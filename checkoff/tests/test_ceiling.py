@@ -108,8 +108,8 @@ def test_the_command_holds_it_and_says_so(acme, ana, tmp_path, capsys):
     path.write_bytes(remittance_csv("1001,Nunez,Ana,,,2026-09,,,999999999.99"))
     call_command("import_remittance", "ACME", str(path))
     out = capsys.readouterr().out
-    assert "CEILING: 1 lines, 999999999.99" in out
-    assert "0 payments (0.00), 1 lines to suspense (999999999.99)" in out
+    assert "CEILING: 1 line, 999999999.99" in out
+    assert "0 payments (0.00), 1 line to suspense (999999999.99)" in out
     assert not Payment.objects.filter(member=ana).exists()
 
 

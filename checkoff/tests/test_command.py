@@ -29,8 +29,8 @@ def remittance(tmp_path, acme, journeyman, charged_2026):
 def test_the_command_posts_a_file_once(remittance, capsys):
     call_command("import_remittance", "acme", str(remittance), "--control-total", "90.00")
     out = capsys.readouterr().out
-    assert "UNMATCHED: 1 lines, 45.00" in out
-    assert "Posted Remittance #" in out and "1 payments (45.00), 1 lines to suspense (45.00)" in out
+    assert "UNMATCHED: 1 line, 45.00" in out
+    assert "Posted Remittance #" in out and "1 payment (45.00), 1 line to suspense (45.00)" in out
     with pytest.raises(CommandError, match="already been posted"):
         call_command("import_remittance", "ACME", str(remittance), "--control-total", "90.00")
     assert Payment.objects.count() == 1
@@ -67,7 +67,7 @@ def test_it_prints_what_it_posted_to_members_and_to_suspense(remittance, capsys)
     out = capsys.readouterr().out.splitlines()
     batch = RemittanceBatch.objects.get()
     assert f"Checked and kept as {batch}; posting it." in out
-    assert out[-1] == f"Posted {batch}: 1 payments (45.00), 1 lines to suspense (45.00)."
+    assert out[-1] == f"Posted {batch}: 1 payment (45.00), 1 line to suspense (45.00)."
     assert batch.status == BatchStatus.POSTED
     assert [p.amount for p in Payment.objects.all()] == [Decimal("45.00")]
 

@@ -97,3 +97,17 @@ def test_the_admin_imports_employers_checked_previewed_and_confirmed(client, use
     )
     client.force_login(user_with_role(roles.STAFF))
     assert client.get(url).status_code == 403
+
+
+def test_one_employer_is_said_in_the_singular_from_check_to_import(client, user_with_role):
+    client.force_login(user_with_role(roles.OFFICER))
+    one = b"code,name\nACME,Acme Electric\n"
+    url = reverse("admin:checkoff_employer_import")
+    checked = job_of(client.post(url, {"file": SimpleUploadedFile("e.csv", one)}))
+    assert checked.outcome["message"] == "1 employer is ready to import. Nothing is written yet."
+    preview = client.get(checked.outcome["next_url"]).content.decode()
+    assert "Preview: 1 employer ready to import" in preview
+    assert 'value="Import 1 employer"' in preview
+    written = job_of(client.post(checked.outcome["next_url"]))
+    assert written.label == "Import 1 employer"
+    assert written.outcome["message"] == "Imported 1 employer."

@@ -238,6 +238,17 @@ def test_the_admins_job_reads_the_amount_column(officer_client, acme, worker):
     assert "2 lines read, $93.00 in all" in job.outcome["message"]
 
 
+def test_one_line_and_one_problem_are_said_in_the_singular(officer_client, acme, worker):
+    one = admin_upload(
+        officer_client, acme, b"member_number,last_name,period,amount\n9,A,2026-09,48\n"
+    )
+    assert one.outcome["message"] == "1 line read, $48.00 in all. Nothing is posted yet."
+    bad = admin_upload(
+        officer_client, acme, b"member_number,last_name,period,amount\n9,A,2026-09,x\n"
+    )
+    assert bad.outcome["message"] == "Nothing was kept: 1 problem in the file."
+
+
 def test_the_admins_job_names_a_nul_and_a_broken_spreadsheet(officer_client, acme, worker):
     job = admin_upload(
         officer_client, acme, b"member_number,last_name,period,amount\n1,A\x00,2026-12,48\n"

@@ -103,7 +103,7 @@ def test_employers_and_authorizations_are_held_to_their_own_limit(officer_client
     assert f"The file is {len(EMPLOYERS):,} bytes; the limit is" in refused.content.decode()
     settings.CHECKOFF_IMPORT_MAX_BYTES = len(EMPLOYERS)
     checked = job_of(officer_client.post(url, {"file": SimpleUploadedFile("e.csv", EMPLOYERS)}))
-    assert confirmed(officer_client, checked).outcome["message"] == "Imported 1 employers."
+    assert confirmed(officer_client, checked).outcome["message"] == "Imported 1 employer."
 
 
 def test_members_are_held_to_their_own_limit(officer_client, settings):
@@ -137,7 +137,7 @@ def test_the_checkoff_imports_read_excels_unicode_text(tmp_path, officer_client)
             {"file": SimpleUploadedFile("e.txt", unicode_text("code\tname\r\nBOLT\tB\r\n"))},
         )
     )
-    assert confirmed(officer_client, checked).outcome["message"] == "Imported 1 employers."
+    assert confirmed(officer_client, checked).outcome["message"] == "Imported 1 employer."
     assert dict(Employer.objects.values_list("code", "name")) == {"ACME": "Acme, Inc.", "BOLT": "B"}
 
 

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from appkit.sql import among
+from appkit.text import counted
 from audit.actors import Actor, saved_by
 from audit.history import history_of_inserted
 from jobs.progress import Progress
@@ -124,13 +125,13 @@ class ChargeGeneration:
     skipped_no_rate: list[Member] = field(default_factory=list)
 
     def __str__(self) -> str:
-        text = f"{self.period}: {self.created} charges created"
+        text = f"{self.period}: {counted(self.created, 'charge')} created"
         if self.already_charged:
-            text += f", {self.already_charged} members already charged"
+            text += f", {counted(self.already_charged, 'member')} already charged"
         if self.skipped_no_rate:
             codes = sorted({m.classification.code for m in self.skipped_no_rate})
             text += (
-                f"; {len(self.skipped_no_rate)} members skipped: no dues rate for "
+                f"; {counted(len(self.skipped_no_rate), 'member')} skipped: no dues rate for "
                 f"{', '.join(codes)} on {self.period.first_day}"
             )
         return text + "."

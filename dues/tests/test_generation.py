@@ -76,7 +76,7 @@ def test_the_command_reports_members_without_a_rate(setup, capsys):
     MemberFactory(classification=ClassificationFactory(code="RT", name="Retired"))
     call_command("generate_dues_charges", "2026-11")
     captured = capsys.readouterr()
-    assert "1 members skipped: no dues rate for RT" in captured.out
+    assert "1 member skipped: no dues rate for RT" in captured.out
     assert "no rate for RT" in captured.err
 
 

@@ -171,7 +171,7 @@ def test_the_nightly_check_fails_its_job_with_what_it_set_right(local):
     )
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
-    assert job.error.startswith("1 differences, now set right: member #")
+    assert job.error.startswith("1 difference, now set right: member #")
     assert MemberLedger.objects.get(member=local[0]).balance == Decimal("0.00")
 
 

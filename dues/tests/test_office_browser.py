@@ -121,6 +121,11 @@ def test_the_office_finds_a_member_records_a_check_prints_the_receipt_and_is_bac
     expect(page).to_have_url(re.compile(rf"/admin/members/member/{member.pk}/change/"))
     expect(page.locator(".messagelist")).to_contain_text("Recorded R-")
     expect(page.locator(".uh-member-summary")).to_contain_text("Good standing")
+    # Now with a payment: its table (six columns) scrolls in its own box, not the page.
+    # (unionhall/tests/test_member_page_on_a_phone.py: a long record, every table.)
+    expect(page.locator(".added-records table")).to_have_count(2)
+    _no_sideways_scroll(page)
+    _no_serious_accessibility_problems(page)
     _shot(page, f"{role.lower()}-{screen}", "4-back-at-member")
 
     page.locator(".added-records a", has_text="R-").first.click()

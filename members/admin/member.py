@@ -397,6 +397,7 @@ class MemberAdmin(UploadCheckConfirmAdmin, RedactedHistoryAdmin):
     # Importing (jobs/uploads.py): numbers, classifications and statuses, an officer's job.
     upload_form = MemberImportUploadForm
     upload_noun = "members"
+    upload_noun_one = "member"
     upload_columns = COLUMNS
     upload_required = ("member_number", "first_name", "last_name", "classification", "join_date")
     check_kind = IMPORT_CHECK

@@ -7,8 +7,10 @@ from django.contrib import admin, messages
 from django.db.models import Count, QuerySet, Window
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponseRedirect
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
+from appkit.text import counted
 from audit.admin import RedactedHistoryAdmin
 
 from ..forms import MemberNoteForm
@@ -151,10 +153,12 @@ class MemberNoteAdmin(RedactedHistoryAdmin):
                 hidden += 1
             else:
                 refused += 1
-        self.message_user(request, f"Hid {hidden} notes.", messages.SUCCESS)
+        self.message_user(request, f"Hid {counted(hidden, 'note')}.", messages.SUCCESS)
         if refused:
             self.message_user(
                 request,
-                f"{refused} notes are not yours: only their author or an Admin may delete them.",
+                f"{counted(refused, 'note')} {pluralize(refused, 'is,are')} not yours: only "
+                f"{pluralize(refused, 'its,their')} author or an Admin may delete "
+                f"{pluralize(refused, 'it,them')}.",
                 messages.WARNING,
             )

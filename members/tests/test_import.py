@@ -243,3 +243,29 @@ def test_only_officers_import(client, user_with_role, role):
     assert client.post(IMPORT_URL, {"file": _upload(GOOD)}).status_code == 403
     assert b"Import CSV" not in client.get(reverse("admin:members_member_changelist")).content
     assert Member.objects.count() == 0
+
+
+def test_one_member_is_said_in_the_singular_from_check_to_import(client, user_with_role):
+    client.force_login(user_with_role(roles.OFFICER))
+    one = "\n".join(GOOD.splitlines()[:2]) + "\n"
+
+    checked = job_of(client.post(IMPORT_URL, {"file": _upload(one)}))
+    assert checked.outcome["message"] == "1 member is ready to import. Nothing is written yet."
+    preview_url = reverse("admin:members_member_import_preview", args=[checked.pk])
+    preview = client.get(preview_url).content.decode()
+    assert "Preview: 1 member ready to import" in preview
+    assert 'value="Import 1 member"' in preview
+
+    written = job_of(client.post(preview_url))
+    assert written.label == "Import 1 member"
+    assert written.outcome["message"] == "Imported 1 member."
+
+
+def test_one_problem_is_said_in_the_singular(client, user_with_role):
+    client.force_login(user_with_role(roles.OFFICER))
+    bad = GOOD.replace("2002,Eugene,Debs,ap", "2002,Eugene,Debs,ZZ")
+    checked = job_of(client.post(IMPORT_URL, {"file": _upload(bad)}))
+    assert checked.outcome["message"] == (
+        "Nothing was imported: 1 problem. Fix it in the file and upload it again (row 1 is "
+        "the header)."
+    )

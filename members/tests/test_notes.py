@@ -181,12 +181,18 @@ def test_notes_are_written_in_the_admin_with_their_author(client, people):
 
 def test_the_admin_soft_deletes_only_the_readers_own_notes(client, people, notes):
     client.force_login(people[roles.OFFICER])
-    client.post(
+    answer = client.post(
         reverse("admin:members_membernote_changelist"),
         {"action": "soft_delete", "_selected_action": [notes["officers"].pk, notes["all"].pk]},
+        follow=True,
     )
     assert MemberNote.objects.get(pk=notes["officers"].pk).is_deleted
     assert not MemberNote.objects.get(pk=notes["all"].pk).is_deleted
+    # One of each, said in the singular.
+    assert [str(m) for m in answer.context["messages"]] == [
+        "Hid 1 note.",
+        "1 note is not yours: only its author or an Admin may delete it.",
+    ]
 
 
 def test_a_members_page_shows_their_latest_notes_and_links_to_all(client, people):

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from appkit.text import counted
 from audit.chain import (
     GENESIS,
     chain_holds,
@@ -51,7 +52,8 @@ class Command(BaseCommand):
             raise CommandError(str(report.broken))
         where = f"from checkpoint {since.seq}" if since else "from the first event"
         self.stdout.write(
-            f"The trail holds: {report.checked} events checked {where} in {seconds:.1f} s; "
+            f"The trail holds: {counted(report.checked, 'event')} checked {where} in "
+            f"{seconds:.1f} s; "
             f"head: event {report.last_seq}, hash {report.last_hash}."
         )
         if no_checkpoint or report.checked == 0:

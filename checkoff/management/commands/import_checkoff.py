@@ -5,9 +5,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from appkit.files import UndecodableFile, decode_upload, upload_file_read
+from appkit.text import counted
 from checkoff.importing import (
     AUTHORIZATION_COLUMNS,
     EMPLOYER_COLUMNS,
+    ONE_OF,
     authorizations_import,
     employers_import,
 )
@@ -39,7 +41,8 @@ class Command(BaseCommand):
             for error in result.errors:
                 self.stderr.write(f"{file}: {error}")
             raise CommandError(f"{len(result.errors)} problem(s) in {file}; nothing was imported.")
+        imported = counted(result.count, ONE_OF[what], what)
         if dry_run:
-            self.stdout.write(f"Dry run: {result.count} {what} would be imported.")
+            self.stdout.write(f"Dry run: {imported} would be imported.")
         else:
-            self.stdout.write(self.style.SUCCESS(f"Imported {result.count} {what} from {file}."))
+            self.stdout.write(self.style.SUCCESS(f"Imported {imported} from {file}."))

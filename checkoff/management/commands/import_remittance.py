@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from appkit.text import counted
 from audit.context import acting_as
 from checkoff.models import Employer
 from checkoff.services import remittance_check, remittance_post
@@ -112,15 +113,17 @@ class Command(BaseCommand):
         # it may differ from the check's report above).
         self.stdout.write(
             self.style.SUCCESS(
-                f"Posted {result.batch}: {posting.posted} payments ({posting.posted_total}), "
-                f"{posting.suspense} lines to suspense ({posting.suspense_total})."
+                f"Posted {result.batch}: {counted(posting.posted, 'payment')} "
+                f"({posting.posted_total}), {counted(posting.suspense, 'line')} to suspense "
+                f"({posting.suspense_total})."
             )
         )
 
     def _report(self, result) -> None:
         batch = result.batch
         self.stdout.write(
-            f"{batch.employer.code}, work month {batch.work_month}: {batch.line_count} lines, "
+            f"{batch.employer.code}, work month {batch.work_month}: "
+            f"{counted(batch.line_count, 'line')}, "
             f"{batch.total} in all (control total: {batch.control_total or 'none given'})."
         )
         counts: dict[str, list] = {}
@@ -135,6 +138,6 @@ class Command(BaseCommand):
                         f"{line.member_number or line.employee_id or line.last_name} {line.amount}"
                     )
         for code, (count, amount) in sorted(counts.items()):
-            self.stdout.write(f"{code}: {count} lines, {amount}")
+            self.stdout.write(f"{code}: {counted(count, 'line')}, {amount}")
         if result.already_posted:
             self.stdout.write(f"This file was already posted as {result.already_posted}.")

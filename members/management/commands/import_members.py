@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from appkit.files import UndecodableFile, decode_upload, upload_file_read
+from appkit.text import counted
 from members.importing import IMPORT_CHANGE_REASON, members_import
 
 
@@ -36,6 +37,10 @@ class Command(BaseCommand):
             raise CommandError(f"{len(result.errors)} problem(s) in {file}; nothing was imported.")
         count = result.count
         if dry_run:
-            self.stdout.write(f"Dry run: {count} members would be imported; nothing was written.")
+            self.stdout.write(
+                f"Dry run: {counted(count, 'member')} would be imported; nothing was written."
+            )
         else:
-            self.stdout.write(self.style.SUCCESS(f"Imported {count} members from {file}."))
+            self.stdout.write(
+                self.style.SUCCESS(f"Imported {counted(count, 'member')} from {file}.")
+            )
