@@ -73,3 +73,36 @@ def test_a_resign_on_the_last_day_keeps_the_registration_and_one_after_is_refuse
     )
     with pytest.raises(ValidationError, match="was dropped"):
         registration_resign(registration=late, actor="tests")
+
+
+@pytest.mark.postgres
+def test_the_nights_drops_are_in_the_audit_trail_as_one_at_a_time_would_write_them(book, clock):
+    from audit.chain import chain_verify
+    from audit.in_sql import writes_in_sql
+    from audit.models import AuditEvent
+    from referral.models import RegistrationEvent
+
+    assert writes_in_sql(RegistrationEvent)
+    clock.set(2026, 12, 7, 9, 0)
+    registrations = [_registered_due(book, clock, datetime.date(2026, 12, 8)) for _ in range(3)]
+    clock.set(2026, 12, 9, 0, 30)
+    assert registrations_drop_missed(actor="referral.drop_missed") == 3
+
+    for registration in registrations:
+        dropped = registration.events.get(kind=EventKind.ROLLED_OFF)
+        event = AuditEvent.objects.get(
+            model_label="referral.registrationevent", object_id=str(dropped.pk)
+        )
+        assert (event.object_repr, event.member_id, event.member_number, event.actor_label) == (
+            f"rolled_off: registration #{registration.pk}",
+            registration.member_id,
+            registration.member.member_number,
+            "referral.drop_missed",
+        )
+        assert event.changes["reason"] == [None, "resign_missed"]
+        change = AuditEvent.objects.get(
+            model_label="referral.registration", object_id=str(registration.pk), action="update"
+        )
+        assert change.changes["status"] == ["registered", "rolled_off"]
+        assert change.actor_label == "referral.drop_missed"
+    assert chain_verify().ok
