@@ -75,6 +75,10 @@ class _VendorListImport(UploadCheckConfirmAdmin):
         return self.imported
 
     @property
+    def upload_noun_one(self) -> str:
+        return self.imported.removesuffix("s")
+
+    @property
     def upload_columns(self) -> tuple[str, ...]:
         return self.upload_form.layout.columns
 

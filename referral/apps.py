@@ -48,6 +48,8 @@ class ReferralConfig(AppConfig):
 
     extends = {
         "audit.audited_models": ["referral.for_audit.AUDITED_MODELS"],
+        "members.member_admin_sections": ["referral.for_members.REGISTRATIONS_SECTION"],
+        "appkit.office_links": ["referral.for_office.BOOKS_LINK"],
         "accounts.role_permissions": [
             {
                 roles.ADMIN: [*_VIEW, *_OFFICE, *_HISTORY],

@@ -187,3 +187,27 @@ def registration_asked_before(
     if isinstance(found, QueuedRegistration) and found.registration_id is not None:
         return found.registration
     return found
+
+
+def registrations_dropped(
+    start: datetime.date,
+    end: datetime.date,
+    *,
+    reason: str = "",
+    book: Book | None = None,
+) -> QuerySet[Registration]:
+    """Registrations taken off their book between two of the local's dates (both included),
+    for one reason or all, latest first."""
+    zone = timezone.get_current_timezone()
+    since = datetime.datetime.combine(start, datetime.time.min, tzinfo=zone)
+    until = datetime.datetime.combine(
+        end + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone
+    )
+    dropped = Registration.objects.filter(
+        status=RegistrationStatus.ROLLED_OFF, ended_at__gte=since, ended_at__lt=until
+    )
+    if reason:
+        dropped = dropped.filter(roll_off_reason=reason)
+    if book is not None:
+        dropped = dropped.filter(book=book)
+    return dropped.select_related("member", "book").order_by("-ended_at", "-id")

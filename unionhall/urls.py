@@ -64,6 +64,7 @@ urlpatterns = [
     path("dues/reports/employers/", include("checkoff.urls")),
     path("dues/", include("dues.urls")),
     path("compliance/", include("compliance.urls")),
+    path("referral/", include("referral.urls")),
     path("healthz", views.healthz, name="healthz"),
 ]
 

@@ -5,7 +5,6 @@ file's rows for it, row for row, duplicate APNs in the file's order (docs/design
 from __future__ import annotations
 
 import datetime
-import importlib
 import json
 import random
 import time
@@ -13,12 +12,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
-from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.urls import NoReverseMatch, clear_url_caches, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import roles
@@ -449,44 +446,8 @@ def test_wrong_contract_rows_are_named_and_nothing_is_written(now):
 # --- The admin: upload, check, preview, confirm --------------------------------------------
 
 
-def _urls_again() -> None:
-    importlib.reload(importlib.import_module(django_settings.ROOT_URLCONF))
-    clear_url_caches()
-
-
-def _page_exists(name: str) -> bool:
-    try:
-        reverse(name)
-    except NoReverseMatch:
-        return False
-    return True
-
-
-@pytest.fixture
-def import_pages():
-    """The imports' pages. The hall's admin (referral/admin/) registers its RegistrationAdmin
-    with RegistrationImportAdmin and imports referral.admin_imports; until it does, both are
-    registered here for the test, and the URLs made again."""
-    from referral.admin_imports import RegistrationImportAdmin
-
-    added = []
-    if not admin.site.is_registered(Registration):
-        admin.site.register(
-            Registration,
-            type("RegistrationAdmin", (RegistrationImportAdmin, admin.ModelAdmin), {}),
-        )
-        added.append(Registration)
-    if added or not _page_exists("admin:referral_employercontract_import"):
-        _urls_again()
-    yield
-    for model in added:
-        admin.site.unregister(model)
-    if added:
-        _urls_again()
-
-
 def test_the_admin_imports_a_registration_list_checked_previewed_and_confirmed(
-    now, book, client, user_with_role, import_pages
+    now, book, client, user_with_role
 ):
     _members("1001", "1002")
     client.force_login(user_with_role(roles.DISPATCHER))
@@ -527,7 +488,7 @@ def test_the_admin_imports_a_registration_list_checked_previewed_and_confirmed(
     assert Registration.objects.count() == 2
 
 
-def test_the_admin_imports_employer_contracts(now, client, user_with_role, import_pages):
+def test_the_admin_imports_employer_contracts(now, client, user_with_role):
     EmployerFactory(code="ACME")
     client.force_login(user_with_role(roles.OFFICER))
     changelist = client.get(reverse("admin:referral_employercontract_changelist"))
