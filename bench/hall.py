@@ -162,12 +162,13 @@ def five_years_ago() -> datetime.datetime:
     return timezone.now() - datetime.timedelta(days=5 * 365)
 
 
-def hall_rows(runs: int) -> list:
-    """The hall's reads and its nightly drop, each beside what the database alone needs."""
+def hall_rows(office, runs: int) -> list:
+    """The hall's reads, its pages and its nightly drop, each beside what the database alone
+    needs."""
     from django.utils import timezone
 
     from bench.__main__ import Row, median_ms
-    from bench.workloads import rolled_back, sql
+    from bench.workloads import _page_row, rolled_back, sql
     from referral.models import Registration
     from referral.selectors import book_list, book_list_as_of, registration_position
     from referral.services import registrations_drop_missed
@@ -204,9 +205,36 @@ def hall_rows(runs: int) -> list:
         status="registered", resign_due__lt=timezone.localdate(night)
     ).count()
     drop_floor = rolled_back(sql(_FLOOR_DROP, {"at": night, "today": timezone.localdate(night)}))
+    list_floor = sql(
+        "SELECT r.id, r.tier, r.apn, r.sequence, r.registered_at, r.resign_due, r.check_marks,"
+        " m.member_number, m.first_name, m.last_name FROM referral_registration r"
+        " JOIN members_member m ON m.id = r.member_id WHERE r.book_id = %s"
+        " AND r.status IN ('registered', 'exempt') ORDER BY r.tier, r.apn, r.sequence LIMIT 100",
+        [book.pk],
+    )
+    at = timezone.localtime(instant).strftime("%Y-%m-%d %H:%M")
+    pages = [
+        _page_row(
+            "hall: a book's list page (first 100)",
+            office,
+            f"/referral/books/{book.pk}/",
+            runs,
+            floor=list_floor,
+            note="<= 150 ms",
+        ),
+        _page_row(
+            "hall: a book's list as of 5 years ago, page",
+            office,
+            f"/referral/books/{book.pk}/as-of/?at={at.replace(' ', '%20')}",
+            runs,
+            floor=as_of_floor,
+            note="<= 300 ms",
+        ),
+    ]
     drop = rolled_back(lambda: registrations_drop_missed(actor="bench", now=night))
     drop_runs = max(1, min(runs, 3))
     return [
+        *pages,
         Row(
             f"hall: a member's position (book of {on_book.count():,})",
             median_ms(lambda: registration_position(middle), runs),

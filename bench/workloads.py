@@ -109,7 +109,7 @@ def _run_all(members: int, runs: int, generation_runs: int, only: frozenset[str]
         "governance": lambda: _governance(runs),
         "autopay": lambda: _autopay(min(members // 10, 10_000)),
         "logins": lambda: logins_during_import(min(members, 100_000)),
-        "hall": lambda: hall_rows(runs),
+        "hall": lambda: hall_rows(office, runs),
     }
     assert tuple(workloads) == WORKLOADS
     rows: list[Row] = []

@@ -28,7 +28,8 @@ def schedule_due_jobs(now: datetime.datetime | None = None) -> list[Job]:
         started.append(
             job_start(
                 kind=entry.kind,
-                key=f"{entry.kind.name}@{slot:%Y-%m-%dT%H:%M}",
+                # With its UTC offset: the hour repeated when clocks fall back has its own.
+                key=f"{entry.kind.name}@{slot:%Y-%m-%dT%H:%M%z}",
                 label=f"{entry.kind.label} (scheduled, {slot:%b %d %H:%M})",
                 actor=SCHEDULER,
                 params=entry.params,
@@ -39,9 +40,15 @@ def schedule_due_jobs(now: datetime.datetime | None = None) -> list[Job]:
 
 
 def _slot(entry: Scheduled, now: datetime.datetime) -> datetime.datetime | None:
-    """The start of the current period plus its offset, if that time has come."""
+    """The start of the current period plus its offset, if that time has come. Periods
+    count the local's wall clock from midnight (a daily job at 00:15 runs at 00:15 on a
+    23- or 25-hour day too). In the hour repeated when clocks fall back, a job run at least
+    hourly runs again (its slots then are the second pass's, `fold=1`); a longer period's
+    slot there (daily at 01:30) is the first pass's, already started, so it runs once."""
     local = timezone.localtime(now)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     periods = (local - midnight) // entry.every
     slot = midnight + periods * entry.every + entry.at
+    if entry.every <= datetime.timedelta(hours=1):
+        slot = slot.replace(fold=local.fold)
     return slot if slot <= local else None

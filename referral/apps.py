@@ -50,6 +50,11 @@ class ReferralConfig(AppConfig):
         "audit.audited_models": ["referral.for_audit.AUDITED_MODELS"],
         "members.member_admin_sections": ["referral.for_members.REGISTRATIONS_SECTION"],
         "appkit.office_links": ["referral.for_office.BOOKS_LINK"],
+        "jobs.schedule": [
+            "referral.for_jobs.NIGHTLY_AT_00_15",
+            "referral.for_jobs.NOTICES_EVERY_5_MINUTES",
+        ],
+        "members.demo_data": ["referral.demo.seed_demo_referral"],
         "accounts.role_permissions": [
             {
                 roles.ADMIN: [*_VIEW, *_OFFICE, *_HISTORY],
@@ -70,5 +75,8 @@ class ReferralConfig(AppConfig):
             "referral.for_jobs.REGISTRATIONS_IMPORT",
             "referral.for_jobs.CONTRACTS_CHECK",
             "referral.for_jobs.CONTRACTS_IMPORT",
+            # The nightly drops and reminders, and the outbox's sender.
+            "referral.for_jobs.NIGHTLY",
+            "referral.for_jobs.NOTICES_SEND",
         ],
     }

@@ -1,14 +1,17 @@
-"""The hiring hall's long work, as jobs (`jobs.kinds`, declared in ReferralConfig)."""
+"""The hiring hall's long work, as jobs (`jobs.kinds`, `jobs.schedule`; declared in
+ReferralConfig): the vendor's lists imported, the nightly drop, the notices' sender."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 
 from appkit.files import UndecodableFile, decode_upload
 from audit.actors import Actor, actor_key
-from jobs.extensions import JobKind, JobObject
+from jobs.extensions import JobKind, JobObject, Scheduled
 from jobs.models import Job
 from jobs.progress import Progress
 from jobs.services import job_key, job_start
@@ -19,6 +22,8 @@ from .importing import (
     employer_contracts_import,
     registrations_import,
 )
+from .notices import notices_send, resign_reminders_write
+from .services import exemptions_end_due, registrations_drop_missed
 
 # --- Importing the vendor's lists (referral/importing/) ------------------------------------
 # Upload → a worker checks every row → the preview → confirm → a worker writes every row or
@@ -162,3 +167,63 @@ def vendor_list_import_start(*, checked: Job, actor: Actor) -> Job:
 
 
 # --- End of the vendor's lists ------------------------------------------------------------
+
+
+# --- Scheduled: the nightly drop, and the notices' sender ---------------------------------
+# Each acts as its kind (Job.actor): the events and notices it writes name
+# "referral.nightly" or "referral.notices_send".
+
+
+def nightly_run(job: Job, progress: Progress) -> dict[str, Any]:
+    """Shortly after the local's midnight: end the exemptions past their end, drop the
+    registrations past their re-sign date (each with its notice), and remind those whose
+    re-sign falls due soon. Each step is idempotent and works in chunks, so a retry, or a
+    run after a missed night, does what is left and no more."""
+    now = timezone.now()
+    progress.step("Ending exemptions past their end")
+    ended = exemptions_end_due(actor=job.actor, now=now)
+    progress.step("Dropping registrations past their re-sign date")
+    dropped = registrations_drop_missed(actor=job.actor, now=now)
+    progress.step("Writing re-sign reminders")
+    reminded = resign_reminders_write(actor=job.actor, now=now)
+    return {
+        "message": f"{dropped:,} registrations dropped (re-sign missed), {ended:,} exemptions "
+        f"ended, {reminded:,} re-sign reminders written.",
+        "dropped": dropped,
+        "exemptions_ended": ended,
+        "reminders": reminded,
+    }
+
+
+def notices_send_run(job: Job, progress: Progress) -> dict[str, Any]:
+    progress.step("Sending the notices waiting in the outbox")
+    result = notices_send(actor=job.actor)
+    return {
+        "message": str(result),
+        "sent": result.sent,
+        "failed": result.failed,
+        "outdated": result.outdated,
+    }
+
+
+NIGHTLY = JobKind(
+    name="referral.nightly",
+    label="Drop missed re-signs, end exemptions, write re-sign reminders",
+    permission="referral.roll_off_registration",
+    run=nightly_run,
+)
+NOTICES_SEND = JobKind(
+    name="referral.notices_send",
+    label="Send the hiring hall's notices",
+    permission="referral.roll_off_registration",
+    run=notices_send_run,
+)
+# 00:15 local time, every day: the day that has just ended was the last to re-sign for the
+# registrations it drops (rules.resign_missed), whatever the day's length in a daylight-
+# saving change (the scheduler counts the local's wall clock: tests/test_scheduled.py).
+NIGHTLY_AT_00_15 = Scheduled(
+    kind=NIGHTLY, every=datetime.timedelta(days=1), at=datetime.timedelta(minutes=15)
+)
+NOTICES_EVERY_5_MINUTES = Scheduled(kind=NOTICES_SEND, every=datetime.timedelta(minutes=5))
+
+# --- end of the scheduled jobs ------------------------------------------------------------

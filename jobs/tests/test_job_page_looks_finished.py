@@ -231,6 +231,20 @@ BACK: dict[str, list[tuple[dict, dict, str, str]]] = {
     "payments.reconcile": [({}, {}, "the jobs", JOBS)],
     "payments.autopay_collect": [({"period_id": 3}, {}, "the period", PERIOD)],
     "payments.autopay_retry": [({}, {}, "the jobs", JOBS)],
+    "referral.nightly": [({}, {}, "the jobs", JOBS)],
+    "referral.notices_send": [({}, {}, "the jobs", JOBS)],
+    "referral.registration_import_check": [
+        ({}, {}, "the import", "/admin/referral/registration/import/")
+    ],
+    "referral.registration_import": [
+        ({}, {}, "the import", "/admin/referral/registration/import/")
+    ],
+    "referral.employercontract_import_check": [
+        ({}, {}, "the import", "/admin/referral/employercontract/import/")
+    ],
+    "referral.employercontract_import": [
+        ({}, {}, "the import", "/admin/referral/employercontract/import/")
+    ],
 }
 
 

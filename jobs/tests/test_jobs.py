@@ -151,11 +151,34 @@ def test_the_scheduler_starts_each_due_job_once_per_period(settings):
     at_four = timezone.make_aware(datetime.datetime(2026, 11, 28, 4, 0))
     started = schedule_due_jobs(now=at_four)
     assert "audit.verify" in {job.kind for job in started}
-    assert schedule_due_jobs(now=at_four + datetime.timedelta(minutes=30)) == []
+    # A look again within the shortest period (the hall's notices, every 5 minutes).
+    assert schedule_due_jobs(now=at_four + datetime.timedelta(minutes=3)) == []
     at_one = timezone.make_aware(datetime.datetime(2026, 11, 29, 1, 0))
     assert "audit.verify" not in {job.kind for job in schedule_due_jobs(now=at_one)}
     next_day = schedule_due_jobs(now=at_one + datetime.timedelta(hours=3))
     assert "audit.verify" in {job.kind for job in next_day}
+
+
+@pytest.mark.django_db
+def test_an_hourly_job_runs_in_both_passes_of_the_hour_repeated_when_clocks_fall_back(settings):
+    """2027-11-07 in Los Angeles: 01:00 to 02:00 happens twice. An hourly job starts in each
+    pass (four starts from midnight to 03:00), each with its own key."""
+    settings.TASKS = DATABASE_QUEUE
+    settings.TIME_ZONE = "America/Los_Angeles"
+    midnight = datetime.datetime(2027, 11, 7, 7, 0, tzinfo=datetime.UTC)  # 00:00 PDT
+    with timezone.override("America/Los_Angeles"):
+        for minutes in range(0, 4 * 60, 10):  # to 03:00 PST
+            schedule_due_jobs(now=midnight + datetime.timedelta(minutes=minutes))
+    hourly = Job.objects.filter(kind="payments.reconcile").order_by("scheduled_for")
+    assert [job.scheduled_for for job in hourly] == [
+        midnight + datetime.timedelta(hours=h) for h in range(4)
+    ]
+    assert [job.key for job in hourly] == [
+        "payments.reconcile@2027-11-07T00:00-0700",
+        "payments.reconcile@2027-11-07T01:00-0700",
+        "payments.reconcile@2027-11-07T01:00-0800",
+        "payments.reconcile@2027-11-07T02:00-0800",
+    ]
 
 
 def test_a_jobs_key_is_the_same_in_every_process():

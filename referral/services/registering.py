@@ -1,15 +1,12 @@
-"""What writes the hiring hall's ledger (docs/design.md §11). Every change to a registration
-writes its event in the same transaction, under a lock: the book's row when an APN is drawn
-(concurrent registrations get distinct, ordered APNs), the registration's row when its
-status or re-sign date changes (the nightly drop and a last-second re-sign cannot both win).
-Every event names the rule version it applied."""
+"""Rules activated after notice, registering under the book's lock, re-sign, roll off and the
+night's drop of the re-signs missed."""
 
 from __future__ import annotations
 
 import datetime
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -21,14 +18,11 @@ from audit.history import history_of_created
 from dues.ledger import STATUSES_OUT_OF_STANDING
 from members.models import Member, MemberStatus
 
-from . import rules
-from .models import (
+from .. import rules
+from ..models import (
     ACTIVE_STATUSES,
-    CAPPED_EXEMPTIONS,
     Book,
     EventKind,
-    Exemption,
-    Holiday,
     QueuedRegistration,
     Registration,
     RegistrationEvent,
@@ -37,62 +31,9 @@ from .models import (
     RollOffReason,
     RuleSet,
 )
-from .selectors import registration_asked_before, rule_set_in_force
-
-
-def _require(actor: Actor, permission: str, doing: str) -> None:
-    who = person(actor)
-    if who is not None and not who.has_perm(permission):
-        raise PermissionDenied(f"Your role may not {doing}.")
-
-
-def _rules_on(day: datetime.date) -> RuleSet:
-    rule_set = rule_set_in_force(day)
-    if rule_set is None:
-        raise ValidationError("No referral rules are in force: activate a rule set first.")
-    return rule_set
-
-
-def _resign_due(book: Book, today: datetime.date, rule_set: RuleSet) -> datetime.date:
-    """The re-sign date of a registration made or re-signed today, by the book's region's
-    calendar."""
-    holidays = set(
-        Holiday.objects.filter(
-            region_id=book.region_id, day__gte=today, day__lte=today + datetime.timedelta(days=400)
-        ).values_list("day", flat=True)
-    )
-    return rules.resign_due(today, rule_set.resign_days, holidays)
-
-
-def _event(
-    registration: Registration,
-    kind: str,
-    *,
-    at: datetime.datetime,
-    rule_set: RuleSet,
-    actor: Actor,
-    reason: str = "",
-    note: str = "",
-) -> RegistrationEvent:
-    event = RegistrationEvent(
-        registration=registration,
-        book_id=registration.book_id,
-        member_id=registration.member_id,
-        kind=kind,
-        at=at,
-        reason=reason,
-        note=note[:300],
-        rule_set=rule_set,
-        status=registration.status,
-        tier=registration.tier,
-        apn=registration.apn,
-        sequence=registration.sequence,
-        recorded_by=person(actor),
-        recorded_by_name=actor_label_for(actor),
-    )
-    saved_by(event, actor=actor)
-    return event
-
+from ..notices import drop_notices_write
+from ..selectors import registration_asked_before
+from .common import _event, _locked, _require, _resign_due, _roll_off, _rules_on
 
 # --- Rule sets ----------------------------------------------------------------------------
 
@@ -292,12 +233,6 @@ def registrations_hold_release(*, actor: Actor) -> list[QueuedRegistration]:
 # --- Re-sign, roll off --------------------------------------------------------------------
 
 
-def _locked(registration: Registration) -> Registration:
-    # The registration's lock: its status and re-sign date change under it, so the nightly
-    # drop and a re-sign made in its last second are one after the other, never both.
-    return Registration.objects.select_for_update().select_related("book").get(pk=registration.pk)
-
-
 @transaction.atomic
 def registration_resign(*, registration: Registration, actor: Actor) -> Registration:
     """Re-sign: the registration runs another `resign_days` from today (local date)."""
@@ -325,29 +260,6 @@ def registration_resign(*, registration: Registration, actor: Actor) -> Registra
     return registration
 
 
-def _roll_off(
-    registration: Registration, *, reason: str, actor: Actor, now: datetime.datetime, note: str = ""
-) -> Registration:
-    rule_set = _rules_on(timezone.localdate(now))
-    registration.status = RegistrationStatus.ROLLED_OFF
-    registration.roll_off_reason = reason
-    registration.ended_at = now
-    saved_by(registration, actor=actor)
-    _event(
-        registration,
-        EventKind.ROLLED_OFF,
-        at=now,
-        rule_set=rule_set,
-        actor=actor,
-        reason=reason,
-        note=note,
-    )
-    for exemption in Exemption.objects.filter(registration=registration, ended_at__isnull=True):
-        exemption.ended_at = now
-        saved_by(exemption, actor=actor)
-    return registration
-
-
 @transaction.atomic
 def registration_roll_off(
     *, registration: Registration, reason: str, actor: Actor, note: str = ""
@@ -365,7 +277,8 @@ def registration_roll_off(
 def registrations_drop_missed(*, actor: Actor, now: datetime.datetime | None = None) -> int:
     """Drop every registration whose re-sign date passed before today, the local's date
     (idempotent: a dropped one is not dropped again), a chunk at a time, each chunk's rows,
-    history and events written together. Returns how many were dropped."""
+    history, events and notices to the registrants (referral.notices) written together.
+    Returns how many were dropped."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     rule_set = _rules_on(today)
@@ -377,13 +290,14 @@ def registrations_drop_missed(*, actor: Actor, now: datetime.datetime | None = N
             # registration, and one that comes after finds it dropped.
             chunk = list(
                 Registration.objects.select_for_update(of=("self",))
-                .select_related("member", "book")  # what their history rows are named by
+                .select_related("member", "book__region")  # what their notices say
                 .filter(status=RegistrationStatus.REGISTERED, resign_due__lt=today)
                 .order_by("pk")[:DROP_CHUNK]
             )
             if not chunk:
                 return dropped
             _rolled_off_together(chunk, RollOffReason.RESIGN_MISSED, rule_set, actor, now)
+            drop_notices_write(registrations=chunk, actor=actor, now=now)
         dropped += len(chunk)
 
 
@@ -433,114 +347,3 @@ def _rolled_off_together(
         ]
     )
     history_of_created(events, actor=actor)
-
-
-# --- Exemptions ---------------------------------------------------------------------------
-
-
-@transaction.atomic
-def exemption_start(
-    *,
-    registration: Registration,
-    kind: str,
-    starts_on: datetime.date,
-    actor: Actor,
-    ends_on: datetime.date | None = None,
-    note: str = "",
-) -> Exemption:
-    """Excuse a registrant from referral: they keep their place, are passed over as
-    exempt, and do not re-sign meanwhile. A capped kind ends by itself after the rules' cap."""
-    _require(actor, "referral.add_exemption", "approve exemptions")
-    registration = _locked(registration)
-    if registration.status != RegistrationStatus.REGISTERED:
-        raise ValidationError(
-            f"Only a registrant on the book can be exempted (this one is "
-            f"{registration.get_status_display().lower()})."
-        )
-    now = timezone.now()
-    rule_set = _rules_on(timezone.localdate(now))
-    if kind in CAPPED_EXEMPTIONS:
-        cap = rules.capped_exemption_end(starts_on, rule_set.exemption_cap_days)
-        ends_on = min(ends_on or cap, cap)
-    if ends_on is not None and ends_on < starts_on:
-        raise ValidationError({"ends_on": "An exemption cannot end before it starts."})
-    exemption = Exemption(
-        registration=registration,
-        kind=kind,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        approved_by=person(actor),
-        approved_by_name=actor_label_for(actor),
-        note=note.strip(),
-    )
-    exemption.full_clean(exclude=["registration", "approved_by"])
-    saved_by(exemption, actor=actor)
-    registration.status = RegistrationStatus.EXEMPT
-    saved_by(registration, actor=actor)
-    _event(
-        registration,
-        EventKind.EXEMPTION_STARTED,
-        at=now,
-        rule_set=rule_set,
-        actor=actor,
-        reason=kind,
-    )
-    return exemption
-
-
-@transaction.atomic
-def exemption_end(*, exemption: Exemption, actor: Actor) -> Exemption:
-    """End an exemption: the registrant is back on the book in their place, with a fresh
-    re-sign date."""
-    _require(actor, "referral.add_exemption", "end exemptions")
-    registration = _locked(exemption.registration)
-    exemption = Exemption.objects.select_for_update().get(pk=exemption.pk)
-    if exemption.ended_at is not None:
-        return exemption
-    now = timezone.now()
-    today = timezone.localdate(now)
-    rule_set = _rules_on(today)
-    exemption.ended_at = now
-    saved_by(exemption, actor=actor)
-    registration.status = RegistrationStatus.REGISTERED
-    registration.resign_due = _resign_due(registration.book, today, rule_set)
-    saved_by(registration, actor=actor)
-    _event(
-        registration,
-        EventKind.EXEMPTION_ENDED,
-        at=now,
-        rule_set=rule_set,
-        actor=actor,
-        reason=exemption.kind,
-    )
-    return exemption
-
-
-@transaction.atomic
-def exemption_extend(
-    *, exemption: Exemption, ends_on: datetime.date, reason: str, actor: Actor
-) -> Exemption:
-    """An officer extends an exemption past its end (a capped one past the rules' cap)."""
-    _require(actor, "referral.extend_exemption", "extend exemptions")
-    exemption = Exemption.objects.select_for_update().get(pk=exemption.pk)
-    if exemption.ended_at is not None:
-        raise ValidationError("This exemption has ended: start a new one.")
-    if not reason.strip():
-        raise ValidationError({"extension_reason": "Say why the exemption is extended."})
-    if exemption.ends_on is not None and ends_on <= exemption.ends_on:
-        raise ValidationError({"ends_on": f"Extend it past {exemption.ends_on:%b %d, %Y}."})
-    exemption.ends_on = ends_on
-    exemption.extended_by = person(actor)
-    exemption.extension_reason = reason.strip()
-    saved_by(exemption, actor=actor)
-    return exemption
-
-
-def exemptions_end_due(*, actor: Actor, now: datetime.datetime | None = None) -> int:
-    """End every exemption whose end date has passed (the local's date); idempotent."""
-    today = timezone.localdate(now or timezone.now())
-    ended = 0
-    for exemption in Exemption.objects.filter(ended_at__isnull=True, ends_on__lt=today):
-        exemption_end(exemption=exemption, actor=actor)
-        ended += 1
-    return ended

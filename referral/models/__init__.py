@@ -1,0 +1,61 @@
+"""The hiring hall's ledger (docs/design.md §11): out-of-work books, the versioned rules
+that order them, members' registrations and the append-only events that are their record.
+
+A registrant's place is derived, never stored: the book's current registrations in (tier,
+APN, sequence) order (referral.selectors.book_list). `RegistrationEvent` keeps, with every
+change, the registration's place after it, so a book's list as it stood at any instant is
+rebuilt from events alone (referral.selectors.book_list_as_of)."""
+
+from .books import (
+    AgreementType,
+    Book,
+    EmployerContract,
+    Holiday,
+    Region,
+    RuleSet,
+    WorkLevel,
+)
+from .notices import (
+    Notice,
+    NoticeKind,
+    NoticeStatus,
+)
+from .registrations import (
+    ACTIVE_STATUSES,
+    CAPPED_EXEMPTIONS,
+    ON_LIST_STATUSES,
+    EventKind,
+    Exemption,
+    ExemptionKind,
+    QueuedRegistration,
+    Registration,
+    RegistrationEvent,
+    RegistrationHold,
+    RegistrationStatus,
+    RollOffReason,
+)
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "CAPPED_EXEMPTIONS",
+    "ON_LIST_STATUSES",
+    "AgreementType",
+    "Book",
+    "EmployerContract",
+    "EventKind",
+    "Exemption",
+    "ExemptionKind",
+    "Holiday",
+    "Notice",
+    "NoticeKind",
+    "NoticeStatus",
+    "QueuedRegistration",
+    "Region",
+    "Registration",
+    "RegistrationEvent",
+    "RegistrationHold",
+    "RegistrationStatus",
+    "RollOffReason",
+    "RuleSet",
+    "WorkLevel",
+]

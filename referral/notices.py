@@ -1,0 +1,239 @@
+"""The hall's notices to its registrants, through an outbox (referral.models.Notice): a
+reminder before a re-sign falls due, and word of a drop. A notice is written in the same
+transaction as what it tells (a drop), or once per key (a reminder per registration and
+re-sign date), and sent later by the worker (notices_send, a scheduled job): what is
+written is sent, once, even if the mail server is down when it is written."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from appkit.actors import Actor, actor_checked
+from audit.context import actor_label_for
+
+from .models import Notice, NoticeKind, NoticeStatus, Registration, RegistrationStatus
+from .selectors import rule_set_in_force
+
+# Registrations read and reminded per transaction: the memory and the lock held stay flat
+# however many registrations fall due.
+REMINDER_CHUNK = 1000
+# A notice whose mail failed is tried again after 5 minutes, then 10, 20 ... (at most 6
+# hours apart), and given up after this many tries (about half a day of failures).
+NOTICE_ATTEMPTS = 8
+FIRST_RETRY = datetime.timedelta(minutes=5)
+LONGEST_RETRY = datetime.timedelta(hours=6)
+SEND_TIMEOUT_SECONDS = 30
+
+
+def _notice(
+    registration: Registration,
+    *,
+    kind: str,
+    key: str,
+    template: str,
+    subject: str,
+    actor: Actor,
+    now: datetime.datetime,
+    due_on: datetime.date | None = None,
+) -> Notice:
+    member, book = registration.member, registration.book
+    body = render_to_string(
+        template,
+        {
+            "member": member,
+            "registration": registration,
+            "book": book,
+            "region": book.region,
+            "local": settings.LOCAL_NAME,
+            "dropped_on": timezone.localdate(now),
+        },
+    )
+    # A member with no email keeps their notice, as a record that the hall had no way to
+    # send it (the office tells them at the counter): it is never tried.
+    to = member.email.strip()
+    return Notice(
+        key=key,
+        kind=kind,
+        member=member,
+        registration=registration,
+        due_on=due_on,
+        to=to,
+        subject=subject,
+        body=body,
+        status=NoticeStatus.WAITING if to else NoticeStatus.NO_ADDRESS,
+        created_at=now,
+        written_by=actor_label_for(actor),
+        next_attempt_at=now if to else None,
+    )
+
+
+def drop_notices_write(
+    *, registrations: list[Registration], actor: Actor, now: datetime.datetime
+) -> list[Notice]:
+    """Write the notices of registrations dropped for a missed re-sign (their member and
+    book's region read with them). Called inside the drop's transaction
+    (registrations_drop_missed): no drop without its notice, and no notice of a drop that
+    rolled back."""
+    actor_checked(actor)
+    return Notice.objects.bulk_create(
+        [
+            _notice(
+                registration,
+                kind=NoticeKind.DROPPED,
+                key=f"{NoticeKind.DROPPED}:{registration.pk}",
+                template="referral/email/dropped.txt",
+                subject=f"Dropped from book {registration.book.code}: re-sign missed",
+                actor=actor,
+                now=now,
+                due_on=registration.resign_due,
+            )
+            for registration in registrations
+        ]
+    )
+
+
+def resign_reminders_write(*, actor: Actor, now: datetime.datetime | None = None) -> int:
+    """Write a reminder to each registrant whose re-sign falls due within the rules'
+    `reminder_days` of today, the local's date: on the day it is exactly that many days
+    ahead, or on a later day if the job missed some. Once per registration and re-sign date
+    (the notice's key), however often it runs; a re-sign makes a new date, so a new reminder
+    before it. One transaction per chunk of registrations. Returns how many were written."""
+    actor_checked(actor)
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    rule_set = rule_set_in_force(today)
+    if rule_set is None or not rule_set.reminder_days:
+        return 0
+    due = Registration.objects.filter(
+        status=RegistrationStatus.REGISTERED,
+        resign_due__gte=today,
+        resign_due__lte=today + datetime.timedelta(days=rule_set.reminder_days),
+    ).select_related("member", "book__region")
+    written, after = 0, 0
+    while True:
+        with transaction.atomic():
+            chunk = list(due.filter(pk__gt=after).order_by("pk")[:REMINDER_CHUNK])
+            if not chunk:
+                return written
+            after = chunk[-1].pk
+            written += _reminders_written(chunk, actor=actor, now=now)
+
+
+def _reminder_key(registration: Registration) -> str:
+    return f"{NoticeKind.RESIGN_REMINDER}:{registration.pk}:{registration.resign_due}"
+
+
+def _reminders_written(
+    registrations: list[Registration], *, actor: Actor, now: datetime.datetime
+) -> int:
+    keys = [_reminder_key(r) for r in registrations]
+    written = set(Notice.objects.filter(key__in=keys).values_list("key", flat=True))
+    new = [
+        _notice(
+            registration,
+            kind=NoticeKind.RESIGN_REMINDER,
+            key=key,
+            template="referral/email/resign_reminder.txt",
+            subject=f"Re-sign on book {registration.book.code} "
+            f"by {registration.resign_due:%a, %b} {registration.resign_due.day}",
+            actor=actor,
+            now=now,
+            due_on=registration.resign_due,
+        )
+        for registration, key in zip(registrations, keys, strict=True)
+        if key not in written
+    ]
+    # Two runs at once both find a key unwritten: the unique key keeps one notice.
+    Notice.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+# --- Sending ------------------------------------------------------------------------------
+
+
+@dataclass
+class NoticesSent:
+    sent: int = 0
+    failed: int = 0
+    outdated: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.sent:,} notices sent, {self.failed:,} failed (tried again later), "
+            f"{self.outdated:,} no longer true."
+        )
+
+
+def notices_send(*, actor: Actor, limit: int = 500) -> NoticesSent:
+    """Send the waiting notices that are due, oldest first, up to `limit` of them. Each is
+    sent under its row's lock (a sender running at the same time skips it) and marked sent
+    in the transaction that sends it: a notice sent is never sent again, by a retry or
+    another sender (the one way to send twice is a crash after the mail server took it and
+    before the commit). A failure keeps its error and is tried again later; a reminder the
+    registrant no longer needs (they re-signed, or were dropped) is not sent."""
+    actor_checked(actor)
+    result = NoticesSent()
+    # The mail server is given a timeout: one that hangs must not hold a notice's lock (and,
+    # on SQLite, the database's write lock) for ever.
+    mailer = get_connection(timeout=settings.EMAIL_TIMEOUT or SEND_TIMEOUT_SECONDS)
+    try:
+        for _ in range(limit):
+            with transaction.atomic():
+                now = timezone.now()
+                # Another sender's notice is locked: skipped, not waited for.
+                notice = (
+                    Notice.objects.select_for_update(skip_locked=True)
+                    .filter(status=NoticeStatus.WAITING, next_attempt_at__lte=now)
+                    .order_by("next_attempt_at", "id")
+                    .first()
+                )
+                if notice is None:
+                    break
+                outcome = _notice_send(notice, mailer, now=now)
+                setattr(result, outcome, getattr(result, outcome) + 1)
+    finally:
+        mailer.close()
+    return result
+
+
+def _notice_send(notice: Notice, mailer: BaseEmailBackend, *, now: datetime.datetime) -> str:
+    if _outdated(notice):
+        notice.status, notice.next_attempt_at = NoticeStatus.OUTDATED, None
+        notice.save(update_fields=["status", "next_attempt_at"])
+        return "outdated"
+    notice.attempts += 1
+    try:
+        message = EmailMessage(notice.subject, notice.body, to=[notice.to], connection=mailer)
+        message.send()
+    except Exception as exc:  # the mail server's refusal or absence: tried again later
+        mailer.close()  # should the connection have been left open, the next starts anew
+        notice.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        if notice.attempts >= NOTICE_ATTEMPTS:
+            notice.status, notice.next_attempt_at = NoticeStatus.GAVE_UP, None
+        else:
+            wait = min(FIRST_RETRY * 2 ** (notice.attempts - 1), LONGEST_RETRY)
+            notice.next_attempt_at = now + wait
+        notice.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+        return "failed"
+    notice.status, notice.sent_at, notice.next_attempt_at = NoticeStatus.SENT, now, None
+    notice.save(update_fields=["attempts", "status", "sent_at", "next_attempt_at"])
+    return "sent"
+
+
+def _outdated(notice: Notice) -> bool:
+    """A reminder whose registration has since been re-signed, exempted or dropped."""
+    if notice.kind != NoticeKind.RESIGN_REMINDER or notice.registration_id is None:
+        return False
+    registration = Registration.objects.only("status", "resign_due").get(pk=notice.registration_id)
+    return (
+        registration.status != RegistrationStatus.REGISTERED
+        or registration.resign_due != notice.due_on
+    )

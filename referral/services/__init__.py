@@ -1,0 +1,30 @@
+"""What writes the hiring hall's ledger (docs/design.md §11). Every change to a registration
+writes its event in the same transaction, under a lock: the book's row when an APN is drawn
+(concurrent registrations get distinct, ordered APNs), the registration's row when its
+status or re-sign date changes (the nightly drop and a last-second re-sign cannot both win).
+Every event names the rule version it applied."""
+
+from .exemptions import exemption_end, exemption_extend, exemption_start, exemptions_end_due
+from .registering import (
+    registration_register,
+    registration_resign,
+    registration_roll_off,
+    registrations_drop_missed,
+    registrations_hold,
+    registrations_hold_release,
+    rule_set_activate,
+)
+
+__all__ = [
+    "exemption_end",
+    "exemption_extend",
+    "exemption_start",
+    "exemptions_end_due",
+    "registration_register",
+    "registration_resign",
+    "registration_roll_off",
+    "registrations_drop_missed",
+    "registrations_hold",
+    "registrations_hold_release",
+    "rule_set_activate",
+]

@@ -1,0 +1,109 @@
+"""What the hall's services share: the role check, the rules in force, a re-sign date, and
+an event written with the registration's place after it, under the registration's lock."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from appkit.actors import Actor
+from audit.actors import person, saved_by
+from audit.context import actor_label_for
+
+from .. import rules
+from ..models import (
+    Book,
+    EventKind,
+    Exemption,
+    Holiday,
+    Registration,
+    RegistrationEvent,
+    RegistrationStatus,
+    RuleSet,
+)
+from ..selectors import rule_set_in_force
+
+
+def _require(actor: Actor, permission: str, doing: str) -> None:
+    who = person(actor)
+    if who is not None and not who.has_perm(permission):
+        raise PermissionDenied(f"Your role may not {doing}.")
+
+
+def _rules_on(day: datetime.date) -> RuleSet:
+    rule_set = rule_set_in_force(day)
+    if rule_set is None:
+        raise ValidationError("No referral rules are in force: activate a rule set first.")
+    return rule_set
+
+
+def _resign_due(book: Book, today: datetime.date, rule_set: RuleSet) -> datetime.date:
+    """The re-sign date of a registration made or re-signed today, by the book's region's
+    calendar."""
+    holidays = set(
+        Holiday.objects.filter(
+            region_id=book.region_id, day__gte=today, day__lte=today + datetime.timedelta(days=400)
+        ).values_list("day", flat=True)
+    )
+    return rules.resign_due(today, rule_set.resign_days, holidays)
+
+
+def _event(
+    registration: Registration,
+    kind: str,
+    *,
+    at: datetime.datetime,
+    rule_set: RuleSet,
+    actor: Actor,
+    reason: str = "",
+    note: str = "",
+) -> RegistrationEvent:
+    event = RegistrationEvent(
+        registration=registration,
+        book_id=registration.book_id,
+        member_id=registration.member_id,
+        kind=kind,
+        at=at,
+        reason=reason,
+        note=note[:300],
+        rule_set=rule_set,
+        status=registration.status,
+        tier=registration.tier,
+        apn=registration.apn,
+        sequence=registration.sequence,
+        recorded_by=person(actor),
+        recorded_by_name=actor_label_for(actor),
+    )
+    saved_by(event, actor=actor)
+    return event
+
+
+def _locked(registration: Registration) -> Registration:
+    # The registration's lock: its status and re-sign date change under it, so the nightly
+    # drop and a re-sign made in its last second are one after the other, never both.
+    return Registration.objects.select_for_update().select_related("book").get(pk=registration.pk)
+
+
+def _roll_off(
+    registration: Registration, *, reason: str, actor: Actor, now: datetime.datetime, note: str = ""
+) -> Registration:
+    rule_set = _rules_on(timezone.localdate(now))
+    registration.status = RegistrationStatus.ROLLED_OFF
+    registration.roll_off_reason = reason
+    registration.ended_at = now
+    saved_by(registration, actor=actor)
+    _event(
+        registration,
+        EventKind.ROLLED_OFF,
+        at=now,
+        rule_set=rule_set,
+        actor=actor,
+        reason=reason,
+        note=note,
+    )
+    for exemption in Exemption.objects.filter(registration=registration, ended_at__isnull=True):
+        exemption.ended_at = now
+        saved_by(exemption, actor=actor)
+    return registration
