@@ -36,7 +36,7 @@ _HISTORY = [
     f"referral.view_historical{model}"
     for model in ("book", "ruleset", "registration", "registrationevent", "exemption")
 ]
-# The vendor's exports (referral/importing.py): employers' contracts seen by all who see the
+# The vendor's exports (referral/importing/): employers' contracts seen by all who see the
 # books; importing a registration list or contracts is the hall's (Dispatcher and up).
 _IMPORT_VIEW = ["referral.view_employercontract"]
 _IMPORT = ["referral.import_vendor_lists", "referral.view_historicalemployercontract"]

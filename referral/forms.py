@@ -1,5 +1,5 @@
 """Forms of the hiring hall's admin and staff pages. They only collect input: the services
-decide (referral/services.py), and say why they refuse."""
+decide (referral/services/), and say why they refuse."""
 
 from __future__ import annotations
 
@@ -117,4 +117,14 @@ class DroppedForm(forms.Form):
             raise forms.ValidationError("The range ends before it starts.")
         if start and end and (end - start).days > 3660:
             raise forms.ValidationError("Ask for ten years at most.")
+        for day in (start, end):
+            if day and not FIRST_DAY <= day <= LAST_DAY:
+                raise forms.ValidationError(
+                    f"Ask for days between {FIRST_DAY:%Y} and {LAST_DAY:%Y}."
+                )
         return data
+
+
+# The dates a report may be asked for: the hall's records lie well inside them.
+FIRST_DAY = datetime.date(1900, 1, 1)
+LAST_DAY = datetime.date(2999, 12, 31)

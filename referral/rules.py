@@ -19,10 +19,6 @@ def day_number(day: datetime.date) -> int:
     return (day - DAY_ZERO).days
 
 
-def day_of(apn: Decimal) -> datetime.date:
-    return DAY_ZERO + datetime.timedelta(days=int(apn))
-
-
 def apn_next(day: datetime.date, last_today: Decimal | None) -> Decimal:
     """The APN of the next registration on a book on `day`, after the book's highest APN of
     that day (None: the first). The order within the day is the fraction: .01, .02, ...;
@@ -63,7 +59,7 @@ def resign_missed(due: datetime.date, today: datetime.date) -> bool:
 def tier_default(
     member_classification_id: int | None, book_classification_id: int, tiers: int
 ) -> int:
-    """The tier the rule set's criteria give: Book 1 to a member of the book's classification,
+    """The tier a registrant takes: Book 1 to a member of the book's classification,
     otherwise the book's last tier. Staff may choose another, with a reason."""
     return 1 if member_classification_id == book_classification_id else tiers
 

@@ -6,7 +6,6 @@ an earlier answer."""
 from __future__ import annotations
 
 import datetime
-import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -109,13 +108,6 @@ def book_list_as_of(book: Book, instant: datetime.datetime) -> list[ListedAsOf]:
         )
     )
     return [ListedAsOf(position, *row) for position, row in enumerate(events, start=1)]
-
-
-def book_list_hash(rows: list[ListedAsOf]) -> str:
-    """A digest of a list as consulted (registrations in order, with their places): what a
-    referral run keeps to show which list it read."""
-    text = "\n".join(f"{r.registration_id}|{r.tier}|{r.apn}|{r.sequence}|{r.status}" for r in rows)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def resign_due_within(days: int, *, today: datetime.date | None = None) -> QuerySet[Registration]:

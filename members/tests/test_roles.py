@@ -137,6 +137,7 @@ _REFERRAL_VIEW = {
         "exemption",
     )
 }
+_REFERRAL_VIEW |= {"referral.view_employercontract"}
 _REFERRAL_STAFF = _REFERRAL_VIEW | {"referral.add_registration", "referral.resign_registration"}
 _REFERRAL_DISPATCH = (
     _REFERRAL_STAFF
@@ -152,6 +153,8 @@ _REFERRAL_DISPATCH = (
         "referral.change_ruleset",
         "referral.roll_off_registration",
         "referral.add_exemption",
+        "referral.import_vendor_lists",
+        "referral.view_historicalemployercontract",
     }
     | {
         f"referral.view_historical{model}"

@@ -188,7 +188,7 @@ class RuleSet(models.Model):
 
 class EmployerContract(models.Model):
     """An employer signatory to one of the local's contracts, as the vendor's
-    employer-contract export lists them (referral/importing.py): several contracts per
+    employer-contract export lists them (referral/importing/): several contracts per
     employer, and a book's `contract_code` names the contract its requests come under."""
 
     employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="contracts")

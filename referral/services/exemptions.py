@@ -46,7 +46,19 @@ def exemption_start(
             f"{registration.get_status_display().lower()})."
         )
     now = timezone.now()
-    rule_set = _rules_on(timezone.localdate(now))
+    today = timezone.localdate(now)
+    rule_set = _rules_on(today)
+    # An exemption takes effect when it is approved (nothing starts one later), and it does
+    # not rescue a registration whose re-sign day has passed: the drop is owed.
+    if starts_on > today:
+        raise ValidationError(
+            {"starts_on": "An exemption starts today or earlier: approve it on the day it begins."}
+        )
+    if rules.resign_missed(registration.resign_due, today):
+        raise ValidationError(
+            f"This registration's re-sign was due {registration.resign_due:%b %d, %Y}: it is "
+            "dropped tonight, not exempted."
+        )
     if kind in CAPPED_EXEMPTIONS:
         cap = rules.capped_exemption_end(starts_on, rule_set.exemption_cap_days)
         ends_on = min(ends_on or cap, cap)
@@ -128,7 +140,14 @@ def exemptions_end_due(*, actor: Actor, now: datetime.datetime | None = None) ->
     """End every exemption whose end date has passed (the local's date); idempotent."""
     today = timezone.localdate(now or timezone.now())
     ended = 0
-    for exemption in Exemption.objects.filter(ended_at__isnull=True, ends_on__lt=today):
-        exemption_end(exemption=exemption, actor=actor)
+    for pk in Exemption.objects.filter(ended_at__isnull=True, ends_on__lt=today).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            # Read again under its lock: an officer's extension made since keeps it.
+            exemption = Exemption.objects.select_for_update().get(pk=pk)
+            if exemption.ended_at is not None or not exemption.ends_on < today:
+                continue
+            exemption_end(exemption=exemption, actor=actor)
         ended += 1
     return ended

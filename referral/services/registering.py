@@ -47,6 +47,13 @@ def rule_set_activate(*, rule_set: RuleSet, actor: Actor) -> RuleSet:
     if rule_set.active:
         return rule_set
     days = settings.REFERRAL_NOTICE_DAYS
+    if rule_set.notice_given_on is not None and rule_set.notice_given_on > timezone.localdate():
+        raise ValidationError(
+            {
+                "notice_given_on": f"The notice date, {rule_set.notice_given_on:%b %d, %Y}, "
+                "is still to come: activate these rules once registrants have been told."
+            }
+        )
     if rule_set.notice_given_on is None:
         raise ValidationError(
             {"notice_given_on": "Give registrants notice of these rules before activating them."}
@@ -251,7 +258,8 @@ def registration_resign(*, registration: Registration, actor: Actor) -> Registra
         )
     if registration.status != RegistrationStatus.REGISTERED:
         raise ValidationError(
-            f"A {registration.get_status_display().lower()} registration is not re-signed."
+            f"This registration is {registration.get_status_display().lower()}: only one "
+            "waiting on the book is re-signed."
         )
     rule_set = _rules_on(today)
     registration.resign_due = _resign_due(registration.book, today, rule_set)
@@ -278,9 +286,10 @@ def registrations_drop_missed(*, actor: Actor, now: datetime.datetime | None = N
     """Drop every registration whose re-sign date passed before today, the local's date
     (idempotent: a dropped one is not dropped again), a chunk at a time, each chunk's rows,
     history, events and notices to the registrants (referral.notices) written together.
-    Returns how many were dropped."""
-    now = now or timezone.now()
-    today = timezone.localdate(now)
+    Returns how many were dropped. `now` (tests, the bench) fixes the time of every drop;
+    otherwise each chunk is stamped when its rows are locked, so no drop is dated before
+    the transaction that makes it could be seen."""
+    today = timezone.localdate(now or timezone.now())
     rule_set = _rules_on(today)
     dropped = 0
     while True:
@@ -296,8 +305,9 @@ def registrations_drop_missed(*, actor: Actor, now: datetime.datetime | None = N
             )
             if not chunk:
                 return dropped
-            _rolled_off_together(chunk, RollOffReason.RESIGN_MISSED, rule_set, actor, now)
-            drop_notices_write(registrations=chunk, actor=actor, now=now)
+            at = now or timezone.now()
+            _rolled_off_together(chunk, RollOffReason.RESIGN_MISSED, rule_set, actor, at)
+            drop_notices_write(registrations=chunk, actor=actor, now=at)
         dropped += len(chunk)
 
 
@@ -313,7 +323,10 @@ def _rolled_off_together(
     now: datetime.datetime,
 ) -> None:
     """Roll these registrations (on the book, none exempt) off at once: their rows and
-    history in one statement each, their events with history and audit events in bulk."""
+    history in one statement each, their events with history and audit events in bulk.
+    An exempt registration has an exemption to end: roll it off alone (_roll_off)."""
+    if any(r.status != RegistrationStatus.REGISTERED for r in registrations):
+        raise ValueError("Only registrations waiting on the book are rolled off together.")
     for registration in registrations:
         registration.status = RegistrationStatus.ROLLED_OFF
         registration.roll_off_reason = reason

@@ -29,7 +29,7 @@ def draft(rules):
     return RuleSet.objects.create(
         version=2,
         effective_on=datetime.date(2027, 3, 1),
-        notice_given_on=datetime.date(2027, 1, 2),
+        notice_given_on=datetime.date(2026, 11, 2),
         resign_days=45,
     )
 

@@ -19,7 +19,7 @@ def _draft(**fields) -> RuleSet:
     values = {
         "version": 2,
         "effective_on": datetime.date(2027, 3, 1),
-        "notice_given_on": datetime.date(2027, 1, 2),
+        "notice_given_on": datetime.date(2026, 12, 1),
     }
     return RuleSet.objects.create(**(values | fields))
 
@@ -43,7 +43,7 @@ def test_the_confirmation_says_what_activating_does_and_only_the_button_does_it(
     html = page.content.decode()
     assert "put <strong>version 2</strong> of the referral rules in force from" in html
     assert "Monday, March 1, 2027" in html
-    assert "<strong>January 2, 2027</strong>, 58 days before it takes effect" in html
+    assert "<strong>December 1, 2026</strong>, 90 days before it takes effect" in html
     assert "in place of version 1" in html
     assert page.context["changes"] == [
         ("Resign days", "30", "45"),
@@ -80,14 +80,20 @@ def test_the_first_rules_say_there_is_nothing_before_them(officer_client):
     [
         (None, "Give registrants notice of these rules before activating them."),
         (
-            datetime.date(2027, 2, 15),
-            "Notice was given Feb 15, 2027, less than 30 days before these rules take effect "
-            "on Mar 01, 2027: move the effective date, or give notice again.",
+            datetime.date(2026, 12, 1),
+            "Notice was given Dec 01, 2026, less than 30 days before these rules take effect "
+            "on Dec 20, 2026: move the effective date, or give notice again.",
+        ),
+        (
+            datetime.date(2099, 1, 2),
+            "The notice date, Jan 02, 2099, is still to come: activate these rules once "
+            "registrants have been told.",
         ),
     ],
 )
 def test_a_refused_activation_is_said_plainly(officer_client, rules, notice, said):
-    draft = _draft(notice_given_on=notice)
+    effective = datetime.date(2026, 12, 20) if notice == datetime.date(2026, 12, 1) else None
+    draft = _draft(notice_given_on=notice, **({"effective_on": effective} if effective else {}))
     url = reverse("admin:referral_ruleset_activate", args=[draft.pk])
     if notice is None:
         assert "<strong>none recorded</strong>" in officer_client.get(url).content.decode()
@@ -98,7 +104,7 @@ def test_a_refused_activation_is_said_plainly(officer_client, rules, notice, sai
     assert response.redirect_chain[-1][0] == reverse(
         "admin:referral_ruleset_change", args=[draft.pk]
     )
-    assert f"Rules v2 (from Mar 01, 2027) was not activated: {said}" in response.content.decode()
+    assert f"{draft} was not activated: {said}" in response.content.decode()
     draft.refresh_from_db()
     assert not draft.active
 

@@ -8,6 +8,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import roles
 from apikit.tests.client import api_client, queries_for_get
@@ -48,7 +49,9 @@ def _registration(pk: int, action: str = "") -> str:
 
 
 def _exempt_body(**changes) -> dict:
-    return {"kind": "jury_duty", "starts_on": "2026-12-08", "ends_on": "2026-12-18", **changes}
+    today = timezone.localdate()
+    ends = today + datetime.timedelta(days=11)
+    return {"kind": "jury_duty", "starts_on": str(today), "ends_on": str(ends), **changes}
 
 
 @pytest.fixture

@@ -41,10 +41,10 @@ def test_a_registration_is_dropped_only_once_its_resign_day_has_ended_in_the_loc
     registration = _registered_due(book, clock, due)
 
     clock.set(*last_minute)  # already the next day in UTC
-    assert registrations_drop_missed(actor="referral.drop_missed") == 0
+    assert registrations_drop_missed(actor="referral.nightly") == 0
     clock.set(*first_minute)
-    assert registrations_drop_missed(actor="referral.drop_missed") == 1
-    assert registrations_drop_missed(actor="referral.drop_missed") == 0  # idempotent
+    assert registrations_drop_missed(actor="referral.nightly") == 1
+    assert registrations_drop_missed(actor="referral.nightly") == 0  # idempotent
 
     registration.refresh_from_db()
     assert (registration.status, registration.roll_off_reason) == (
@@ -52,7 +52,7 @@ def test_a_registration_is_dropped_only_once_its_resign_day_has_ended_in_the_loc
         RollOffReason.RESIGN_MISSED,
     )
     dropped = registration.events.get(kind=EventKind.ROLLED_OFF)
-    assert (dropped.reason, dropped.recorded_by_name) == ("resign_missed", "referral.drop_missed")
+    assert (dropped.reason, dropped.recorded_by_name) == ("resign_missed", "referral.nightly")
 
 
 def test_a_resign_on_the_last_day_keeps_the_registration_and_one_after_is_refused(book, clock):
@@ -86,7 +86,7 @@ def test_the_nights_drops_are_in_the_audit_trail_as_one_at_a_time_would_write_th
     clock.set(2026, 12, 7, 9, 0)
     registrations = [_registered_due(book, clock, datetime.date(2026, 12, 8)) for _ in range(3)]
     clock.set(2026, 12, 9, 0, 30)
-    assert registrations_drop_missed(actor="referral.drop_missed") == 3
+    assert registrations_drop_missed(actor="referral.nightly") == 3
 
     for registration in registrations:
         dropped = registration.events.get(kind=EventKind.ROLLED_OFF)
@@ -97,12 +97,12 @@ def test_the_nights_drops_are_in_the_audit_trail_as_one_at_a_time_would_write_th
             f"rolled_off: registration #{registration.pk}",
             registration.member_id,
             registration.member.member_number,
-            "referral.drop_missed",
+            "referral.nightly",
         )
         assert event.changes["reason"] == [None, "resign_missed"]
         change = AuditEvent.objects.get(
             model_label="referral.registration", object_id=str(registration.pk), action="update"
         )
         assert change.changes["status"] == ["registered", "rolled_off"]
-        assert change.actor_label == "referral.drop_missed"
+        assert change.actor_label == "referral.nightly"
     assert chain_verify().ok

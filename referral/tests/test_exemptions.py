@@ -110,3 +110,53 @@ def test_an_exemption_cannot_end_before_it_starts_nor_be_given_twice(book):
             starts_on=datetime.date(2026, 12, 7),
             actor="tests",
         )
+
+
+def test_an_exemption_starts_when_approved_and_does_not_rescue_a_missed_resign(book, clock):
+    clock.set(2026, 12, 7, 9, 0)
+    registration = registration_register(member=MemberFactory(), book=book, actor="tests")
+    with pytest.raises(ValidationError, match="starts today or earlier"):
+        exemption_start(
+            registration=registration,
+            kind=ExemptionKind.MILITARY,
+            starts_on=datetime.date(2026, 12, 8),
+            actor="tests",
+        )
+    clock.set(2027, 1, 7, 0, 5)  # its re-sign was due January 6; the night has not run yet
+    with pytest.raises(ValidationError, match="it is dropped tonight, not exempted"):
+        exemption_start(
+            registration=registration,
+            kind=ExemptionKind.MEDICAL,
+            starts_on=datetime.date(2027, 1, 7),
+            actor="tests",
+        )
+    registration.refresh_from_db()
+    assert registration.status == RegistrationStatus.REGISTERED
+    assert not registration.exemptions.exists()
+
+
+def test_the_night_does_not_end_an_exemption_extended_since_it_was_read(book, clock, monkeypatch):
+    from referral.services import exemptions as module
+
+    clock.set(2026, 12, 7, 9, 0)
+    registration = registration_register(member=MemberFactory(), book=book, actor="tests")
+    exemption = exemption_start(
+        registration=registration,
+        kind=ExemptionKind.TRAVELING,
+        starts_on=datetime.date(2026, 12, 7),
+        actor="tests",
+    )
+    clock.set(2027, 6, 9, 0, 15)
+    real_end = module.exemption_end
+
+    def extended_first(**kwargs):  # an officer's extension commits just before the night's
+        raise AssertionError("ended although extended")
+
+    exemption_extend(
+        exemption=exemption, ends_on=datetime.date(2027, 9, 1), reason="On the road", actor="tests"
+    )
+    monkeypatch.setattr(module, "exemption_end", extended_first)
+    assert exemptions_end_due(actor="tests") == 0
+    monkeypatch.setattr(module, "exemption_end", real_end)
+    registration.refresh_from_db()
+    assert registration.status == RegistrationStatus.EXEMPT

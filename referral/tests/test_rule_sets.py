@@ -34,16 +34,16 @@ def test_a_version_without_notice_cannot_be_activated(db):
 
 def test_notice_must_come_the_configured_days_before_the_rules_take_effect(settings, db):
     settings.REFERRAL_NOTICE_DAYS = 30
-    late = _version(1, datetime.date(2027, 3, 1), notice_given_on=datetime.date(2027, 1, 31))
+    late = _version(1, datetime.date(2026, 12, 20), notice_given_on=datetime.date(2026, 12, 1))
     with pytest.raises(ValidationError, match="less than 30 days before these rules take effect"):
         rule_set_activate(rule_set=late, actor="tests")
 
-    in_time = _version(2, datetime.date(2027, 3, 2), notice_given_on=datetime.date(2027, 1, 31))
+    in_time = _version(2, datetime.date(2026, 12, 31), notice_given_on=datetime.date(2026, 12, 1))
     assert rule_set_activate(rule_set=in_time, actor="tests").active
 
 
 def test_only_officers_and_admin_activate_rules(user_with_role, db):
-    rule_set = _version(1, datetime.date(2027, 3, 1), notice_given_on=datetime.date(2027, 1, 1))
+    rule_set = _version(1, datetime.date(2027, 3, 1), notice_given_on=datetime.date(2026, 11, 1))
     for role in ("Dispatcher", "Staff"):
         with pytest.raises(PermissionDenied):
             rule_set_activate(rule_set=rule_set, actor=user_with_role(role))
