@@ -151,9 +151,11 @@ def _reminders_written(
         for registration, key in zip(registrations, keys, strict=True)
         if key not in written
     ]
-    # Two runs at once both find a key unwritten: the unique key keeps one notice.
+    # Two runs at once both find a key unwritten: the unique key keeps one notice, and only
+    # the ones this run wrote are counted.
+    before = Notice.objects.filter(key__in=[n.key for n in new]).count()
     Notice.objects.bulk_create(new, ignore_conflicts=True)
-    return len(new)
+    return Notice.objects.filter(key__in=[n.key for n in new]).count() - before
 
 
 # --- Sending ------------------------------------------------------------------------------

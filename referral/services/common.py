@@ -42,10 +42,12 @@ def _rules_on(day: datetime.date) -> RuleSet:
 def _resign_due(book: Book, today: datetime.date, rule_set: RuleSet) -> datetime.date:
     """The re-sign date of a registration made or re-signed today, by the book's region's
     calendar."""
+    # The holidays from today to the interval's end, and a month past it for a run of them.
+    last = today + datetime.timedelta(days=rule_set.resign_days + 31)
     holidays = set(
-        Holiday.objects.filter(
-            region_id=book.region_id, day__gte=today, day__lte=today + datetime.timedelta(days=400)
-        ).values_list("day", flat=True)
+        Holiday.objects.filter(region_id=book.region_id, day__gte=today, day__lte=last).values_list(
+            "day", flat=True
+        )
     )
     return rules.resign_due(today, rule_set.resign_days, holidays)
 

@@ -200,6 +200,7 @@ def _apn_of_day(whole: int) -> Q:
 @transaction.atomic
 def registrations_hold(*, reason: str, actor: Actor) -> RegistrationHold:
     """Hold new registrations (the first book's morning referral has begun): they queue."""
+    _require(actor, "referral.roll_off_registration", "hold the books")
     hold = _open_hold()
     if hold is None:
         hold = RegistrationHold.objects.create(started_at=timezone.now(), reason=reason)
@@ -210,6 +211,7 @@ def registrations_hold(*, reason: str, actor: Actor) -> RegistrationHold:
 def registrations_hold_release(*, actor: Actor) -> list[QueuedRegistration]:
     """End the hold and draw the queued registrations in the order they arrived; one that
     can no longer be made (registered meanwhile, a status changed) keeps its reason."""
+    _require(actor, "referral.roll_off_registration", "release the books")
     hold = RegistrationHold.objects.select_for_update().filter(is_open=True).first()
     if hold is None:
         return []

@@ -188,3 +188,14 @@ def test_registrations_during_the_morning_referral_wait_and_are_drawn_in_arrival
     assert [r.apn for r in listed] == sorted(r.apn for r in listed)
     assert len({r.apn for r in listed}) == 4
     assert all(r.status == RegistrationStatus.REGISTERED for r in listed)
+
+
+def test_only_those_who_run_the_referral_hold_and_release_the_books(book, user_with_role):
+    for role in ("Staff", "Organizer"):
+        with pytest.raises(PermissionDenied):
+            registrations_hold(reason="Morning referral", actor=user_with_role(role))
+        with pytest.raises(PermissionDenied):
+            registrations_hold_release(actor=user_with_role(role))
+    dispatcher = user_with_role("Dispatcher")
+    assert registrations_hold(reason="Morning referral", actor=dispatcher).is_open
+    assert registrations_hold_release(actor=dispatcher) == []
