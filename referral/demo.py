@@ -47,7 +47,6 @@ from .models import (
     NoticeStatus,
     Region,
     Registration,
-    RegistrationEvent,
     RegistrationStatus,
     RollOffReason,
     RuleSet,
@@ -55,6 +54,7 @@ from .models import (
 )
 from .notices import drop_notices_write, resign_reminders_write
 from .services import rule_set_activate
+from .services.common import event_of
 
 ACTOR = "seed_demo"  # the demo's named actor, as members.management.commands.seed_demo
 D = datetime.date
@@ -453,20 +453,15 @@ class _Hall:
     def write(self) -> None:
         _bulk(self.registrations)
         events = [
-            RegistrationEvent(
-                registration=registration,
-                book=registration.book,
-                member=registration.member,
-                kind=kind,
+            # Its place after the event: the same as now, but for the status.
+            event_of(
+                registration,
+                kind,
                 at=at,
-                reason=reason,
                 rule_set=self.rule_set,
-                # Its place after the event: the same as now, but for the status.
+                actor=ACTOR,
+                reason=reason,
                 status=STATUS_AFTER.get(kind, registration.status),
-                tier=registration.tier,
-                apn=registration.apn,
-                sequence=registration.sequence,
-                recorded_by_name=ACTOR,
             )
             for registration, kind, at, reason in self.events
         ]

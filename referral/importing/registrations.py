@@ -36,6 +36,7 @@ from ..models import (
     RuleSet,
 )
 from ..selectors import rule_set_in_force
+from ..services.common import event_of
 from .files import (
     IMPORT_REASON,
     PREVIEW_ROWS,
@@ -421,21 +422,15 @@ def _event(
     """An event as referral.services writes them, with the registration's place after it:
     registered first, then (for an exempt registrant) exempt."""
     exempt = kind == EventKind.EXEMPTION_STARTED
-    return RegistrationEvent(
-        registration=registration,
-        book_id=registration.book_id,
-        member_id=registration.member_id,
-        kind=kind,
+    return event_of(
+        registration,
+        kind,
         at=at,
+        rule_set=rule_set,
+        actor=actor,
         reason=row.exemption if exempt else "",
         note=f"{IMPORT_REASON}, row {row.number}.",
-        rule_set=rule_set,
         status=RegistrationStatus.EXEMPT if exempt else RegistrationStatus.REGISTERED,
-        tier=registration.tier,
-        apn=registration.apn,
-        sequence=registration.sequence,
-        recorded_by=person(actor),
-        recorded_by_name=actor_label_for(actor),
     )
 
 

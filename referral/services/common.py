@@ -52,6 +52,37 @@ def _resign_due(book: Book, today: datetime.date, rule_set: RuleSet) -> datetime
     return rules.resign_due(today, rule_set.resign_days, holidays)
 
 
+def event_of(
+    registration: Registration,
+    kind: str,
+    *,
+    at: datetime.datetime,
+    rule_set: RuleSet,
+    actor: Actor,
+    reason: str = "",
+    note: str = "",
+    status: str | None = None,
+) -> RegistrationEvent:
+    """A registration's event, unsaved, with the registration's place after it (its status
+    now, unless `status` says what it became): what list_as_of rebuilds a past list from."""
+    return RegistrationEvent(
+        registration=registration,
+        book_id=registration.book_id,
+        member_id=registration.member_id,
+        kind=kind,
+        at=at,
+        reason=reason,
+        note=note[:300],
+        rule_set=rule_set,
+        status=status or registration.status,
+        tier=registration.tier,
+        apn=registration.apn,
+        sequence=registration.sequence,
+        recorded_by=person(actor),
+        recorded_by_name=actor_label_for(actor),
+    )
+
+
 def _event(
     registration: Registration,
     kind: str,
@@ -62,21 +93,8 @@ def _event(
     reason: str = "",
     note: str = "",
 ) -> RegistrationEvent:
-    event = RegistrationEvent(
-        registration=registration,
-        book_id=registration.book_id,
-        member_id=registration.member_id,
-        kind=kind,
-        at=at,
-        reason=reason,
-        note=note[:300],
-        rule_set=rule_set,
-        status=registration.status,
-        tier=registration.tier,
-        apn=registration.apn,
-        sequence=registration.sequence,
-        recorded_by=person(actor),
-        recorded_by_name=actor_label_for(actor),
+    event = event_of(
+        registration, kind, at=at, rule_set=rule_set, actor=actor, reason=reason, note=note
     )
     saved_by(event, actor=actor)
     return event

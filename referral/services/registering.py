@@ -33,7 +33,7 @@ from ..models import (
 )
 from ..notices import drop_notices_write
 from ..selectors import registration_asked_before
-from .common import _event, _locked, _require, _resign_due, _roll_off, _rules_on
+from .common import _event, _locked, _require, _resign_due, _roll_off, _rules_on, event_of
 
 # --- Rule sets ----------------------------------------------------------------------------
 
@@ -101,11 +101,13 @@ def registration_register(
         asked = registration_asked_before(idempotency_key, member, book, tier, tier_reason)
         if asked is not None:
             return asked
-    _registration_refusal(member, book, tier, tier_reason, timezone.localdate())
     # Lock the hold (if any) against its release: a registration queued just as the
     # referral ends would otherwise be left in the queue.
     hold = RegistrationHold.objects.select_for_update().filter(is_open=True).first()
     if hold is not None:
+        # Refused now rather than when the queue is drawn, so the asker hears why; drawn,
+        # it is checked again.
+        _registration_refusal(member, book, tier, tier_reason, timezone.localdate())
         queued = QueuedRegistration(
             member=member,
             book=book,
@@ -129,8 +131,9 @@ def registration_register(
 
 def _registration_refusal(
     member: Member, book: Book, tier: int | None, tier_reason: str, today: datetime.date
-) -> None:
-    """Raise the reason a member may not register on a book, if there is one."""
+) -> RuleSet:
+    """Raise the reason a member may not register on a book, if there is one; otherwise
+    return the rules in force, which allow it."""
     rule_set = _rules_on(today)
     if not book.active:
         raise ValidationError({"book": f"Book {book.code} is closed."})
@@ -153,6 +156,7 @@ def _registration_refusal(
             )
     if Registration.objects.filter(member=member, book=book, status__in=ACTIVE_STATUSES).exists():
         raise ValidationError({"book": f"{member} is already registered on book {book.code}."})
+    return rule_set
 
 
 def _register_now(
@@ -169,8 +173,7 @@ def _register_now(
     book = Book.objects.select_for_update().get(pk=book.pk)
     now = timezone.now()
     today = timezone.localdate(now)
-    _registration_refusal(member, book, tier, tier_reason, today)
-    rule_set = _rules_on(today)
+    rule_set = _registration_refusal(member, book, tier, tier_reason, today)
     whole = rules.day_number(today)
     drawn = Registration.objects.filter(book=book).aggregate(
         last_today=Max("apn", filter=_apn_of_day(whole)), last_sequence=Max("sequence")
@@ -343,22 +346,8 @@ def _rolled_off_together(
         )
     events = RegistrationEvent.objects.bulk_create(
         [
-            RegistrationEvent(
-                registration=registration,
-                book_id=registration.book_id,
-                member_id=registration.member_id,
-                kind=EventKind.ROLLED_OFF,
-                at=now,
-                reason=reason,
-                rule_set=rule_set,
-                status=registration.status,
-                tier=registration.tier,
-                apn=registration.apn,
-                sequence=registration.sequence,
-                recorded_by=person(actor),
-                recorded_by_name=actor_label_for(actor),
-            )
-            for registration in registrations
+            event_of(r, EventKind.ROLLED_OFF, at=now, rule_set=rule_set, actor=actor, reason=reason)
+            for r in registrations
         ]
     )
     history_of_created(events, actor=actor)
