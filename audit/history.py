@@ -5,7 +5,8 @@ object's history row turns into an event through simple-history's
 `post_create_historical_record` signal (audit/receivers.py); rows written in bulk
 (`bulk_create_with_history` and friends) send no signal, so this manager turns them into
 events itself, in one more INSERT. Either way the event is written in the transaction
-that writes the history row. `history_of_created` writes both for objects created in bulk.
+that writes the history row. `history_of_created` writes both for objects created in bulk,
+`history_of_updated` for rows changed by one UPDATE.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from appkit.sql import among
 from .actors import Actor, actor_checked, person
 from .context import acting_user
 from .in_sql import history_and_events_written, writes_in_sql
+from .models import AuditAction
 from .services import audit_events_from_history, audit_events_of_created
 
 
@@ -101,8 +103,45 @@ def history_of_inserted(
     )
 
 
+def history_of_updated(
+    model: type[models.Model],
+    ids: Sequence[object],
+    *,
+    actor: Actor,
+    reason: str | None = None,
+) -> None:
+    """The history rows ("~") of rows the caller changed in bulk (an UPDATE of many rows,
+    given by their ids), and their audit events: what saving each would have written. On
+    PostgreSQL, for models declared to the set-based trail, the database writes both."""
+    actor = actor_checked(actor)
+    if not ids:
+        return
+    copy, params = _history_copy(model, ids, actor, reason, history_type="~")
+    if writes_in_sql(model):
+        history_and_events_written(
+            model,
+            copy,
+            params,
+            len(ids),
+            actor=actor,
+            occurred_at=params["now"],
+            action=AuditAction.UPDATE,
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(copy, params)
+        history_ids = [history_id for history_id, _ in cursor.fetchall()]
+    history = model.history.model
+    rows = history.objects.filter(history_id__in=history_ids).order_by("history_id")
+    audit_events_from_history(list(rows))
+
+
 def _history_copy(
-    model: type[models.Model], ids: Sequence[object], actor, reason: str | None
+    model: type[models.Model],
+    ids: Sequence[object],
+    actor,
+    reason: str | None,
+    history_type: str = "+",
 ) -> tuple[str, dict]:
     """The INSERT ... SELECT that copies these rows into their history table, returning
     each history row's id and its object's."""
@@ -112,8 +151,13 @@ def _history_copy(
     ids_sql, ids_params = among(pk, ids)
     copy = (
         f"INSERT INTO {history._meta.db_table} ({columns}, history_date, history_type, "
-        f"history_user_id, history_change_reason) SELECT {columns}, %(now)s, '+', %(user)s, "
+        f"history_user_id, history_change_reason) SELECT {columns}, %(now)s, %(type)s, %(user)s, "
         f"%(reason)s FROM {model._meta.db_table} WHERE {ids_sql} RETURNING history_id, {pk}"
     )
-    params = {"now": timezone.now(), "user": getattr(person(actor), "pk", None), "reason": reason}
+    params = {
+        "now": timezone.now(),
+        "type": history_type,
+        "user": getattr(person(actor), "pk", None),
+        "reason": reason,
+    }
     return copy, {**params, **ids_params}

@@ -141,12 +141,33 @@ def _changes_sql(model: type[models.Model]) -> str | None:
     return f"'{{' || concat_ws(',', {', '.join(entries) or 'NULL'}) || '}}'"
 
 
+def _update_changes_sql(model: type[models.Model]) -> str | None:
+    """SQL of a changed row's `changes` as canonical JSON: {field: [before, after]} for each
+    field whose value differs from the object's previous history row (aliased `p`), keys in
+    Python's sorted order; as a created row's when there is no previous row."""
+    created = _changes_sql(model)
+    fields = [f for f in model.history.model.tracked_fields if f.editable]
+    entries = []
+    for field in sorted(fields, key=lambda f: f.name):
+        column = connection.ops.quote_name(field.column)
+        before, after = _json_of(field, f"p.{column}"), _json_of(field, f"r.{column}")
+        if created is None or before is None or after is None:
+            return None
+        key = canonical_json("changes", field.name)
+        entries.append(
+            f"CASE WHEN p.{column} IS DISTINCT FROM r.{column} THEN '{key}:[' || "
+            f"coalesce({before}, 'null') || ',' || coalesce({after}, 'null') || ']' END"
+        )
+    diff = f"'{{' || concat_ws(',', {', '.join(entries) or 'NULL'}) || '}}'"
+    return f"CASE WHEN p.history_id IS NULL THEN {created} ELSE {diff} END"
+
+
 def writes_in_sql(model: type[models.Model]) -> bool:
     return (
         connection.vendor == "postgresql"
         and registry.audited_model(model._meta.label_lower).in_sql is not None
         and model._meta.pk.get_internal_type() in _INTEGERS
-        and _changes_sql(model) is not None
+        and _update_changes_sql(model) is not None
     )
 
 
@@ -158,17 +179,31 @@ def history_and_events_written(
     *,
     actor: Actor,
     occurred_at: datetime.datetime,
+    action: str = AuditAction.CREATE,
 ) -> None:
     """Run `history_copy` (an INSERT of `count` history rows ... RETURNING history_id and
     the object's id) and write an event for each row it returns, numbered and hashed after
-    the chain's head, in the same statement."""
+    the chain's head, in the same statement. For `action` UPDATE the rows' changes are
+    read against each object's previous history row."""
     row_sql = registry.audited_model(model._meta.label_lower).in_sql
+    if action == AuditAction.UPDATE:
+        # A soft delete is named by the Python path (audit_events_from_history), not here.
+        assert "is_deleted" not in {f.name for f in model._meta.fields}, model
+        history = model.history.model
+        previous = (
+            f"LEFT JOIN LATERAL (SELECT * FROM {history._meta.db_table} h "
+            f"WHERE h.{connection.ops.quote_name(model._meta.pk.column)} = made.{{pk}} "
+            "AND h.history_id < made.history_id ORDER BY h.history_id DESC LIMIT 1) p ON true"
+        )
+        changes = _update_changes_sql(model)
+    else:
+        previous, changes = "", _changes_sql(model)
     request = current_request()
     event = {
         "occurred_at": occurred_at,
         "actor_id": getattr(person(actor), "pk", None),
         "actor_label": actor_label_for(actor)[:150],
-        "action": AuditAction.CREATE.value,
+        "action": str(action),
         "model_label": model._meta.label_lower,
         "detail": "",
         "ip_address": client_ip(request),
@@ -186,8 +221,9 @@ def history_and_events_written(
                    left({row_sql.name}, 200) AS object_repr,
                    {row_sql.member_id} AS member_id,
                    coalesce({row_sql.member_number}, '') AS member_number,
-                   {_changes_sql(model)} AS changes
+                   {changes} AS changes
             FROM made JOIN {model._meta.db_table} r ON r.{pk} = made.{pk}
+            {previous.format(pk=pk)}
         ),
         canonical AS (SELECT new_event.*, '[' || {canonical} || ']' AS serialized
                       FROM new_event),

@@ -251,14 +251,14 @@ def hall_rows(office, runs: int) -> list:
             f"hall: nightly drop of {due:,} missed re-signs",
             median_ms(drop, drop_runs),
             median_ms(drop_floor, drop_runs),
-            "history and audit events included in ours; <= 2x floor",
+            "history, audit events and notices in both; <= 2x floor",
         ),
     ]
 
 
 # The nightly drop by hand, set-based: what registrations_drop_missed writes (the rows, their
-# history, the events and theirs, an audit event for each change with stand-in hashes
-# linked after the head, as bench/workloads.py's remittance floor does).
+# history, the events and theirs, the registrants' notices, an audit event for each change
+# with stand-in hashes linked after the head, as bench/workloads.py's remittance floor does).
 _FLOOR_DROP = """
 WITH dropped AS (
     UPDATE referral_registration SET status = 'rolled_off', roll_off_reason = 'resign_missed',
@@ -281,6 +281,12 @@ WITH dropped AS (
            'rolled_off', tier, apn, sequence, 'floor'
     FROM dropped
     RETURNING *
+), notices AS (
+    INSERT INTO referral_notice (key, kind, member_id, registration_id, due_on, "to", subject,
+        body, status, created_at, written_by, next_attempt_at, attempts, last_error)
+    SELECT 'dropped:' || d.id, 'dropped', d.member_id, d.id, d.resign_due, m.email, '', '',
+           'waiting', %(at)s, 'floor', %(at)s, 0, ''
+    FROM dropped d JOIN members_member m ON m.id = d.member_id
 ), event_history AS (
     INSERT INTO referral_historicalregistrationevent (id, registration_id, book_id,
         member_id, kind, at, reason, note, rule_set_id, status, tier, apn, sequence,

@@ -52,7 +52,7 @@ from .models import (
     RuleSet,
     WorkLevel,
 )
-from .notices import drop_notices_write, resign_reminders_write
+from .notices import drop_notices_write, notice_message, resign_reminders_write
 from .services import rule_set_activate
 from .services.common import event_of
 
@@ -185,17 +185,24 @@ def _notices_sent(hall: _Hall, rule_set: RuleSet) -> None:
     resign_reminders_write(actor=ACTOR)
     for registration in hall.registrations:
         if registration.status == RegistrationStatus.ROLLED_OFF:
-            drop_notices_write(registrations=[registration], actor=ACTOR, now=registration.ended_at)
-    notices = list(Notice.objects.all())
+            drop_notices_write(
+                registration_ids=[registration.pk], actor=ACTOR, now=registration.ended_at
+            )
+    notices = list(
+        Notice.objects.select_related("registration__member", "registration__book__region")
+    )
     for notice in notices:
         if notice.kind == NoticeKind.RESIGN_REMINDER:
             day = notice.due_on - datetime.timedelta(days=rule_set.reminder_days)
             notice.created_at = min(hall.at(day, minute=15), notice.created_at)
         if notice.status == NoticeStatus.WAITING:
+            notice.subject, notice.body = notice_message(notice)
             notice.status, notice.attempts, notice.next_attempt_at = NoticeStatus.SENT, 1, None
             notice.sent_at = notice.created_at + datetime.timedelta(minutes=5)
     Notice.objects.bulk_update(
-        notices, ["created_at", "status", "attempts", "next_attempt_at", "sent_at"], batch_size=500
+        notices,
+        ["created_at", "subject", "body", "status", "attempts", "next_attempt_at", "sent_at"],
+        batch_size=500,
     )
 
 

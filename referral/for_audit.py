@@ -11,21 +11,30 @@ def _member_of_exemption(row):
     return (row.registration.member_id, None)
 
 
+_MEMBER_NUMBER = f"(SELECT m.member_number FROM {Member._meta.db_table} m WHERE m.id = r.member_id)"
+
 AUDITED_MODELS = {
     "referral.region": AuditedModel(),
     "referral.holiday": AuditedModel(),
     "referral.book": AuditedModel(),
     "referral.ruleset": AuditedModel(),
-    "referral.registration": AuditedModel(member_of=member_in()),
-    # A night's drops make thousands at once: their events are written by the database
-    # (audit/in_sql.py), each named as str() names it.
+    # A night's drops change thousands of registrations and make as many events at once:
+    # their audit events are written by the database (audit/in_sql.py), each row named as
+    # str() names it.
+    "referral.registration": AuditedModel(
+        member_of=member_in(),
+        in_sql=RowSQL(
+            name="'Registration #' || r.id || ': APN ' || r.apn || ', tier ' || r.tier",
+            member_id="r.member_id",
+            member_number=_MEMBER_NUMBER,
+        ),
+    ),
     "referral.registrationevent": AuditedModel(
         member_of=member_in(),
         in_sql=RowSQL(
             name="r.kind || ': registration #' || r.registration_id",
             member_id="r.member_id",
-            member_number=f"(SELECT m.member_number FROM {Member._meta.db_table} m "
-            "WHERE m.id = r.member_id)",
+            member_number=_MEMBER_NUMBER,
         ),
     ),
     "referral.exemption": AuditedModel(member_of=_member_of_exemption),

@@ -38,8 +38,9 @@ class Notice(models.Model):
     # The re-sign date a reminder is about: not sent once the registration's has moved.
     due_on = models.DateField(null=True, blank=True)
     to = models.EmailField(blank=True, help_text="The member's email when it was written.")
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
+    # The words, as they were sent: written when it is sent (referral.notices.notice_message).
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
     status = models.CharField(
         max_length=12, choices=NoticeStatus.choices, default=NoticeStatus.WAITING
     )
@@ -62,4 +63,4 @@ class Notice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.member_id}: {self.subject}"
+        return f"{self.get_kind_display()} to member #{self.member_id}"

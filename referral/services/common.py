@@ -4,13 +4,17 @@ an event written with the registration's place after it, under the registration'
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from appkit.actors import Actor
+from appkit.sql import among
 from audit.actors import person, saved_by
 from audit.context import actor_label_for
+from audit.history import history_of_inserted
 
 from .. import rules
 from ..models import (
@@ -81,6 +85,42 @@ def event_of(
         recorded_by=person(actor),
         recorded_by_name=actor_label_for(actor),
     )
+
+
+def events_inserted(
+    registration_ids: Sequence[int],
+    kind: str,
+    *,
+    at: datetime.datetime,
+    rule_set: RuleSet,
+    actor: Actor,
+    reason: str = "",
+) -> list[int]:
+    """event_of for many registrations at once (a night's drops), written by the database
+    from the registrations' rows as they now stand, with their history and audit events.
+    Returns the events' ids."""
+    ids_sql, ids_params = among("r.id", registration_ids)
+    columns = "registration_id, book_id, member_id, kind, at, reason, note, rule_set_id, "
+    columns += "status, tier, apn, sequence, recorded_by_id, recorded_by_name"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {RegistrationEvent._meta.db_table} ({columns}) "
+            "SELECT r.id, r.book_id, r.member_id, %(kind)s, %(at)s, %(reason)s, '', "
+            "%(rule_set)s, r.status, r.tier, r.apn, r.sequence, %(by)s, %(by_name)s "
+            f"FROM {Registration._meta.db_table} r WHERE {ids_sql} ORDER BY r.id RETURNING id",
+            {
+                **ids_params,
+                "kind": kind,
+                "at": connection.ops.adapt_datetimefield_value(at),
+                "reason": reason,
+                "rule_set": rule_set.pk,
+                "by": getattr(person(actor), "pk", None),
+                "by_name": actor_label_for(actor),
+            },
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+    history_of_inserted(RegistrationEvent, ids, actor=actor)
+    return ids
 
 
 def _event(

@@ -8,13 +8,14 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from appkit.actors import Actor
+from appkit.sql import Among
 from audit.actors import person, saved_by
-from audit.context import acting_as, actor_label_for
-from audit.history import history_of_created
+from audit.context import actor_label_for
+from audit.history import history_of_updated
 from dues.ledger import STATUSES_OUT_OF_STANDING
 from members.models import Member, MemberStatus
 
@@ -25,7 +26,6 @@ from ..models import (
     EventKind,
     QueuedRegistration,
     Registration,
-    RegistrationEvent,
     RegistrationHold,
     RegistrationStatus,
     RollOffReason,
@@ -33,7 +33,15 @@ from ..models import (
 )
 from ..notices import drop_notices_write
 from ..selectors import registration_asked_before
-from .common import _event, _locked, _require, _resign_due, _roll_off, _rules_on, event_of
+from .common import (
+    _event,
+    _locked,
+    _require,
+    _resign_due,
+    _roll_off,
+    _rules_on,
+    events_inserted,
+)
 
 # --- Rule sets ----------------------------------------------------------------------------
 
@@ -301,18 +309,20 @@ def registrations_drop_missed(*, actor: Actor, now: datetime.datetime | None = N
         with transaction.atomic():
             # Locked as they are read: PostgreSQL checks the condition again on a row a
             # re-sign changed while this waited, so a re-sign that got in first keeps its
-            # registration, and one that comes after finds it dropped.
+            # registration, and one that comes after finds it dropped. In the order of the
+            # re-sign dates' index (registration_resign_due): two runs at once lock in the
+            # same order, and the book's older rows are not walked through.
             chunk = list(
-                Registration.objects.select_for_update(of=("self",))
-                .select_related("member", "book__region")  # what their notices say
+                Registration.objects.select_for_update()
                 .filter(status=RegistrationStatus.REGISTERED, resign_due__lt=today)
-                .order_by("pk")[:DROP_CHUNK]
+                .order_by("resign_due", "pk")
+                .values_list("pk", flat=True)[:DROP_CHUNK]
             )
             if not chunk:
                 return dropped
             at = now or timezone.now()
             _rolled_off_together(chunk, RollOffReason.RESIGN_MISSED, rule_set, actor, at)
-            drop_notices_write(registrations=chunk, actor=actor, now=at)
+            drop_notices_write(registration_ids=chunk, actor=actor, now=at)
         dropped += len(chunk)
 
 
@@ -321,33 +331,22 @@ DROP_CHUNK = 2_000
 
 
 def _rolled_off_together(
-    registrations: list[Registration],
+    ids: list[int],
     reason: str,
     rule_set: RuleSet,
     actor: Actor,
     now: datetime.datetime,
 ) -> None:
-    """Roll these registrations (on the book, none exempt) off at once: their rows and
-    history in one statement each, their events with history and audit events in bulk.
-    An exempt registration has an exemption to end: roll it off alone (_roll_off)."""
-    if any(r.status != RegistrationStatus.REGISTERED for r in registrations):
+    """Roll these registrations (locked, on the book, none exempt) off at once: their rows,
+    history, events and audit events a statement each, written by the database (a night
+    drops thousands). An exempt registration has an exemption to end: roll it off alone
+    (_roll_off)."""
+    changed = Registration.objects.filter(
+        Among(F("pk"), ids), status=RegistrationStatus.REGISTERED
+    ).update(status=RegistrationStatus.ROLLED_OFF, roll_off_reason=reason, ended_at=now)
+    if changed != len(ids):
         raise ValueError("Only registrations waiting on the book are rolled off together.")
-    for registration in registrations:
-        registration.status = RegistrationStatus.ROLLED_OFF
-        registration.roll_off_reason = reason
-        registration.ended_at = now
-    # One UPDATE for them all (the same values each), and its history twin at once.
-    Registration.objects.filter(pk__in=[r.pk for r in registrations]).update(
-        status=RegistrationStatus.ROLLED_OFF, roll_off_reason=reason, ended_at=now
+    history_of_updated(Registration, ids, actor=actor)
+    events_inserted(
+        ids, EventKind.ROLLED_OFF, at=now, rule_set=rule_set, actor=actor, reason=reason
     )
-    with acting_as(actor):
-        Registration.history.bulk_history_create(
-            registrations, update=True, default_user=person(actor), default_date=now
-        )
-    events = RegistrationEvent.objects.bulk_create(
-        [
-            event_of(r, EventKind.ROLLED_OFF, at=now, rule_set=rule_set, actor=actor, reason=reason)
-            for r in registrations
-        ]
-    )
-    history_of_created(events, actor=actor)

@@ -106,3 +106,39 @@ def test_the_nights_drops_are_in_the_audit_trail_as_one_at_a_time_would_write_th
         assert change.changes["status"] == ["registered", "rolled_off"]
         assert change.actor_label == "referral.nightly"
     assert chain_verify().ok
+
+
+def test_each_drop_is_in_the_trail_as_saving_the_registration_would_write_it(book, clock):
+    """On PostgreSQL the database writes the drops' changes (audit/in_sql.py), elsewhere
+    Python does: either way each says what changed since the registration's previous
+    history row, as a save would, and the chain verifies."""
+    from audit.chain import chain_verify
+    from audit.models import AuditEvent
+    from audit.services import jsonable
+
+    clock.set(2026, 12, 7, 9, 0)
+    registrations = [_registered_due(book, clock, datetime.date(2026, 12, 8)) for _ in range(3)]
+    clock.set(2026, 12, 9, 0, 30)
+    assert registrations_drop_missed(actor="referral.nightly") == 3
+
+    fields = [f for f in Registration.history.model.tracked_fields if f.editable]
+    for registration in registrations:
+        after, before = Registration.history.filter(id=registration.pk).order_by("-history_id")[:2]
+        expected = {
+            f.name: [jsonable(getattr(before, f.attname)), jsonable(getattr(after, f.attname))]
+            for f in fields
+            if getattr(before, f.attname) != getattr(after, f.attname)
+        }
+        event = AuditEvent.objects.get(
+            history_id=after.history_id, model_label=after.instance._meta.label_lower
+        )
+        registration.refresh_from_db()
+        assert (event.action, event.object_repr, event.member_number, event.changes) == (
+            "update",
+            str(registration),
+            registration.member.member_number,
+            expected,
+        )
+        # What changed: the drop, and the re-sign date this test moved without a save.
+        assert set(expected) == {"status", "roll_off_reason", "ended_at", "resign_due"}
+    assert chain_verify().ok

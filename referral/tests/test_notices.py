@@ -88,10 +88,15 @@ def test_a_reminder_is_written_once_exactly_reminder_days_before_the_resign_date
         "ana@example.org",
         due,
     )
+    # Its words are written when it is sent, and kept as sent.
+    assert (notice.subject, notice.body) == ("", "")
+    assert notices_send(actor="tests").sent == 1
+    notice.refresh_from_db()
     assert notice.subject == f"Re-sign on book WIRE-N by Sun, {due:%b} {due.day}"
     assert f"by Sunday, {due:%B} {due.day}, 2027" in notice.body
     assert "Dear Ana," in notice.body and "North hall office" in notice.body
     assert "8:00 a.m. to 4:30 p.m." in notice.body and "IBEW Local 000" in notice.body
+    assert (mail.outbox[-1].subject, mail.outbox[-1].body) == (notice.subject, notice.body)
 
 
 def test_a_missed_day_still_reminds_once_and_a_resign_brings_a_new_reminder(book, clock):
@@ -142,6 +147,10 @@ def test_a_drop_writes_its_notices_in_its_own_transaction(book, clock, monkeypat
     assert registrations_drop_missed(actor="tests") == 2
     notice = Notice.objects.get(registration=second)
     assert (notice.kind, notice.due_on) == (NoticeKind.DROPPED, datetime.date(2027, 1, 11))
+    clock.set(2027, 1, 12, 0, 20)
+    notices_send(actor="tests")
+    notice.refresh_from_db()
+    assert notice.subject == "Dropped from book WIRE-N: re-sign missed"
     assert "was not re-signed by Monday, January 11, 2027" in notice.body
     assert "dropped from the book on Tuesday, January 12, 2027" in notice.body
     assert Notice.objects.filter(registration=first, kind=NoticeKind.DROPPED).exists()
