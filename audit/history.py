@@ -11,6 +11,7 @@ that writes the history row. `history_of_created` writes both for objects create
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 
 from django.db import connection, models
@@ -73,11 +74,11 @@ def history_of_created(
     if writes_in_sql(model):
         history_of_inserted(model, [obj.pk for obj in objs], actor=actor, reason=reason)
         return
-    copy, params = _history_copy(model, [obj.pk for obj in objs], actor, reason)
+    copy, params, now = _history_copy(model, [obj.pk for obj in objs], actor, reason)
     with connection.cursor() as cursor:
         cursor.execute(copy, params)
         history_ids = {object_id: history_id for history_id, object_id in cursor.fetchall()}
-    audit_events_of_created(objs, history_ids, actor=actor, occurred_at=params["now"])
+    audit_events_of_created(objs, history_ids, actor=actor, occurred_at=now)
 
 
 def history_of_inserted(
@@ -97,10 +98,8 @@ def history_of_inserted(
         objs = list(model.objects.filter(pk__in=ids).order_by("pk"))
         history_of_created(objs, actor=actor, reason=reason)
         return
-    copy, params = _history_copy(model, ids, actor, reason)
-    history_and_events_written(
-        model, copy, params, len(ids), actor=actor, occurred_at=params["now"]
-    )
+    copy, params, now = _history_copy(model, ids, actor, reason)
+    history_and_events_written(model, copy, params, len(ids), actor=actor, occurred_at=now)
 
 
 def history_of_updated(
@@ -116,7 +115,7 @@ def history_of_updated(
     actor = actor_checked(actor)
     if not ids:
         return
-    copy, params = _history_copy(model, ids, actor, reason, history_type="~")
+    copy, params, now = _history_copy(model, ids, actor, reason, history_type="~")
     if writes_in_sql(model):
         history_and_events_written(
             model,
@@ -124,7 +123,7 @@ def history_of_updated(
             params,
             len(ids),
             actor=actor,
-            occurred_at=params["now"],
+            occurred_at=now,
             action=AuditAction.UPDATE,
         )
         return
@@ -142,9 +141,9 @@ def _history_copy(
     actor,
     reason: str | None,
     history_type: str = "+",
-) -> tuple[str, dict]:
+) -> tuple[str, dict, datetime.datetime]:
     """The INSERT ... SELECT that copies these rows into their history table, returning
-    each history row's id and its object's."""
+    each history row's id and its object's; its parameters, and the time it writes."""
     history = model.history.model
     columns = ", ".join(connection.ops.quote_name(f.column) for f in history.tracked_fields)
     pk = connection.ops.quote_name(model._meta.pk.column)
@@ -154,10 +153,13 @@ def _history_copy(
         f"history_user_id, history_change_reason) SELECT {columns}, %(now)s, %(type)s, %(user)s, "
         f"%(reason)s FROM {model._meta.db_table} WHERE {ids_sql} RETURNING history_id, {pk}"
     )
+    now = timezone.now()
     params = {
-        "now": timezone.now(),
+        # As the ORM writes it (SQLite keeps text: a time in the local's zone would sort
+        # apart from the rest).
+        "now": connection.ops.adapt_datetimefield_value(now),
         "type": history_type,
         "user": getattr(person(actor), "pk", None),
         "reason": reason,
     }
-    return copy, {**params, **ids_params}
+    return copy, {**params, **ids_params}, now

@@ -53,7 +53,6 @@ from .models import (
     WorkLevel,
 )
 from .notices import drop_notices_write, notice_message, resign_reminders_write
-from .services import rule_set_activate
 from .services.common import event_of
 
 ACTOR = "seed_demo"  # the demo's named actor, as members.management.commands.seed_demo
@@ -243,14 +242,16 @@ def _regions() -> dict[str, Region]:
 
 def _rule_sets(today: datetime.date) -> RuleSet:
     effective = D(today.year - 1, 1, 1)
+    # The rules in force before the hall's system, written as the history they are (as are
+    # the registrations made under them): rule_set_activate puts rules in force from today on.
     v1 = RuleSet(
         version=1,
         effective_on=effective,
         notice_given_on=effective - datetime.timedelta(days=45),
+        activated_at=timezone.make_aware(datetime.datetime.combine(effective, datetime.time())),
         text=RULES_V1,
     )
     saved_by(v1, actor=ACTOR)
-    rule_set_activate(rule_set=v1, actor=ACTOR)
     v2 = RuleSet(
         version=2,
         effective_on=today + datetime.timedelta(days=45),
@@ -405,9 +406,7 @@ class _Hall:
             registration = Registration(
                 member=member,
                 book=book,
-                tier=rules.tier_default(
-                    member.classification_id, book.classification_id, book.tiers
-                ),
+                tier=self.rule_set.tier_of(member, book, day),
                 apn=apn,
                 sequence=sequence,
                 registered_at=at,

@@ -34,8 +34,8 @@ class RegistrationRegisterForm(forms.Form):
         required=False,
         min_value=1,
         max_value=4,
-        help_text="Leave blank for the tier the rules give (Book 1 to a member of the book's "
-        "classification, otherwise its last tier).",
+        help_text="Leave blank for the tier the rules in force give (Book 1's criteria: the "
+        "book's classification, years in the local).",
     )
     tier_reason = forms.CharField(
         required=False, max_length=200, help_text="Why this tier, when it is not the rules' own."

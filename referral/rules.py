@@ -1,12 +1,17 @@
 """The hiring hall's rules as short pure functions, no database (docs/design.md §11): the APN
-of a day, the local's business days and re-sign dates, the tier a registrant takes, when a
-capped exemption ends. Times of day are the local's wall clock (settings.TIME_ZONE)."""
+of a day, the local's business days and re-sign dates, who may register and the tier a
+registrant takes, when a capped exemption ends. Times of day are the local's wall clock
+(settings.TIME_ZONE)."""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Collection
+from dataclasses import dataclass
 from decimal import Decimal
+
+from dues.ledger import STATUSES_OUT_OF_STANDING
+from members.models import MemberStatus
 
 # The vendor system counts days as spreadsheets do: day 1 is 1899-12-31.
 DAY_ZERO = datetime.date(1899, 12, 30)
@@ -56,12 +61,54 @@ def resign_missed(due: datetime.date, today: datetime.date) -> bool:
     return due < today
 
 
-def tier_default(
-    member_classification_id: int | None, book_classification_id: int, tiers: int
+def status_refused(status: str, out_of_standing_registered: bool) -> bool:
+    """Whether a member's status keeps them off the books: deceased always; suspended or
+    dropped (out of good standing) unless the rules in force register such members
+    (RuleSet.register_out_of_standing). Registering and the vendor's import both ask it."""
+    if status == MemberStatus.DECEASED:
+        return True
+    return status in STATUSES_OUT_OF_STANDING and not out_of_standing_registered
+
+
+@dataclass(frozen=True)
+class TierCriteria:
+    """What Book 1 asks, as a rule set writes it (RuleSet.tier_criteria). A local's Book 1
+    asks for years at the trade under its agreements; the hall knows a member's
+    classification and the day they joined the local, so those are the criteria: a member
+    of the trade (of the book's classification, or anyone when `own_classification` is
+    off) with at least `years` in the local goes on Book 1, one of the trade with fewer on
+    Book 2, anyone else on the book's last tier."""
+
+    own_classification: bool = True
+    years: int = 0
+
+
+def tier_for(
+    criteria: TierCriteria,
+    *,
+    member_classification_id: int | None,
+    joined_on: datetime.date | None,
+    book_classification_id: int,
+    tiers: int,
+    today: datetime.date,
 ) -> int:
-    """The tier a registrant takes: Book 1 to a member of the book's classification,
-    otherwise the book's last tier. Staff may choose another, with a reason."""
-    return 1 if member_classification_id == book_classification_id else tiers
+    """The tier a registrant takes by the rule set's criteria (staff may choose another,
+    with a reason). With the defaults, Book 1 to a member of the book's classification,
+    otherwise the book's last tier."""
+    of_the_trade = (
+        not criteria.own_classification or member_classification_id == book_classification_id
+    )
+    if not of_the_trade:
+        return tiers
+    if criteria.years and (joined_on is None or years_since(joined_on, today) < criteria.years):
+        return min(2, tiers)
+    return 1
+
+
+def years_since(day: datetime.date, today: datetime.date) -> int:
+    """Whole years from `day` to `today`: a year is complete on its anniversary (one who
+    joined on February 29 completes theirs on March 1 in other years)."""
+    return today.year - day.year - ((today.month, today.day) < (day.month, day.day))
 
 
 def capped_exemption_end(starts_on: datetime.date, cap_days: int) -> datetime.date:

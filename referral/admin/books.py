@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpRequest
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.html import format_html
 
 from audit.admin import KeptRecordsAdmin
 
 from ..models import Book, Holiday, Region
+from ..services import holiday_save
 
 
 class HolidayInline(admin.StackedInline):
@@ -23,6 +26,24 @@ class RegionAdmin(KeptRecordsAdmin):
     list_display = ["code", "name", "opens_at", "closes_at"]
     search_fields = ["=code", "name"]
     inlines = [HolidayInline]
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        """A holiday added or moved goes through holiday_save, which moves the re-sign
+        dates that fall on it; a removed one is deleted (re-sign dates moved past it stay)."""
+        if formset.model is not Holiday:
+            return super().save_formset(request, form, formset, change)
+        for holiday in formset.save(commit=False):
+            moved = holiday_save(holiday=holiday, actor=request.user)
+            if moved:
+                self.message_user(
+                    request,
+                    f"{holiday}: {moved:,} re-sign date{pluralize(moved)} fell on it and "
+                    f"moved to the region's next business day.",
+                    messages.INFO,
+                )
+        for holiday in formset.deleted_objects:
+            holiday.delete()
+        formset.save_m2m()
 
 
 @admin.register(Book)

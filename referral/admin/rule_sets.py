@@ -1,4 +1,5 @@
-"""Rule-set versions: written and given notice, editable until activated, then read-only for
+"""Rule-set versions: written and given notice, editable until activated (a change to the
+rules after notice clears the notice date: referral.services.rule_set_save), then read-only for
 everyone. Activating goes through a page that says exactly what it does (the version, when it
 takes effect, the notice given, what changes from the version before) and then calls
 referral.services.rule_set_activate, whose refusal (no notice, notice too late) is shown as
@@ -19,11 +20,9 @@ from django.urls import path, reverse
 from audit.admin import KeptRecordsAdmin
 
 from ..models import RuleSet
-from ..services import rule_set_activate
+from ..services import rule_set_activate, rule_set_save
 
 ACTIVATE_PERMISSION = "referral.activate_ruleset"
-# What says which version it is and when, rather than a rule it sets.
-_NOT_RULES = {"id", "version", "effective_on", "notice_given_on", "activated_at", "activated_by"}
 
 
 def rule_set_before(rule_set: RuleSet) -> RuleSet | None:
@@ -41,9 +40,7 @@ def rule_set_changes(before: RuleSet | None, after: RuleSet) -> list[tuple[str, 
     if before is None:
         return []
     changes = []
-    for field in RuleSet._meta.concrete_fields:
-        if field.name in _NOT_RULES or not field.editable:
-            continue
+    for field in RuleSet.rule_fields():
         old, new = field.value_from_object(before), field.value_from_object(after)
         if old == new:
             continue
@@ -77,6 +74,22 @@ class RuleSetAdmin(KeptRecordsAdmin):
         if obj is not None and obj.active:
             return False
         return super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: RuleSet, form, change: bool) -> None:
+        notice = form.initial.get("notice_given_on")
+        try:
+            cleared = rule_set_save(rule_set=obj, actor=request.user)
+        except ValidationError as exc:
+            # The form checked the fields: what is left is a version activated since the
+            # page was read, no longer anyone's to change.
+            raise PermissionDenied(" ".join(exc.messages)) from exc
+        if cleared:
+            messages.warning(
+                request,
+                f"Notice of these rules was given {notice:%b %d, %Y}, before this change: the "
+                "notice date is cleared. Give registrants notice of the rules as they are now, "
+                "and record its date, before activating them.",
+            )
 
     def get_urls(self):
         return [

@@ -23,6 +23,7 @@ from .files import (
     ReferralImport,
     Refused,
     chunks,
+    header_only,
     may_import,
     records,
 )
@@ -57,8 +58,7 @@ def employer_contracts_import(
             links, new = _contract_rows(
                 csv_text, CONTRACT_LAYOUT.with_headers(layout), actor, result
             )
-            if not links and result.ok and not result.notes:
-                result.error(1, "file", "The file has a header but no contracts.")
+            header_only(result, links, "contracts")
             if not result.ok or dry_run:
                 raise Refused
             progress.step("Writing the contracts", total=len(links))

@@ -9,7 +9,7 @@ import datetime
 import io
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sized
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -153,6 +153,13 @@ def records(
         )
 
 
+def header_only(result: ReferralImport, rows: Sized, what: str) -> None:
+    """A file with nothing under its header is refused, unless its rows were found wrong
+    or left alone for a reason (their errors or `notes` say so)."""
+    if not rows and result.ok and not result.notes:
+        result.error(1, "file", f"The file has a header but no {what}.")
+
+
 class CellError(ValueError):
     """A cell the vendor wrote in a way we cannot read: the message says how to write it."""
 
@@ -185,13 +192,32 @@ def date_read(text: str) -> datetime.date:
 
 def local_datetime_read(text: str) -> datetime.datetime:
     """A date and time of day on the local's wall clock (settings.TIME_ZONE), unless the
-    cell gives its offset; a date alone is the start of that day."""
+    cell gives its offset; a date alone is the start of that day. A time the clock skipped
+    (the hour clocks go forward) is refused; a time it showed twice (the hour they go back)
+    is the first."""
     try:
         moment = datetime.datetime.fromisoformat(text)
     except ValueError:
         moment = _us_datetime(text)
     if timezone.is_naive(moment):
-        moment = moment.replace(tzinfo=timezone.get_default_timezone())
+        moment = _on_the_local_clock(moment, text)
+    return moment
+
+
+def _on_the_local_clock(wall: datetime.datetime, text: str) -> datetime.datetime:
+    # A repeated time is its first pass (fold=0, still daylight time), as Python and
+    # Django's make_aware read one. The vendor wrote no offset, so which pass it meant is
+    # not in the file; either is the same local day, and the book's order comes from the
+    # APN and the rows' order, not the time: only the instant the list as of a time reads
+    # differs, by an hour of a night when no referral runs. One rule for every such row.
+    zone = timezone.get_default_timezone()
+    moment = wall.replace(tzinfo=zone, fold=0)
+    # A time in the gap has no instant: going round by UTC gives another wall time.
+    if moment.astimezone(datetime.UTC).astimezone(zone).replace(tzinfo=None) != wall:
+        raise CellError(
+            f'"{text}" is not a time the local\'s clock showed: it went forward an hour that '
+            f"night ({zone.key} daylight-saving time). Check the time in the vendor's system."
+        )
     return moment
 
 

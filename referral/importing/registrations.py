@@ -48,6 +48,7 @@ from .files import (
     chunks,
     count_read,
     date_read,
+    header_only,
     local_datetime_read,
     may_import,
     records,
@@ -122,7 +123,9 @@ def registrations_import(
         # Big batches of events take blocks of the trail's numbers: the import holds no
         # lock on the trail's head (and every login) while it runs (audit.chain_blocks).
         with transaction.atomic(), chain_in_blocks(actor=actor):
-            rows = _registration_rows(csv_text, REGISTRATION_LAYOUT.with_headers(layout), result)
+            rows = _registration_rows(
+                csv_text, REGISTRATION_LAYOUT.with_headers(layout), rule_set, result
+            )
             if rows and not dry_run:
                 # The books' lock, as registration_register takes it: no registration is
                 # drawn on them between the check below and the sequences drawn after it.
@@ -133,8 +136,7 @@ def registrations_import(
                     .values_list("pk", flat=True)
                 )
             rows = _not_registered_yet(rows, result)
-            if not rows and result.ok:
-                result.error(1, "file", "The file has a header but no registrations.")
+            header_only(result, rows, "registrations")
             if not result.ok:
                 raise Refused
             _resign_dates(rows, rule_set, result)
@@ -154,8 +156,12 @@ def registrations_import(
     return result
 
 
-def _registration_rows(csv_text: str, layout: ImportLayout, result: ReferralImport) -> list[_Row]:
-    """The good rows, in the file's order; each problem recorded on `result`."""
+def _registration_rows(
+    csv_text: str, layout: ImportLayout, rule_set: RuleSet, result: ReferralImport
+) -> list[_Row]:
+    """The good rows, in the file's order; each problem recorded on `result`. A member
+    whom the rules in force would not register (registration_register's refusal) is not
+    registered by an import either."""
     books = {book.code.casefold(): book for book in Book.objects.all()}
     read = [
         row
@@ -173,8 +179,8 @@ def _registration_rows(csv_text: str, layout: ImportLayout, result: ReferralImpo
                 row.number, "member_number", f"No member has the number {row.member_number!r}."
             )
             continue
-        if row.member.status == MemberStatus.DECEASED:
-            result.error(row.number, "member_number", f"{row.member} is deceased.")
+        if rules.status_refused(row.member.status, rule_set.register_out_of_standing):
+            result.error(row.number, "member_number", _status_refusal(row.member, rule_set))
             continue
         code = row.book.code
         if (row.book.pk, row.member_number) in on_row:
@@ -199,6 +205,15 @@ def _registration_rows(csv_text: str, layout: ImportLayout, result: ReferralImpo
         last[row.book.pk] = (row.tier, row.apn, row.number)
         rows.append(row)
     return rows
+
+
+def _status_refusal(member: Member, rule_set: RuleSet) -> str:
+    if member.status == MemberStatus.DECEASED:
+        return f"{member} is deceased."
+    return (
+        f"{member} is {member.get_status_display().lower()}: the referral rules "
+        f"(v{rule_set.version}) register only members in good standing."
+    )
 
 
 def _registration_row(
@@ -281,7 +296,13 @@ def _members_by_number(numbers: set[str]) -> dict[str, Member]:
     found: dict[str, Member] = {}
     for chunk in chunks(sorted(numbers)):
         for member in Member.objects.filter(member_number__in=chunk).only(
-            "id", "member_number", "first_name", "last_name", "status", "classification_id"
+            "id",
+            "member_number",
+            "first_name",
+            "last_name",
+            "status",
+            "classification_id",
+            "join_date",
         ):
             found[member.member_number] = member
     return found
@@ -393,9 +414,7 @@ def _last_sequences(book_ids: set[int]) -> dict[int, int]:
 
 
 def _registration(row: _Row, sequence: int, rule_set: RuleSet) -> Registration:
-    default_tier = rules.tier_default(
-        row.member.classification_id, row.book.classification_id, row.book.tiers
-    )
+    default_tier = rule_set.tier_of(row.member, row.book, timezone.localdate())
     return Registration(
         member=row.member,
         book=row.book,

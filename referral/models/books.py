@@ -12,7 +12,9 @@ from django.db.models import Q
 
 from audit.history import AuditedHistoricalRecords
 from checkoff.models import Employer
-from members.models import Classification
+from members.models import Classification, Member
+
+from ..rules import TierCriteria, tier_for
 
 
 class Region(models.Model):
@@ -108,6 +110,10 @@ class Book(models.Model):
         return f"{self.code}: {self.name}"
 
 
+# What says which version a rule set is and when it applies, rather than a rule it sets.
+_NOT_RULES = frozenset({"id", "version", "effective_on", "notice_given_on"})
+
+
 class RuleSet(models.Model):
     """One version of the local's referral rules. It is written, given notice (its notice
     date), then activated, which is refused unless the notice came settings.REFERRAL_NOTICE_DAYS
@@ -170,6 +176,21 @@ class RuleSet(models.Model):
         default=False,
         help_text="Suspended or dropped members may register (refused, with the reason, if not).",
     )
+    # Book 1's criteria (referral.rules.tier_for); the defaults give Book 1 to a member of
+    # the book's classification and the last tier to others.
+    book_one_own_classification = models.BooleanField(
+        "Book 1: the book's classification only",
+        default=True,
+        help_text="Books 1 and 2 take members of the book's classification; others go on its "
+        "last tier. Off: every member may.",
+    )
+    book_one_years = models.PositiveSmallIntegerField(
+        "Book 1: years in the local",
+        default=0,
+        validators=[MaxValueValidator(60)],
+        help_text="Whole years since joining the local that Book 1 asks (0: none); those with "
+        "fewer go on Book 2.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = AuditedHistoricalRecords()
@@ -184,6 +205,33 @@ class RuleSet(models.Model):
     @property
     def active(self) -> bool:
         return self.activated_at is not None
+
+    @classmethod
+    def rule_fields(cls) -> list[models.Field]:
+        """The fields that are rules, of which registrants are given notice: not those that
+        say which version it is and when, nor those activating it writes."""
+        return [
+            field
+            for field in cls._meta.concrete_fields
+            if field.editable and field.name not in _NOT_RULES
+        ]
+
+    @property
+    def tier_criteria(self) -> TierCriteria:
+        return TierCriteria(
+            own_classification=self.book_one_own_classification, years=self.book_one_years
+        )
+
+    def tier_of(self, member: Member, book: Book, today: datetime.date) -> int:
+        """The tier these rules give a member registering on a book today."""
+        return tier_for(
+            self.tier_criteria,
+            member_classification_id=member.classification_id,
+            joined_on=member.join_date,
+            book_classification_id=book.classification_id,
+            tiers=book.tiers,
+            today=today,
+        )
 
 
 class EmployerContract(models.Model):

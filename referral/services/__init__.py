@@ -5,6 +5,7 @@ status or re-sign date changes (the nightly drop and a last-second re-sign canno
 Every event names the rule version it applied."""
 
 from .exemptions import exemption_end, exemption_extend, exemption_start, exemptions_end_due
+from .holidays import holiday_save
 from .registering import (
     registration_register,
     registration_resign,
@@ -13,6 +14,7 @@ from .registering import (
     registrations_hold,
     registrations_hold_release,
     rule_set_activate,
+    rule_set_save,
 )
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "exemption_extend",
     "exemption_start",
     "exemptions_end_due",
+    "holiday_save",
     "registration_register",
     "registration_resign",
     "registration_roll_off",
@@ -27,4 +30,5 @@ __all__ = [
     "registrations_hold",
     "registrations_hold_release",
     "rule_set_activate",
+    "rule_set_save",
 ]

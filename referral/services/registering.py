@@ -16,8 +16,7 @@ from appkit.sql import Among
 from audit.actors import person, saved_by
 from audit.context import actor_label_for
 from audit.history import history_of_updated
-from dues.ledger import STATUSES_OUT_OF_STANDING
-from members.models import Member, MemberStatus
+from members.models import Member
 
 from .. import rules
 from ..models import (
@@ -54,6 +53,17 @@ def rule_set_activate(*, rule_set: RuleSet, actor: Actor) -> RuleSet:
     rule_set = RuleSet.objects.select_for_update().get(pk=rule_set.pk)
     if rule_set.active:
         return rule_set
+    if rule_set.effective_on < timezone.localdate():
+        # The rules in force on a day gone by were what decisions of that day applied (each
+        # stores its version): rules put in force from it would re-read them.
+        raise ValidationError(
+            {
+                "effective_on": f"These rules would take effect on "
+                f"{rule_set.effective_on:%b %d, %Y}, a day already gone by: decisions made "
+                "since under the rules then in force stand. Set an effective date from today "
+                "on."
+            }
+        )
     days = settings.REFERRAL_NOTICE_DAYS
     if rule_set.notice_given_on is not None and rule_set.notice_given_on > timezone.localdate():
         raise ValidationError(
@@ -78,6 +88,34 @@ def rule_set_activate(*, rule_set: RuleSet, actor: Actor) -> RuleSet:
     rule_set.activated_by = person(actor)
     saved_by(rule_set, actor=actor)
     return rule_set
+
+
+@transaction.atomic
+def rule_set_save(*, rule_set: RuleSet, actor: Actor) -> bool:
+    """Record a new rule-set version or a change to one not yet activated. Registrants
+    were given notice of the rules as they stood: a change to a rule after that (or an
+    effective date moved earlier than they were told) clears the notice date, and the
+    rules are activated only once notice of them is given again. An activated version
+    never changes. Returns whether the notice date was cleared."""
+    _require(actor, f"referral.{'change' if rule_set.pk else 'add'}_ruleset", "write rules")
+    cleared = False
+    if rule_set.pk is not None:
+        # The stored version's lock: it is not activated while this change is made.
+        kept = RuleSet.objects.select_for_update().get(pk=rule_set.pk)
+        if kept.active:
+            raise ValidationError(
+                f"{kept} is active: these are the rules registrants were told of, and they no "
+                "longer change. Write a new version to change them."
+            )
+        changed = kept.effective_on > rule_set.effective_on or any(
+            field.value_from_object(kept) != field.value_from_object(rule_set)
+            for field in RuleSet.rule_fields()
+        )
+        if kept.notice_given_on is not None and changed:
+            rule_set.notice_given_on, cleared = None, True
+    rule_set.full_clean()
+    saved_by(rule_set, actor=actor)
+    return cleared
 
 
 # --- Registering --------------------------------------------------------------------------
@@ -145,9 +183,7 @@ def _registration_refusal(
     rule_set = _rules_on(today)
     if not book.active:
         raise ValidationError({"book": f"Book {book.code} is closed."})
-    if member.status == MemberStatus.DECEASED or (
-        member.status in STATUSES_OUT_OF_STANDING and not rule_set.register_out_of_standing
-    ):
+    if rules.status_refused(member.status, rule_set.register_out_of_standing):
         raise ValidationError(
             {
                 "member": f"{member} is {member.get_status_display().lower()}: the referral "
@@ -157,7 +193,7 @@ def _registration_refusal(
     if tier is not None:
         if not 1 <= tier <= book.tiers:
             raise ValidationError({"tier": f"Book {book.code} has tiers 1 to {book.tiers}."})
-        default = rules.tier_default(member.classification_id, book.classification_id, book.tiers)
+        default = rule_set.tier_of(member, book, today)
         if tier != default and not tier_reason.strip():
             raise ValidationError(
                 {"tier_reason": f"Say why this member goes on tier {tier}, not tier {default}."}
@@ -189,8 +225,7 @@ def _register_now(
     registration = Registration(
         member=member,
         book=book,
-        tier=tier
-        or rules.tier_default(member.classification_id, book.classification_id, book.tiers),
+        tier=tier or rule_set.tier_of(member, book, today),
         tier_reason=tier_reason.strip(),
         apn=rules.apn_next(today, drawn["last_today"]),
         sequence=(drawn["last_sequence"] or 0) + 1,

@@ -3,7 +3,9 @@ from __future__ import annotations
 import datetime
 
 import factory
+from django.utils import timezone
 
+from audit.actors import saved_by
 from members.tests.factories import ClassificationFactory
 from referral.models import Book, Region, RuleSet
 
@@ -32,7 +34,10 @@ class BookFactory(factory.django.DjangoModelFactory):
 def rules_in_force(
     effective_on: datetime.date = datetime.date(2020, 1, 1), version: int = 1, **rules
 ) -> RuleSet:
-    """An activated rule set (notice given in time), as the hall would have one."""
+    """An activated rule set (notice given in time), as the hall would have one: activated
+    by the service when it takes effect today or later; one from a day gone by is written as
+    the history the hall started with (as referral.demo writes its v1), since the service
+    puts no rules in force from a past day."""
     from referral.services import rule_set_activate
 
     rule_set = RuleSet.objects.create(
@@ -41,4 +46,10 @@ def rules_in_force(
         notice_given_on=effective_on - datetime.timedelta(days=60),
         **rules,
     )
-    return rule_set_activate(rule_set=rule_set, actor="tests")
+    if effective_on >= timezone.localdate():
+        return rule_set_activate(rule_set=rule_set, actor="tests")
+    rule_set.activated_at = timezone.make_aware(
+        datetime.datetime.combine(effective_on, datetime.time())
+    )
+    saved_by(rule_set, actor="tests")
+    return rule_set

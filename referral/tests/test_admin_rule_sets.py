@@ -25,7 +25,8 @@ def _draft(**fields) -> RuleSet:
 
 
 @pytest.fixture
-def officer_client(client, user_with_role):
+def officer_client(client, user_with_role, clock):
+    clock.set(2026, 12, 7, 9, 0)  # the drafts below take effect after it
     client.force_login(user_with_role(roles.OFFICER))
     return client
 
@@ -116,3 +117,47 @@ def test_a_post_without_the_confirmation_activates_nothing(officer_client, rules
     assert "Nothing was activated" in response.content.decode()
     draft.refresh_from_db()
     assert not draft.active
+
+
+def _posted(page, **changes) -> dict[str, str]:
+    """The change form as the page fills it, with `changes` typed in."""
+    form = page.context["adminform"].form
+    data = {}
+    for name in form.fields:
+        value = changes.get(name, form.initial.get(name))
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        else:
+            data[name] = "" if value is None else str(value)
+    return data
+
+
+def test_changing_a_drafts_rules_after_its_notice_clears_the_notice_and_says_so(
+    officer_client, rules
+):
+    draft = _draft()
+    url = reverse("admin:referral_ruleset_change", args=[draft.pk])
+
+    response = officer_client.post(
+        url, _posted(officer_client.get(url), resign_days=45), follow=True
+    )
+
+    html = response.content.decode()
+    assert (
+        "Notice of these rules was given Dec 01, 2026, before this change: the notice date is "
+        "cleared. Give registrants notice of the rules as they are now, and record its date, "
+        "before activating them."
+    ) in html
+    draft.refresh_from_db()
+    assert (draft.resign_days, draft.notice_given_on) == (45, None)
+    assert draft.history.first().history_user.groups.filter(name="Officer").exists()
+
+    # The notice given again is recorded by itself, and kept.
+    officer_client.post(url, _posted(officer_client.get(url), notice_given_on="2026-12-07"))
+    draft.refresh_from_db()
+    assert draft.notice_given_on == datetime.date(2026, 12, 7)
+    page = officer_client.post(url, _posted(officer_client.get(url)), follow=True)
+    assert "notice date is cleared" not in page.content.decode()
+    draft.refresh_from_db()
+    assert draft.notice_given_on == datetime.date(2026, 12, 7)

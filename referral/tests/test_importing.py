@@ -39,7 +39,7 @@ from referral.models import (
 from referral.selectors import book_list, book_list_as_of
 from referral.services import registration_register
 
-from .factories import BookFactory
+from .factories import BookFactory, rules_in_force
 
 pytestmark = pytest.mark.django_db
 
@@ -261,6 +261,57 @@ def test_every_wrong_row_is_named_by_row_and_nothing_is_written(now, book):
     assert result.error_count == len(result.errors)
 
 
+@pytest.mark.parametrize("status", [MemberStatus.SUSPENDED, MemberStatus.DROPPED])
+def test_a_member_out_of_standing_is_refused_by_row_unless_the_rules_in_force_allow(
+    now, book, status
+):
+    _members("1001")
+    MemberFactory(member_number="1002", first_name="Ada", last_name="Byrne", status=status)
+    csv_text = HEADER + (
+        "WIRE-N,1001,,1,46300.01,2026-10-05 08:00,,,\nWIRE-N,1002,,1,46300.02,2026-10-05 08:00,,,\n"
+    )
+
+    result = registrations_import(csv_text=csv_text, actor="tests")
+
+    assert not result.written
+    assert [str(e) for e in result.errors] == [
+        f"Row 3, member_number: Ada Byrne (1002) is {status}: the referral rules (v1) register "
+        "only members in good standing."
+    ]
+    assert not Registration.objects.exists()  # row 2 neither: all or nothing
+    rules_in_force(datetime.date(2021, 1, 1), version=2, register_out_of_standing=True)
+    assert registrations_import(csv_text=csv_text, actor="tests").written
+    assert _listed(book) == [("1001", 1, Decimal("46300.01")), ("1002", 1, Decimal("46300.02"))]
+
+
+@pytest.mark.parametrize("written", ["2026-03-08 02:30", "03/08/2026 2:30 AM"])
+def test_a_registered_time_the_clock_skipped_is_a_row_error(now, book, written):
+    _members("1001")
+    csv_text = HEADER + f"WIRE-N,1001,,1,46089.01,{written},,,\n"
+
+    result = registrations_import(csv_text=csv_text, actor="tests")
+
+    assert [str(e) for e in result.errors] == [
+        f'Row 2, registered_at: "{written}" is not a time the local\'s clock showed: it went '
+        "forward an hour that night (America/Los_Angeles daylight-saving time). Check the time "
+        "in the vendor's system."
+    ]
+    assert not Registration.objects.exists()
+
+
+@pytest.mark.parametrize("written", ["2026-11-01 01:30", "11/01/2026 1:30 AM"])
+def test_a_registered_time_the_clock_showed_twice_is_its_first_pass(now, book, written):
+    _members("1001")
+    csv_text = HEADER + f"WIRE-N,1001,,1,46327.01,{written},,,\n"
+
+    assert registrations_import(csv_text=csv_text, actor="tests").written
+
+    registered = Registration.objects.get().registered_at
+    # 01:30 daylight time (UTC-7), an hour before the 01:30 of standard time (UTC-8).
+    assert registered == datetime.datetime(2026, 11, 1, 8, 30, tzinfo=datetime.UTC)
+    assert registered.astimezone(timezone.get_current_timezone()).fold == 0
+
+
 def test_a_header_without_our_columns_or_a_wrong_layout_is_refused(now, book):
     result = registrations_import(csv_text="Book,Card,APN\nWIRE-N,1,46300.01\n", actor="tests")
     assert [str(e) for e in result.errors] == [
@@ -441,6 +492,12 @@ def test_wrong_contract_rows_are_named_and_nothing_is_written(now):
     ]
     assert EmployerContract.objects.count() == 1
     assert not Employer.objects.filter(code="NEW").exists()
+    # Nothing under the header is refused, as a registration list's is; links all kept are not.
+    assert [
+        str(e) for e in employer_contracts_import(csv_text=CONTRACTS, actor="tests").errors
+    ] == ["Row 1, file: The file has a header but no contracts."]
+    kept = employer_contracts_import(csv_text=CONTRACTS + "ACME,,IW-1,pla\n", actor="tests")
+    assert kept.written and kept.notes == ["Links kept already, left as they are: 1."]
 
 
 # --- The admin: upload, check, preview, confirm --------------------------------------------
