@@ -12,6 +12,7 @@ _VIEW = [
     "referral.view_registration",
     "referral.view_registrationevent",
     "referral.view_exemption",
+    "referral.view_checkmark",
 ]
 # Staff register members and take re-signs (docs/design.md §3).
 _REGISTER = ["referral.add_registration", "referral.resign_registration"]
@@ -29,12 +30,14 @@ _DISPATCH = [
     "referral.change_ruleset",
     "referral.roll_off_registration",
     "referral.add_exemption",
+    # Check marks (referral/services/marks.py): the third counted one rolls off the book.
+    "referral.add_checkmark",
 ]
 # Officers and Admin do all a dispatcher does, and decide what only they may.
 _OFFICE = [*_DISPATCH, "referral.activate_ruleset", "referral.extend_exemption"]
 _HISTORY = [
     f"referral.view_historical{model}"
-    for model in ("book", "ruleset", "registration", "registrationevent", "exemption")
+    for model in ("book", "ruleset", "registration", "registrationevent", "exemption", "checkmark")
 ]
 # The vendor's exports (referral/importing/): employers' contracts seen by all who see the
 # books; importing a registration list or contracts is the hall's (Dispatcher and up).

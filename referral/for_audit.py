@@ -1,5 +1,6 @@
 """What the hiring hall tells the audit trail (`audit.audited_models`, declared in
-ReferralConfig): which member a registration, its events and exemptions concern."""
+ReferralConfig): which member a registration, its events, exemptions and check marks
+concern."""
 
 from __future__ import annotations
 
@@ -38,5 +39,6 @@ AUDITED_MODELS = {
         ),
     ),
     "referral.exemption": AuditedModel(member_of=_member_of_exemption),
+    "referral.checkmark": AuditedModel(member_of=member_in()),
     "referral.employercontract": AuditedModel(),
 }

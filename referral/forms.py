@@ -10,7 +10,7 @@ from django import forms
 from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.utils import timezone
 
-from .models import Book, ExemptionKind, Registration, RollOffReason
+from .models import Book, CheckMarkReason, ExemptionKind, Registration, RollOffReason, RuleSet
 from .reports import UnreadableInstant, instant_from_local
 
 # The nightly drop's reason: the hall never picks it by hand.
@@ -79,6 +79,38 @@ class ExemptionExtendForm(forms.Form):
     required_css_class = "required"
     ends_on = forms.DateField(label="New end date", widget=AdminDateWidget)
     reason = forms.CharField(max_length=200, help_text="Why the exemption runs longer.")
+
+
+class CheckMarkForm(forms.Form):
+    required_css_class = "required"
+    day = forms.DateField(
+        widget=AdminDateWidget, help_text="The local's day the mark is for: today or before."
+    )
+    # No reason chosen in advance: it decides whether the mark counts.
+    reason = forms.ChoiceField(choices=[("", "Choose a reason"), *CheckMarkReason.choices])
+    note = forms.CharField(required=False, max_length=300, widget=forms.TextInput)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("day", timezone.localdate())
+        super().__init__(*args, **kwargs)
+
+
+class RuleSetForm(forms.ModelForm):
+    """A rule set's draft in the admin (which gives the model and its fields), its excused
+    check-mark reasons ticked from the known codes."""
+
+    check_marks_excused = forms.MultipleChoiceField(
+        label="Check-mark reasons excused",
+        choices=CheckMarkReason.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=RuleSet._meta.get_field("check_marks_excused").help_text,
+    )
+
+    def clean_check_marks_excused(self) -> list[str]:
+        # In the codes' own order: a version differs from the one before only by its rules.
+        chosen = set(self.cleaned_data["check_marks_excused"])
+        return [code for code in CheckMarkReason.values if code in chosen]
 
 
 class AsOfForm(forms.Form):

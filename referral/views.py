@@ -194,7 +194,7 @@ def member_history(request: HttpRequest, member_id: int) -> HttpResponse:
     registrations = reports.current_first(
         member_registrations(member.pk)
         .select_related("book", "member")
-        .prefetch_related(Prefetch("events", queryset=events))
+        .prefetch_related(Prefetch("events", queryset=events), "marks__rule_set")
     )
     fmt = request.GET.get("format")
     if fmt in FORMATS:

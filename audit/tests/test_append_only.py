@@ -83,6 +83,8 @@ def _one_row(model: type[models.Model]) -> models.Model:
         )
     if model._meta.label == "referral.RegistrationEvent":
         return _registration_event()
+    if model._meta.label == "referral.CheckMark":
+        return _check_mark()
     values = {
         field.attname: _sample(field)
         for field in model._meta.concrete_fields
@@ -100,6 +102,16 @@ def _registration_event() -> models.Model:
     rules_in_force()
     registration = registration_register(member=MemberFactory(), book=BookFactory(), actor="x")
     return registration.events.get()
+
+
+def _check_mark() -> models.Model:
+    """A hiring hall check mark, by its service: it names a registration too."""
+    from referral.services import registration_check_mark
+
+    registration = _registration_event().registration
+    return registration_check_mark(
+        registration=registration, day=timezone.localdate(), reason="refused", actor="x"
+    )
 
 
 def _refused(run) -> str:

@@ -135,6 +135,7 @@ _REFERRAL_VIEW = {
         "registration",
         "registrationevent",
         "exemption",
+        "checkmark",
     )
 }
 _REFERRAL_VIEW |= {"referral.view_employercontract"}
@@ -153,12 +154,20 @@ _REFERRAL_DISPATCH = (
         "referral.change_ruleset",
         "referral.roll_off_registration",
         "referral.add_exemption",
+        "referral.add_checkmark",
         "referral.import_vendor_lists",
         "referral.view_historicalemployercontract",
     }
     | {
         f"referral.view_historical{model}"
-        for model in ("book", "ruleset", "registration", "registrationevent", "exemption")
+        for model in (
+            "book",
+            "ruleset",
+            "registration",
+            "registrationevent",
+            "exemption",
+            "checkmark",
+        )
     }
 )
 _REFERRAL_OFFICE = _REFERRAL_DISPATCH | {

@@ -1,7 +1,7 @@
 """The hiring hall in the admin: regions (with their holidays) and books; rule-set versions,
 editable until activated, activated through a page that says what activating does; and
 registrations, made and changed only through the services (register, re-sign, roll off,
-exemptions), each with its events, which no one edits; the vendor's lists imported
+exemptions, check marks), each with its events, which no one edits; the vendor's lists imported
 (referral/admin_imports.py: registrations, and employers' contracts)."""
 
 from .. import admin_imports

@@ -1,7 +1,8 @@
 """Registrations in the admin, written only through the services: "add" registers (the APN
 drawn under the book's lock), and a registration's page has the buttons its reader may use:
 re-sign, roll off (after a page saying it cannot be undone), start, end or extend an
-exemption. Its events are listed under it; no one edits them, here or anywhere."""
+exemption, give a check mark (referral/admin/marks.py). Its events and check marks are
+listed under it; no one edits them, here or anywhere."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from ..services import (
     registration_resign,
     registration_roll_off,
 )
+from .marks import MARK, CheckMarkAdmin, CheckMarkInline
 
 REGISTER = "referral.add_registration"
 RESIGN = "referral.resign_registration"
@@ -86,7 +88,7 @@ def _form_errors(form, exc: ValidationError) -> None:
 
 
 @admin.register(Registration)
-class RegistrationAdmin(RegistrationImportAdmin, KeptRecordsAdmin):
+class RegistrationAdmin(CheckMarkAdmin, RegistrationImportAdmin, KeptRecordsAdmin):
     list_display = [
         "member",
         "book",
@@ -102,7 +104,7 @@ class RegistrationAdmin(RegistrationImportAdmin, KeptRecordsAdmin):
     search_fields = ["=member__member_number", "member__last_name", "member__first_name"]
     search_help_text = "A member number, or a member's name."
     ordering = ["book", "tier", "apn", "sequence"]
-    inlines = [ExemptionInline, EventInline]
+    inlines = [ExemptionInline, CheckMarkInline, EventInline]
     change_form_template = "admin/referral/registration/change_form.html"
     readonly_fields = ["position"]
     fields = [
@@ -244,6 +246,7 @@ class RegistrationAdmin(RegistrationImportAdmin, KeptRecordsAdmin):
             "open_exemption": open_exemption,
             "can_end_exemption": open_exemption is not None and user.has_perm(EXEMPT),
             "can_extend_exemption": open_exemption is not None and user.has_perm(EXTEND),
+            "can_check_mark": user.has_perm(MARK) and registration.on_list,
             "history_url": reverse("referral:member_history", args=[registration.member_id]),
         }
 

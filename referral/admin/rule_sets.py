@@ -19,7 +19,8 @@ from django.urls import path, reverse
 
 from audit.admin import KeptRecordsAdmin
 
-from ..models import RuleSet
+from ..forms import RuleSetForm
+from ..models import CheckMarkReason, RuleSet
 from ..services import rule_set_activate, rule_set_save
 
 ACTIVATE_PERMISSION = "referral.activate_ruleset"
@@ -51,6 +52,8 @@ def rule_set_changes(before: RuleSet | None, after: RuleSet) -> list[tuple[str, 
 
 
 def _shown(value: object) -> str:
+    if isinstance(value, list):  # the excused check-mark reasons
+        return ", ".join(CheckMarkReason(code).label for code in value) or "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if hasattr(value, "strftime") and not hasattr(value, "year"):
@@ -60,6 +63,7 @@ def _shown(value: object) -> str:
 
 @admin.register(RuleSet)
 class RuleSetAdmin(KeptRecordsAdmin):
+    form = RuleSetForm
     list_display = ["version", "effective_on", "notice_given_on", "is_active", "activated_at"]
     ordering = ["-effective_on", "-version"]
     readonly_fields = ["activated_at", "activated_by"]

@@ -4,17 +4,20 @@ that order them, members' registrations and the append-only events that are thei
 A registrant's place is derived, never stored: the book's current registrations in (tier,
 APN, sequence) order (referral.selectors.book_list). `RegistrationEvent` keeps, with every
 change, the registration's place after it, so a book's list as it stood at any instant is
-rebuilt from events alone (referral.selectors.book_list_as_of)."""
+rebuilt from events alone (referral.selectors.book_list_as_of). A check mark is a row of its
+own too (`CheckMark`, one per registration per day), beside the event that tells of it."""
 
 from .books import (
     AgreementType,
     Book,
+    CheckMarkReason,
     EmployerContract,
     Holiday,
     Region,
     RuleSet,
     WorkLevel,
 )
+from .marks import CheckMark
 from .notices import (
     Notice,
     NoticeKind,
@@ -41,6 +44,8 @@ __all__ = [
     "ON_LIST_STATUSES",
     "AgreementType",
     "Book",
+    "CheckMark",
+    "CheckMarkReason",
     "EmployerContract",
     "EventKind",
     "Exemption",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -63,6 +64,31 @@ class AgreementType(models.TextChoices):
 class WorkLevel(models.TextChoices):
     JOURNEYMAN = "journeyman", "Journeyman"
     APPRENTICE = "apprentice", "Apprentice"
+
+
+class CheckMarkReason(models.TextChoices):
+    """Why a registrant gets a check mark: a code, never guessed from free text, so a rule
+    set can excuse some of them (docs/domain.md §6: the predecessor guessed)."""
+
+    REFUSED = "refused", "Refused a referral"
+    UNFILLED_CALL = "unfilled_call", "Passed over a call that went unfilled"
+    NO_ANSWER = "no_answer", "Did not answer the hall's call"
+    FAILED_TO_REPORT = "failed_to_report", "Did not report to the job"
+    QUIT_SHORT_CALL = "quit_short_call", "Quit a short call before it ended"
+
+
+def check_mark_reasons_known(value: object) -> None:
+    """The reasons a rule set excuses: a list of CheckMarkReason codes, each once."""
+    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+        raise ValidationError("Give the excused check-mark reasons as a list of codes.")
+    unknown = sorted(set(value) - set(CheckMarkReason.values))
+    if unknown:
+        raise ValidationError(
+            f"Unknown check-mark reasons: {', '.join(unknown)}. Known: "
+            f"{', '.join(CheckMarkReason.values)}."
+        )
+    if len(set(value)) != len(value):
+        raise ValidationError("Name each excused check-mark reason once.")
 
 
 class Book(models.Model):
@@ -144,6 +170,13 @@ class RuleSet(models.Model):
     )
     check_marks_tolerated = models.PositiveSmallIntegerField(
         default=2, help_text="Check marks a registrant may have; the next rolls them off the book."
+    )
+    check_marks_excused = models.JSONField(
+        "check-mark reasons excused",
+        default=list,
+        blank=True,
+        validators=[check_mark_reasons_known],
+        help_text="Marks for these reasons are recorded but not counted.",
     )
     short_call_days = models.PositiveSmallIntegerField(
         default=10, help_text="Business days a short call lasts at most."
@@ -232,6 +265,10 @@ class RuleSet(models.Model):
             tiers=book.tiers,
             today=today,
         )
+
+    def excuses(self, reason: str) -> bool:
+        """Whether a check mark for this reason is recorded without counting."""
+        return reason in self.check_marks_excused
 
 
 class EmployerContract(models.Model):

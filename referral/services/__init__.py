@@ -1,11 +1,13 @@
 """What writes the hiring hall's ledger (docs/design.md §11). Every change to a registration
 writes its event in the same transaction, under a lock: the book's row when an APN is drawn
 (concurrent registrations get distinct, ordered APNs), the registration's row when its
-status or re-sign date changes (the nightly drop and a last-second re-sign cannot both win).
+status, re-sign date or check marks change (the nightly drop and a last-second re-sign cannot
+both win; two giving the day's check mark at once make one).
 Every event names the rule version it applied."""
 
 from .exemptions import exemption_end, exemption_extend, exemption_start, exemptions_end_due
 from .holidays import holiday_save
+from .marks import check_marks_for_day, registration_check_mark
 from .registering import (
     registration_register,
     registration_resign,
@@ -18,11 +20,13 @@ from .registering import (
 )
 
 __all__ = [
+    "check_marks_for_day",
     "exemption_end",
     "exemption_extend",
     "exemption_start",
     "exemptions_end_due",
     "holiday_save",
+    "registration_check_mark",
     "registration_register",
     "registration_resign",
     "registration_roll_off",

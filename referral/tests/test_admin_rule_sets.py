@@ -119,7 +119,7 @@ def test_a_post_without_the_confirmation_activates_nothing(officer_client, rules
     assert not draft.active
 
 
-def _posted(page, **changes) -> dict[str, str]:
+def _posted(page, **changes) -> dict[str, str | list[str]]:
     """The change form as the page fills it, with `changes` typed in."""
     form = page.context["adminform"].form
     data = {}
@@ -128,6 +128,8 @@ def _posted(page, **changes) -> dict[str, str]:
         if isinstance(value, bool):
             if value:
                 data[name] = "on"
+        elif isinstance(value, list):  # the boxes ticked
+            data[name] = [str(item) for item in value]
         else:
             data[name] = "" if value is None else str(value)
     return data
