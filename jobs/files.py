@@ -1,4 +1,5 @@
-"""A job's result file: written as the work goes, never held in memory."""
+"""A job's result file: a CSV written as the work goes, never held in memory; a file that
+is made whole before it is written (a PDF) kept as it is."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import tempfile
 from collections.abc import Iterable
 
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from .models import Job
@@ -29,3 +31,11 @@ def job_result_csv(job: Job, *, name: str, lines: Iterable[str], progress: Progr
     job.result_name = download
     Job.objects.filter(pk=job.pk).update(result=job.result.name, result_name=download)
     return max(rows, 0)
+
+
+def job_result_bytes(job: Job, *, name: str, content: bytes) -> None:
+    """Keep a file made whole before it is written (a PDF: its pages are numbered and its
+    fonts embedded at the end) as the job's download, named `name`."""
+    job.result.save(name, ContentFile(content), save=False)
+    job.result_name = name
+    Job.objects.filter(pk=job.pk).update(result=job.result.name, result_name=name)

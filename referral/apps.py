@@ -81,5 +81,7 @@ class ReferralConfig(AppConfig):
             # The nightly drops and reminders, and the outbox's sender.
             "referral.for_jobs.NIGHTLY",
             "referral.for_jobs.NOTICES_SEND",
+            # A long report's PDF.
+            "referral.for_jobs.REPORT_PDF",
         ],
     }

@@ -1,9 +1,11 @@
 """The hiring hall's long work, as jobs (`jobs.kinds`, `jobs.schedule`; declared in
-ReferralConfig): the vendor's lists imported, the nightly drop, the notices' sender."""
+ReferralConfig): the vendor's lists imported, the nightly drop, the notices' sender, and a
+long report's PDF."""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.urls import reverse
@@ -12,6 +14,7 @@ from django.utils import timezone
 from appkit.files import UndecodableFile, decode_upload
 from audit.actors import Actor, actor_key
 from jobs.extensions import JobKind, JobObject, Scheduled
+from jobs.files import job_result_bytes
 from jobs.models import Job
 from jobs.progress import Progress
 from jobs.services import job_key, job_start
@@ -23,6 +26,7 @@ from .importing import (
     registrations_import,
 )
 from .notices import notices_send, resign_reminders_write
+from .report_files import pdf_export_recorded, report_file
 from .services import exemptions_end_due, registrations_drop_missed
 
 # --- Importing the vendor's lists (referral/importing/) ------------------------------------
@@ -227,3 +231,59 @@ NIGHTLY_AT_00_15 = Scheduled(
 NOTICES_EVERY_5_MINUTES = Scheduled(kind=NOTICES_SEND, every=datetime.timedelta(minutes=5))
 
 # --- end of the scheduled jobs ------------------------------------------------------------
+
+
+# --- A long report's PDF (referral/report_files.py) --------------------------------------
+# Laid out by a worker: about 0.6 ms a row, so a book of 10,000 would hold a request for
+# 6 s. The PDF is the job's download, for whoever started it (and Admin and Officer, who
+# see every job: jobs.selectors.jobs_visible_to).
+
+
+def report_pdf_run(job: Job, progress: Progress) -> dict[str, Any]:
+    """The report named by the job's parameters (its page's name, and what the page was
+    asked), laid out as PDF, each row counted on the job's page."""
+    params = dict(job.params)
+    file = report_file(params.pop("report"), params)
+    progress.step(f"Laying out {file.title}", total=file.count)
+    name = file.download_name("pdf")
+    job_result_bytes(job, name=name, content=file.pdf(rows=_counted(file.rows, progress)))
+    pdf_export_recorded(file, actor=job.started_by)
+    return {"message": f"The PDF of {file.count:,} {file.what} is ready.", "rows": file.count}
+
+
+def _counted(rows: Iterable[Iterable[object]], progress: Progress) -> Iterator[Iterable[object]]:
+    for row in rows:
+        yield row
+        progress.advance()
+
+
+def _report_page(job: Job) -> str:
+    return f"referral:{job.params['report']}"
+
+
+# The report's page, asked as it was (a book's, a member's, or the hall's).
+_REPORT_QUERY = ("at", "days", "start", "end", "reason", "book")
+REPORT_PDF = JobKind(
+    name="referral.report_pdf",
+    label="Lay out a hiring hall report as PDF",
+    permission="referral.view_registration",
+    run=report_pdf_run,
+    back=(
+        JobObject("the report", _report_page, param="pk", query=_REPORT_QUERY),
+        JobObject("the report", _report_page, param="member_id"),
+        JobObject("the report", _report_page, query=_REPORT_QUERY),
+    ),
+)
+
+
+def report_pdf_start(*, report: str, params: dict[str, Any], title: str, actor: Actor) -> Job:
+    """Queue the PDF of a report too long to lay out inside a request (`report`, its page's
+    name; `params`, what the page was asked); the same person's same report, asked again
+    while it is laid out, gives its job."""
+    return job_start(
+        kind=REPORT_PDF,
+        key=job_key(REPORT_PDF, actor_key(actor), report, params),
+        label=f"PDF of {title}",
+        actor=actor,
+        params={"report": report, **params},
+    )

@@ -1,7 +1,8 @@
 """The hiring hall's reports as rows: a book's out-of-work list now and as it stood at an
-instant, the re-signs falling due, the registrations dropped, a member's history. The staff
-pages, their CSV and PDF downloads and the `referral_list_as_of` command all build their
-lines here, so each says the same thing however it is read. Reads only."""
+instant, the re-signs falling due, the registrations dropped, a member's history, the
+out-of-work counts book by book. The staff pages, their CSV and PDF downloads
+(report_files.py) and the `referral_list_as_of` command all build their lines here, so each
+says the same thing however it is read. Reads only."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ import datetime
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import ClassVar
 
-from django.conf import settings
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
-from fpdf import FPDF
 
 from .models import (
+    ON_LIST_STATUSES,
     Book,
     EventKind,
     Exemption,
@@ -23,8 +24,9 @@ from .models import (
     Registration,
     RegistrationEvent,
     RegistrationStatus,
+    RollOffReason,
 )
-from .selectors import book_list, book_list_as_of
+from .selectors import book_list, book_list_as_of, member_registrations, unemployed_counts
 
 # --- Times, as the local reads them ------------------------------------------------------
 
@@ -123,19 +125,15 @@ class ListLine:
     check_marks: int
     exemption: str
 
+    header: ClassVar[tuple[str, ...]] = BOOK_LIST_HEADER
+
     def cells(self) -> list[object]:
-        return [
-            self.position,
-            self.member_number,
-            self.name,
-            self.apn,
-            self.tier,
-            self.status,
-            self.registered,
-            self.resign_due or "",
-            self.check_marks,
-            self.exemption,
-        ]
+        return _cells(self)
+
+
+def _cells(line: ListLine | AsOfLine) -> list[object]:
+    """A line's cells: its fields named by its report's header, in that order."""
+    return [getattr(line, column) for column in line.header]
 
 
 def exemption_text(kind: str | None, ends_on: datetime.date | None) -> str:
@@ -195,18 +193,10 @@ class AsOfLine:
     last_event: str
     last_event_at: str
 
+    header: ClassVar[tuple[str, ...]] = AS_OF_HEADER
+
     def cells(self) -> list[object]:
-        return [
-            self.position,
-            self.member_number,
-            self.name,
-            self.apn,
-            self.tier,
-            self.status,
-            self.registered,
-            self.last_event,
-            self.last_event_at,
-        ]
+        return _cells(self)
 
 
 def as_of_lines(book: Book, instant: datetime.datetime) -> list[AsOfLine]:
@@ -286,6 +276,16 @@ def with_roll_off_event(registrations: QuerySet[Registration]) -> QuerySet[Regis
     )
 
 
+def dropped_scope(
+    start: datetime.date, end: datetime.date, *, reason: str, book: Book | None
+) -> str:
+    """What a list of drops covers, in words: "Dec 01, 2026 to Dec 07, 2026, quit, book
+    WIRE-N"."""
+    because = RollOffReason(reason).label if reason else "any reason"
+    scope = f"{start:%b %d, %Y} to {end:%b %d, %Y}, {because.lower()}"
+    return scope + (f", book {book.code}" if book else "")
+
+
 def dropped_cells(r: Registration) -> list[object]:
     return [
         local_text(r.ended_at),
@@ -301,6 +301,17 @@ def dropped_cells(r: Registration) -> list[object]:
 
 
 # --- A member's history ------------------------------------------------------------------
+
+
+def member_history(member_id: int) -> list[Registration]:
+    """A member's registrations, current first, each with its events in order and its
+    check marks: four queries."""
+    events = RegistrationEvent.objects.order_by("at", "id")
+    return current_first(
+        member_registrations(member_id)
+        .select_related("book", "member")
+        .prefetch_related(Prefetch("events", queryset=events), "marks__rule_set")
+    )
 
 
 def current_first(registrations: Iterable[Registration]) -> list[Registration]:
@@ -338,94 +349,105 @@ def history_cells(registration: Registration, event: RegistrationEvent) -> list[
     ]
 
 
-# --- PDF ---------------------------------------------------------------------------------
+# --- Unemployed counts per book ----------------------------------------------------------
+
+# A book has Book 1 to Book 4 at most (its check constraint): a column each.
+TIERS = (1, 2, 3, 4)
+COUNTS_HEADER = (
+    "book",
+    "name",
+    "region",
+    "on_the_list",
+    "registered",
+    "exempt",
+    *(f"book_{tier}" for tier in TIERS),
+)
 
 
-def table_pdf(
-    *,
-    title: str,
-    lines: list[str],
-    header: Iterable[str],
-    rows: Iterable[Iterable[object]],
-    widths: Iterable[float],
-) -> bytes:
-    """A report as a landscape Letter PDF: the local's name, the title and what it shows,
-    then the table, its header again on every page, each page numbered."""
-    header, widths = list(header), list(widths)
-    pdf = _ReportPdf(orientation="landscape", format="letter")
-    pdf.set_margins(12, 12)
-    pdf.set_auto_page_break(True, margin=14)
-    pdf.set_title(_printable(title))
-    pdf.set_author(_printable(settings.LOCAL_NAME))
-    pdf.add_page()
-    pdf.set_font("Helvetica", style="B", size=11)
-    pdf.cell(0, 6, _printable(settings.LOCAL_NAME), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", style="B", size=15)
-    pdf.multi_cell(0, 8, _printable(title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=9)
-    for line in lines:
-        pdf.multi_cell(0, 5, _printable(line), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
-    scale = (pdf.w - pdf.l_margin - pdf.r_margin) / sum(widths)
-    widths = [w * scale for w in widths]
-    _pdf_header(pdf, header, widths)
-    pdf.set_font("Helvetica", size=8)
-    count, fitted = 0, {}
-    for row in rows:
-        if pdf.will_page_break(5):
-            pdf.add_page()
-            _pdf_header(pdf, header, widths)
-            pdf.set_font("Helvetica", size=8)
-        for width, value in zip(widths, row, strict=False):
-            text = _text(value)
-            # Dates, statuses and tiers repeat down a column: each is measured once.
-            if (text, width) not in fitted:
-                fitted[text, width] = _fitted(pdf, _printable(text), width)
-            pdf.cell(width, 5, fitted[text, width], border="B")
-        pdf.ln(5)
-        count += 1
-    if not count:
-        pdf.cell(0, 6, "None.", new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+@dataclass(frozen=True)
+class CountLine:
+    """How many wait on a book's list (or on all of them): registered (called in their turn)
+    and exempt (keeping their place, passed over), and how many on each tier it has (None
+    for a tier it has not)."""
+
+    book_id: int | None
+    book: str
+    name: str
+    region: str
+    registered: int
+    exempt: int
+    by_tier: tuple[int | None, ...]
+
+    @property
+    def on_the_list(self) -> int:
+        return self.registered + self.exempt
+
+    def cells(self) -> list[object]:
+        counts = [self.on_the_list, self.registered, self.exempt, *self.by_tier]
+        return [self.book, self.name, self.region, *counts]
 
 
-class _ReportPdf(FPDF):
-    def footer(self) -> None:
-        self.set_y(-10)
-        self.set_font("Helvetica", size=7)
-        self.set_text_color(90, 90, 90)
-        self.cell(0, 5, f"Page {self.page_no()}", align="R")
-        self.set_text_color(0, 0, 0)
+@dataclass(frozen=True)
+class UnemployedCounts:
+    books: list[CountLine]
+    total: CountLine
+    # Members on at least one of the books: one may sign several, so the books add to more.
+    members: int
 
 
-def _pdf_header(pdf: FPDF, header: list[str], widths: list[float]) -> None:
-    pdf.set_font("Helvetica", style="B", size=8)
-    for width, name in zip(widths, header, strict=False):
-        label = name.replace("_", " ").capitalize()
-        pdf.cell(width, 6, _fitted(pdf, label, width), border="B")
-    pdf.ln(6)
+def unemployed_counts_by_book() -> UnemployedCounts:
+    """Every active book in the morning's order with its counts, and their totals: one
+    grouped query, whatever the number of books, and one for the members among them."""
+    on_list = Q(registrations__status__in=ON_LIST_STATUSES)
+    books = (
+        unemployed_counts()
+        .filter(active=True)
+        .select_related("region")
+        .annotate(
+            **{
+                f"tier_{tier}": Count("registrations", filter=on_list & Q(registrations__tier=tier))
+                for tier in TIERS
+            }
+        )
+    )
+    lines = [
+        CountLine(
+            book_id=b.pk,
+            book=b.code,
+            name=b.name,
+            region=b.region.name,
+            registered=b.registered,
+            exempt=b.exempt,
+            by_tier=tuple(_tier_count(b, tier) for tier in TIERS),
+        )
+        for b in books
+    ]
+    total = CountLine(
+        book_id=None,
+        book="All books",
+        name="",
+        region="",
+        registered=sum(line.registered for line in lines),
+        exempt=sum(line.exempt for line in lines),
+        by_tier=tuple(_summed(line.by_tier[i] for line in lines) for i in range(len(TIERS))),
+    )
+    members = (
+        Registration.objects.filter(book__active=True, status__in=ON_LIST_STATUSES)
+        .values("member_id")
+        .distinct()
+        .count()
+    )
+    return UnemployedCounts(books=lines, total=total, members=members)
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value)
+def _tier_count(book: Book, tier: int) -> int | None:
+    """None for a tier the book does not have, unless some are left on it (from before
+    its tiers were cut): they are on its list, and counted."""
+    count = getattr(book, f"tier_{tier}")
+    return count if tier <= book.tiers or count else None
 
 
-def _fitted(pdf: FPDF, text: str, width: float) -> str:
-    """Text cut (with an ellipsis) to fit its column, so a long name never runs into the
-    next one."""
-    room = width - 2 * pdf.c_margin
-    if pdf.get_string_width(text) <= room:
-        return text
-    while text and pdf.get_string_width(text + "...") > room:
-        text = text[:-1]
-    return text + "..."
-
-
-def _printable(text: str) -> str:
-    # The PDF's built-in fonts know Latin-1 only (as dues/receipts.py): other letters
-    # print as a "?", never as an error that loses the report.
-    return text.replace("—", "-").encode("latin-1", "replace").decode("latin-1")
+def _summed(counts: Iterable[int | None]) -> int | None:
+    """A tier's total over the books that have it (None where none has)."""
+    had = [count for count in counts if count is not None]
+    return sum(had) if had else None

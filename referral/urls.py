@@ -10,5 +10,6 @@ urlpatterns = [
     path("books/<int:pk>/as-of/", views.book_as_of, name="book_as_of"),
     path("resign-due/", views.resign_due, name="resign_due"),
     path("dropped/", views.dropped, name="dropped"),
+    path("counts/", views.unemployed_counts, name="unemployed_counts"),
     path("members/<int:member_id>/", views.member_history, name="member_history"),
 ]

@@ -6,8 +6,6 @@ and the office by its role, nobody else."""
 from __future__ import annotations
 
 import datetime
-import re
-import zlib
 from decimal import Decimal
 
 import pytest
@@ -15,6 +13,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from accounts import roles
+from appkit.tests.helpers import pdf_text
 from dues.ledger import amounts_covered
 from dues.models import PaymentMethod
 from dues.receipts import receipt_facts
@@ -31,20 +30,6 @@ LOCAL = {"LOCAL_NAME": "IBEW Local 000", "LOCAL_ADDRESS": ["1234 Main Street", "
 def _local(settings):
     for name, value in LOCAL.items():
         setattr(settings, name, value)
-
-
-def pdf_text(pdf: bytes) -> str:
-    """The text a PDF of fpdf2's shows (its page streams, inflated, brackets unescaped)."""
-    # Up to "endstream" with its line break: a compressed stream may itself end in a byte
-    # that looks like one, and zlib stops at its own end, whatever follows.
-    streams = re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S)
-    shown = []
-    for stream in streams:
-        try:
-            shown.append(zlib.decompressobj().decompress(stream).decode("latin-1"))
-        except zlib.error:
-            shown.append(stream.decode("latin-1"))
-    return "\n".join(shown).replace("\\(", "(").replace("\\)", ")")
 
 
 def _pay(member, amount: str, day: int = 20, actor="tests", **fields):

@@ -233,6 +233,29 @@ BACK: dict[str, list[tuple[dict, dict, str, str]]] = {
     "payments.autopay_retry": [({}, {}, "the jobs", JOBS)],
     "referral.nightly": [({}, {}, "the jobs", JOBS)],
     "referral.notices_send": [({}, {}, "the jobs", JOBS)],
+    "referral.report_pdf": [
+        ({"report": "book_list", "pk": 3}, {}, "the report", "/referral/books/3/"),
+        (
+            {"report": "book_as_of", "pk": 3, "at": "2026-12-07T09:00"},
+            {},
+            "the report",
+            "/referral/books/3/as-of/?at=2026-12-07T09%3A00",
+        ),
+        ({"report": "member_history", "member_id": 5}, {}, "the report", "/referral/members/5/"),
+        (
+            {
+                "report": "dropped",
+                "start": "2026-12-01",
+                "end": "2026-12-07",
+                "reason": "",
+                "book": 3,
+            },
+            {},
+            "the report",
+            "/referral/dropped/?start=2026-12-01&amp;end=2026-12-07&amp;book=3",
+        ),
+        ({"report": "unemployed_counts"}, {}, "the report", "/referral/counts/"),
+    ],
     "referral.registration_import_check": [
         ({}, {}, "the import", "/admin/referral/registration/import/")
     ],

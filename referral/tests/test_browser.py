@@ -1,6 +1,7 @@
 """A dispatcher's walk through the hall's pages in Chromium, on a desk and on a phone: the
-books, a book's list, a member's history, and the list as it stood this morning; no serious
-accessibility problem on any of them, and no sideways scroll of the list on a phone."""
+books, a book's list, a member's history, the list as it stood this morning, and the counts
+book by book; no serious accessibility problem on any of them, and no sideways scroll of
+the page on a phone."""
 
 from __future__ import annotations
 
@@ -86,6 +87,14 @@ def test_a_dispatcher_walks_from_the_books_to_the_list_as_it_stood_this_morning(
     then = page.get_by_role("table", name="Out-of-work list as it stood")
     expect(then).to_contain_text("Ana Nunez")
     expect(then.get_by_role("row")).to_have_count(4)
+    _no_serious_accessibility_problems(page)
+    if screen == "phone":
+        _no_sideways_scroll(page)
+
+    page.get_by_role("link", name="Out of work by book").first.click()
+    counts = page.get_by_role("table", name="Out of work by book")
+    expect(counts.get_by_role("row", name="WIRE-N")).to_contain_text("2")
+    expect(counts.get_by_role("row", name="All books")).to_be_visible()
     _no_serious_accessibility_problems(page)
     if screen == "phone":
         _no_sideways_scroll(page)

@@ -5,33 +5,18 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import zlib
 
 import pytest
 from django.urls import reverse
 
 from accounts import roles
+from appkit.tests.helpers import pdf_text
 from audit.models import AuditEvent
 from members.tests.factories import MemberFactory
 from referral.models import RollOffReason
 from referral.services import registration_register, registration_roll_off
 
 pytestmark = pytest.mark.django_db
-
-
-def pdf_text(pdf: bytes) -> str:
-    """The text a PDF of fpdf2's shows (its page streams, inflated, brackets unescaped)."""
-    # Up to "endstream" with its line break: a compressed stream may itself end in a byte
-    # that looks like one, and zlib stops at its own end, whatever follows.
-    streams = re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S)
-    shown = []
-    for stream in streams:
-        try:
-            shown.append(zlib.decompressobj().decompress(stream).decode("latin-1"))
-        except zlib.error:
-            shown.append(stream.decode("latin-1"))
-    return "\n".join(shown).replace("\\(", "(").replace("\\)", ")")
 
 
 def _csv(response) -> list[list[str]]:

@@ -127,3 +127,23 @@ def test_the_list_costs_the_same_queries_for_3_rows_as_for_30(
     with django_assert_max_num_queries(len(few)):
         page = client.get(url)
     assert len(page.context["lines"]) == 30
+
+
+@pytest.mark.parametrize(
+    ("page", "query", "says"),
+    [
+        ("referral:dropped", {}, "None were dropped then."),
+        ("referral:resign_due", {"days": 3}, "No re-sign falls due in those days."),
+        ("referral:book_list", {}, "No one is on this book."),
+        ("referral:book_as_of", {"at": "2026-12-07T09:00"}, "No one was on WIRE-N then."),
+    ],
+)
+def test_a_report_with_no_rows_says_so(client, user_with_role, book, clock, page, query, says):
+    clock.set(2026, 12, 7, 9, 0)
+    client.force_login(user_with_role(roles.STAFF))
+    url = reverse(page, args=[book.pk] if page.startswith("referral:book_") else [])
+
+    html = client.get(url, query).content.decode()
+
+    assert says in html
+    assert "format=csv" in html  # its downloads, with the header alone
