@@ -22,7 +22,7 @@ from simple_history.models import HistoricalRecords
 from appkit.sql import among
 
 from .actors import Actor, actor_checked, person
-from .context import acting_user
+from .context import acting_as, acting_user
 from .in_sql import history_and_events_written, writes_in_sql
 from .models import AuditAction
 from .services import audit_events_from_history, audit_events_of_created
@@ -132,7 +132,8 @@ def history_of_updated(
         history_ids = [history_id for history_id, _ in cursor.fetchall()]
     history = model.history.model
     rows = history.objects.filter(history_id__in=history_ids).order_by("history_id")
-    audit_events_from_history(list(rows))
+    with acting_as(actor):  # a system actor is no history_user: its name comes from here
+        audit_events_from_history(list(rows))
 
 
 def _history_copy(

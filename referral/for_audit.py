@@ -1,6 +1,6 @@
 """What the hiring hall tells the audit trail (`audit.audited_models`, declared in
-ReferralConfig): which member a registration, its events, exemptions and check marks
-concern."""
+ReferralConfig): which member a registration, its events, exemptions and check marks, and a
+registration queued during the morning referral concern."""
 
 from __future__ import annotations
 
@@ -40,5 +40,7 @@ AUDITED_MODELS = {
     ),
     "referral.exemption": AuditedModel(member_of=_member_of_exemption),
     "referral.checkmark": AuditedModel(member_of=member_in()),
+    "referral.registrationhold": AuditedModel(),
+    "referral.queuedregistration": AuditedModel(member_of=member_in()),
     "referral.employercontract": AuditedModel(),
 }

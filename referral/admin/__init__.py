@@ -1,7 +1,8 @@
 """The hiring hall in the admin: regions (with their holidays) and books; rule-set versions,
 editable until activated, activated through a page that says what activating does; and
 registrations, made and changed only through the services (register, re-sign, roll off,
-exemptions, check marks), each with its events, which no one edits; the vendor's lists imported
+exemptions, check marks), each with its events, which no one edits; the morning referral's
+hold, started and released from the registrations' list (holds.py); the vendor's lists imported
 (referral/admin_imports.py: registrations, and employers' contracts)."""
 
 from .. import admin_imports

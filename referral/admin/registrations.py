@@ -36,6 +36,7 @@ from ..services import (
     registration_resign,
     registration_roll_off,
 )
+from .holds import RegistrationHoldAdmin
 from .marks import MARK, CheckMarkAdmin, CheckMarkInline
 
 REGISTER = "referral.add_registration"
@@ -88,7 +89,9 @@ def _form_errors(form, exc: ValidationError) -> None:
 
 
 @admin.register(Registration)
-class RegistrationAdmin(CheckMarkAdmin, RegistrationImportAdmin, KeptRecordsAdmin):
+class RegistrationAdmin(
+    RegistrationHoldAdmin, CheckMarkAdmin, RegistrationImportAdmin, KeptRecordsAdmin
+):
     list_display = [
         "member",
         "book",

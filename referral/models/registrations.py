@@ -224,8 +224,12 @@ class Exemption(models.Model):
 
 class QueuedRegistration(models.Model):
     """A registration asked for while the morning referral holds the books (new registrants
-    wait until the first book's referral ends): applied in arrival order when it does."""
+    wait until the first book's referral ends): applied in arrival order when it does,
+    becoming a registration or keeping the reason it was refused then."""
 
+    hold = models.ForeignKey(
+        "RegistrationHold", null=True, on_delete=models.PROTECT, related_name="queued"
+    )
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
     book = models.ForeignKey(Book, on_delete=models.PROTECT, related_name="+")
     tier = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -244,6 +248,8 @@ class QueuedRegistration(models.Model):
         max_length=100, unique=True, null=True, blank=True, editable=False
     )
 
+    history = AuditedHistoricalRecords()
+
     class Meta:
         ordering = ["id"]
 
@@ -253,12 +259,23 @@ class QueuedRegistration(models.Model):
 
 class RegistrationHold(models.Model):
     """While a hold is open (the morning referral of the first book), new registrations are
-    queued instead of drawn. At most one open hold."""
+    queued instead of drawn. At most one open hold (a partial unique index): a second
+    referral starting while one runs is told who started the first, and when."""
 
     started_at = models.DateTimeField()
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_by_name = models.CharField(max_length=150)
     ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_by_name = models.CharField(max_length=150, blank=True)
     is_open = models.BooleanField(default=True)
     reason = models.CharField(max_length=200)
+
+    history = AuditedHistoricalRecords()
 
     class Meta:
         constraints = [

@@ -4,10 +4,11 @@ night's drop of the re-signs missed."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
@@ -121,10 +122,6 @@ def rule_set_save(*, rule_set: RuleSet, actor: Actor) -> bool:
 # --- Registering --------------------------------------------------------------------------
 
 
-def _open_hold() -> RegistrationHold | None:
-    return RegistrationHold.objects.filter(is_open=True).first()
-
-
 @transaction.atomic
 def registration_register(
     *,
@@ -141,9 +138,10 @@ def registration_register(
     (the registration, or the queued one until it is drawn) instead of a refusal."""
     _require(actor, "referral.add_registration", "register members on a book")
     if idempotency_key:
-        # Lock the member: a retried request must find what its first attempt made rather
-        # than race it.
-        Member.objects.select_for_update().get(pk=member.pk)
+        # Lock the key: a retried request must find what its first attempt made rather than
+        # race it, and two requests sent with one key for different members (or books)
+        # must not both write: the second finds the first and is refused (a 409).
+        _idempotency_key_locked(idempotency_key)
         asked = registration_asked_before(idempotency_key, member, book, tier, tier_reason)
         if asked is not None:
             return asked
@@ -155,6 +153,7 @@ def registration_register(
         # it is checked again.
         _registration_refusal(member, book, tier, tier_reason, timezone.localdate())
         queued = QueuedRegistration(
+            hold=hold,
             member=member,
             book=book,
             tier=tier,
@@ -163,7 +162,7 @@ def registration_register(
             asked_by_name=actor_label_for(actor),
             idempotency_key=idempotency_key or None,
         )
-        queued.save()
+        saved_by(queued, actor=actor)
         return queued
     return _register_now(
         member=member,
@@ -173,6 +172,24 @@ def registration_register(
         actor=actor,
         idempotency_key=idempotency_key,
     )
+
+
+# The class of the hall's idempotency-key locks among PostgreSQL's advisory locks (any
+# number no other lock of this database uses; none other does).
+_KEY_LOCKS = 27_0001
+
+
+def _idempotency_key_locked(key: str) -> None:
+    """Lock an idempotency key until the transaction ends (PostgreSQL: an advisory lock on
+    its digest; SQLite lets one writer in at a time already). A key may be on a
+    registration or on a queued one, so no one unique index can decide a race."""
+    if connection.vendor != "postgresql":
+        return
+    digest = int.from_bytes(
+        hashlib.blake2b(key.encode(), digest_size=4).digest(), "big", signed=True
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_KEY_LOCKS, digest])
 
 
 def _registration_refusal(
@@ -245,33 +262,73 @@ def _apn_of_day(whole: int) -> Q:
 
 @transaction.atomic
 def registrations_hold(*, reason: str, actor: Actor) -> RegistrationHold:
-    """Hold new registrations (the first book's morning referral has begun): they queue."""
+    """Hold new registrations while the first book's morning referral runs: they queue,
+    and registrations_hold_release draws them when it ends. One referral at a time: while a
+    hold is open, another is refused with who started it and when (a run that stopped
+    without releasing is released by a dispatcher, from the registrations' admin)."""
     _require(actor, "referral.roll_off_registration", "hold the books")
-    hold = _open_hold()
-    if hold is None:
-        hold = RegistrationHold.objects.create(started_at=timezone.now(), reason=reason)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say what holds the books (the morning referral)."})
+    _refuse_while_held()
+    hold = RegistrationHold(
+        started_at=timezone.now(),
+        started_by=person(actor),
+        started_by_name=actor_label_for(actor),
+        reason=reason[:200],
+    )
+    try:
+        with transaction.atomic():
+            saved_by(hold, actor=actor)
+    except IntegrityError:
+        # Opened by another between the check and this insert: the partial unique index
+        # (one open hold) made this insert wait for that one's commit, then refused it.
+        _refuse_while_held()
+        raise ValidationError(
+            "Another morning referral was started and released just now: start again."
+        ) from None
     return hold
+
+
+def _refuse_while_held() -> None:
+    # The open hold's lock: a release under way is waited for, and then found closed.
+    hold = RegistrationHold.objects.select_for_update().filter(is_open=True).first()
+    if hold is not None:
+        since = timezone.localtime(hold.started_at)
+        raise ValidationError(
+            f"The morning referral is already running: started by "
+            f"{hold.started_by_name or 'someone not recorded'} at {since:%H:%M} on "
+            f"{since:%b %d, %Y} ({hold.reason}). New registrations queue until it is "
+            "released."
+        )
 
 
 @transaction.atomic
 def registrations_hold_release(*, actor: Actor) -> list[QueuedRegistration]:
-    """End the hold and draw the queued registrations in the order they arrived; one that
-    can no longer be made (registered meanwhile, a status changed) keeps its reason."""
+    """End the hold and apply the registrations queued meanwhile, in the order they
+    arrived, each drawn as its asker's. One that can no longer be made (the member
+    registered on that book meanwhile, went out of good standing, the book closed) keeps
+    its reason in `refused`, and the rest are drawn. Refused, changing nothing, when no
+    hold is open (a second click on "Release", or a run whose hold a dispatcher released):
+    the queue was applied by the release that closed it."""
     _require(actor, "referral.roll_off_registration", "release the books")
+    # The open hold's lock: a registration asked for as the referral ends waits for the
+    # release, then finds the books open and is drawn after the queue (it locks it too).
     hold = RegistrationHold.objects.select_for_update().filter(is_open=True).first()
     if hold is None:
-        return []
+        raise ValidationError(_not_held())
     hold.is_open, hold.ended_at = False, timezone.now()
-    hold.save()
+    hold.ended_by, hold.ended_by_name = person(actor), actor_label_for(actor)
+    saved_by(hold, actor=actor)
     queued = list(
-        QueuedRegistration.objects.select_related("member", "book", "asked_by").filter(
-            registration__isnull=True, refused=""
-        )
+        QueuedRegistration.objects.select_related("member", "book", "asked_by")
+        .filter(registration__isnull=True, refused="")
+        .order_by("id")  # arrival order: each was queued under the hold's lock
     )
     for ask in queued:
         asker = ask.asked_by or ask.asked_by_name
         try:
-            with transaction.atomic():
+            with transaction.atomic():  # a refusal undoes its own writes, not the others'
                 ask.registration = _register_now(
                     member=ask.member,
                     book=ask.book,
@@ -281,8 +338,20 @@ def registrations_hold_release(*, actor: Actor) -> list[QueuedRegistration]:
                 )
         except ValidationError as exc:
             ask.refused = " ".join(exc.messages)[:300]
-        ask.save()
+        saved_by(ask, actor=actor)
     return queued
+
+
+def _not_held() -> str:
+    last = RegistrationHold.objects.filter(is_open=False).order_by("-ended_at", "-id").first()
+    if last is None or last.ended_at is None:
+        return "The books are not held: there is nothing to release."
+    ended = timezone.localtime(last.ended_at)
+    return (
+        "The books are not held: there is nothing to release (the last hold was released "
+        f"by {last.ended_by_name or 'someone not recorded'} at {ended:%H:%M} on "
+        f"{ended:%b %d, %Y}, and its queue applied then)."
+    )
 
 
 # --- Re-sign, roll off --------------------------------------------------------------------

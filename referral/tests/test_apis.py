@@ -362,6 +362,35 @@ def test_a_request_and_its_retry_racing_with_one_key_make_one_registration(book,
     assert Registration.objects.filter(member=member).count() == 1
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("held", [False, True], ids=["drawn", "queued"])
+def test_one_key_sent_at_once_for_two_members_writes_once_and_answers_409(book, race, held):
+    if held:
+        registrations_hold(reason="Morning referral", actor="tests")
+    user = UserFactory(username="hall-staff", role=roles.STAFF)
+    members = iter([MemberFactory(), MemberFactory()])
+
+    def post():
+        body = {"member": next(members).pk, "book": "WIRE-N"}
+        answer = api_client(user).post(
+            REGISTRATIONS, body, format="json", HTTP_IDEMPOTENCY_KEY="till-3-0007"
+        )
+        return answer.status_code, answer.json()
+
+    results, errors = race(post, times=2)
+    assert errors == []
+    assert sorted(status for status, _ in results) == [202 if held else 201, 409]
+    [refusal] = [answer for status, answer in results if status == 409]
+    assert refusal["detail"] == (
+        "This idempotency key was already used with other values (member_id); nothing was "
+        "written. Use a new key for a new registration."
+    )
+    made = QueuedRegistration if held else Registration
+    assert made.objects.count() == 1
+    assert Registration.objects.count() + QueuedRegistration.objects.count() == 1
+
+
 # --- Re-sign and exempt -------------------------------------------------------------------
 
 

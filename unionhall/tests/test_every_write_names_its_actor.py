@@ -3,7 +3,7 @@
 Every service that takes an actor takes it by name and has no default (so forgetting it is
 an error, not "unknown"); the writers refuse None and anonymous users; and the office's
 writing services, each called in turn by a person and then by a named system actor, leave
-no event or history row without that name."""
+no event or history row without that name (nor a notice the hall writes to a registrant)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
 from appkit.actors import ActorMissing
 from audit.actors import saved_by
@@ -67,6 +68,23 @@ from members.services import (
 from members.tests.factories import ClassificationFactory, MemberFactory, UserFactory
 from payments.autopay import autopay_cancel
 from payments.models import Autopay, AutopayStatus
+from referral.importing import employer_contracts_import, registrations_import
+from referral.models import Exemption, Notice, Registration, RuleSet
+from referral.notices import notices_send, resign_reminders_write
+from referral.services import (
+    exemption_end,
+    exemption_extend,
+    exemption_start,
+    exemptions_end_due,
+    registration_register,
+    registration_resign,
+    registration_roll_off,
+    registrations_drop_missed,
+    registrations_hold,
+    registrations_hold_release,
+    rule_set_activate,
+)
+from referral.tests.factories import BookFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = (
@@ -231,6 +249,69 @@ def _office_work(actor) -> None:
         note = member_note_create(member=member, actor=actor, text="Called", visibility="officers")
         member_note_update(note=note, actor=actor, text="Called twice")
         member_note_delete(note=note, actor=actor)
+    _hall_work(actor, journeyman)
+
+
+def _hall_work(actor, journeyman) -> None:
+    """Each writing service of the hiring hall once (a dispatcher's week, and its nights),
+    as `actor`: a person, or a named system actor (as the morning run and the night are)."""
+    today = timezone.localdate()
+    days = datetime.timedelta
+    with acting_as(SETUP):
+        book = BookFactory(code="WIRE-N", classification=journeyman)
+        BookFactory(code="WIRE-S", classification=journeyman)
+        rules = RuleSet.objects.create(
+            version=1,
+            effective_on=today,  # activated from today on, never a past day
+            notice_given_on=today - days(62),
+            reminder_days=45,  # the registrations below are reminded tonight
+        )
+        members = [
+            MemberFactory(member_number=f"20{n}", classification=journeyman, email=f"m{n}@x.org")
+            for n in range(5)
+        ]
+    rule_set_activate(rule_set=rules, actor=actor)
+    first, second, third = (
+        registration_register(member=member, book=book, actor=actor) for member in members[:3]
+    )
+    registration_resign(registration=first, actor=actor)
+    exemption = exemption_start(
+        registration=second,
+        kind="jury_duty",
+        starts_on=today,
+        ends_on=today + days(10),
+        actor=actor,
+    )
+    exemption_extend(
+        exemption=exemption, ends_on=today + days(20), reason="A long trial", actor=actor
+    )
+    exemption_end(exemption=exemption, actor=actor)
+    registration_roll_off(registration=second, reason="withdrawn", actor=actor)
+    registrations_hold(reason="Morning referral", actor=actor)
+    registration_register(member=members[3], book=book, actor=actor)  # queued
+    [drawn] = registrations_hold_release(actor=actor)
+    exemption = exemption_start(
+        registration=drawn.registration, kind="medical", starts_on=today, actor=actor
+    )
+    with acting_as(SETUP):  # the night finds an exemption over and a re-sign missed
+        Exemption.objects.filter(pk=exemption.pk).update(ends_on=today - days(1))
+        Registration.objects.filter(pk=third.pk).update(resign_due=today - days(2))
+    assert exemptions_end_due(actor=actor) == 1
+    assert registrations_drop_missed(actor=actor) == 1
+    assert resign_reminders_write(actor=actor) > 0
+    assert notices_send(actor=actor).sent > 0
+    imported = registrations_import(
+        csv_text="book,member_number,name,tier,apn,registered_at,resign_due,status,check_marks\n"
+        f"WIRE-S,204,,1,46300.01,{today - days(3)} 07:42,,,\n",
+        actor=actor,
+    )
+    assert imported.written, imported.errors
+    contracts = employer_contracts_import(
+        csv_text="employer_code,employer_name,contract_code,agreement_type\n"
+        "ACME,Acme,IW-INSIDE,standard\nNEWCO,New Co,IW-INSIDE,standard\n",
+        actor=actor,
+    )
+    assert contracts.written, contracts.errors
 
 
 @pytest.mark.django_db
@@ -250,3 +331,18 @@ def test_every_office_write_names_its_actor(who):
     assert not written.filter(actor_label=UNKNOWN_ACTOR).exists()
     if not isinstance(actor, str):
         assert not written.exclude(actor_label=SETUP).exclude(actor=actor).exists()
+    hall = set(
+        written.filter(model_label__startswith="referral.").values_list("model_label", flat=True)
+    )
+    assert hall >= {
+        "referral.ruleset",
+        "referral.registration",
+        "referral.registrationevent",
+        "referral.exemption",
+        "referral.registrationhold",
+        "referral.queuedregistration",
+        "referral.employercontract",
+    }
+    # The hall's notices (an outbox, not a history-tracked model) name who wrote them.
+    assert Notice.objects.exists()
+    assert not Notice.objects.exclude(written_by=name).exists()
