@@ -113,6 +113,7 @@ def history_of_updated(
     given by their ids), and their audit events: what saving each would have written. On
     PostgreSQL, for models declared to the set-based trail, the database writes both."""
     actor = actor_checked(actor)
+    ids = sorted(set(ids))  # each changed row once: as many events as rows copied
     if not ids:
         return
     copy, params, now = _history_copy(model, ids, actor, reason, history_type="~")

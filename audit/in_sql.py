@@ -1,9 +1,10 @@
 """The set-based trail: on PostgreSQL, the history rows of objects created by the hundred
-thousand (a period's charges, a remittance's payments) and their audit events are written
-by one statement, hashes and all, instead of being built and hashed in Python a row at a
-time.
+thousand (a period's charges, a remittance's payments), or changed by the thousand in one
+UPDATE (a night's drops), and their audit events are written by one statement, hashes and
+all, instead of being built and hashed in Python a row at a time.
 
-It writes what audit_events_of_created would: the same fields, the same canonical JSON
+It writes what audit_events_of_created (or, for changes, audit_events_from_history) would:
+the same fields, the same canonical JSON
 (audit.chain.event_hash), the same chain, so `audit_verify` cannot tell the two apart.
 Two PostgreSQL functions (made by audit's migration 0004) do what SQL has no word for:
 `audit_json_string` quotes a string as Python's json.dumps(ensure_ascii=True) does, and
@@ -117,7 +118,7 @@ def _json_of(field: models.Field, column: str) -> str | None:
             "|| '+00:00\"'"
         )
     if kind == "BooleanField":
-        return f"CASE WHEN {column} THEN 'true' ELSE 'false' END"
+        return f"CASE WHEN {column} IS NULL THEN NULL WHEN {column} THEN 'true' ELSE 'false' END"
     if kind in _STRINGS:
         return f"audit_json_string({column})"
     return None
@@ -187,8 +188,9 @@ def history_and_events_written(
     read against each object's previous history row."""
     row_sql = registry.audited_model(model._meta.label_lower).in_sql
     if action == AuditAction.UPDATE:
-        # A soft delete is named by the Python path (audit_events_from_history), not here.
-        assert "is_deleted" not in {f.name for f in model._meta.fields}, model
+        if "is_deleted" in {f.name for f in model._meta.fields}:
+            # A soft delete is named by the Python path (audit_events_from_history), not here.
+            raise ValueError(f"{model._meta.label}'s changes are written by the Python path.")
         history = model.history.model
         previous = (
             f"LEFT JOIN LATERAL (SELECT * FROM {history._meta.db_table} h "

@@ -26,7 +26,7 @@ from .importing import (
     registrations_import,
 )
 from .notices import notices_send, resign_reminders_write
-from .report_files import pdf_export_recorded, report_file
+from .report_files import pdf_export_record, report_file
 from .services import exemptions_end_due, registrations_drop_missed
 
 # --- Importing the vendor's lists (referral/importing/) ------------------------------------
@@ -247,7 +247,7 @@ def report_pdf_run(job: Job, progress: Progress) -> dict[str, Any]:
     progress.step(f"Laying out {file.title}", total=file.count)
     name = file.download_name("pdf")
     job_result_bytes(job, name=name, content=file.pdf(rows=_counted(file.rows, progress)))
-    pdf_export_recorded(file, actor=job.started_by)
+    pdf_export_record(file, actor=job.started_by)
     return {"message": f"The PDF of {file.count:,} {file.what} is ready.", "rows": file.count}
 
 

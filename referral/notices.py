@@ -75,10 +75,10 @@ def notice_message(notice: Notice) -> tuple[str, str]:
     and region read with it)."""
     registration = notice.registration
     book, due = registration.book, notice.due_on
-    if notice.kind == NoticeKind.RESIGN_REMINDER:
-        subject = f"Re-sign on book {book.code} by {due:%a, %b} {due.day}"
-    else:
-        subject = f"Dropped from book {book.code}: re-sign missed"
+    subject = {
+        NoticeKind.RESIGN_REMINDER: f"Re-sign on book {book.code} by {due:%a, %b} {due.day}",
+        NoticeKind.DROPPED: f"Dropped from book {book.code}: re-sign missed",
+    }[notice.kind]
     body = render_to_string(
         _TEMPLATES[notice.kind],
         {
@@ -235,11 +235,13 @@ def _notice_send(notice: Notice, mailer: BaseEmailBackend, *, now: datetime.date
         notice.save(update_fields=["status", "next_attempt_at"])
         return "outdated"
     notice.attempts += 1
-    notice.subject, notice.body = notice_message(notice)
     try:
+        # Worded inside: a notice that cannot be worded fails alone, as a refused mail
+        # does, instead of stopping the outbox at it every run.
+        notice.subject, notice.body = notice_message(notice)
         message = EmailMessage(notice.subject, notice.body, to=[notice.to], connection=mailer)
         message.send()
-    except Exception as exc:  # the mail server's refusal or absence: tried again later
+    except Exception as exc:  # the mail server's refusal or absence, or its words: tried again
         mailer.close()  # should the connection have been left open, the next starts anew
         notice.last_error = f"{type(exc).__name__}: {exc}"[:500]
         if notice.attempts >= NOTICE_ATTEMPTS:

@@ -3,7 +3,7 @@ the table, its columns and rows, and its name. Each is built from plain values (
 as text: what a job keeps in its parameters), so that a worker lays out the very PDF the
 page would have given: a PDF of more than PDF_ROWS_IN_REQUEST rows is a job's
 (referral/for_jobs.py, docs/design.md §1), a smaller one is laid out in the request.
-Reads only; the downloads themselves are audit events (`pdf_export_recorded`, and
+Reads only; the downloads themselves are audit events (`pdf_export_record`, and
 audit.csv_export for CSV)."""
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class ReportFile:
         )
 
 
-def pdf_export_recorded(
+def pdf_export_record(
     file: ReportFile, *, actor: AbstractBaseUser | None, request: HttpRequest | None = None
 ) -> None:
     """A PDF of members' records taken out of the office is an audit event, as a CSV is."""

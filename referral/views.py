@@ -26,7 +26,7 @@ from . import reports
 from .for_jobs import report_pdf_start
 from .forms import AsOfForm, DaysForm, DroppedForm
 from .models import Book
-from .report_files import ReportFile, pdf_export_recorded, report_file
+from .report_files import ReportFile, pdf_export_record, report_file
 from .selectors import registration_position, registrations_dropped, resign_due_within
 from .selectors import unemployed_counts as books_with_counts
 
@@ -197,7 +197,7 @@ def _download(request: HttpRequest, fmt: str, report: str, params: dict[str, Any
         )
     if file.pdf_by_job:
         return _pdf_by_job(request, report, params, file)
-    pdf_export_recorded(file, actor=request.user, request=request)
+    pdf_export_record(file, actor=request.user, request=request)
     return HttpResponse(
         file.pdf(),
         content_type="application/pdf",

@@ -18,8 +18,7 @@ from ..forms import CheckMarkForm
 from ..models import CheckMark, CheckMarkReason, Registration
 from ..selectors import rule_set_in_force
 from ..services import registration_check_mark
-
-MARK = "referral.add_checkmark"
+from ..services.marks import MARK
 
 
 class CheckMarkInline(ReadOnlyAdminMixin, admin.TabularInline):

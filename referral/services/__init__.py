@@ -7,7 +7,7 @@ Every event names the rule version it applied."""
 
 from .exemptions import exemption_end, exemption_extend, exemption_start, exemptions_end_due
 from .holidays import holiday_save
-from .marks import check_marks_for_day, registration_check_mark
+from .marks import check_marks_give, registration_check_mark
 from .registering import (
     registration_register,
     registration_resign,
@@ -20,7 +20,7 @@ from .registering import (
 )
 
 __all__ = [
-    "check_marks_for_day",
+    "check_marks_give",
     "exemption_end",
     "exemption_extend",
     "exemption_start",

@@ -87,7 +87,7 @@ def event_of(
     )
 
 
-def events_inserted(
+def registration_events_insert(
     registration_ids: Sequence[int],
     kind: str,
     *,

@@ -50,7 +50,7 @@ def registration_check_mark(
 
 
 @transaction.atomic
-def check_marks_for_day(
+def check_marks_give(
     *,
     registrations: Iterable[Registration],
     day: datetime.date,

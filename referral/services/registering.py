@@ -40,7 +40,7 @@ from .common import (
     _resign_due,
     _roll_off,
     _rules_on,
-    events_inserted,
+    registration_events_insert,
 )
 
 # --- Rule sets ----------------------------------------------------------------------------
@@ -112,7 +112,9 @@ def rule_set_save(*, rule_set: RuleSet, actor: Actor) -> bool:
             field.value_from_object(kept) != field.value_from_object(rule_set)
             for field in RuleSet.rule_fields()
         )
-        if kept.notice_given_on is not None and changed:
+        # A notice date entered with the change is the notice of the rules as changed.
+        told_before = rule_set.notice_given_on == kept.notice_given_on
+        if kept.notice_given_on is not None and changed and told_before:
             rule_set.notice_given_on, cleared = None, True
     rule_set.full_clean()
     saved_by(rule_set, actor=actor)
@@ -411,16 +413,21 @@ def registrations_drop_missed(*, actor: Actor, now: datetime.datetime | None = N
     dropped = 0
     while True:
         with transaction.atomic():
-            # Locked as they are read: PostgreSQL checks the condition again on a row a
-            # re-sign changed while this waited, so a re-sign that got in first keeps its
-            # registration, and one that comes after finds it dropped. In the order of the
-            # re-sign dates' index (registration_resign_due): two runs at once lock in the
-            # same order, and the book's older rows are not walked through.
+            # Found through the re-sign dates' index (registration_resign_due: the hall's
+            # older rows are not walked through), then locked in id order, the order every
+            # service locking several registrations takes (a day's check marks: no
+            # deadlock). PostgreSQL checks the condition again on a row a re-sign changed
+            # while this waited, so a re-sign that got in first keeps its registration, and
+            # one that comes after finds it dropped.
+            due = Registration.objects.filter(
+                status=RegistrationStatus.REGISTERED, resign_due__lt=today
+            )
+            first = due.order_by("resign_due", "pk").values("pk")[:DROP_CHUNK]
             chunk = list(
-                Registration.objects.select_for_update()
-                .filter(status=RegistrationStatus.REGISTERED, resign_due__lt=today)
-                .order_by("resign_due", "pk")
-                .values_list("pk", flat=True)[:DROP_CHUNK]
+                due.filter(pk__in=first)
+                .select_for_update()
+                .order_by("pk")
+                .values_list("pk", flat=True)
             )
             if not chunk:
                 return dropped
@@ -451,6 +458,6 @@ def _rolled_off_together(
     if changed != len(ids):
         raise ValueError("Only registrations waiting on the book are rolled off together.")
     history_of_updated(Registration, ids, actor=actor)
-    events_inserted(
+    registration_events_insert(
         ids, EventKind.ROLLED_OFF, at=now, rule_set=rule_set, actor=actor, reason=reason
     )

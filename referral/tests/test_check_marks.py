@@ -27,7 +27,7 @@ from referral.models import (
 )
 from referral.selectors import book_list
 from referral.services import (
-    check_marks_for_day,
+    check_marks_give,
     exemption_start,
     registration_check_mark,
     registration_register,
@@ -191,7 +191,7 @@ def test_the_batch_of_a_day_run_twice_gives_the_same_marks(book, clock):
     _mark(passed_over[1], D(2026, 12, 8))
 
     def batch():
-        return check_marks_for_day(
+        return check_marks_give(
             registrations=reversed(passed_over),
             day=D(2026, 12, 9),
             reason=CheckMarkReason.UNFILLED_CALL,
@@ -216,7 +216,7 @@ def test_the_batch_of_a_day_run_twice_gives_the_same_marks(book, clock):
 def test_the_batch_refuses_a_day_to_come_writing_nothing(registration, clock):
     clock.set(2026, 12, 8, 9, 0)
     with pytest.raises(ValidationError):
-        check_marks_for_day(
+        check_marks_give(
             registrations=[registration], day=D(2026, 12, 10), reason=REFUSED, actor="tests"
         )
     assert not CheckMark.objects.exists()
@@ -295,7 +295,7 @@ def test_two_batches_of_a_day_at_once_give_one_mark_each(book, clock, race):
     def batch():
         with pick:
             given = next(orders)
-        return check_marks_for_day(
+        return check_marks_give(
             registrations=given, day=D(2026, 12, 8), reason=REFUSED, actor="tests"
         )
 

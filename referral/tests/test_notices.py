@@ -202,6 +202,27 @@ def test_a_failed_send_keeps_its_error_and_is_tried_again_later(book, clock, set
     assert [m.to for m in mail.outbox] == [["fine@example.org"]]
 
 
+def test_a_notice_that_cannot_be_worded_fails_alone_and_the_rest_go_out(book, clock, monkeypatch):
+    clock.set(2027, 1, 5, 9, 0)
+    broken = _registered_due(book, datetime.date(2027, 1, 12), email="broken@example.org")
+    _registered_due(book, datetime.date(2027, 1, 12), email="fine@example.org")
+    resign_reminders_write(actor="tests")
+    worded = notices_module.notice_message
+
+    def words(notice):  # a template that fails for one notice (a deploy's mistake, say)
+        if notice.registration_id == broken.pk:
+            raise KeyError("book")
+        return worded(notice)
+
+    monkeypatch.setattr(notices_module, "notice_message", words)
+    result = notices_send(actor="tests")
+
+    assert (result.sent, result.failed) == (1, 1)
+    assert [m.to for m in mail.outbox] == [["fine@example.org"]]
+    failed = Notice.objects.get(registration=broken)
+    assert (failed.status, failed.last_error) == (NoticeStatus.WAITING, "KeyError: 'book'")
+
+
 def test_a_failed_notice_goes_out_once_the_mail_server_takes_it(book, clock, settings):
     settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
     clock.set(2027, 1, 5, 9, 0)

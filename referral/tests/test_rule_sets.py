@@ -112,6 +112,8 @@ def _draft_with_notice() -> RuleSet:
         ({"effective_on": datetime.date(2027, 2, 1)}, True),  # earlier than they were told
         ({"effective_on": datetime.date(2027, 4, 1)}, False),  # later: the notice still holds
         ({"notice_given_on": datetime.date(2026, 12, 2)}, False),
+        # The notice of the rules as changed, entered with the change: kept.
+        ({"resign_days": 45, "notice_given_on": datetime.date(2026, 12, 7)}, False),
         ({"version": 3}, False),
         ({}, False),
     ],
