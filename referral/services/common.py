@@ -22,6 +22,7 @@ from ..models import (
     EventKind,
     Exemption,
     Holiday,
+    Region,
     Registration,
     RegistrationEvent,
     RegistrationStatus,
@@ -41,6 +42,19 @@ def _rules_on(day: datetime.date) -> RuleSet:
     if rule_set is None:
         raise ValidationError("No referral rules are in force: activate a rule set first.")
     return rule_set
+
+
+def _calendar_locked(region_id: int) -> None:
+    """Hold the region's calendar (its row, shared) while a re-sign date is worked out from
+    its holidays: a holiday being added (holiday_save holds the row alone) is committed
+    first and read, or waits until this date is written and then moves it. Taken before
+    the registration's own lock, as holiday_save takes the region's before the
+    registrations': never the other way round, so the two cannot deadlock."""
+    if connection.vendor == "postgresql":  # elsewhere one writer at a time already
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {Region._meta.db_table} WHERE id = %s FOR SHARE", [region_id]
+            )
 
 
 def _resign_due(book: Book, today: datetime.date, rule_set: RuleSet) -> datetime.date:

@@ -21,7 +21,7 @@ from ..models import (
     Registration,
     RegistrationStatus,
 )
-from .common import _event, _locked, _require, _resign_due, _rules_on
+from .common import _calendar_locked, _event, _locked, _require, _resign_due, _rules_on
 
 # --- Exemptions ---------------------------------------------------------------------------
 
@@ -93,6 +93,7 @@ def exemption_end(*, exemption: Exemption, actor: Actor) -> Exemption:
     """End an exemption: the registrant is back on the book in their place, with a fresh
     re-sign date."""
     _require(actor, "referral.add_exemption", "end exemptions")
+    _calendar_locked(exemption.registration.book.region_id)
     registration = _locked(exemption.registration)
     exemption = Exemption.objects.select_for_update().get(pk=exemption.pk)
     if exemption.ended_at is not None:

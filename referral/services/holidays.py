@@ -11,7 +11,7 @@ from audit.actors import saved_by
 from audit.history import history_of_updated
 
 from .. import rules
-from ..models import ACTIVE_STATUSES, Holiday, Registration
+from ..models import ACTIVE_STATUSES, Holiday, Region, Registration
 from .common import _require
 
 
@@ -25,6 +25,10 @@ def holiday_save(*, holiday: Holiday, actor: Actor) -> int:
     missed then was missed: the night drops it, as it would have). Returns how many moved."""
     _require(actor, f"referral.{'change' if holiday.pk else 'add'}_holiday", "change holidays")
     holiday.full_clean()
+    # The region's calendar, alone: a re-sign working out a date from it (which holds it
+    # shared: services.common._calendar_locked) finishes first, and its date is moved below
+    # if it fell on this day; one that comes after reads this holiday.
+    Region.objects.select_for_update().filter(pk=holiday.region_id).first()
     saved_by(holiday, actor=actor)
     if rules.resign_missed(holiday.day, timezone.localdate()):
         return 0

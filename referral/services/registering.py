@@ -34,6 +34,7 @@ from ..models import (
 from ..notices import drop_notices_write
 from ..selectors import registration_asked_before
 from .common import (
+    _calendar_locked,
     _event,
     _locked,
     _require,
@@ -232,8 +233,10 @@ def _register_now(
     idempotency_key: str | None = None,
 ) -> Registration:
     # The book's lock: APNs and sequences are drawn one registration at a time, so two
-    # registering at once get distinct ones, in the order they were drawn.
+    # registering at once get distinct ones, in the order they were drawn. Then the
+    # region's calendar, for the re-sign date.
     book = Book.objects.select_for_update().get(pk=book.pk)
+    _calendar_locked(book.region_id)
     now = timezone.now()
     today = timezone.localdate(now)
     rule_set = _registration_refusal(member, book, tier, tier_reason, today)
@@ -364,6 +367,7 @@ def registration_resign(*, registration: Registration, actor: Actor) -> Registra
     """Re-sign: the registration runs another `resign_days` from today (local date)."""
     if person(actor) is None or person(actor) != registration.member.user:
         _require(actor, "referral.resign_registration", "take re-signs")
+    _calendar_locked(registration.book.region_id)
     registration = _locked(registration)
     now = timezone.now()
     today = timezone.localdate(now)

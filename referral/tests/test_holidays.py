@@ -170,3 +170,60 @@ def test_a_holiday_added_in_the_regions_admin_page_moves_the_resign_dates(
     registration.refresh_from_db()
     assert registration.resign_due == D(2027, 1, 7)
     assert registration.history.first().history_user.groups.filter(name="Dispatcher").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_resign_made_while_a_holiday_is_added_never_lands_on_the_holiday(
+    book, clock, monkeypatch
+):
+    """The re-sign works its date out from the region's calendar while the office adds a
+    holiday on that very date: it waits for the holiday and reads it, rather than writing
+    the holiday as its last day after the holiday has moved the others."""
+    import threading
+
+    from django.db import connections
+
+    from referral.services import holidays as holiday_services
+    from referral.services import registration_resign
+
+    clock.set(2026, 12, 7, 9, 0)
+    registration = _registered(book)
+    clock.set(2026, 12, 8, 10, 0)  # a re-sign today falls due on Thursday, January 7
+    inside, go, errors = threading.Event(), threading.Event(), []
+    moved = holiday_services.history_of_updated
+
+    def held_open(*args, **kwargs):  # the holiday's transaction, not yet committed
+        inside.set()
+        go.wait(10)
+        return moved(*args, **kwargs)
+
+    monkeypatch.setattr(holiday_services, "history_of_updated", held_open)
+
+    def run(work):
+        try:
+            work()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    closed = Holiday(region=book.region, day=D(2027, 1, 7), name="Office move")
+    adding = threading.Thread(
+        target=run, args=(lambda: holiday_save(holiday=closed, actor="tests"),)
+    )
+    resigning = threading.Thread(
+        target=run, args=(lambda: registration_resign(registration=registration, actor="tests"),)
+    )
+    adding.start()
+    assert inside.wait(10)
+    resigning.start()
+    resigning.join(0.5)
+    assert resigning.is_alive()  # waiting for the region's calendar
+    go.set()
+    adding.join(10)
+    resigning.join(10)
+
+    assert errors == []
+    registration.refresh_from_db()
+    assert registration.resign_due == D(2027, 1, 8)  # Friday: past the holiday
