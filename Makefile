@@ -35,8 +35,9 @@ test: $(VENV)/.dev-installed
 
 # The scale bench (not part of `make test`): a local of 100,000 members on the PostgreSQL at
 # BENCH_DATABASE_URL (never DATABASE_URL: `make bench BENCH_DATABASE_URL=postgres://...`), a
-# scratch database dropped and made again, each workload beside its floor. Its name must mark
-# it scratch (bench, scratch, smoke, or test_...), or the bench refuses (bench/scratch.py).
+# scratch database dropped and made again, each workload beside its floor; the demo hall's
+# rows seed their own beside it (named as it is, with _hall_demo). The name must mark it
+# scratch (bench, scratch, smoke, or test_...), or the bench refuses (bench/scratch.py).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/unionhall_bench
 bench: $(VENV)/.dev-installed
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench --members 100000

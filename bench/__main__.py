@@ -8,7 +8,9 @@ DATABASE_URL (a scratch database: it is dropped and made again when rebuilt, so 
 must say so, holding "bench", "scratch" or "smoke" or starting with "test_", unless
 --drop-database is given; bench/scratch.py), runs every
 workload --runs times beside its floor (what the database alone needs for the same answer)
-and prints a table of medians and ratios. `--smoke` runs it all once on a tiny local
+and prints a table of medians and ratios. The hiring hall's rows run on a large hall built
+beside the local (`hall`, bench/hall.py) and on the demo's, seeded on a scratch database of
+its own (`hall-demo`, bench/hall_demo.py). `--smoke` runs it all once on a tiny local
 (seconds; CI does, so the bench does not rot).
 """
 
@@ -47,6 +49,7 @@ WORKLOADS = (
     "autopay",
     "logins",
     "hall",
+    "hall-demo",
 )
 
 
@@ -155,6 +158,7 @@ def main() -> None:
         runs=args.runs,
         generation_runs=1 if args.smoke else args.generation_runs,
         only=only,
+        drop_database=args.drop_database,
     )
     print()
     print(f"{'workload':<62} {'ours':>10} {'floor':>10} {'ratio':>7}  note")

@@ -1,7 +1,13 @@
 """A large hiring hall, built straight in SQL beside the bench's local: 40 books, ten years
-of registrations (400,000, of which 40,000 on the books today) and their events (about 5
+of registrations (400,000, of which 40,000 on the books today) and their events (5.1
 million: each registration's registering, a re-sign every 30 days while it lasted, its
-end). Built once (a marker table says so) and kept; `hall_rows` measures it.
+drop). Built once (a marker table says so) and kept; `hall_rows` measures it, and the demo
+hall `seed_demo` builds (bench/hall_demo.py).
+
+Dates are the local's, as the hall's rules have them (referral.rules, docs/design.md §11):
+a registration is made in office hours on the local's wall clock, its APN's whole part is
+the day number of its local date, each re-sign falls on a local date 30 days after the last
+and its registration is dropped at 00:15 local the night after a re-sign day missed.
 
 The rows are the ledger's alone: the audit trail of a hall this old is the audit bench's
 business (bench/audit_throughput.py), not what these reads and the nightly drop touch."""
@@ -9,16 +15,27 @@ business (bench/audit_throughput.py), not what these reads and the nightly drop 
 from __future__ import annotations
 
 import datetime
+import statistics
 import time
+import tracemalloc
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 MARKER = "bench_hall"
 BOOKS = 40
 REGISTRATIONS_PER_BOOK = 10_000
 ACTIVE_PER_BOOK = 1_000
 YEARS = 10
+RESIGN_DAYS = 30
+# A registration rolled off made 0 to 22 re-signs first (11 on average: on its book about a
+# year); with the 40,000 on the books, about 5.1 million events in all.
+MOST_RESIGNS = 22
+# Registrations on the books today were made in the last 600 days; those rolled off, from
+# ten years ago to 700 days ago (so the longest-lasting was dropped before today).
+ACTIVE_DAYS, ROLLED_OFF_UNTIL = 600, 700
 
 
 def hall_built() -> bool:
@@ -34,15 +51,21 @@ def hall_build(log: Callable[[str], None], *, small: bool = False) -> None:
     books, per_book, active = (
         (2, 200, 50) if small else (BOOKS, REGISTRATIONS_PER_BOOK, ACTIVE_PER_BOOK)
     )
+    rule_set = _hall_configured(books)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM members_member")
         members = cursor.fetchone()[0]
         params = {
-            "books": books,
             "per_book": per_book,
             "active": active,
             "members": members,
             "days": YEARS * 365,
+            "active_days": ACTIVE_DAYS,
+            "rolled_off_until": ROLLED_OFF_UNTIL,
+            "resign_days": RESIGN_DAYS,
+            "most_resigns": MOST_RESIGNS,
+            "rule_set": rule_set.pk,
+            "tz": settings.TIME_ZONE,
         }
         for label, statement in _STEPS:
             step = time.perf_counter()
@@ -54,71 +77,93 @@ def hall_build(log: Callable[[str], None], *, small: bool = False) -> None:
             "ANALYZE referral_registration; ANALYZE referral_registrationevent; "
             "ANALYZE referral_book"
         )
-    log(f"  hall built in {time.perf_counter() - started:.0f} s")
+        cursor.execute("SELECT count(*) FROM referral_registrationevent")
+        events = cursor.fetchone()[0]
+    log(f"  hall built in {time.perf_counter() - started:.0f} s ({events:,} events)")
+
+
+def _hall_configured(books: int):
+    """The hall's region, rules and books, by the ORM (each field the models' defaults
+    unless said here), without history: the ledger's configuration, not its audit trail."""
+    from members.models import Classification
+    from referral.models import Book, Region, RuleSet
+
+    region = Region.objects.bulk_create([Region(code="BENCH", name="Bench region")])[0]
+    (rule_set,) = RuleSet.objects.bulk_create(
+        [
+            RuleSet(
+                version=9001,
+                effective_on=datetime.date(2000, 1, 1),
+                notice_given_on=datetime.date(1999, 11, 1),
+                activated_at=timezone.now(),
+                text="Bench rules",
+                resign_days=RESIGN_DAYS,
+            )
+        ]
+    )
+    classification = Classification.objects.order_by("pk").first()
+    Book.objects.bulk_create(
+        Book(
+            code=f"HALL-{b:02d}",
+            name=f"Bench book {b}",
+            classification=classification,
+            region=region,
+            tiers=2,
+            referral_time=datetime.time(8, 30),
+            referral_order=100 + b,
+        )
+        for b in range(1, books + 1)
+    )
+    return rule_set
 
 
 # Registration k of a book (1 = the oldest): the last `active` are on the book today,
-# registered within the last 600 days; the others lasted 30 to 600 days, spread over the
-# years before. Day numbers of APNs as the vendor counts them (from 1899-12-30).
+# registered 1 to 600 days ago and re-signed every 30 days since (the last before today);
+# the others made 0 to MOST_RESIGNS re-signs and were dropped after the next re-sign day,
+# spread over the years before. Each is made between 08:00 and 16:30 on the local's clock;
+# its APN is the day number of its local date (days from 1899-12-30, as the vendor counts)
+# with its order in the book's day, its sequence its order in the book.
 _STEPS = (
-    (
-        "region, rules and books",
-        """
-        INSERT INTO referral_region (code, name, opens_at, closes_at)
-          VALUES ('BENCH', 'Bench region', '08:00', '16:30');
-        INSERT INTO referral_ruleset (version, effective_on, notice_given_on, activated_at,
-            text, resign_days, reminder_days, check_marks_tolerated, short_call_days,
-            short_call_restorations, short_call_uncounted_days, request_cutoff,
-            bidding_opens, bidding_closes, bid_refusal_suspension_days, blackout_days,
-            exemption_cap_days, dispatch_leaves_other_books, register_out_of_standing,
-            created_at)
-          VALUES (9001, DATE '2000-01-01', DATE '1999-11-01', now(), 'Bench rules', 30, 7,
-            2, 10, 2, 3, '15:00', '17:30', '07:00', 365, 14, 183, false, false, now());
-        INSERT INTO referral_book (code, name, classification_id, region_id, tiers,
-            contract_code, agreement_type, work_level, supplemental, referral_time,
-            referral_order, active)
-          SELECT 'HALL-' || lpad(b::text, 2, '0'), 'Bench book ' || b,
-                 (SELECT min(id) FROM members_classification),
-                 (SELECT id FROM referral_region WHERE code = 'BENCH'), 2, '', 'standard',
-                 'journeyman', false, '08:30', 100 + b, true
-          FROM generate_series(1, %(books)s) AS b;
-        """,
-    ),
     (
         "registrations",
         """
         CREATE TEMP TABLE hall_plan ON COMMIT DROP AS
-        SELECT b.id AS book_id, k,
-               k > %(per_book)s - %(active)s AS active,
-               CASE WHEN k > %(per_book)s - %(active)s
-                    THEN now() - mod(k * 7919 + b.id, 600) * interval '1 day'
-                    ELSE now() - (600 + ((%(days)s - 600) *
-                         (%(per_book)s - %(active)s - k))
-                         / (%(per_book)s - %(active)s)) * interval '1 day'
-                         - mod(k * 31, 600) * interval '1 minute'
-               END AS registered_at,
-               30 + mod(k * 104729 + b.id, 570) AS lasted
-        FROM referral_book b, generate_series(1, %(per_book)s) AS k
-        WHERE b.code LIKE 'HALL-%%';
+        SELECT book_id, k, active, registered_on,
+               (registered_on + time '08:00' + mod(k * 31, 510) * interval '1 minute')
+                 AT TIME ZONE %(tz)s AS registered_at,
+               CASE WHEN active THEN (today - registered_on - 1) / %(resign_days)s
+                    ELSE mod(k * 104729 + book_id, %(most_resigns)s + 1)::int END AS resigns
+        FROM (
+          SELECT b.id AS book_id, k, today,
+                 k > %(per_book)s - %(active)s AS active,
+                 CASE WHEN k > %(per_book)s - %(active)s
+                      THEN today - 1 - mod(k * 7919 + b.id, %(active_days)s)::int
+                      ELSE today - %(rolled_off_until)s
+                           - ((%(days)s - %(rolled_off_until)s)
+                              * (%(per_book)s - %(active)s - k))
+                             / (%(per_book)s - %(active)s)
+                 END AS registered_on
+          FROM referral_book b, generate_series(1, %(per_book)s) AS k,
+               (SELECT (now() AT TIME ZONE %(tz)s)::date AS today) AS local
+          WHERE b.code LIKE 'HALL-%%'
+        ) AS plan;
         INSERT INTO referral_registration (member_id, book_id, tier, tier_reason, apn,
             sequence, status, registered_at, resign_due, check_marks, short_calls_used,
             ended_at, roll_off_reason, rule_set_id)
         SELECT m.id, p.book_id, 1 + (mod(p.k, 5) = 0)::int, '',
-               ((p.registered_at AT TIME ZONE 'UTC')::date - DATE '1899-12-30')
-                 + least(row_number() OVER (PARTITION BY p.book_id,
-                          (p.registered_at AT TIME ZONE 'UTC')::date ORDER BY p.k), 99) / 100.0,
-               p.k,
+               (p.registered_on - DATE '1899-12-30')
+                 + least(row_number() OVER (PARTITION BY p.book_id, p.registered_on
+                                            ORDER BY p.registered_at, p.k), 99) / 100.0,
+               row_number() OVER (PARTITION BY p.book_id ORDER BY p.registered_at, p.k),
                CASE WHEN p.active THEN 'registered' ELSE 'rolled_off' END,
                p.registered_at,
-               CASE WHEN p.active
-                    THEN (p.registered_at + 30 * (floor(extract(epoch FROM
-                          now() - p.registered_at) / 86400 / 30) + 1) * interval '1 day')::date
-                    ELSE (p.registered_at + p.lasted * interval '1 day')::date END,
+               p.registered_on + %(resign_days)s * (p.resigns + 1),
                0, 0,
                CASE WHEN p.active THEN NULL
-                    ELSE p.registered_at + p.lasted * interval '1 day' END,
+                    ELSE (p.registered_on + %(resign_days)s * (p.resigns + 1) + 1
+                          + time '00:15') AT TIME ZONE %(tz)s END,
                CASE WHEN p.active THEN '' ELSE 'resign_missed' END,
-               (SELECT id FROM referral_ruleset WHERE version = 9001)
+               %(rule_set)s
         FROM hall_plan p
         JOIN members_member m ON m.id = (SELECT min(id) FROM members_member)
              + mod(p.book_id * 997 + p.k, %(members)s);
@@ -131,13 +176,13 @@ _STEPS = (
             reason, note, rule_set_id, status, tier, apn, sequence, recorded_by_name)
         SELECT r.id, r.book_id, r.member_id,
                CASE WHEN n = 0 THEN 'registered' ELSE 'resigned' END,
-               r.registered_at + 30 * n * interval '1 day', '', '', r.rule_set_id,
-               'registered', r.tier, r.apn, r.sequence, 'bench'
+               ((r.registered_at AT TIME ZONE %(tz)s) + %(resign_days)s * n * interval '1 day')
+                 AT TIME ZONE %(tz)s,
+               '', '', r.rule_set_id, 'registered', r.tier, r.apn, r.sequence, 'bench'
         FROM referral_registration r
         JOIN referral_book b ON b.id = r.book_id AND b.code LIKE 'HALL-%%',
-        LATERAL generate_series(0, floor(extract(epoch FROM
-               coalesce(r.ended_at, now()) - r.registered_at) / 86400 / 30)::int) AS n
-        WHERE r.registered_at + 30 * n * interval '1 day' < coalesce(r.ended_at, now());
+        LATERAL generate_series(0, (r.resign_due - (r.registered_at AT TIME ZONE %(tz)s)::date)
+                                   / %(resign_days)s - 1) AS n;
         INSERT INTO referral_registrationevent (registration_id, book_id, member_id, kind, at,
             reason, note, rule_set_id, status, tier, apn, sequence, recorded_by_name)
         SELECT r.id, r.book_id, r.member_id, 'rolled_off', r.ended_at, 'resign_missed', '',
@@ -156,24 +201,25 @@ def hall_book():
     return Book.objects.filter(code__startswith="HALL-").order_by("code").first()
 
 
-def five_years_ago() -> datetime.datetime:
-    from django.utils import timezone
-
-    return timezone.now() - datetime.timedelta(days=5 * 365)
-
-
-def hall_rows(office, runs: int) -> list:
+def hall_rows(
+    office,
+    runs: int,
+    *,
+    label: str = "hall",
+    book=None,
+    back: datetime.timedelta = datetime.timedelta(days=5 * 365),
+    back_words: str = "5 years ago",
+) -> list:
     """The hall's reads, its pages and its nightly drop, each beside what the database alone
-    needs."""
-    from django.utils import timezone
-
+    needs: on `book` (the large hall's first by default), its list as of `back` ago, and the
+    drop three nights ahead (so that some re-signs have been missed)."""
     from bench.__main__ import Row, median_ms
     from bench.workloads import _page_row, rolled_back, sql
     from referral.models import Registration
     from referral.selectors import book_list, book_list_as_of, registration_position
     from referral.services import registrations_drop_missed
 
-    book = hall_book()
+    book = book or hall_book()
     on_book = book_list(book)
     middle = on_book[on_book.count() // 2]
     position_floor = sql(
@@ -181,7 +227,7 @@ def hall_rows(office, runs: int) -> list:
         " AND status IN ('registered', 'exempt') AND (tier, apn, sequence) < (%s, %s, %s)",
         [book.pk, middle.tier, middle.apn, middle.sequence],
     )
-    instant = five_years_ago()
+    instant = timezone.now() - back
     as_of_floor = sql(
         """
         SELECT * FROM (
@@ -215,7 +261,7 @@ def hall_rows(office, runs: int) -> list:
     at = timezone.localtime(instant).strftime("%Y-%m-%d %H:%M")
     pages = [
         _page_row(
-            "hall: a book's list page (first 100)",
+            f"{label}: a book's list page (first 100)",
             office,
             f"/referral/books/{book.pk}/",
             runs,
@@ -223,7 +269,7 @@ def hall_rows(office, runs: int) -> list:
             note="<= 150 ms",
         ),
         _page_row(
-            "hall: a book's list as of 5 years ago, page",
+            f"{label}: a book's list as of {back_words}, page",
             office,
             f"/referral/books/{book.pk}/as-of/?at={at.replace(' ', '%20')}",
             runs,
@@ -232,28 +278,44 @@ def hall_rows(office, runs: int) -> list:
         ),
     ]
     drop = rolled_back(lambda: registrations_drop_missed(actor="bench", now=night))
-    drop_runs = max(1, min(runs, 3))
+    # Each run rolled back, alternating which goes first (a loaded machine's slow minute
+    # falls on both).
+    ours, floors = [], []
+    pair = ((drop, ours), (drop_floor, floors))
+    for i in range(max(1, min(runs, 5))):
+        for work, times in pair if i % 2 == 0 else pair[::-1]:
+            times.append(median_ms(work, 1))
+    # Its Python memory at its peak, in a run of its own (tracing slows what it traces).
+    tracemalloc.start()
+    drop()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
     return [
         *pages,
         Row(
-            f"hall: a member's position (book of {on_book.count():,})",
+            f"{label}: a member's position (book of {on_book.count():,})",
             median_ms(lambda: registration_position(middle), runs),
             median_ms(position_floor, runs),
             "<= 20 ms",
         ),
         Row(
-            f"hall: a book's list as of 5 years ago ({events / 1e6:.1f}M events)",
+            f"{label}: a book's list as of {back_words} ({_events(events)} events)",
             median_ms(lambda: book_list_as_of(book, instant), runs),
             median_ms(as_of_floor, runs),
             f"{listed} listed; <= 300 ms",
         ),
         Row(
-            f"hall: nightly drop of {due:,} missed re-signs",
-            median_ms(drop, drop_runs),
-            median_ms(drop_floor, drop_runs),
-            "history, audit events and notices in both; <= 2x floor",
+            f"{label}: nightly drop of {due:,} missed re-signs, 3 nights ahead",
+            statistics.median(ours),
+            statistics.median(floors),
+            "history, audit events and notices in both, each run rolled back, alternating; "
+            f"its peak Python memory {peak / 2**20:,.1f} MiB; <= 2x floor, memory flat",
         ),
     ]
+
+
+def _events(count: int) -> str:
+    return f"{count / 1e6:.1f}M" if count >= 100_000 else f"{count:,}"
 
 
 # The nightly drop by hand, set-based: what registrations_drop_missed writes (the rows, their

@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bench.__main__ import WORKLOADS, Row, median_ms
 from bench.hall import hall_rows
+from bench.hall_demo import hall_demo_rows
 from bench.logins_during_import import USERNAME as LOGIN_USER
 from bench.logins_during_import import logins_during_import
 
@@ -59,20 +60,24 @@ def run_all(
     runs: int,
     generation_runs: int,
     only: frozenset[str] = frozenset(),
+    drop_database: bool = False,
 ) -> tuple[list[Row], list[str]]:
     """Every workload asked for; then the bench's footprint undone, and what still differs
-    from the local as the run found it (nothing: bench/local_state.py)."""
+    from the local as the run found it (nothing: bench/local_state.py). `drop_database`: the
+    demo hall's database is dropped even if its name does not mark it scratch."""
     from bench.local_state import local_restored, local_state
 
     before = local_state(BENCH_USERS)
     try:
-        rows = _run_all(members, runs, generation_runs, only)
+        rows = _run_all(members, runs, generation_runs, only, drop_database)
     finally:
         differences = local_restored(before, BENCH_USERS)
     return rows, differences
 
 
-def _run_all(members: int, runs: int, generation_runs: int, only: frozenset[str]) -> list[Row]:
+def _run_all(
+    members: int, runs: int, generation_runs: int, only: frozenset[str], drop_database: bool
+) -> list[Row]:
     from accounts import roles
     from members.models import Member
 
@@ -110,6 +115,7 @@ def _run_all(members: int, runs: int, generation_runs: int, only: frozenset[str]
         "autopay": lambda: _autopay(min(members // 10, 10_000)),
         "logins": lambda: logins_during_import(min(members, 100_000)),
         "hall": lambda: hall_rows(office, runs),
+        "hall-demo": lambda: hall_demo_rows(runs, drop_database=drop_database),
     }
     assert tuple(workloads) == WORKLOADS
     rows: list[Row] = []

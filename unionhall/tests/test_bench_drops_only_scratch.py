@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import scratch
+from bench import hall_demo, scratch
 
 
 @pytest.fixture
@@ -43,3 +43,29 @@ def test_a_url_without_a_database_or_not_postgres_is_refused(no_connection):
 def test_the_flag_is_read_by_the_throughput_scripts():
     assert scratch.drop_database_given("", ["--drop-database"]) is True
     assert scratch.drop_database_given("", []) is False
+
+
+@pytest.mark.parametrize(
+    ("url", "demo"),
+    [
+        (
+            "postgres://postgres@127.0.0.1:5432/unionhall_bench",
+            "postgres://postgres@127.0.0.1:5432/unionhall_bench_hall_demo",
+        ),
+        (
+            "postgresql://u:p@db/uh_scratch?sslmode=require",
+            "postgresql://u:p@db/uh_scratch_hall_demo?sslmode=require",
+        ),
+    ],
+)
+def test_the_demo_halls_database_is_the_benchs_name_with_a_suffix(url, demo):
+    """The demo hall's rows seed a database of their own beside the bench's, on the same
+    server: scratch when the bench's is."""
+    assert hall_demo.demo_database_url(url) == demo
+    assert scratch.scratch_name(scratch.database_name(demo))
+
+
+def test_the_demo_halls_database_is_refused_when_the_benchs_name_is_not_scratch(no_connection):
+    demo = hall_demo.demo_database_url("postgres://postgres@127.0.0.1:5432/unionhall")
+    with pytest.raises(SystemExit, match="Refusing to drop the database 'unionhall_hall_demo'"):
+        scratch.scratch_database_remake(demo)
