@@ -155,6 +155,16 @@ def registration_register(
         # Refused now rather than when the queue is drawn, so the asker hears why; drawn,
         # it is checked again.
         _registration_refusal(member, book, tier, tier_reason, timezone.localdate())
+        # Asked twice while the books are held (queued under the hold's lock: no race).
+        if QueuedRegistration.objects.filter(
+            member=member, book=book, registration__isnull=True, refused=""
+        ).exists():
+            raise ValidationError(
+                {
+                    "book": f"{member} is already waiting to be registered on book {book.code}: "
+                    "the morning referral holds the books, and the queue is drawn when it ends."
+                }
+            )
         queued = QueuedRegistration(
             hold=hold,
             member=member,
