@@ -14,6 +14,11 @@ from .selectors import jobs_visible_to
 class JobSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     percent = serializers.IntegerField(read_only=True, allow_null=True)
+    refused = serializers.BooleanField(
+        read_only=True,
+        help_text="Failed because the work decided not to write (the same job would refuse "
+        "again: start afresh, do not retry), not because it broke.",
+    )
 
     class Meta:
         model = Job
@@ -23,6 +28,7 @@ class JobSerializer(serializers.ModelSerializer):
             "kind",
             "label",
             "status",
+            "refused",
             "step",
             "done",
             "total",

@@ -85,6 +85,8 @@ def test_a_refused_job_offers_a_fresh_start_not_a_retry(client, officer, kind):
     )
     listed = client.get(reverse("admin:jobs_job_changelist")).content.decode()
     assert '<td class="field-status_shown">Refused</td>' in listed
+    read = client.get(reverse("api:job", args=[job.pk])).json()  # an API client is told too
+    assert (read["status"], read["refused"]) == ("failed", True)
 
     # Asked anyway (an old tab, a hand-made request), the retry refuses and queues nothing.
     with pytest.raises(ValidationError, match="refused, not stopped"):
@@ -103,3 +105,4 @@ def test_a_failed_check_is_still_retried(client, officer):
     assert " hidden" not in _retry_form(html)
     assert "Start again from" not in html
     assert client.get(reverse("admin:jobs_job_status", args=[job.pk])).json()["retryable"]
+    assert client.get(reverse("api:job", args=[job.pk])).json()["refused"] is False
