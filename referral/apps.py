@@ -13,6 +13,9 @@ _VIEW = [
     "referral.view_registrationevent",
     "referral.view_exemption",
     "referral.view_checkmark",
+    "referral.view_laborrequest",
+    "referral.view_requirement",
+    "referral.view_blackout",
 ]
 # Staff register members and take re-signs (docs/design.md §3).
 _REGISTER = ["referral.add_registration", "referral.resign_registration"]
@@ -32,12 +35,24 @@ _DISPATCH = [
     "referral.add_exemption",
     # Check marks (referral/services/marks.py): the third counted one rolls off the book.
     "referral.add_checkmark",
+    # Labor requests (referral/services/requests.py): received and cancelled by the hall.
+    "referral.add_laborrequest",
+    "referral.cancel_laborrequest",
 ]
 # Officers and Admin do all a dispatcher does, and decide what only they may.
 _OFFICE = [*_DISPATCH, "referral.activate_ruleset", "referral.extend_exemption"]
 _HISTORY = [
     f"referral.view_historical{model}"
-    for model in ("book", "ruleset", "registration", "registrationevent", "exemption", "checkmark")
+    for model in (
+        "book",
+        "ruleset",
+        "registration",
+        "registrationevent",
+        "exemption",
+        "checkmark",
+        "laborrequest",
+        "blackout",
+    )
 ]
 # The vendor's exports (referral/importing/): employers' contracts seen by all who see the
 # books; importing a registration list or contracts is the hall's (Dispatcher and up).

@@ -43,4 +43,7 @@ AUDITED_MODELS = {
     "referral.registrationhold": AuditedModel(),
     "referral.queuedregistration": AuditedModel(member_of=member_in()),
     "referral.employercontract": AuditedModel(),
+    "referral.requirement": AuditedModel(),
+    "referral.laborrequest": AuditedModel(member_of=member_in("named_member_id")),
+    "referral.blackout": AuditedModel(member_of=member_in()),
 }

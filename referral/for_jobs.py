@@ -27,7 +27,7 @@ from .importing import (
 )
 from .notices import notices_send, resign_reminders_write
 from .report_files import pdf_export_record, report_file
-from .services import exemptions_end_due, registrations_drop_missed
+from .services import exemptions_end_due, labor_requests_expire, registrations_drop_missed
 
 # --- Importing the vendor's lists (referral/importing/) ------------------------------------
 # Upload → a worker checks every row → the preview → confirm → a worker writes every row or
@@ -180,9 +180,10 @@ def vendor_list_import_start(*, checked: Job, actor: Actor) -> Job:
 
 def nightly_run(job: Job, progress: Progress) -> dict[str, Any]:
     """Shortly after the local's midnight: end the exemptions past their end, drop the
-    registrations past their re-sign date (each with its notice), and remind those whose
-    re-sign falls due soon. Each step is idempotent and works in chunks, so a retry, or a
-    run after a missed night, does what is left and no more."""
+    registrations past their re-sign date (each with its notice), remind those whose
+    re-sign falls due soon, and expire the labor requests left unfilled on a past day. Each
+    step is idempotent (the first three work in chunks), so a retry, or a run after a missed
+    night, does what is left and no more."""
     now = timezone.now()
     progress.step("Ending exemptions past their end")
     ended = exemptions_end_due(actor=job.actor, now=now)
@@ -190,12 +191,15 @@ def nightly_run(job: Job, progress: Progress) -> dict[str, Any]:
     dropped = registrations_drop_missed(actor=job.actor, now=now)
     progress.step("Writing re-sign reminders")
     reminded = resign_reminders_write(actor=job.actor, now=now)
+    progress.step("Expiring labor requests whose referral day has passed")
+    expired = labor_requests_expire(actor=job.actor, now=now)
     return {
         "message": f"{dropped:,} registrations dropped (re-sign missed), {ended:,} exemptions "
-        f"ended, {reminded:,} re-sign reminders written.",
+        f"ended, {reminded:,} re-sign reminders written, {expired:,} labor requests expired.",
         "dropped": dropped,
         "exemptions_ended": ended,
         "reminders": reminded,
+        "requests_expired": expired,
     }
 
 

@@ -10,7 +10,19 @@ from django import forms
 from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.utils import timezone
 
-from .models import Book, CheckMarkReason, ExemptionKind, Registration, RollOffReason, RuleSet
+from checkoff.models import Employer
+
+from .models import (
+    AgreementType,
+    Book,
+    CheckMarkReason,
+    ExemptionKind,
+    LaborRequest,
+    Registration,
+    Requirement,
+    RollOffReason,
+    RuleSet,
+)
 from .reports import UnreadableInstant, instant_from_local
 
 # The nightly drop's reason: the hall never picks it by hand.
@@ -160,3 +172,43 @@ class DroppedForm(forms.Form):
 # The dates a report may be asked for: the hall's records lie well inside them.
 FIRST_DAY = datetime.date(1900, 1, 1)
 LAST_DAY = datetime.date(2999, 12, 31)
+
+
+class LaborRequestReceiveForm(forms.Form):
+    required_css_class = "required"
+    employer = forms.ModelChoiceField(queryset=Employer.objects.all())
+    book = forms.ModelChoiceField(queryset=Book.objects.filter(active=True))
+    positions = forms.IntegerField(initial=1)
+    start_on = forms.DateField(widget=AdminDateWidget)
+    start_at = forms.TimeField(help_text="The local's time, like 07:00.")
+    worksite = forms.CharField(max_length=300)
+    report_to = forms.CharField(max_length=300)
+    wage = forms.DecimalField(max_digits=8, decimal_places=2, help_text="Per hour.")
+    requirements = forms.ModelMultipleChoiceField(
+        queryset=Requirement.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    short_call = forms.BooleanField(required=False)
+    agreement_type = forms.ChoiceField(choices=AgreementType.choices)
+    attestation = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="By name: the employer's statement that the member did not solicit it.",
+    )
+
+    def __init__(self, *args, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = LaborRequest._meta.get_field("named_member")
+        member = forms.ModelChoiceField(
+            queryset=field.related_model._default_manager.all(),
+            widget=_ChosenMember(field, admin_site),
+            required=False,
+            label="By name: member",
+        )
+        fields = dict(self.fields)
+        attestation = fields.pop("attestation")
+        self.fields = {**fields, "named_member": member, "attestation": attestation}
+
+
+class LaborRequestCancelForm(forms.Form):
+    required_css_class = "required"
+    reason = forms.CharField(max_length=300, widget=forms.TextInput)

@@ -114,3 +114,24 @@ def years_since(day: datetime.date, today: datetime.date) -> int:
 def capped_exemption_end(starts_on: datetime.date, cap_days: int) -> datetime.date:
     """When a capped exemption (traveling, under scale) ends by itself."""
     return starts_on + datetime.timedelta(days=cap_days)
+
+
+def referral_day_for(
+    received_local: datetime.datetime,
+    cutoff: datetime.time,
+    holidays: Collection[datetime.date],
+) -> datetime.date:
+    """The local's working day whose morning referral serves a request received at
+    `received_local` (the local's wall clock: settings.TIME_ZONE; the caller converts).
+
+    A morning's referral takes the requests in by the cutoff (15:00) of the business day
+    before it. So a request is "in" on the first business day whose cutoff is still ahead of
+    it (today if today is one and it is before the cutoff, to the millisecond: 14:59:59.999
+    is in, 15:00:00.000 is not), and goes to the next business day's referral after that:
+    Tuesday 14:59 → Wednesday; Tuesday 15:00 → Thursday; Friday 14:59 → Monday; Saturday,
+    Sunday, a holiday, or Friday 15:00 → Tuesday (Monday's list was made on Friday). The
+    wall clock decides, so a daylight-saving day changes nothing."""
+    day = received_local.date()
+    if not (is_business_day(day, holidays) and received_local.time() < cutoff):
+        day = business_day_on_or_after(day + datetime.timedelta(days=1), holidays)
+    return business_day_on_or_after(day + datetime.timedelta(days=1), holidays)

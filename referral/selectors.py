@@ -18,6 +18,7 @@ from members.models import Member
 
 from .models import (
     ON_LIST_STATUSES,
+    Blackout,
     Book,
     QueuedRegistration,
     Registration,
@@ -203,3 +204,16 @@ def registrations_dropped(
     if book is not None:
         dropped = dropped.filter(book=book)
     return dropped.select_related("member", "book").order_by("-ended_at", "-id")
+
+
+def blacked_out(member: Member, employer, day: datetime.date) -> Blackout | None:
+    """The blackout that keeps an employer (or its id) from asking for a member by name on
+    a day, if one does: the one that ends last."""
+    employer_id = getattr(employer, "pk", employer)
+    return (
+        Blackout.objects.filter(
+            member=member, employer_id=employer_id, starts_on__lte=day, ends_on__gte=day
+        )
+        .order_by("-ends_on")
+        .first()
+    )

@@ -10,6 +10,7 @@ from dues import apis as dues_apis
 from jobs import apis as job_apis
 from members import apis as member_apis
 from referral import apis as referral_apis
+from referral import apis_requests as referral_request_apis
 
 urlpatterns = [
     path("auth/token/", account_apis.TokenView.as_view(), name="token"),
@@ -70,5 +71,20 @@ urlpatterns = [
         "referral/registrations/<int:pk>/exempt/",
         referral_apis.RegistrationExempt.as_view(),
         name="referral-registration-exempt",
+    ),
+    path(
+        "referral/requests/",
+        referral_request_apis.LaborRequestList.as_view(),
+        name="referral-requests",
+    ),
+    path(
+        "referral/requests/<int:pk>/",
+        referral_request_apis.LaborRequestDetail.as_view(),
+        name="referral-request",
+    ),
+    path(
+        "referral/requests/<int:pk>/cancel/",
+        referral_request_apis.LaborRequestCancel.as_view(),
+        name="referral-request-cancel",
     ),
 ]

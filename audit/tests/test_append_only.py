@@ -50,6 +50,7 @@ def _sample(field: models.Field):
     samples = {
         "DateField": datetime.date(2026, 1, 2),
         "DateTimeField": timezone.now(),
+        "TimeField": datetime.time(7, 0),
         "DecimalField": decimal.Decimal("1.00"),
         "BooleanField": False,
         "JSONField": {},

@@ -136,6 +136,9 @@ _REFERRAL_VIEW = {
         "registrationevent",
         "exemption",
         "checkmark",
+        "laborrequest",
+        "requirement",
+        "blackout",
     )
 }
 _REFERRAL_VIEW |= {"referral.view_employercontract"}
@@ -155,6 +158,8 @@ _REFERRAL_DISPATCH = (
         "referral.roll_off_registration",
         "referral.add_exemption",
         "referral.add_checkmark",
+        "referral.add_laborrequest",
+        "referral.cancel_laborrequest",
         "referral.import_vendor_lists",
         "referral.view_historicalemployercontract",
     }
@@ -167,6 +172,8 @@ _REFERRAL_DISPATCH = (
             "registrationevent",
             "exemption",
             "checkmark",
+            "laborrequest",
+            "blackout",
         )
     }
 )

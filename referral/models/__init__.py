@@ -37,12 +37,21 @@ from .registrations import (
     RegistrationStatus,
     RollOffReason,
 )
+from .requests import (
+    OPEN_REQUEST_STATUSES,
+    Blackout,
+    LaborRequest,
+    LaborRequestStatus,
+    Requirement,
+)
 
 __all__ = [
     "ACTIVE_STATUSES",
     "CAPPED_EXEMPTIONS",
     "ON_LIST_STATUSES",
+    "OPEN_REQUEST_STATUSES",
     "AgreementType",
+    "Blackout",
     "Book",
     "CheckMark",
     "CheckMarkReason",
@@ -51,6 +60,8 @@ __all__ = [
     "Exemption",
     "ExemptionKind",
     "Holiday",
+    "LaborRequest",
+    "LaborRequestStatus",
     "Notice",
     "NoticeKind",
     "NoticeStatus",
@@ -60,6 +71,7 @@ __all__ = [
     "RegistrationEvent",
     "RegistrationHold",
     "RegistrationStatus",
+    "Requirement",
     "RollOffReason",
     "RuleSet",
     "WorkLevel",

@@ -18,6 +18,7 @@ from .registering import (
     rule_set_activate,
     rule_set_save,
 )
+from .requests import labor_request_cancel, labor_request_receive, labor_requests_expire
 
 __all__ = [
     "check_marks_give",
@@ -26,6 +27,9 @@ __all__ = [
     "exemption_start",
     "exemptions_end_due",
     "holiday_save",
+    "labor_request_cancel",
+    "labor_request_receive",
+    "labor_requests_expire",
     "registration_check_mark",
     "registration_register",
     "registration_resign",

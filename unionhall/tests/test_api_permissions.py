@@ -21,7 +21,7 @@ from dues.tests.factories import DuesPeriodFactory, DuesRateFactory
 from jobs.services import job_kind, job_start
 from members.services import member_note_create
 from members.tests.factories import PASSWORD, ClassificationFactory, MemberFactory, UserFactory
-from referral.services import registration_register
+from referral.services import labor_request_receive, registration_register
 from referral.tests.factories import BookFactory, rules_in_force
 from unionhall import api_urls
 
@@ -50,6 +50,7 @@ class World:
     employer: object
     batch: object
     registration: object  # someone else's, on book WIRE-N
+    labor_request: object  # ACME's, for book WIRE-N
 
 
 @pytest.fixture
@@ -85,7 +86,40 @@ def world(db) -> World:
     rules_in_force()
     book = BookFactory(code="WIRE-N", classification=journeyman)
     registration = registration_register(member=member, book=book, actor="tests")
-    return World(users, member, own, note, period, job, employer, batch, registration)
+    labor_request = labor_request_receive(**_request_values(employer, book), actor="tests")
+    return World(
+        users, member, own, note, period, job, employer, batch, registration, labor_request
+    )
+
+
+def _request_values(employer, book) -> dict:
+    return {
+        "employer": employer,
+        "book": book,
+        "positions": 2,
+        "start_on": timezone.localdate() + datetime.timedelta(days=7),
+        "start_at": datetime.time(7, 0),
+        "worksite": "1 Main St",
+        "report_to": "Gate 3",
+        "wage": Decimal("52.10"),
+        "requirements": [],
+        "short_call": False,
+        "agreement_type": "standard",
+    }
+
+
+def _request_body(w: World) -> dict:
+    return {
+        "employer": "ACME",
+        "book": "WIRE-N",
+        "positions": 1,
+        "start_on": str(timezone.localdate() + datetime.timedelta(days=7)),
+        "start_at": "07:00",
+        "worksite": "1 Main St",
+        "report_to": "Gate 3",
+        "wage": "52.10",
+        "requirements": ["OSHA-30"],
+    }
 
 
 def _token(client, who, w: World):
@@ -338,6 +372,26 @@ MATRIX: dict[str, tuple[Call, dict]] = {
             lambda w: {"kind": "medical", "starts_on": str(timezone.localdate())},
         ),
         {ADM: 201, OFF: 201, ORG: 403, STF: 403, MEM: 403, DIS: 201, ANO: 401},
+    ),
+    "referral-requests GET": (
+        Call("GET", lambda w: reverse("api:referral-requests")),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, DIS: 200, ANO: 401},
+    ),
+    "referral-requests POST": (
+        Call("POST", lambda w: reverse("api:referral-requests"), lambda w: _request_body(w)),
+        {ADM: 201, OFF: 201, ORG: 403, STF: 403, MEM: 403, DIS: 201, ANO: 401},
+    ),
+    "referral-request GET": (
+        Call("GET", lambda w: reverse("api:referral-request", args=[w.labor_request.pk])),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, DIS: 200, ANO: 401},
+    ),
+    "referral-request-cancel POST": (
+        Call(
+            "POST",
+            lambda w: reverse("api:referral-request-cancel", args=[w.labor_request.pk]),
+            lambda w: {"reason": "Job postponed"},
+        ),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 403, MEM: 403, DIS: 200, ANO: 401},
     ),
     "api-schema": (
         Call("GET", lambda w: reverse("api-schema")),
