@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import F, Q, QuerySet
@@ -222,6 +222,16 @@ def admin_page(
         {**admin.site.each_context(request), "title": title, **context},
         status=status,
     )
+
+
+def refusal_on_form(form, exc: ValidationError) -> None:
+    """A service's refusal shown on the form that asked for it: beside its field where it
+    names one the form has, above the form otherwise."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
 
 
 def money_column(field: str, label: str):

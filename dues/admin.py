@@ -15,7 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from appkit.admin import money_column
+from appkit.admin import money_column, refusal_on_form
 from appkit.templatetags.office import currency
 from audit.admin import KeptRecordsAdmin
 from members.models import Member, MemberStatus
@@ -69,7 +69,7 @@ class _RecordedByServiceAdmin(KeptRecordsAdmin):
             try:
                 obj = self.record(request, form.cleaned_data)
             except ValidationError as exc:
-                _form_errors(form, exc)
+                refusal_on_form(form, exc)
             else:
                 self.message_user(request, f"Recorded {obj}.", messages.SUCCESS)
                 change = f"admin:{self.opts.app_label}_{self.opts.model_name}_change"
@@ -94,14 +94,6 @@ def _back(request: HttpRequest) -> str | None:
     ):
         return back
     return None
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @admin.register(DuesRate)

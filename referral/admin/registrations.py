@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from appkit.admin import ReadOnlyAdminMixin
+from appkit.admin import ReadOnlyAdminMixin, refusal_on_form
 from audit.admin import KeptRecordsAdmin
 
 from ..admin_imports import RegistrationImportAdmin
@@ -77,15 +77,6 @@ class ExemptionInline(ReadOnlyAdminMixin, admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    """A service's refusal on the form: beside its field where it names one."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @admin.register(Registration)
@@ -191,7 +182,7 @@ class RegistrationAdmin(
                     actor=request.user,
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                refusal_on_form(form, exc)
             else:
                 return self._registered(request, made)
         context = {
@@ -297,7 +288,7 @@ class RegistrationAdmin(
                     actor=request.user,
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                refusal_on_form(form, exc)
             else:
                 self.message_user(
                     request,
@@ -344,7 +335,7 @@ class RegistrationAdmin(
                     actor=request.user,
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                refusal_on_form(form, exc)
             else:
                 until = f" until {exemption.ends_on:%b %d, %Y}" if exemption.ends_on else ""
                 self.message_user(
@@ -411,7 +402,7 @@ class RegistrationAdmin(
             except ValidationError as exc:
                 if hasattr(exc, "error_dict") and "extension_reason" in exc.error_dict:
                     exc = ValidationError({"reason": exc.error_dict["extension_reason"]})
-                _form_errors(form, exc)
+                refusal_on_form(form, exc)
             else:
                 self.message_user(
                     request,

@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from appkit.admin import DeclaredFiltersAdmin, ReadOnlyAdminMixin
+from appkit.admin import DeclaredFiltersAdmin, ReadOnlyAdminMixin, refusal_on_form
 from audit.admin import KeptRecordsAdmin
 
 from ..forms import LaborRequestCancelForm, LaborRequestReceiveForm
@@ -22,14 +22,6 @@ from ..services import labor_request_cancel, labor_request_receive
 from ..services.requests import CANCEL, RECEIVE
 
 ACTION_TEMPLATE = "admin/referral/registration/action.html"
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @admin.register(LaborRequest)
@@ -100,7 +92,7 @@ class LaborRequestAdmin(KeptRecordsAdmin):
             try:
                 made = labor_request_receive(**form.cleaned_data, actor=request.user)
             except ValidationError as exc:
-                _form_errors(form, exc)
+                refusal_on_form(form, exc)
             else:
                 self.message_user(
                     request,
@@ -135,7 +127,7 @@ class LaborRequestAdmin(KeptRecordsAdmin):
                     actor=request.user,
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                refusal_on_form(form, exc)
             else:
                 self.message_user(request, f"Cancelled request #{pk}.", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:referral_laborrequest_changelist"))
