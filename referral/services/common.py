@@ -1,9 +1,11 @@
-"""What the hall's services share: the role check, the rules in force, a re-sign date, and
-an event written with the registration's place after it, under the registration's lock."""
+"""What the hall's services share: the role check, the rules in force, a re-sign date, an
+event written with the registration's place after it, under the registration's lock, and
+the lock of an idempotency key."""
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -181,3 +183,21 @@ def _roll_off(
         exemption.ended_at = now
         saved_by(exemption, actor=actor)
     return registration
+
+
+# The class of the hall's idempotency-key locks among PostgreSQL's advisory locks (any
+# number no other lock of this database uses; none other does).
+_KEY_LOCKS = 27_0001
+
+
+def _idempotency_key_locked(key: str) -> None:
+    """Lock an idempotency key until the transaction ends (PostgreSQL: an advisory lock on
+    its digest; SQLite lets one writer in at a time already). A key may be on a
+    registration or on a queued one, so no one unique index can decide a race."""
+    if connection.vendor != "postgresql":
+        return
+    digest = int.from_bytes(
+        hashlib.blake2b(key.encode(), digest_size=4).digest(), "big", signed=True
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_KEY_LOCKS, digest])

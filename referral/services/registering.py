@@ -4,11 +4,10 @@ night's drop of the re-signs missed."""
 from __future__ import annotations
 
 import datetime
-import hashlib
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
@@ -36,6 +35,7 @@ from ..selectors import registration_asked_before
 from .common import (
     _calendar_locked,
     _event,
+    _idempotency_key_locked,
     _locked,
     _require,
     _resign_due,
@@ -185,24 +185,6 @@ def registration_register(
         actor=actor,
         idempotency_key=idempotency_key,
     )
-
-
-# The class of the hall's idempotency-key locks among PostgreSQL's advisory locks (any
-# number no other lock of this database uses; none other does).
-_KEY_LOCKS = 27_0001
-
-
-def _idempotency_key_locked(key: str) -> None:
-    """Lock an idempotency key until the transaction ends (PostgreSQL: an advisory lock on
-    its digest; SQLite lets one writer in at a time already). A key may be on a
-    registration or on a queued one, so no one unique index can decide a race."""
-    if connection.vendor != "postgresql":
-        return
-    digest = int.from_bytes(
-        hashlib.blake2b(key.encode(), digest_size=4).digest(), "big", signed=True
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_KEY_LOCKS, digest])
 
 
 def _registration_refusal(

@@ -39,8 +39,7 @@ from ..models import (
     RuleSet,
 )
 from ..selectors import IDEMPOTENCY_KEY_MAX, blacked_out
-from .common import _calendar_locked, _require, _rules_on
-from .registering import _idempotency_key_locked
+from .common import _calendar_locked, _idempotency_key_locked, _require, _rules_on
 
 RECEIVE = "referral.add_laborrequest"
 CANCEL = "referral.cancel_laborrequest"
