@@ -16,6 +16,10 @@ _VIEW = [
     "referral.view_laborrequest",
     "referral.view_requirement",
     "referral.view_blackout",
+    "referral.view_qualification",
+    "referral.view_dispatch",
+    "referral.view_referralrun",
+    "referral.view_referralline",
 ]
 # Staff register members and take re-signs (docs/design.md §3).
 _REGISTER = ["referral.add_registration", "referral.resign_registration"]
@@ -38,6 +42,14 @@ _DISPATCH = [
     # Labor requests (referral/services/requests.py): received and cancelled by the hall.
     "referral.add_laborrequest",
     "referral.cancel_laborrequest",
+    # Dispatch (referral/services/dispatching.py) and the morning referral (runs.py).
+    "referral.add_qualification",
+    "referral.change_qualification",
+    "referral.add_dispatch",
+    "referral.change_dispatch",
+    "referral.terminate_dispatch",
+    "referral.add_referralrun",
+    "referral.confirm_referralrun",
 ]
 # Officers and Admin do all a dispatcher does, and decide what only they may.
 _OFFICE = [*_DISPATCH, "referral.activate_ruleset", "referral.extend_exemption"]
@@ -52,6 +64,9 @@ _HISTORY = [
         "checkmark",
         "laborrequest",
         "blackout",
+        "qualification",
+        "dispatch",
+        "referralrun",
     )
 ]
 # The vendor's exports (referral/importing/): employers' contracts seen by all who see the

@@ -46,4 +46,7 @@ AUDITED_MODELS = {
     "referral.requirement": AuditedModel(),
     "referral.laborrequest": AuditedModel(member_of=member_in("named_member_id")),
     "referral.blackout": AuditedModel(member_of=member_in()),
+    "referral.qualification": AuditedModel(member_of=member_in()),
+    "referral.dispatch": AuditedModel(member_of=member_in()),
+    "referral.referralrun": AuditedModel(),
 }

@@ -135,3 +135,41 @@ def referral_day_for(
     if not (is_business_day(day, holidays) and received_local.time() < cutoff):
         day = business_day_on_or_after(day + datetime.timedelta(days=1), holidays)
     return business_day_on_or_after(day + datetime.timedelta(days=1), holidays)
+
+
+def business_days_between(
+    first: datetime.date, last: datetime.date, holidays: Collection[datetime.date]
+) -> int:
+    """The business days from `first` to `last`, both counted (0 when last is before first)."""
+    days, day = 0, first
+    while day <= last:
+        days += is_business_day(day, holidays)
+        day += datetime.timedelta(days=1)
+    return days
+
+
+@dataclass(frozen=True)
+class ShortCallEnd:
+    restores: bool  # the registration goes back to its place (its APN)
+    counted: bool  # the restoration is one of the cycle's allowed
+
+
+def short_call_end(
+    *,
+    worked_days: int,
+    used: int,
+    short_call_days: int,
+    restorations: int,
+    uncounted_days: int,
+) -> ShortCallEnd:
+    """Whether a short call's end (or a layoff within one) restores the registrant's APN
+    (docs/domain.md §6): only a call of at most `short_call_days` business days; one of
+    `uncounted_days` working days or fewer is restored without counting; a longer one while
+    the cycle's `restorations` are not used up, and counts."""
+    if worked_days > short_call_days:
+        return ShortCallEnd(restores=False, counted=False)
+    if worked_days <= uncounted_days:
+        return ShortCallEnd(restores=True, counted=False)
+    if used < restorations:
+        return ShortCallEnd(restores=True, counted=True)
+    return ShortCallEnd(restores=False, counted=False)

@@ -147,13 +147,8 @@ def member_registrations(member_id: int) -> QuerySet[Registration]:
 IDEMPOTENCY_KEY_MAX = 100
 
 
-def registration_asked_before(
-    key: str, member: Member, book: Book, tier: int | None, tier_reason: str
-) -> Registration | QueuedRegistration | None:
-    """What an earlier request with the same idempotency key made: its registration, or
-    its queued one (the registration drawn from it, once drawn). The same key with other
-    values is a mistake, refused as dues' payment_record refuses it, not answered with the
-    first."""
+def idempotency_key_checked(key: str) -> None:
+    """Refuse a key no retry could send back the same (too long, or unprintable)."""
     if len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable():
         raise ValidationError(
             {
@@ -161,6 +156,16 @@ def registration_asked_before(
                 "printable characters."
             }
         )
+
+
+def registration_asked_before(
+    key: str, member: Member, book: Book, tier: int | None, tier_reason: str
+) -> Registration | QueuedRegistration | None:
+    """What an earlier request with the same idempotency key made: its registration, or
+    its queued one (the registration drawn from it, once drawn). The same key with other
+    values is a mistake, refused as dues' payment_record refuses it, not answered with the
+    first."""
+    idempotency_key_checked(key)
     found = Registration.objects.filter(idempotency_key=key).first()
     if found is None:
         found = QueuedRegistration.objects.filter(idempotency_key=key).first()

@@ -86,6 +86,8 @@ def _one_row(model: type[models.Model]) -> models.Model:
         return _registration_event()
     if model._meta.label == "referral.CheckMark":
         return _check_mark()
+    if model._meta.label == "referral.ReferralLine":
+        return _referral_line()
     values = {
         field.attname: _sample(field)
         for field in model._meta.concrete_fields
@@ -115,6 +117,30 @@ def _check_mark() -> models.Model:
     )
 
 
+def _referral_line() -> models.Model:
+    """A morning referral's line, by the run that decides them: one offer."""
+    from checkoff.tests.factories import EmployerFactory
+    from referral.services import labor_request_receive, referral_run_propose
+
+    registration = _registration_event().registration
+    labor_request = labor_request_receive(
+        employer=EmployerFactory(),
+        book=registration.book,
+        positions=1,
+        start_on=timezone.localdate() + datetime.timedelta(days=7),
+        start_at=datetime.time(7, 0),
+        worksite="x",
+        report_to="x",
+        wage=decimal.Decimal("50.00"),
+        requirements=[],
+        short_call=False,
+        agreement_type="standard",
+        actor="x",
+    )
+    run = referral_run_propose(actor="x", day=labor_request.referral_day)
+    return run.lines.get()
+
+
 def _refused(run) -> str:
     with pytest.raises(DatabaseError) as refusal, transaction.atomic():
         run()
@@ -125,13 +151,17 @@ def _refused(run) -> str:
 def test_orm_update_and_delete_are_refused(model):
     row = _one_row(model)
     rows = model.objects.filter(pk=row.pk)
-    text_field = next(
-        f.name
-        for f in model._meta.concrete_fields
-        if isinstance(f, models.CharField) and not f.choices and not f.primary_key
-    )
+    # A text field where it has one; a count otherwise (a referral run's line).
+    changed = next(
+        (
+            {f.name: "z"}
+            for f in model._meta.concrete_fields
+            if isinstance(f, models.CharField) and not f.choices and not f.primary_key
+        ),
+        None,
+    ) or {"order": 2}
 
-    message = _refused(lambda: rows.update(**{text_field: "z"}))
+    message = _refused(lambda: rows.update(**changed))
     assert "append-only" in message
     assert "LMRDA" in message
     assert "append-only" in _refused(rows.delete)

@@ -139,6 +139,10 @@ _REFERRAL_VIEW = {
         "laborrequest",
         "requirement",
         "blackout",
+        "qualification",
+        "dispatch",
+        "referralrun",
+        "referralline",
     )
 }
 _REFERRAL_VIEW |= {"referral.view_employercontract"}
@@ -160,6 +164,13 @@ _REFERRAL_DISPATCH = (
         "referral.add_checkmark",
         "referral.add_laborrequest",
         "referral.cancel_laborrequest",
+        "referral.add_qualification",
+        "referral.change_qualification",
+        "referral.add_dispatch",
+        "referral.change_dispatch",
+        "referral.terminate_dispatch",
+        "referral.add_referralrun",
+        "referral.confirm_referralrun",
         "referral.import_vendor_lists",
         "referral.view_historicalemployercontract",
     }
@@ -174,6 +185,9 @@ _REFERRAL_DISPATCH = (
             "checkmark",
             "laborrequest",
             "blackout",
+            "qualification",
+            "dispatch",
+            "referralrun",
         )
     }
 )

@@ -17,6 +17,14 @@ from .books import (
     RuleSet,
     WorkLevel,
 )
+from .dispatches import (
+    OPEN_DISPATCH_STATUSES,
+    Dispatch,
+    DispatchMethod,
+    DispatchStatus,
+    Qualification,
+    TerminationReason,
+)
 from .marks import CheckMark
 from .notices import (
     Notice,
@@ -44,17 +52,22 @@ from .requests import (
     LaborRequestStatus,
     Requirement,
 )
+from .runs import ReferralLine, ReferralRun, ReferralRunStatus, SkipReason
 
 __all__ = [
     "ACTIVE_STATUSES",
     "CAPPED_EXEMPTIONS",
     "ON_LIST_STATUSES",
+    "OPEN_DISPATCH_STATUSES",
     "OPEN_REQUEST_STATUSES",
     "AgreementType",
     "Blackout",
     "Book",
     "CheckMark",
     "CheckMarkReason",
+    "Dispatch",
+    "DispatchMethod",
+    "DispatchStatus",
     "EmployerContract",
     "EventKind",
     "Exemption",
@@ -65,7 +78,11 @@ __all__ = [
     "Notice",
     "NoticeKind",
     "NoticeStatus",
+    "Qualification",
     "QueuedRegistration",
+    "ReferralLine",
+    "ReferralRun",
+    "ReferralRunStatus",
     "Region",
     "Registration",
     "RegistrationEvent",
@@ -74,5 +91,7 @@ __all__ = [
     "Requirement",
     "RollOffReason",
     "RuleSet",
+    "SkipReason",
+    "TerminationReason",
     "WorkLevel",
 ]

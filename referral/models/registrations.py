@@ -36,7 +36,7 @@ class RollOffReason(models.TextChoices):
     CHECK_MARKS = "check_marks", "Check marks"
     QUIT = "quit", "Quit"
     DISCHARGED = "discharged", "Discharged"
-    DISPATCHED = "dispatched", "Dispatched from another book"
+    DISPATCHED = "dispatched", "Dispatched"
     WITHDRAWN = "withdrawn", "Withdrew"
     OUT_OF_STANDING = "out_of_standing", "Out of good standing"
     STAFF = "staff", "Removed by the hall"

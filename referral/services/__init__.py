@@ -5,6 +5,13 @@ status, re-sign date or check marks change (the nightly drop and a last-second r
 both win; two giving the day's check mark at once make one).
 Every event names the rule version it applied."""
 
+from .dispatching import (
+    dispatch_check_in,
+    dispatch_make,
+    dispatch_no_show,
+    dispatch_start_work,
+    dispatch_terminate,
+)
 from .exemptions import exemption_end, exemption_extend, exemption_start, exemptions_end_due
 from .holidays import holiday_save
 from .marks import check_marks_give, registration_check_mark
@@ -19,9 +26,15 @@ from .registering import (
     rule_set_save,
 )
 from .requests import labor_request_cancel, labor_request_receive, labor_requests_expire
+from .runs import referral_run_confirm, referral_run_propose
 
 __all__ = [
     "check_marks_give",
+    "dispatch_check_in",
+    "dispatch_make",
+    "dispatch_no_show",
+    "dispatch_start_work",
+    "dispatch_terminate",
     "exemption_end",
     "exemption_extend",
     "exemption_start",
@@ -30,6 +43,8 @@ __all__ = [
     "labor_request_cancel",
     "labor_request_receive",
     "labor_requests_expire",
+    "referral_run_confirm",
+    "referral_run_propose",
     "registration_check_mark",
     "registration_register",
     "registration_resign",

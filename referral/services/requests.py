@@ -38,7 +38,7 @@ from ..models import (
     Requirement,
     RuleSet,
 )
-from ..selectors import IDEMPOTENCY_KEY_MAX, blacked_out
+from ..selectors import blacked_out, idempotency_key_checked
 from .common import _calendar_locked, _idempotency_key_locked, _require, _rules_on
 
 RECEIVE = "referral.add_laborrequest"
@@ -187,13 +187,7 @@ def _by_name_refusal(
 def _asked_before(key: str, asked: dict, requirement_ids: list[int]) -> LaborRequest | None:
     """The request an earlier call with this key made, if the same; the key with other
     values is refused (409), as a registration's is."""
-    if len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable():
-        raise ValidationError(
-            {
-                "idempotency_key": f"An idempotency key is at most {IDEMPOTENCY_KEY_MAX} "
-                "printable characters."
-            }
-        )
+    idempotency_key_checked(key)
     found = LaborRequest.objects.filter(idempotency_key=key).first()
     if found is None:
         return None
@@ -271,5 +265,19 @@ def _filled_by(labor_request: LaborRequest, count: int, *, actor: Actor) -> Labo
         if labor_request.filled == labor_request.positions
         else LaborRequestStatus.PARTIALLY_FILLED
     )
+    saved_by(labor_request, actor=actor)
+    return labor_request
+
+
+def _position_freed(labor_request: LaborRequest, *, actor: Actor) -> LaborRequest:
+    """Give back a position a no-show left, on a request the caller has locked: a filled
+    request is open to it again; a cancelled or expired one stays as it ended."""
+    if labor_request.filled < 1:
+        raise ValueError("No position of this request is filled.")
+    labor_request.filled -= 1
+    if labor_request.status in (LaborRequestStatus.FILLED, LaborRequestStatus.PARTIALLY_FILLED):
+        labor_request.status = (
+            LaborRequestStatus.PARTIALLY_FILLED if labor_request.filled else LaborRequestStatus.OPEN
+        )
     saved_by(labor_request, actor=actor)
     return labor_request

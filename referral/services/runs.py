@@ -1,0 +1,273 @@
+"""The morning referral run (docs/design.md §11): proposed from the books' lists as they
+stand (what it read kept whole, with its hash and the rule version), then confirmed by a
+dispatcher: its offers dispatched, and every registrant passed over on a request left
+unfilled given the day's check mark, in one transaction."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from appkit.actors import Actor
+from audit.actors import person, saved_by
+from audit.context import actor_label_for
+from members.models import Member
+
+from .. import rules
+from ..models import (
+    ACTIVE_STATUSES,
+    OPEN_DISPATCH_STATUSES,
+    OPEN_REQUEST_STATUSES,
+    Blackout,
+    Book,
+    CheckMarkReason,
+    Dispatch,
+    DispatchMethod,
+    LaborRequest,
+    ReferralLine,
+    ReferralRun,
+    ReferralRunStatus,
+    Registration,
+    Requirement,
+    RuleSet,
+    SkipReason,
+)
+from ..offers import OFFER, list_hash, offers_and_skips
+from ..selectors import LIST_ORDER, ON_LIST_STATUSES
+from .common import _require, _rules_on
+from .dispatching import dispatch_make, qualifications_held
+from .marks import check_marks_give
+
+PROPOSE = "referral.add_referralrun"
+CONFIRM = "referral.confirm_referralrun"
+
+# The list read first from each book, and how much more each time a request is left
+# unfilled before its end: a morning reads the top of each list, not all of it.
+_FIRST_READ = 100
+_READ_MORE = 4
+# Registrants passed over for these were not there to take the call: no check mark.
+_NOT_MARKED = (SkipReason.EXEMPT, SkipReason.ALREADY_DISPATCHED)
+
+
+@transaction.atomic
+def referral_run_propose(*, actor: Actor, day: datetime.date | None = None) -> ReferralRun:
+    """Work out the referral of `day` (today, the local's date, unless given): every open
+    request whose referral day has come, book by book in the configured order. Nothing is
+    dispatched until it is confirmed; an earlier proposal of the day is superseded."""
+    _require(actor, PROPOSE, "run the morning referral")
+    day = day or timezone.localdate()
+    rule_set = _rules_on(day)
+    consulted = _consulted(day, rule_set)
+    if not consulted["requests"]:
+        raise ValidationError(f"No open request waits for the referral of {day:%a %b %d, %Y}.")
+    for earlier in ReferralRun.objects.select_for_update().filter(
+        day=day, status=ReferralRunStatus.PROPOSED
+    ):
+        earlier.status = ReferralRunStatus.SUPERSEDED
+        saved_by(earlier, actor=actor)
+    run = ReferralRun(
+        day=day,
+        rule_set=rule_set,
+        consulted=consulted,
+        list_hash=list_hash(consulted),
+        proposed_at=timezone.now(),
+        proposed_by=person(actor),
+        proposed_by_name=actor_label_for(actor),
+    )
+    saved_by(run, actor=actor)
+    ReferralLine.objects.bulk_create(
+        ReferralLine(
+            run=run,
+            labor_request_id=line.request,
+            registration_id=line.registration,
+            member_id=line.member,
+            book_id=line.book,
+            outcome=line.outcome,
+            reason=line.reason,
+            position=line.position,
+            order=order,
+        )
+        for order, line in enumerate(offers_and_skips(consulted), start=1)
+    )
+    return run
+
+
+@transaction.atomic
+def referral_run_confirm(*, run: ReferralRun, actor: Actor) -> ReferralRun:
+    """Dispatch a proposed run's offers and mark every registrant passed over on a request
+    it left unfilled (but the exempt and the already dispatched), as it was proposed.
+    Refused when the lists, the requests or the facts it read have changed since: propose
+    it again. Locks the run's requests first, in id order, then every registration it
+    touches in id order (the hall's lock order)."""
+    _require(actor, CONFIRM, "confirm the morning referral")
+    run = ReferralRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != ReferralRunStatus.PROPOSED:
+        raise ValidationError(
+            f"This run is {run.get_status_display().lower()}: only a proposed run is confirmed."
+        )
+    lines = list(run.lines.select_related("labor_request", "registration").order_by("order"))
+    request_ids = sorted({request["id"] for request in run.consulted["requests"]})
+    list(LaborRequest.objects.select_for_update().filter(pk__in=request_ids).order_by("pk"))
+    if list_hash(_consulted(run.day, run.rule_set)) != run.list_hash:
+        raise ValidationError(
+            "The lists, the requests or a registrant's standing changed since this run was "
+            f"proposed ({timezone.localtime(run.proposed_at):%H:%M}): propose it again."
+        )
+    offers = [line for line in lines if line.outcome == OFFER]
+    marked = _passed_over_unfilled(lines)
+    members = {line.member_id for line in offers} | {line.member_id for line in marked}
+    list(
+        Registration.objects.select_for_update(of=("self",))
+        .filter(member_id__in=members, status__in=ACTIVE_STATUSES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for line in offers:
+        by_name = line.labor_request.by_name
+        method = DispatchMethod.BY_NAME if by_name else DispatchMethod.MORNING_REFERRAL
+        dispatch_make(
+            labor_request=line.labor_request,
+            registration=line.registration,
+            method=method,
+            actor=actor,
+            note=f"Morning referral of {run.day:%Y-%m-%d} (run #{run.pk})",
+        )
+    if marked:
+        check_marks_give(
+            registrations=[line.registration for line in marked],
+            day=run.day,
+            reason=CheckMarkReason.UNFILLED_CALL,
+            actor=actor,
+            note=f"Run #{run.pk}",
+        )
+    run.status = ReferralRunStatus.CONFIRMED
+    run.confirmed_at = timezone.now()
+    run.confirmed_by_name = actor_label_for(actor)
+    saved_by(run, actor=actor)
+    return run
+
+
+def _passed_over_unfilled(lines: list[ReferralLine]) -> list[ReferralLine]:
+    """The skips of the requests a run leaves with positions unfilled (those available to
+    take the call: not the exempt, not the already dispatched)."""
+    offered: dict[int, int] = {}
+    for line in lines:
+        if line.outcome == OFFER:
+            offered[line.labor_request_id] = offered.get(line.labor_request_id, 0) + 1
+    return [
+        line
+        for line in lines
+        if line.outcome != OFFER
+        and line.reason not in _NOT_MARKED
+        and offered.get(line.labor_request_id, 0)
+        < line.labor_request.positions - line.labor_request.filled
+    ]
+
+
+def _consulted(day: datetime.date, rule_set: RuleSet) -> dict:
+    """What a run of `day` reads (the shape referral.offers describes): each list's top,
+    read further while a request is left unfilled before its end."""
+    requests = list(
+        LaborRequest.objects.filter(status__in=OPEN_REQUEST_STATUSES, referral_day__lte=day)
+        .prefetch_related(Prefetch("requirements", queryset=Requirement.objects.order_by("code")))
+        .order_by("received_at", "pk")
+    )
+    books = list(
+        Book.objects.filter(pk__in={r.book_id for r in requests}).order_by("referral_order", "code")
+    )
+    consulted = {
+        "day": day.isoformat(),
+        "rule_version": rule_set.version,
+        "out_of_standing_referred": rule_set.register_out_of_standing,
+        "books": [{"id": book.pk, "code": book.code, "list": []} for book in books],
+        "requests": [
+            {
+                "id": r.pk,
+                "book": r.book_id,
+                "positions": r.positions - r.filled,
+                "employer": r.employer_id,
+                "requirements": [q.code for q in r.requirements.all()],
+                "named_member": r.named_member_id,
+            }
+            for r in requests
+        ],
+        "members": {},
+    }
+    reading = {book["id"]: _FIRST_READ for book in consulted["books"]}
+    while reading:
+        for book in consulted["books"]:
+            if book["id"] in reading:
+                book["list"] = _list_top(book["id"], reading[book["id"]])
+        _facts_add(consulted, day)
+        reading = _read_further(consulted, reading)
+    return consulted
+
+
+def _list_top(book_id: int, count: int) -> list[dict]:
+    rows = (
+        Registration.objects.filter(book_id=book_id, status__in=ON_LIST_STATUSES)
+        .order_by(*LIST_ORDER)
+        .values_list("pk", "member_id", "status")[:count]
+    )
+    return [{"registration": pk, "member": member, "status": status} for pk, member, status in rows]
+
+
+def _read_further(consulted: dict, reading: dict[int, int]) -> dict[int, int]:
+    """The books whose list was read to its last row read with a request still unfilled:
+    each to be read further."""
+    lines = offers_and_skips(consulted)
+    offered: dict[int, int] = {}
+    for line in lines:
+        if line.outcome == OFFER:
+            offered[line.request] = offered.get(line.request, 0) + 1
+    further = {}
+    for request in consulted["requests"]:
+        book = request["book"]
+        if book in reading and offered.get(request["id"], 0) < request["positions"]:
+            listed = next(b for b in consulted["books"] if b["id"] == book)["list"]
+            if len(listed) == reading[book]:
+                further[book] = reading[book] * _READ_MORE
+    return further
+
+
+def _facts_add(consulted: dict, day: datetime.date) -> None:
+    """The facts the run decides on, of every member on the lists read and not yet known."""
+    members = consulted["members"]
+    ids = sorted(
+        {
+            entry["member"]
+            for book in consulted["books"]
+            for entry in book["list"]
+            if str(entry["member"]) not in members
+        }
+    )
+    if not ids:
+        return
+    # Standing as dues make it; whether it keeps one off a call is the rules' to say.
+    out = {
+        pk
+        for pk, status in Member.objects.filter(pk__in=ids).values_list("pk", "status")
+        if rules.status_refused(status, False)
+    }
+    dispatched = set(
+        Dispatch.objects.filter(member_id__in=ids, status__in=OPEN_DISPATCH_STATUSES).values_list(
+            "member_id", flat=True
+        )
+    )
+    blackouts: dict[int, set[int]] = {}
+    for member_id, employer_id in Blackout.objects.filter(
+        member_id__in=ids, starts_on__lte=day, ends_on__gte=day
+    ).values_list("member_id", "employer_id"):
+        blackouts.setdefault(member_id, set()).add(employer_id)
+    held = qualifications_held(ids, day)
+    for member_id in ids:
+        members[str(member_id)] = {
+            "standing": member_id not in out,
+            "dispatched": member_id in dispatched,
+            "qualifications": held.get(member_id, []),
+            "blacked_out_from": sorted(blackouts.get(member_id, ())),
+        }
