@@ -214,7 +214,7 @@ def notices_send(*, actor: Actor, limit: int = 500) -> NoticesSent:
                 now = timezone.now()
                 # Another sender's notice is locked: skipped, not waited for.
                 notice = (
-                    Notice.objects.select_for_update(skip_locked=True, of=("self",))
+                    Notice.objects.select_for_update(no_key=True, skip_locked=True, of=("self",))
                     .select_related("registration__member", "registration__book__region")
                     .filter(status=NoticeStatus.WAITING, next_attempt_at__lte=now)
                     .order_by("next_attempt_at", "id")

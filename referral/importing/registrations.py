@@ -130,7 +130,7 @@ def registrations_import(
                 # The books' lock, as registration_register takes it: no registration is
                 # drawn on them between the check below and the sequences drawn after it.
                 list(
-                    Book.objects.select_for_update()
+                    Book.objects.select_for_update(no_key=True)
                     .filter(pk__in={row.book.pk for row in rows})
                     .order_by("pk")
                     .values_list("pk", flat=True)

@@ -1,6 +1,6 @@
 """Employers' labor requests (docs/design.md §11): what an employer asks the hall for, the
 requirements it names (rows, never words), and the by-name blackouts a quit or discharge
-leaves behind. The morning referral and dispatch (issue 28, next) fill them."""
+leaves behind. The morning referral and dispatch fill them (runs.py, dispatches.py)."""
 
 from __future__ import annotations
 

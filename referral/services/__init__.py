@@ -3,7 +3,14 @@ writes its event in the same transaction, under a lock: the book's row when an A
 (concurrent registrations get distinct, ordered APNs), the registration's row when its
 status, re-sign date or check marks change (the nightly drop and a last-second re-sign cannot
 both win; two giving the day's check mark at once make one).
-Every event names the rule version it applied."""
+Every event names the rule version it applied.
+
+The lock order, for every service that takes more than one: a labor request's row, then
+the member's registrations by id, then a dispatch's or a run's own row; and every lock
+before the first write, since each audited write takes the audit trail's chain head and
+holds it to the end. The locks are FOR NO KEY UPDATE: no service changes a key, and an
+insert that only names a locked row (an event, a run's line) then never waits for it (a
+plain FOR UPDATE made ten dispatchers deadlock on those inserts' key-share locks)."""
 
 from .dispatching import (
     dispatch_check_in,

@@ -159,7 +159,11 @@ def _event(
 def _locked(registration: Registration) -> Registration:
     # The registration's lock: its status and re-sign date change under it, so the nightly
     # drop and a re-sign made in its last second are one after the other, never both.
-    return Registration.objects.select_for_update().select_related("book").get(pk=registration.pk)
+    return (
+        Registration.objects.select_for_update(no_key=True)
+        .select_related("book")
+        .get(pk=registration.pk)
+    )
 
 
 def _roll_off(

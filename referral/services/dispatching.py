@@ -80,7 +80,7 @@ def dispatch_make(
         before = _dispatched_before(idempotency_key, labor_request, registration, method)
         if before is not None:
             return before
-    labor_request = LaborRequest.objects.select_for_update().get(pk=labor_request.pk)
+    labor_request = LaborRequest.objects.select_for_update(no_key=True).get(pk=labor_request.pk)
     registrations = _member_registrations_locked(registration.member_id)
     registration = next((r for r in registrations if r.pk == registration.pk), registration)
     now = timezone.now()
@@ -139,7 +139,7 @@ def dispatch_make(
 def _member_registrations_locked(member_id: int) -> list[Registration]:
     """The member's active registrations, locked in id order (after the request's row)."""
     return list(
-        Registration.objects.select_for_update(of=("self",))
+        Registration.objects.select_for_update(no_key=True, of=("self",))
         .filter(member_id=member_id, status__in=ACTIVE_STATUSES)
         .select_related("book", "member")
         .order_by("pk")
@@ -412,7 +412,9 @@ def dispatch_no_show(*, dispatch: Dispatch, actor: Actor) -> Dispatch:
     again (while the request is open), the registration goes back to its place, and the
     registrant gets the day's check mark for failing to report."""
     _require(actor, CHANGE, "record no-shows")
-    labor_request = LaborRequest.objects.select_for_update().get(pk=dispatch.labor_request_id)
+    labor_request = LaborRequest.objects.select_for_update(no_key=True).get(
+        pk=dispatch.labor_request_id
+    )
     registrations = _member_registrations_locked(dispatch.member_id)
     dispatch = _dispatch_locked(dispatch)
     now = timezone.now()
@@ -454,7 +456,7 @@ def dispatch_no_show(*, dispatch: Dispatch, actor: Actor) -> Dispatch:
 
 def _dispatch_locked(dispatch: Dispatch) -> Dispatch:
     return (
-        Dispatch.objects.select_for_update(of=("self",))
+        Dispatch.objects.select_for_update(no_key=True, of=("self",))
         .select_related("labor_request", "employer")
         .get(pk=dispatch.pk)
     )

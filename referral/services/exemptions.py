@@ -95,7 +95,7 @@ def exemption_end(*, exemption: Exemption, actor: Actor) -> Exemption:
     _require(actor, "referral.add_exemption", "end exemptions")
     _calendar_locked(exemption.registration.book.region_id)
     registration = _locked(exemption.registration)
-    exemption = Exemption.objects.select_for_update().get(pk=exemption.pk)
+    exemption = Exemption.objects.select_for_update(no_key=True).get(pk=exemption.pk)
     if exemption.ended_at is not None:
         return exemption
     now = timezone.now()
@@ -123,7 +123,7 @@ def exemption_extend(
 ) -> Exemption:
     """An officer extends an exemption past its end (a capped one past the rules' cap)."""
     _require(actor, "referral.extend_exemption", "extend exemptions")
-    exemption = Exemption.objects.select_for_update().get(pk=exemption.pk)
+    exemption = Exemption.objects.select_for_update(no_key=True).get(pk=exemption.pk)
     if exemption.ended_at is not None:
         raise ValidationError("This exemption has ended: start a new one.")
     if not reason.strip():
@@ -146,7 +146,7 @@ def exemptions_end_due(*, actor: Actor, now: datetime.datetime | None = None) ->
     ):
         with transaction.atomic():
             # Read again under its lock: an officer's extension made since keeps it.
-            exemption = Exemption.objects.select_for_update().get(pk=pk)
+            exemption = Exemption.objects.select_for_update(no_key=True).get(pk=pk)
             if exemption.ended_at is not None or not exemption.ends_on < today:
                 continue
             exemption_end(exemption=exemption, actor=actor)

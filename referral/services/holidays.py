@@ -28,7 +28,7 @@ def holiday_save(*, holiday: Holiday, actor: Actor) -> int:
     # The region's calendar, alone: a re-sign working out a date from it (which holds it
     # shared: services.common._calendar_locked) finishes first, and its date is moved below
     # if it fell on this day; one that comes after reads this holiday.
-    Region.objects.select_for_update().filter(pk=holiday.region_id).first()
+    Region.objects.select_for_update(no_key=True).filter(pk=holiday.region_id).first()
     saved_by(holiday, actor=actor)
     if rules.resign_missed(holiday.day, timezone.localdate()):
         return 0
@@ -41,7 +41,7 @@ def holiday_save(*, holiday: Holiday, actor: Actor) -> int:
     # Locked as they are read, as a re-sign and the night's drop lock them: one that got in
     # first (re-signed to another day) is left alone, and the drop waits for the new dates.
     moved = list(
-        Registration.objects.select_for_update()
+        Registration.objects.select_for_update(no_key=True)
         .filter(book__region_id=holiday.region_id, status__in=ACTIVE_STATUSES)
         .filter(resign_due=holiday.day)
         .order_by("pk")

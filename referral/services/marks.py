@@ -68,7 +68,11 @@ def check_marks_give(
     ids = sorted({registration.pk for registration in registrations})
     # Locked in id order, the order every service that locks several registrations takes
     # (the night's drop too): two batches over the same registrations cannot deadlock.
-    locked = Registration.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")
+    locked = (
+        Registration.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
     marks = []
     for registration in locked:
         mark = _mark_of_day(registration, day)

@@ -52,7 +52,7 @@ def rule_set_activate(*, rule_set: RuleSet, actor: Actor) -> RuleSet:
     """Put a rule set version in force from its effective date. Refused unless registrants
     were given notice at least settings.REFERRAL_NOTICE_DAYS before that date."""
     _require(actor, "referral.activate_ruleset", "activate referral rules")
-    rule_set = RuleSet.objects.select_for_update().get(pk=rule_set.pk)
+    rule_set = RuleSet.objects.select_for_update(no_key=True).get(pk=rule_set.pk)
     if rule_set.active:
         return rule_set
     if rule_set.effective_on < timezone.localdate():
@@ -103,7 +103,7 @@ def rule_set_save(*, rule_set: RuleSet, actor: Actor) -> bool:
     cleared = False
     if rule_set.pk is not None:
         # The stored version's lock: it is not activated while this change is made.
-        kept = RuleSet.objects.select_for_update().get(pk=rule_set.pk)
+        kept = RuleSet.objects.select_for_update(no_key=True).get(pk=rule_set.pk)
         if kept.active:
             raise ValidationError(
                 f"{kept} is active: these are the rules registrants were told of, and they no "
@@ -150,7 +150,7 @@ def registration_register(
             return asked
     # Lock the hold (if any) against its release: a registration queued just as the
     # referral ends would otherwise be left in the queue.
-    hold = RegistrationHold.objects.select_for_update().filter(is_open=True).first()
+    hold = RegistrationHold.objects.select_for_update(no_key=True).filter(is_open=True).first()
     if hold is not None:
         # Refused now rather than when the queue is drawn, so the asker hears why; drawn,
         # it is checked again.
@@ -227,7 +227,7 @@ def _register_now(
     # The book's lock: APNs and sequences are drawn one registration at a time, so two
     # registering at once get distinct ones, in the order they were drawn. Then the
     # region's calendar, for the re-sign date.
-    book = Book.objects.select_for_update().get(pk=book.pk)
+    book = Book.objects.select_for_update(no_key=True).get(pk=book.pk)
     _calendar_locked(book.region_id)
     now = timezone.now()
     today = timezone.localdate(now)
@@ -289,7 +289,7 @@ def registrations_hold(*, reason: str, actor: Actor) -> RegistrationHold:
 
 def _refuse_while_held() -> None:
     # The open hold's lock: a release under way is waited for, and then found closed.
-    hold = RegistrationHold.objects.select_for_update().filter(is_open=True).first()
+    hold = RegistrationHold.objects.select_for_update(no_key=True).filter(is_open=True).first()
     if hold is not None:
         since = timezone.localtime(hold.started_at)
         raise ValidationError(
@@ -311,7 +311,7 @@ def registrations_hold_release(*, actor: Actor) -> list[QueuedRegistration]:
     _require(actor, "referral.roll_off_registration", "release the books")
     # The open hold's lock: a registration asked for as the referral ends waits for the
     # release, then finds the books open and is drawn after the queue (it locks it too).
-    hold = RegistrationHold.objects.select_for_update().filter(is_open=True).first()
+    hold = RegistrationHold.objects.select_for_update(no_key=True).filter(is_open=True).first()
     if hold is None:
         raise ValidationError(_not_held())
     hold.is_open, hold.ended_at = False, timezone.now()
@@ -421,7 +421,7 @@ def registrations_drop_missed(*, actor: Actor, now: datetime.datetime | None = N
             first = due.order_by("resign_due", "pk").values("pk")[:DROP_CHUNK]
             chunk = list(
                 due.filter(pk__in=first)
-                .select_for_update()
+                .select_for_update(no_key=True)
                 .order_by("pk")
                 .values_list("pk", flat=True)
             )

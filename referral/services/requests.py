@@ -1,11 +1,9 @@
 """Labor requests (docs/design.md §11): received from an employer (by a dispatcher, or an
 employer's system through the API), cancelled, expired when their referral day has passed
 unfilled. The rules in force when a request is received decide its referral day (the
-cutoff) and are kept with it. Filling belongs to dispatch (issue 28, next): `_filled_by` is
-the one way a request's count moves, under the request's lock, and it never over-fills.
-
-Lock order, for dispatch to keep: the request's row first, then the member's registrations
-by id."""
+cutoff) and are kept with it. Dispatch fills them (dispatching.py): `_filled_by` and
+`_position_freed` (a no-show's) are the only ways a request's count moves, under the
+request's lock, the first of the hall's locks (referral.services)."""
 
 from __future__ import annotations
 
@@ -208,7 +206,7 @@ def labor_request_cancel(*, labor_request: LaborRequest, reason: str, actor: Act
     _require(actor, CANCEL, "cancel labor requests")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the request is cancelled."})
-    labor_request = LaborRequest.objects.select_for_update().get(pk=labor_request.pk)
+    labor_request = LaborRequest.objects.select_for_update(no_key=True).get(pk=labor_request.pk)
     if labor_request.status not in OPEN_REQUEST_STATUSES:
         raise ValidationError(
             f"This request is {labor_request.get_status_display().lower()}: only an open one "
@@ -231,7 +229,7 @@ def labor_requests_expire(*, actor: Actor, now: datetime.datetime | None = None)
     due = LaborRequest.objects.filter(
         status__in=OPEN_REQUEST_STATUSES, referral_day__lt=timezone.localdate(now)
     )
-    ids = list(due.select_for_update().order_by("pk").values_list("pk", flat=True))
+    ids = list(due.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
     if not ids:
         return 0
     LaborRequest.objects.filter(pk__in=ids).update(status=LaborRequestStatus.EXPIRED, ended_at=now)
@@ -246,7 +244,7 @@ def _filled_by(labor_request: LaborRequest, count: int, *, actor: Actor) -> Labo
     request no longer open; the database's check refuses it too."""
     if count < 1:
         raise ValueError("A request is filled by one position or more.")
-    labor_request = LaborRequest.objects.select_for_update().get(pk=labor_request.pk)
+    labor_request = LaborRequest.objects.select_for_update(no_key=True).get(pk=labor_request.pk)
     if labor_request.status not in OPEN_REQUEST_STATUSES:
         raise ValidationError(
             f"This request is {labor_request.get_status_display().lower()}: it takes no one."

@@ -64,9 +64,19 @@ def referral_run_propose(*, actor: Actor, day: datetime.date | None = None) -> R
     consulted = _consulted(day, rule_set)
     if not consulted["requests"]:
         raise ValidationError(f"No open request waits for the referral of {day:%a %b %d, %Y}.")
-    for earlier in ReferralRun.objects.select_for_update().filter(
-        day=day, status=ReferralRunStatus.PROPOSED
-    ):
+    lines = offers_and_skips(consulted)
+    # Every lock before the first write (the audit trail's chain head is the last lock a
+    # transaction takes), in the hall's order: requests, registrations, then the runs.
+    _hall_rows_locked(
+        [request["id"] for request in consulted["requests"]],
+        Registration.objects.filter(pk__in={line.registration for line in lines}),
+    )
+    earlier_runs = list(
+        ReferralRun.objects.select_for_update(no_key=True).filter(
+            day=day, status=ReferralRunStatus.PROPOSED
+        )
+    )
+    for earlier in earlier_runs:
         earlier.status = ReferralRunStatus.SUPERSEDED
         saved_by(earlier, actor=actor)
     run = ReferralRun(
@@ -91,7 +101,7 @@ def referral_run_propose(*, actor: Actor, day: datetime.date | None = None) -> R
             position=line.position,
             order=order,
         )
-        for order, line in enumerate(offers_and_skips(consulted), start=1)
+        for order, line in enumerate(lines, start=1)
     )
     return run
 
@@ -101,31 +111,27 @@ def referral_run_confirm(*, run: ReferralRun, actor: Actor) -> ReferralRun:
     """Dispatch a proposed run's offers and mark every registrant passed over on a request
     it left unfilled (but the exempt and the already dispatched), as it was proposed.
     Refused when the lists, the requests or the facts it read have changed since: propose
-    it again. Locks the run's requests first, in id order, then every registration it
-    touches in id order (the hall's lock order)."""
+    it again. Locks, before it writes, the run's requests in id order, then every
+    registration of the members it dispatches or marks in id order, then the run."""
     _require(actor, CONFIRM, "confirm the morning referral")
-    run = ReferralRun.objects.select_for_update().get(pk=run.pk)
+    lines = list(run.lines.select_related("labor_request", "registration").order_by("order"))
+    offers = [line for line in lines if line.outcome == OFFER]
+    marked = _passed_over_unfilled(lines)
+    members = {line.member_id for line in offers} | {line.member_id for line in marked}
+    _hall_rows_locked(
+        [request["id"] for request in run.consulted["requests"]],
+        Registration.objects.filter(member_id__in=members, status__in=ACTIVE_STATUSES),
+    )
+    run = ReferralRun.objects.select_for_update(no_key=True).get(pk=run.pk)
     if run.status != ReferralRunStatus.PROPOSED:
         raise ValidationError(
             f"This run is {run.get_status_display().lower()}: only a proposed run is confirmed."
         )
-    lines = list(run.lines.select_related("labor_request", "registration").order_by("order"))
-    request_ids = sorted({request["id"] for request in run.consulted["requests"]})
-    list(LaborRequest.objects.select_for_update().filter(pk__in=request_ids).order_by("pk"))
     if list_hash(_consulted(run.day, run.rule_set)) != run.list_hash:
         raise ValidationError(
             "The lists, the requests or a registrant's standing changed since this run was "
             f"proposed ({timezone.localtime(run.proposed_at):%H:%M}): propose it again."
         )
-    offers = [line for line in lines if line.outcome == OFFER]
-    marked = _passed_over_unfilled(lines)
-    members = {line.member_id for line in offers} | {line.member_id for line in marked}
-    list(
-        Registration.objects.select_for_update(of=("self",))
-        .filter(member_id__in=members, status__in=ACTIVE_STATUSES)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
     for line in offers:
         by_name = line.labor_request.by_name
         method = DispatchMethod.BY_NAME if by_name else DispatchMethod.MORNING_REFERRAL
@@ -149,6 +155,17 @@ def referral_run_confirm(*, run: ReferralRun, actor: Actor) -> ReferralRun:
     run.confirmed_by_name = actor_label_for(actor)
     saved_by(run, actor=actor)
     return run
+
+
+def _hall_rows_locked(request_ids, registrations) -> None:
+    """Lock requests, then registrations, each in id order: the hall's lock order."""
+    list(
+        LaborRequest.objects.select_for_update(no_key=True)
+        .filter(pk__in=request_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    list(registrations.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
 
 
 def _passed_over_unfilled(lines: list[ReferralLine]) -> list[ReferralLine]:

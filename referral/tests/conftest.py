@@ -53,3 +53,63 @@ def rules(db):
 @pytest.fixture
 def book(rules, wireman):
     return BookFactory(code="WIRE-N", classification=wireman, tiers=2)
+
+
+@pytest.fixture
+def employer(db):
+    from checkoff.tests.factories import EmployerFactory
+
+    return EmployerFactory(code="ACME")
+
+
+@pytest.fixture
+def registered(book, clock):
+    """Register a new member (of the book's classification) on a book (`book` unless
+    given), a second after the clock's time (set to Dec 1, 2026, 09:00 to begin with)."""
+    from members.tests.factories import MemberFactory
+    from referral.services import registration_register
+
+    clock.set(2026, 12, 1, 9, 0)
+
+    def go(on=None, member=None):
+        on = on or book
+        member = member or MemberFactory(classification=on.classification)
+        clock.advance(seconds=1)
+        return registration_register(member=member, book=on, actor="tests")
+
+    return go
+
+
+@pytest.fixture
+def requested(book, employer, clock):
+    """Receive a labor request on Tuesday Dec 8, 2026, 09:00 (referral day: Wednesday Dec 9,
+    work at 07:00), one position on `book` unless `changes` say otherwise."""
+    from decimal import Decimal
+
+    from referral.services import labor_request_receive
+
+    received = []
+
+    def go(**changes):
+        # A second apart, in the order asked: the run takes a book's requests oldest first.
+        clock.set(2026, 12, 8, 9, 0)
+        clock.advance(seconds=len(received))
+        values = {
+            "employer": employer,
+            "book": book,
+            "positions": 1,
+            "start_on": datetime.date(2026, 12, 9),
+            "start_at": datetime.time(7, 0),
+            "worksite": "1 Main St, Bellevue",
+            "report_to": "Gate 3",
+            "wage": Decimal("52.10"),
+            "requirements": [],
+            "short_call": False,
+            "agreement_type": "standard",
+            "actor": "tests",
+            **changes,
+        }
+        received.append(labor_request_receive(**values))
+        return received[-1]
+
+    return go
