@@ -20,6 +20,8 @@ _VIEW = [
     "referral.view_dispatch",
     "referral.view_referralrun",
     "referral.view_referralline",
+    "referral.view_bid",
+    "referral.view_biddingsuspension",
 ]
 # Staff register members and take re-signs (docs/design.md §3).
 _REGISTER = ["referral.add_registration", "referral.resign_registration"]
@@ -50,6 +52,8 @@ _DISPATCH = [
     "referral.terminate_dispatch",
     "referral.add_referralrun",
     "referral.confirm_referralrun",
+    # Bids (referral/services/bids.py): members place their own; the hall may for them.
+    "referral.add_bid",
 ]
 # Officers and Admin do all a dispatcher does, and decide what only they may.
 _OFFICE = [*_DISPATCH, "referral.activate_ruleset", "referral.extend_exemption"]
@@ -67,6 +71,8 @@ _HISTORY = [
         "qualification",
         "dispatch",
         "referralrun",
+        "bid",
+        "biddingsuspension",
     )
 ]
 # The vendor's exports (referral/importing/): employers' contracts seen by all who see the

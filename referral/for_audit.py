@@ -49,4 +49,6 @@ AUDITED_MODELS = {
     "referral.qualification": AuditedModel(member_of=member_in()),
     "referral.dispatch": AuditedModel(member_of=member_in()),
     "referral.referralrun": AuditedModel(),
+    "referral.bid": AuditedModel(member_of=member_in()),
+    "referral.biddingsuspension": AuditedModel(member_of=member_in()),
 }

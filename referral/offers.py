@@ -8,12 +8,14 @@ consulted, so a stored run decides the same lines again (the replay).
      "books": [{"id": 1, "code": "WIRE-N",
                 "list": [{"registration": 7, "member": 5, "status": "registered"}, ...]}],
      "requests": [{"id": 9, "book": 1, "positions": 2, "employer": 3,
-                   "requirements": ["OSHA-30"], "named_member": null}],
-     "members": {"5": {"standing": true, "dispatched": false,
+                   "requirements": ["OSHA-30"], "named_member": null, "bidders": [5]}],
+     "members": {"5": {"standing": true, "dispatched": false, "bidding_suspended": false,
                        "qualifications": ["OSHA-30"], "blacked_out_from": [3]}}}
 
 Books come in the configured referral order, each list in (tier, APN, sequence) order
-(Book 1 before lower tiers), each book's requests oldest first."""
+(Book 1 before lower tiers), each book's requests oldest first. A request's web bidders are
+offered it first, in list order (the order they bid in counts for nothing: the same bids
+and list give the same result); the positions they leave go down the list to the rest."""
 
 from __future__ import annotations
 
@@ -63,21 +65,29 @@ def _decide(
 ) -> list[Line]:
     lines: list[Line] = []
     left = request["positions"]
-    for position, entry in enumerate(book["list"], start=1):
-        if left == 0:
-            break
-        member = entry["member"]
-        if request["named_member"] is not None and member != request["named_member"]:
-            continue
-        reason = skip_reason(entry, request, members[str(member)], offered, consulted)
-        outcome = SKIP if reason else OFFER
-        registration = entry["registration"]
-        lines.append(
-            Line(request["id"], registration, member, book["id"], outcome, reason, position)
-        )
-        if outcome == OFFER:
-            offered.add(member)
-            left -= 1
+    bidders = set(request["bidders"])
+    # The bidders first, then (for the positions they leave) everyone else on the list.
+    for bidding in (True, False) if bidders else (False,):
+        for position, entry in enumerate(book["list"], start=1):
+            if left == 0:
+                break
+            member = entry["member"]
+            if request["named_member"] is not None and member != request["named_member"]:
+                continue
+            if bidders and (member in bidders) != bidding:
+                continue
+            facts = members[str(member)]
+            reason = skip_reason(entry, request, facts, offered, consulted)
+            if not reason and bidding and facts["bidding_suspended"]:
+                reason = "bidding_suspended"
+            outcome = SKIP if reason else OFFER
+            registration = entry["registration"]
+            lines.append(
+                Line(request["id"], registration, member, book["id"], outcome, reason, position)
+            )
+            if outcome == OFFER:
+                offered.add(member)
+                left -= 1
     return lines
 
 

@@ -173,3 +173,24 @@ def short_call_end(
     if used < restorations:
         return ShortCallEnd(restores=True, counted=True)
     return ShortCallEnd(restores=False, counted=False)
+
+
+def bidding_open(local: datetime.datetime, opens: datetime.time, closes: datetime.time) -> bool:
+    """Whether web bids are taken at `local` (the local's wall clock, read off the server's
+    clock by the caller): from `opens` to the millisecond (17:30:00.000 is in,
+    17:29:59.999 is not) until `closes` (07:00:00.000 is out), over midnight."""
+    now = local.time()
+    if opens > closes:
+        return now >= opens or now < closes
+    return opens <= now < closes
+
+
+def bidding_referral_day(
+    local: datetime.datetime, closes: datetime.time, holidays: Collection[datetime.date]
+) -> datetime.date:
+    """The referral day the bids placed at `local` are for: the morning the window closes
+    on, or the business day after it when that morning is a weekend's or a holiday's."""
+    day = local.date()
+    if local.time() >= closes:
+        day += datetime.timedelta(days=1)
+    return business_day_on_or_after(day, holidays)

@@ -143,6 +143,8 @@ _REFERRAL_VIEW = {
         "dispatch",
         "referralrun",
         "referralline",
+        "bid",
+        "biddingsuspension",
     )
 }
 _REFERRAL_VIEW |= {"referral.view_employercontract"}
@@ -171,6 +173,7 @@ _REFERRAL_DISPATCH = (
         "referral.terminate_dispatch",
         "referral.add_referralrun",
         "referral.confirm_referralrun",
+        "referral.add_bid",
         "referral.import_vendor_lists",
         "referral.view_historicalemployercontract",
     }
@@ -188,6 +191,8 @@ _REFERRAL_DISPATCH = (
             "qualification",
             "dispatch",
             "referralrun",
+            "bid",
+            "biddingsuspension",
         )
     }
 )

@@ -7,6 +7,7 @@ change, the registration's place after it, so a book's list as it stood at any i
 rebuilt from events alone (referral.selectors.book_list_as_of). A check mark is a row of its
 own too (`CheckMark`, one per registration per day), beside the event that tells of it."""
 
+from .bids import Bid, BiddingSuspension, BidStatus
 from .books import (
     AgreementType,
     Book,
@@ -61,6 +62,9 @@ __all__ = [
     "OPEN_DISPATCH_STATUSES",
     "OPEN_REQUEST_STATUSES",
     "AgreementType",
+    "Bid",
+    "BidStatus",
+    "BiddingSuspension",
     "Blackout",
     "Book",
     "CheckMark",

@@ -66,6 +66,8 @@ OPEN_DISPATCH_STATUSES = (
 class TerminationReason(models.TextChoices):
     LAID_OFF = "laid_off", "Laid off"
     QUIT = "quit", "Quit"
+    # A refusal after a successful bid counts as a quit (docs/domain.md §6).
+    REFUSED_AFTER_BID = "refused_after_bid", "Refused after a successful bid"
     DISCHARGED = "discharged", "Discharged"
     SHORT_CALL_ENDED = "short_call_ended", "Short call ended"
     CONTRACT_ENDED = "contract_ended", "Contract ended"

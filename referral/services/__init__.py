@@ -12,6 +12,7 @@ holds it to the end. The locks are FOR NO KEY UPDATE: no service changes a key, 
 insert that only names a locked row (an event, a run's line) then never waits for it (a
 plain FOR UPDATE made ten dispatchers deadlock on those inserts' key-share locks)."""
 
+from .bids import bid_place, bid_refuse
 from .dispatching import (
     dispatch_check_in,
     dispatch_make,
@@ -36,6 +37,8 @@ from .requests import labor_request_cancel, labor_request_receive, labor_request
 from .runs import referral_run_confirm, referral_run_propose
 
 __all__ = [
+    "bid_place",
+    "bid_refuse",
     "check_marks_give",
     "dispatch_check_in",
     "dispatch_make",

@@ -49,9 +49,11 @@ DISPATCH = "referral.add_dispatch"
 CHANGE = "referral.change_dispatch"
 TERMINATE = "referral.terminate_dispatch"
 
-# A quit or discharge ends every registration the member has, with this reason.
+# A quit or discharge ends every registration the member has, with this reason; a refusal
+# after a successful bid counts as a quit.
 _LEAVES_EVERY_BOOK = {
     TerminationReason.QUIT: RollOffReason.QUIT,
+    TerminationReason.REFUSED_AFTER_BID: RollOffReason.QUIT,
     TerminationReason.DISCHARGED: RollOffReason.DISCHARGED,
 }
 
@@ -82,7 +84,9 @@ def dispatch_make(
             return before
     labor_request = LaborRequest.objects.select_for_update(no_key=True).get(pk=labor_request.pk)
     registrations = _member_registrations_locked(registration.member_id)
-    registration = next((r for r in registrations if r.pk == registration.pk), registration)
+    registration = next((r for r in registrations if r.pk == registration.pk), None)
+    if registration is None:  # ended since the caller read it (the night's drop, a roll-off)
+        raise ValidationError({"registration": "This registration is no longer on the book."})
     now = timezone.now()
     rule_set = _rules_on(timezone.localdate(now))
     _dispatch_refusal(labor_request, registration, method, rule_set, timezone.localdate(now))
@@ -96,7 +100,8 @@ def dispatch_make(
         short_call=labor_request.short_call,
         dispatched_at=now,
         report_by=timezone.make_aware(
-            datetime.datetime.combine(labor_request.start_on, labor_request.start_at)
+            datetime.datetime.combine(labor_request.start_on, labor_request.start_at),
+            timezone.get_default_timezone(),
         ),
         note=note.strip()[:300],
         rule_set=rule_set,
@@ -155,8 +160,10 @@ def _dispatch_refusal(
 ) -> None:
     if not labor_request.is_open:
         raise ValidationError(
-            f"Request #{labor_request.pk} is {labor_request.get_status_display().lower()}: "
-            "it takes no one."
+            {
+                "labor_request": f"Request #{labor_request.pk} is "
+                f"{labor_request.get_status_display().lower()}: it takes no one."
+            }
         )
     if registration.book_id != labor_request.book_id:
         raise ValidationError(
@@ -374,7 +381,7 @@ def _restores(
         TerminationReason.LAID_OFF,
     ):
         return False
-    started = dispatch.labor_request.start_on
+    started = dispatch.working_since or dispatch.labor_request.start_on
     holidays = set(
         Holiday.objects.filter(
             region_id=registration.book.region_id, day__gte=started, day__lte=on

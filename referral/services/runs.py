@@ -22,6 +22,9 @@ from ..models import (
     ACTIVE_STATUSES,
     OPEN_DISPATCH_STATUSES,
     OPEN_REQUEST_STATUSES,
+    Bid,
+    BiddingSuspension,
+    BidStatus,
     Blackout,
     Book,
     CheckMarkReason,
@@ -38,6 +41,7 @@ from ..models import (
 )
 from ..offers import OFFER, list_hash, offers_and_skips
 from ..selectors import LIST_ORDER, ON_LIST_STATUSES
+from .bids import bids_decide
 from .common import _require, _rules_on
 from .dispatching import dispatch_make, qualifications_held
 from .marks import check_marks_give
@@ -132,13 +136,12 @@ def referral_run_confirm(*, run: ReferralRun, actor: Actor) -> ReferralRun:
             "The lists, the requests or a registrant's standing changed since this run was "
             f"proposed ({timezone.localtime(run.proposed_at):%H:%M}): propose it again."
         )
+    bidders = {request["id"]: set(request["bidders"]) for request in run.consulted["requests"]}
     for line in offers:
-        by_name = line.labor_request.by_name
-        method = DispatchMethod.BY_NAME if by_name else DispatchMethod.MORNING_REFERRAL
         dispatch_make(
             labor_request=line.labor_request,
             registration=line.registration,
-            method=method,
+            method=_method_of(line, bidders[line.labor_request_id]),
             actor=actor,
             note=f"Morning referral of {run.day:%Y-%m-%d} (run #{run.pk})",
         )
@@ -150,11 +153,27 @@ def referral_run_confirm(*, run: ReferralRun, actor: Actor) -> ReferralRun:
             actor=actor,
             note=f"Run #{run.pk}",
         )
+    bids_decide(
+        {
+            request_id: {line.member_id for line in offers if line.labor_request_id == request_id}
+            for request_id, bid_by in bidders.items()
+            if bid_by
+        },
+        actor=actor,
+    )
     run.status = ReferralRunStatus.CONFIRMED
     run.confirmed_at = timezone.now()
     run.confirmed_by_name = actor_label_for(actor)
     saved_by(run, actor=actor)
     return run
+
+
+def _method_of(line: ReferralLine, bidders: set[int]) -> str:
+    if line.labor_request.by_name:
+        return DispatchMethod.BY_NAME
+    if line.member_id in bidders:
+        return DispatchMethod.BID
+    return DispatchMethod.MORNING_REFERRAL
 
 
 def _hall_rows_locked(request_ids, registrations) -> None:
@@ -193,6 +212,11 @@ def _consulted(day: datetime.date, rule_set: RuleSet) -> dict:
         .prefetch_related(Prefetch("requirements", queryset=Requirement.objects.order_by("code")))
         .order_by("received_at", "pk")
     )
+    bidders: dict[int, set[int]] = {}
+    for request_id, member_id in Bid.objects.filter(
+        labor_request__in=requests, status=BidStatus.PLACED
+    ).values_list("labor_request_id", "member_id"):
+        bidders.setdefault(request_id, set()).add(member_id)
     books = list(
         Book.objects.filter(pk__in={r.book_id for r in requests}).order_by("referral_order", "code")
     )
@@ -209,6 +233,7 @@ def _consulted(day: datetime.date, rule_set: RuleSet) -> dict:
                 "employer": r.employer_id,
                 "requirements": [q.code for q in r.requirements.all()],
                 "named_member": r.named_member_id,
+                "bidders": sorted(bidders.get(r.pk, ())),
             }
             for r in requests
         ],
@@ -281,10 +306,16 @@ def _facts_add(consulted: dict, day: datetime.date) -> None:
     ).values_list("member_id", "employer_id"):
         blackouts.setdefault(member_id, set()).add(employer_id)
     held = qualifications_held(ids, day)
+    suspended = set(
+        BiddingSuspension.objects.filter(
+            member_id__in=ids, starts_on__lte=day, ends_on__gte=day
+        ).values_list("member_id", flat=True)
+    )
     for member_id in ids:
         members[str(member_id)] = {
             "standing": member_id not in out,
             "dispatched": member_id in dispatched,
+            "bidding_suspended": member_id in suspended,
             "qualifications": held.get(member_id, []),
             "blacked_out_from": sorted(blackouts.get(member_id, ())),
         }

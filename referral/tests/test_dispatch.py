@@ -150,7 +150,7 @@ def test_a_rolled_off_registration_is_not_dispatched(registered, requested):
     registration_roll_off(registration=registration, reason="withdrawn", actor="tests")
     registration.refresh_from_db()
     labor_request = requested()
-    with pytest.raises(ValidationError, match="not on the book's list"):
+    with pytest.raises(ValidationError, match="no longer on the book"):
         dispatch(labor_request, registration)
     _nothing_written(labor_request, registration)
 
