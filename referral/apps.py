@@ -47,6 +47,8 @@ _DISPATCH = [
     # Dispatch (referral/services/dispatching.py) and the morning referral (runs.py).
     "referral.add_qualification",
     "referral.change_qualification",
+    # A card entered by mistake is deleted (its history kept).
+    "referral.delete_qualification",
     "referral.add_dispatch",
     "referral.change_dispatch",
     "referral.terminate_dispatch",

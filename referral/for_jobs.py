@@ -266,7 +266,7 @@ def _report_page(job: Job) -> str:
 
 
 # The report's page, asked as it was (a book's, a member's, or the hall's).
-_REPORT_QUERY = ("at", "days", "start", "end", "reason", "book")
+_REPORT_QUERY = ("at", "days", "start", "end", "reason", "book", "day")
 REPORT_PDF = JobKind(
     name="referral.report_pdf",
     label="Lay out a hiring hall report as PDF",

@@ -1,8 +1,11 @@
 """What the hiring hall adds to a member's admin page (`members.member_admin_sections`,
 declared in ReferralConfig): their registrations on the books, each with its place, and the
-way to their full history."""
+way to their full history; and, for readers of dispatches, where they were dispatched and
+what became of it."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils import timezone
@@ -10,7 +13,7 @@ from django.utils.html import format_html
 
 from members.extensions import MemberSection
 
-from .models import RegistrationStatus
+from .models import Dispatch, RegistrationStatus
 from .reports import current_first
 from .selectors import member_registrations, registration_position
 
@@ -48,7 +51,52 @@ def _registration_rows(member, user) -> list[tuple[str, object]]:
                 ),
             )
         )
-    return [*rows, everything]
+    return [*rows, everything, *_dispatch_rows(member, user)]
+
+
+# The latest on the page; the dispatches' list, searched by member number, has them all.
+DISPATCHES_SHOWN = 10
+
+
+def _dispatch_rows(member, user) -> list[tuple[str, object]]:
+    if not user.has_perm("referral.view_dispatch"):
+        return []
+    dispatches = list(
+        Dispatch.objects.filter(member_id=member.pk)
+        .select_related("employer", "registration__book")
+        .order_by("-dispatched_at", "-id")[: DISPATCHES_SHOWN + 1]
+    )
+    if not dispatches:
+        return [("Dispatches", "Never dispatched")]
+    rows = [_dispatch_row(dispatch) for dispatch in dispatches[:DISPATCHES_SHOWN]]
+    if len(dispatches) > DISPATCHES_SHOWN:
+        every = (
+            reverse("admin:referral_dispatch_changelist")
+            + "?"
+            + urlencode({"q": member.member_number})
+        )
+        rows.append(("Dispatches", format_html('<a href="{}">Every dispatch</a>', every)))
+    return rows
+
+
+def _dispatch_row(dispatch: Dispatch) -> tuple[str, object]:
+    state = dispatch.get_status_display()
+    if dispatch.terminated_on:
+        state += (
+            f", ended {dispatch.terminated_on:%b %d, %Y} "
+            f"({dispatch.get_termination_reason_display().lower()})"
+        )
+    return (
+        f"Dispatched {timezone.localtime(dispatch.dispatched_at):%b %d, %Y}",
+        format_html(
+            '<a href="{}">{}, Book {}, {}: {}</a>',
+            reverse("admin:referral_dispatch_change", args=[dispatch.pk]),
+            dispatch.employer,
+            dispatch.registration.book.code,
+            dispatch.get_method_display().lower(),
+            state,
+        ),
+    )
 
 
 REGISTRATIONS_SECTION = MemberSection(

@@ -22,7 +22,7 @@ from audit.models import AuditAction
 from audit.services import audit_event_record
 from members.models import Member
 
-from . import reports
+from . import day_book, reports
 from .models import Book
 from .pdf import table_pdf
 from .selectors import registrations_dropped, resign_due_within
@@ -194,6 +194,23 @@ def unemployed_counts_file() -> ReportFile:
     )
 
 
+def day_book_file(*, day: str) -> ReportFile:
+    """`day`: the local's date, ISO (as a job keeps it)."""
+    date = datetime.date.fromisoformat(day)
+    dispatches = day_book.dispatches_on(date)
+    return ReportFile(
+        title=f"Day book: dispatches of {date:%a %b %d, %Y}",
+        lines=[f"Every dispatch made that day, midnight to midnight in {reports.zone_name()}."],
+        filename=f"day-book-{date:%Y-%m-%d}",
+        header=day_book.DAY_BOOK_HEADER,
+        widths=(7, 11, 26, 11, 26, 8, 14, 12),
+        rows=(day_book.line(d).cells() for d in dispatches.iterator(chunk_size=2000)),
+        count=dispatches.count(),
+        what=f"dispatches of {date:%Y-%m-%d}",
+        model_label="referral.dispatch",
+    )
+
+
 REPORT_FILES: dict[str, Callable[..., ReportFile]] = {
     "book_list": book_list_file,
     "book_as_of": book_as_of_file,
@@ -201,6 +218,7 @@ REPORT_FILES: dict[str, Callable[..., ReportFile]] = {
     "dropped": dropped_file,
     "member_history": member_history_file,
     "unemployed_counts": unemployed_counts_file,
+    "day_book": day_book_file,
 }
 
 

@@ -11,5 +11,6 @@ urlpatterns = [
     path("resign-due/", views.resign_due, name="resign_due"),
     path("dropped/", views.dropped, name="dropped"),
     path("counts/", views.unemployed_counts, name="unemployed_counts"),
+    path("day-book/", views.dispatch_day_book, name="day_book"),
     path("members/<int:member_id>/", views.member_history, name="member_history"),
 ]

@@ -1,9 +1,10 @@
 """The hiring hall's staff pages (/referral/): the books with their counts, a book's
 out-of-work list now and as it stood at a time the dispatcher types, the re-signs falling
-due, the registrations dropped, the out-of-work counts book by book, and a member's
-registration history; each list as CSV or PDF too (?format=csv, ?format=pdf: built by
-referral/report_files.py, a long PDF by a job). Pages of 100, counted without a whole big
-table (appkit.admin.EstimatedCountPaginator); a page's queries do not grow with its rows."""
+due, the registrations dropped, the out-of-work counts book by book, the day book of a
+day's dispatches, and a member's registration history; each list as CSV or PDF too
+(?format=csv, ?format=pdf: built by referral/report_files.py, a long PDF by a job). Pages
+of 100, counted without a whole big table (appkit.admin.EstimatedCountPaginator); a page's
+queries do not grow with its rows."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from audit.csv_export import audited_csv_download
 from jobs.views import job_start_page
 from members.models import Member
 
-from . import reports
+from . import day_book, reports
+from .dispatch_forms import DayForm
 from .for_jobs import report_pdf_start
 from .forms import AsOfForm, DaysForm, DroppedForm
 from .models import Book
@@ -145,6 +147,21 @@ def unemployed_counts(request: HttpRequest) -> HttpResponse:
         {"counts": reports.unemployed_counts_by_book(), "tiers": reports.TIERS},
         title="Out of work by book",
     )
+
+
+@office_view("referral.view_dispatch")
+def dispatch_day_book(request: HttpRequest) -> HttpResponse:
+    """The dispatches of the local's day asked for (?day=YYYY-MM-DD; today by default)."""
+    form = DayForm(request.GET if "day" in request.GET else {"day": timezone.localdate()})
+    context = {"form": form}
+    title = "Day book"
+    if not form.is_valid():
+        return _page(request, "referral/day_book.html", context, title=title, status=400)
+    day = form.cleaned_data["day"]
+    if (fmt := request.GET.get("format")) in FORMATS:
+        return _download(request, fmt, "day_book", {"day": day.isoformat()})
+    context |= {"day": day, "lines": day_book.lines_of(day), "zone": reports.zone_name()}
+    return _page(request, "referral/day_book.html", context, title=f"{title}: {day:%a %b %d, %Y}")
 
 
 @office_view("referral.view_registration")

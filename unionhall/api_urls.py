@@ -10,6 +10,7 @@ from dues import apis as dues_apis
 from jobs import apis as job_apis
 from members import apis as member_apis
 from referral import apis as referral_apis
+from referral import apis_dispatches as referral_dispatch_apis
 from referral import apis_requests as referral_request_apis
 
 urlpatterns = [
@@ -86,5 +87,35 @@ urlpatterns = [
         "referral/requests/<int:pk>/cancel/",
         referral_request_apis.LaborRequestCancel.as_view(),
         name="referral-request-cancel",
+    ),
+    path(
+        "referral/dispatches/",
+        referral_dispatch_apis.DispatchList.as_view(),
+        name="referral-dispatches",
+    ),
+    path(
+        "referral/dispatches/<int:pk>/",
+        referral_dispatch_apis.DispatchDetail.as_view(),
+        name="referral-dispatch",
+    ),
+    path(
+        "referral/dispatches/<int:pk>/check-in/",
+        referral_dispatch_apis.DispatchCheckIn.as_view(),
+        name="referral-dispatch-check-in",
+    ),
+    path(
+        "referral/dispatches/<int:pk>/start-work/",
+        referral_dispatch_apis.DispatchStartWork.as_view(),
+        name="referral-dispatch-start-work",
+    ),
+    path(
+        "referral/dispatches/<int:pk>/terminate/",
+        referral_dispatch_apis.DispatchTerminate.as_view(),
+        name="referral-dispatch-terminate",
+    ),
+    path(
+        "referral/dispatches/<int:pk>/no-show/",
+        referral_dispatch_apis.DispatchNoShow.as_view(),
+        name="referral-dispatch-no-show",
     ),
 ]

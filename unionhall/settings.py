@@ -359,8 +359,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # A registration's status is in two components (list, detail): named here, not hashed.
-    "ENUM_NAME_OVERRIDES": {"RegistrationStatusEnum": "referral.models.RegistrationStatus"},
+    # A registration's status is in two components (list, detail), a dispatch's method and
+    # its end's reason in what is read and what is sent: named here, not hashed.
+    "ENUM_NAME_OVERRIDES": {
+        "RegistrationStatusEnum": "referral.models.RegistrationStatus",
+        "DispatchMethodEnum": "referral.models.DispatchMethod",
+        "TerminationReasonEnum": "referral.models.TerminationReason",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apikit.schema.add_error_responses",

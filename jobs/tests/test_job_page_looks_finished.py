@@ -255,6 +255,12 @@ BACK: dict[str, list[tuple[dict, dict, str, str]]] = {
             "/referral/dropped/?start=2026-12-01&amp;end=2026-12-07&amp;book=3",
         ),
         ({"report": "unemployed_counts"}, {}, "the report", "/referral/counts/"),
+        (
+            {"report": "day_book", "day": "2026-12-08"},
+            {},
+            "the report",
+            "/referral/day-book/?day=2026-12-08",
+        ),
     ],
     "referral.registration_import_check": [
         ({}, {}, "the import", "/admin/referral/registration/import/")

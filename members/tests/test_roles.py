@@ -168,6 +168,7 @@ _REFERRAL_DISPATCH = (
         "referral.cancel_laborrequest",
         "referral.add_qualification",
         "referral.change_qualification",
+        "referral.delete_qualification",
         "referral.add_dispatch",
         "referral.change_dispatch",
         "referral.terminate_dispatch",

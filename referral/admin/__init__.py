@@ -3,10 +3,21 @@ editable until activated, activated through a page that says what activating doe
 registrations, made and changed only through the services (register, re-sign, roll off,
 exemptions, check marks), each with its events, which no one edits; the morning referral's
 hold, started and released from the registrations' list (holds.py); labor requests, received
-and cancelled through their services (requests.py); the vendor's lists imported
-(referral/admin_imports.py: registrations, and employers' contracts)."""
+and cancelled through their services (requests.py); dispatches, made from a request and
+checked in, started, ended or marked a no-show through theirs (dispatches.py), and the
+qualifications a request's requirements are checked against (qualifications.py); the
+vendor's lists imported (referral/admin_imports.py: registrations, and employers'
+contracts)."""
 
 from .. import admin_imports
-from . import books, registrations, requests, rule_sets
+from . import books, dispatches, qualifications, registrations, requests, rule_sets
 
-__all__ = ["admin_imports", "books", "registrations", "requests", "rule_sets"]
+__all__ = [
+    "admin_imports",
+    "books",
+    "dispatches",
+    "qualifications",
+    "registrations",
+    "requests",
+    "rule_sets",
+]

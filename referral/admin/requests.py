@@ -36,6 +36,7 @@ class LaborRequestAdmin(KeptRecordsAdmin):
         "status",
         "start_on",
         "named_member",
+        "dispatch_link",
         "cancel_link",
     ]
     list_filter = ["status", "book", "referral_day"]
@@ -52,6 +53,13 @@ class LaborRequestAdmin(KeptRecordsAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(RECEIVE)
+
+    @admin.display(description="")
+    def dispatch_link(self, labor_request: LaborRequest) -> str:
+        if not labor_request.is_open or labor_request.filled >= labor_request.positions:
+            return ""
+        url = reverse("admin:referral_dispatch_make", args=[labor_request.pk])
+        return format_html('<a href="{}">Dispatch a member</a>', url)
 
     @admin.display(description="")
     def cancel_link(self, labor_request: LaborRequest) -> str:

@@ -21,7 +21,7 @@ from dues.tests.factories import DuesPeriodFactory, DuesRateFactory
 from jobs.services import job_kind, job_start
 from members.services import member_note_create
 from members.tests.factories import PASSWORD, ClassificationFactory, MemberFactory, UserFactory
-from referral.services import labor_request_receive, registration_register
+from referral.services import dispatch_make, labor_request_receive, registration_register
 from referral.tests.factories import BookFactory, rules_in_force
 from unionhall import api_urls
 
@@ -50,7 +50,8 @@ class World:
     employer: object
     batch: object
     registration: object  # someone else's, on book WIRE-N
-    labor_request: object  # ACME's, for book WIRE-N
+    labor_request: object  # ACME's, for book WIRE-N, two positions
+    dispatch: object  # a third member's, to that request (one position left)
 
 
 @pytest.fixture
@@ -87,8 +88,25 @@ def world(db) -> World:
     book = BookFactory(code="WIRE-N", classification=journeyman)
     registration = registration_register(member=member, book=book, actor="tests")
     labor_request = labor_request_receive(**_request_values(employer, book), actor="tests")
+    dispatched = MemberFactory(classification=journeyman, member_number="7003")
+    dispatch = dispatch_make(
+        labor_request=labor_request,
+        registration=registration_register(member=dispatched, book=book, actor="tests"),
+        method="in_person",
+        actor="tests",
+    )
     return World(
-        users, member, own, note, period, job, employer, batch, registration, labor_request
+        users,
+        member,
+        own,
+        note,
+        period,
+        job,
+        employer,
+        batch,
+        registration,
+        labor_request,
+        dispatch,
     )
 
 
@@ -390,6 +408,52 @@ MATRIX: dict[str, tuple[Call, dict]] = {
             "POST",
             lambda w: reverse("api:referral-request-cancel", args=[w.labor_request.pk]),
             lambda w: {"reason": "Job postponed"},
+        ),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 403, MEM: 403, DIS: 200, ANO: 401},
+    ),
+    "referral-dispatches GET": (
+        Call("GET", lambda w: reverse("api:referral-dispatches")),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, DIS: 200, ANO: 401},
+    ),
+    "referral-dispatches POST": (
+        Call(
+            "POST",
+            lambda w: reverse("api:referral-dispatches"),
+            lambda w: {
+                "labor_request": w.labor_request.pk,
+                "registration": w.registration.pk,
+                "method": "in_person",
+            },
+        ),
+        {ADM: 201, OFF: 201, ORG: 403, STF: 403, MEM: 403, DIS: 201, ANO: 401},
+    ),
+    "referral-dispatch GET": (
+        Call("GET", lambda w: reverse("api:referral-dispatch", args=[w.dispatch.pk])),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 403, DIS: 200, ANO: 401},
+    ),
+    "referral-dispatch-check-in POST": (
+        Call("POST", lambda w: reverse("api:referral-dispatch-check-in", args=[w.dispatch.pk])),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 403, MEM: 403, DIS: 200, ANO: 401},
+    ),
+    # Let through, the service refuses (400): work starts after a check-in, and a no-show
+    # is recorded after the report time. A 400 is past the permission.
+    "referral-dispatch-start-work POST": (
+        Call(
+            "POST",
+            lambda w: reverse("api:referral-dispatch-start-work", args=[w.dispatch.pk]),
+            lambda w: {"on": str(timezone.localdate())},
+        ),
+        {ADM: 400, OFF: 400, ORG: 403, STF: 403, MEM: 403, DIS: 400, ANO: 401},
+    ),
+    "referral-dispatch-no-show POST": (
+        Call("POST", lambda w: reverse("api:referral-dispatch-no-show", args=[w.dispatch.pk])),
+        {ADM: 400, OFF: 400, ORG: 403, STF: 403, MEM: 403, DIS: 400, ANO: 401},
+    ),
+    "referral-dispatch-terminate POST": (
+        Call(
+            "POST",
+            lambda w: reverse("api:referral-dispatch-terminate", args=[w.dispatch.pk]),
+            lambda w: {"reason": "laid_off", "on": str(timezone.localdate())},
         ),
         {ADM: 200, OFF: 200, ORG: 403, STF: 403, MEM: 403, DIS: 200, ANO: 401},
     ),
