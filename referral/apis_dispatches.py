@@ -42,6 +42,7 @@ from .services import (
     dispatch_start_work,
     dispatch_terminate,
 )
+from .services.dispatching import TERMINATION_CHOICES
 
 
 class DispatchSerializer(serializers.ModelSerializer):
@@ -116,7 +117,7 @@ class StartWorkSerializer(serializers.Serializer):
 
 
 class TerminateSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=TerminationReason.choices)
+    reason = serializers.ChoiceField(choices=TERMINATION_CHOICES)
     on = serializers.DateField(help_text="The last day of the dispatch.")
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=300, default="", help_text="Why, for `other`."

@@ -8,8 +8,9 @@ from django.contrib.admin.widgets import AdminDateWidget
 from django.utils import timezone
 
 from .forms import FIRST_DAY, LAST_DAY
-from .models import DispatchMethod, LaborRequest, Registration, TerminationReason
+from .models import DispatchMethod, LaborRequest, Registration
 from .selectors import book_list
+from .services.dispatching import TERMINATION_CHOICES
 
 # At the counter: the morning referral and web bids are the run's and the board's.
 COUNTER_METHODS = [
@@ -66,7 +67,7 @@ class DispatchStartWorkForm(forms.Form):
 class DispatchTerminateForm(forms.Form):
     required_css_class = "required"
     # No reason chosen in advance: a quit or discharge takes the member off every book.
-    reason = forms.ChoiceField(choices=[("", "Choose a reason"), *TerminationReason.choices])
+    reason = forms.ChoiceField(choices=[("", "Choose a reason"), *TERMINATION_CHOICES])
     on = forms.DateField(label="Last day", widget=AdminDateWidget)
     note = forms.CharField(
         required=False,

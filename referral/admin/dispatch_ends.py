@@ -17,22 +17,23 @@ from django.utils import timezone
 
 from appkit.admin import refusal_on_form
 
-from .. import rules
 from ..dispatch_forms import DispatchTerminateForm
 from ..models import (
     ACTIVE_STATUSES,
     Dispatch,
-    Holiday,
     Registration,
     RuleSet,
     TerminationReason,
 )
 from ..selectors import rule_set_in_force
 from ..services import dispatch_no_show, dispatch_terminate
-from ..services.dispatching import CHANGE, TERMINATE
-
-_LEAVES_EVERY_BOOK = (TerminationReason.QUIT, TerminationReason.DISCHARGED)
-_MAY_RESTORE = (TerminationReason.SHORT_CALL_ENDED, TerminationReason.LAID_OFF)
+from ..services.dispatching import (
+    CHANGE,
+    LEAVES_EVERY_BOOK,
+    MAY_RESTORE,
+    TERMINATE,
+    short_call_outcome,
+)
 
 
 class DispatchEndAdmin:
@@ -124,7 +125,7 @@ def what_ending_does(dispatch: Dispatch, reason: str, on: datetime.date) -> list
     if rule_set is None:
         return [*facts, "No referral rules are in force: the end cannot be recorded."]
     held = dispatch.registration
-    if reason in _LEAVES_EVERY_BOOK:
+    if reason in LEAVES_EVERY_BOOK:
         codes = list(
             Registration.objects.filter(member_id=member.pk, status__in=ACTIVE_STATUSES)
             .order_by("book__code")
@@ -138,7 +139,7 @@ def what_ending_does(dispatch: Dispatch, reason: str, on: datetime.date) -> list
         )
     elif held.status not in ACTIVE_STATUSES:
         facts.append(f"The registration on {book} has ended already: it stays as it is.")
-    elif dispatch.short_call and reason in _MAY_RESTORE:
+    elif dispatch.short_call and reason in MAY_RESTORE:
         facts.append(_short_call_end_text(dispatch, held, on, rule_set))
     else:
         facts.append(
@@ -151,20 +152,7 @@ def what_ending_does(dispatch: Dispatch, reason: str, on: datetime.date) -> list
 def _short_call_end_text(
     dispatch: Dispatch, held: Registration, on: datetime.date, rule_set: RuleSet
 ) -> str:
-    started = dispatch.labor_request.start_on
-    holidays = set(
-        Holiday.objects.filter(
-            region_id=held.book.region_id, day__gte=started, day__lte=on
-        ).values_list("day", flat=True)
-    )
-    worked = rules.business_days_between(started, on, holidays)
-    end = rules.short_call_end(
-        worked_days=worked,
-        used=held.short_calls_used,
-        short_call_days=rule_set.short_call_days,
-        restorations=rule_set.short_call_restorations,
-        uncounted_days=rule_set.short_call_uncounted_days,
-    )
+    worked, end = short_call_outcome(dispatch, held, on, rule_set)
     book = held.book.code
     if end.restores and end.counted:
         return (

@@ -34,7 +34,7 @@ from ..models import (
 )
 from ..selectors import idempotency_key_checked, registration_position
 from .common import _idempotency_key_locked, _require, _rules_on
-from .dispatching import _member_registrations_locked, dispatch_terminate
+from .dispatching import _dispatch_end, _member_registrations_locked
 
 PLACE_FOR_OTHERS = "referral.add_bid"
 REFUSAL = "referral.terminate_dispatch"
@@ -177,7 +177,6 @@ def bid_refuse(*, bid: Bid, actor: Actor, note: str = "") -> Bid:
     refusal within twelve months suspends their bidding for the rule set's days."""
     _require(actor, REFUSAL, "record a refusal after a bid")
     bid = Bid.objects.select_related("labor_request").get(pk=bid.pk)
-    LaborRequest.objects.select_for_update(no_key=True).filter(pk=bid.labor_request_id).first()
     dispatch = Dispatch.objects.filter(
         member_id=bid.member_id,
         labor_request_id=bid.labor_request_id,
@@ -190,8 +189,10 @@ def bid_refuse(*, bid: Bid, actor: Actor, note: str = "") -> Bid:
             f"(this one is {bid.get_status_display().lower()})."
         )
     today = timezone.localdate()
-    dispatch_terminate(
-        dispatch=dispatch,
+    # The dispatch's end takes the member's registrations and the dispatch; the bid's row is
+    # locked after them.
+    _dispatch_end(
+        dispatch,
         reason=TerminationReason.REFUSED_AFTER_BID,
         on=today,
         actor=actor,

@@ -51,11 +51,19 @@ TERMINATE = "referral.terminate_dispatch"
 
 # A quit or discharge ends every registration the member has, with this reason; a refusal
 # after a successful bid counts as a quit.
-_LEAVES_EVERY_BOOK = {
+LEAVES_EVERY_BOOK = {
     TerminationReason.QUIT: RollOffReason.QUIT,
     TerminationReason.REFUSED_AFTER_BID: RollOffReason.QUIT,
     TerminationReason.DISCHARGED: RollOffReason.DISCHARGED,
 }
+# The ends dispatch_terminate records (a refusal after a bid is the bid's: bid_refuse).
+TERMINATION_CHOICES = [
+    choice
+    for choice in TerminationReason.choices
+    if choice[0] != TerminationReason.REFUSED_AFTER_BID
+]
+# The ends of a short call that may put the registration back in its place.
+MAY_RESTORE = (TerminationReason.SHORT_CALL_ENDED, TerminationReason.LAID_OFF)
 
 
 @transaction.atomic
@@ -99,10 +107,7 @@ def dispatch_make(
         method=method,
         short_call=labor_request.short_call,
         dispatched_at=now,
-        report_by=timezone.make_aware(
-            datetime.datetime.combine(labor_request.start_on, labor_request.start_at),
-            timezone.get_default_timezone(),
-        ),
+        report_by=_report_by(labor_request, now),
         note=note.strip()[:300],
         rule_set=rule_set,
         dispatched_by=person(actor),
@@ -139,6 +144,19 @@ def dispatch_make(
                     f"#{labor_request.pk})",
                 )
     return dispatch
+
+
+def _report_by(labor_request: LaborRequest, now: datetime.datetime) -> datetime.datetime:
+    """When the member must have checked in: the work's start on the local's clock, or, for a
+    dispatch made after the work started, the end of the local's day of the dispatch."""
+    local = timezone.get_default_timezone()
+    start = timezone.make_aware(
+        datetime.datetime.combine(labor_request.start_on, labor_request.start_at), local
+    )
+    if start > now:
+        return start
+    next_day = now.astimezone(local).date() + datetime.timedelta(days=1)
+    return timezone.make_aware(datetime.datetime.combine(next_day, datetime.time()), local)
 
 
 def _member_registrations_locked(member_id: int) -> list[Registration]:
@@ -327,6 +345,17 @@ def dispatch_terminate(
     _require(actor, TERMINATE, "record a dispatch's end")
     if reason not in TerminationReason.values:
         raise ValidationError({"reason": f"Choose why the dispatch ended (not {reason!r})."})
+    if reason == TerminationReason.REFUSED_AFTER_BID:
+        raise ValidationError(
+            {"reason": "A refusal after a bid is recorded on the bid: its bid is marked too."}
+        )
+    return _dispatch_end(dispatch, reason=reason, on=on, actor=actor, note=note)
+
+
+def _dispatch_end(
+    dispatch: Dispatch, *, reason: str, on: datetime.date, actor: Actor, note: str
+) -> Dispatch:
+    """dispatch_terminate's work, for bid_refuse too, in the caller's transaction."""
     if reason == TerminationReason.OTHER and not note.strip():
         raise ValidationError({"note": "Say why the dispatch ended."})
     registrations = _member_registrations_locked(dispatch.member_id)
@@ -350,10 +379,10 @@ def dispatch_terminate(
     dispatch.note = note.strip()[:300] or dispatch.note
     held = next((r for r in registrations if r.pk == dispatch.registration_id), None)
     said = f"Dispatch #{dispatch.pk} ended: {TerminationReason(reason).label.lower()}"
-    if reason in _LEAVES_EVERY_BOOK:
+    if reason in LEAVES_EVERY_BOOK:
         for registration in registrations:
             _roll_off(
-                registration, reason=_LEAVES_EVERY_BOOK[reason], actor=actor, now=now, note=said
+                registration, reason=LEAVES_EVERY_BOOK[reason], actor=actor, now=now, note=said
             )
         _blackout_write(dispatch, on, rule_set, actor=actor)
     elif held is not None and _restores(dispatch, held, reason, on, rule_set):
@@ -376,27 +405,34 @@ def _restores(
 ) -> bool:
     """Whether this end puts the registration back in its place, counting the restoration
     against the cycle's where the rules count it."""
-    if not dispatch.short_call or reason not in (
-        TerminationReason.SHORT_CALL_ENDED,
-        TerminationReason.LAID_OFF,
-    ):
+    if not (dispatch.short_call and reason in MAY_RESTORE):
         return False
+    _, end = short_call_outcome(dispatch, registration, on, rule_set)
+    if end.counted:
+        registration.short_calls_used += 1
+    return end.restores
+
+
+def short_call_outcome(
+    dispatch: Dispatch, registration: Registration, on: datetime.date, rule_set: RuleSet
+) -> tuple[int, rules.ShortCallEnd]:
+    """The business days a short call lasted, from the first day worked (the request's start
+    where none was recorded) to `on`, by the book's region's calendar, and what its end
+    does to the registration (rules.short_call_end)."""
     started = dispatch.working_since or dispatch.labor_request.start_on
     holidays = set(
         Holiday.objects.filter(
             region_id=registration.book.region_id, day__gte=started, day__lte=on
         ).values_list("day", flat=True)
     )
-    end = rules.short_call_end(
-        worked_days=rules.business_days_between(started, on, holidays),
+    worked = rules.business_days_between(started, on, holidays)
+    return worked, rules.short_call_end(
+        worked_days=worked,
         used=registration.short_calls_used,
         short_call_days=rule_set.short_call_days,
         restorations=rule_set.short_call_restorations,
         uncounted_days=rule_set.short_call_uncounted_days,
     )
-    if end.counted:
-        registration.short_calls_used += 1
-    return end.restores
 
 
 def _blackout_write(dispatch: Dispatch, on: datetime.date, rule_set: RuleSet, *, actor: Actor):

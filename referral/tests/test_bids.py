@@ -382,3 +382,19 @@ def test_a_second_refusal_within_twelve_months_suspends_bidding_for_a_year(
         )
     else:
         assert suspension is None
+
+
+def test_a_refusal_after_a_bid_is_recorded_on_the_bid_only(tonight, clock):
+    from referral.services import dispatch_terminate
+
+    bid = _won(tonight, clock)
+    with pytest.raises(ValidationError) as refused:
+        dispatch_terminate(
+            dispatch=Dispatch.objects.get(),
+            reason="refused_after_bid",
+            on=datetime.date(2026, 12, 9),
+            actor="tests",
+        )
+    assert "recorded on the bid" in refused.value.message_dict["reason"][0]
+    bid.refresh_from_db()
+    assert bid.status == BidStatus.SELECTED

@@ -11,6 +11,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apikit.errors import ConflictError
 from members.models import MemberStatus
@@ -433,3 +434,12 @@ def test_a_staff_user_may_not_dispatch_or_end_one(registered, requested, user_wi
         dispatch=made, reason="laid_off", on=datetime.date(2026, 12, 8), actor=dispatcher
     )
     assert ended.history.first().history_user == dispatcher
+
+
+def test_a_dispatch_after_the_work_started_reports_by_the_days_end(registered, requested, clock):
+    labor_request, registration = requested(), registered()
+    clock.set(2026, 12, 9, 9, 30)  # the work started at 07:00
+    made = dispatch(labor_request, registration)
+    assert timezone.localtime(made.report_by) == clock.set(2026, 12, 10, 0, 0)
+    clock.set(2026, 12, 9, 11, 0)
+    assert dispatch_check_in(dispatch=made, actor="tests").status == DispatchStatus.CHECKED_IN
