@@ -95,7 +95,10 @@ class ReferralConfig(AppConfig):
             "referral.for_jobs.NIGHTLY_AT_00_15",
             "referral.for_jobs.NOTICES_EVERY_5_MINUTES",
         ],
-        "members.demo_data": ["referral.demo.seed_demo_referral"],
+        "members.demo_data": [
+            "referral.demo.seed_demo_referral",
+            "referral.demo_dispatch.seed_demo_dispatch",
+        ],
         "accounts.role_permissions": [
             {
                 roles.ADMIN: [*_VIEW, *_OFFICE, *_HISTORY],

@@ -18,6 +18,7 @@ from dues.models import DuesCharge
 from members.models import Member
 from referral.models import (
     Book,
+    Dispatch,
     EventKind,
     Exemption,
     Holiday,
@@ -74,7 +75,9 @@ def _members_of(code: str) -> set[int]:
 def test_the_demo_hall_has_the_locals_shape_and_seeding_again_adds_nothing(settings, capsys):
     settings.DEBUG = True
     call_command("seed_demo", "--members", "60")
-    assert "Demo hiring hall: 11 books" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Demo hiring hall: 11 books" in out
+    assert "Demo dispatch: 3 dispatched in person today; 7 labor requests" in out
     today = timezone.localdate()
 
     sizes = dict(Book.objects.annotate(n=Count("registrations")).values_list("code", "n"))
@@ -106,8 +109,12 @@ def test_the_demo_hall_has_the_locals_shape_and_seeding_again_adds_nothing(setti
         == Registration.objects.filter(status=RegistrationStatus.ROLLED_OFF).count()
     )
     assert kinds[EventKind.EXEMPTION_STARTED] == Exemption.objects.count()
-    assert Registration.history.count() == count
-    assert AuditEvent.objects.filter(model_label="referral.registration").count() == count
+    # Each registration's row once, and once more for each of the morning's dispatches.
+    dispatched = Dispatch.objects.count()
+    assert Registration.history.count() == count + dispatched
+    assert (
+        AuditEvent.objects.filter(model_label="referral.registration").count() == count + dispatched
+    )
     for book in Book.objects.filter(code__in=["WIRE-N", "SHOW"]):
         rebuilt = [row.registration_id for row in book_list_as_of(book, timezone.now())]
         assert rebuilt == [r.pk for r in book_list(book)]
@@ -137,3 +144,18 @@ def test_the_demo_hall_has_the_locals_shape_and_seeding_again_adds_nothing(setti
     call_command("seed_demo", "--members", "60")
     assert "Demo hiring hall: books already there" in capsys.readouterr().out
     assert _counts() == before  # the dues demo charges none of the hall's new members
+
+
+def test_the_demos_morning_referral_can_be_run(settings):
+    from referral.models import LaborRequest
+    from referral.services import referral_run_propose
+
+    settings.DEBUG = True
+    call_command("seed_demo", "--members", "60")
+    today = timezone.localdate()
+    assert LaborRequest.objects.filter(referral_day=today).count() == 7
+    assert Dispatch.objects.filter(status="dispatched").count() == 3
+    run = referral_run_propose(actor="tests")
+    offered = run.lines.filter(outcome="offer").count()
+    assert offered == 2 * 3 + 1 * 3 + 1  # every position finds someone on a list of 1,000
+    assert run.lines.filter(reason="lacks_requirement").exists()
