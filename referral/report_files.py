@@ -22,7 +22,7 @@ from audit.models import AuditAction
 from audit.services import audit_event_record
 from members.models import Member
 
-from . import day_book, reports
+from . import board, day_book, referral_reports, reports
 from .models import Book
 from .pdf import table_pdf
 from .selectors import registrations_dropped, resign_due_within
@@ -211,6 +211,99 @@ def day_book_file(*, day: str) -> ReportFile:
     )
 
 
+def open_requests_file() -> ReportFile:
+    requests = board.open_requests()
+    return ReportFile(
+        title="Open requests",
+        lines=[
+            f"Open and partly filled requests at {reports.local_text(timezone.now())} "
+            f"({reports.zone_name()}), by referral day and book."
+        ],
+        filename="open-requests",
+        header=board.OPEN_REQUESTS_HEADER,
+        widths=(10, 9, 7, 22, 7, 6, 13, 14, 6, 18, 5, 11),
+        rows=(board.line(r).cells() for r in requests),
+        count=requests.count(),
+        what="open labor requests",
+        model_label="referral.laborrequest",
+    )
+
+
+def referral_summary_file(*, day: str) -> ReportFile:
+    date = datetime.date.fromisoformat(day)
+    lines = referral_reports.summary_lines(date)
+    return ReportFile(
+        title=f"Referral summary of {date:%a %b %d, %Y}",
+        lines=[
+            "Each confirmed morning referral of the day, request by request: offers, those "
+            "skipped by reason, and the positions left unfilled."
+        ],
+        filename=f"referral-summary-{date:%Y-%m-%d}",
+        header=referral_reports.SUMMARY_HEADER,
+        widths=(5, 7, 9, 20, 7, 6, 6, 6, 6, 6, 6, 6, 6, 7),
+        rows=[line.cells() for line in lines],
+        count=len(lines),
+        what=f"requests of the referral of {date:%Y-%m-%d}",
+        model_label="referral.referralrun",
+    )
+
+
+def bids_file(*, day: str) -> ReportFile:
+    date = datetime.date.fromisoformat(day)
+    bids = referral_reports.bids_for(date)
+    return ReportFile(
+        title=f"Bids for the referral of {date:%a %b %d, %Y}",
+        lines=[f"Every bid on the day's requests, first placed first ({reports.zone_name()})."],
+        filename=f"bids-{date:%Y-%m-%d}",
+        header=referral_reports.BIDS_HEADER,
+        widths=(16, 7, 22, 9, 11, 24, 7, 14),
+        rows=(referral_reports.bid_cells(b) for b in bids.iterator(chunk_size=2000)),
+        count=bids.count(),
+        what=f"bids for the referral of {date:%Y-%m-%d}",
+        model_label="referral.bid",
+    )
+
+
+def current_dispatches_file() -> ReportFile:
+    dispatches = referral_reports.current_dispatches()
+    return ReportFile(
+        title="Current dispatches by employer",
+        lines=[
+            f"Members out on a dispatch at {reports.local_text(timezone.now())} "
+            f"({reports.zone_name()}), employer by employer."
+        ],
+        filename="current-dispatches",
+        header=referral_reports.CURRENT_DISPATCHES_HEADER,
+        widths=(24, 11, 26, 10, 11, 12, 7),
+        rows=(
+            referral_reports.current_dispatch_cells(d) for d in dispatches.iterator(chunk_size=2000)
+        ),
+        count=dispatches.count(),
+        what="current dispatches",
+        model_label="referral.dispatch",
+    )
+
+
+def by_name_file(*, start: str, end: str) -> ReportFile:
+    first, last = datetime.date.fromisoformat(start), datetime.date.fromisoformat(end)
+    requests = referral_reports.by_name_requests(first, last)
+    return ReportFile(
+        title="By-name requests",
+        lines=[
+            f"Received {first:%b %d, %Y} to {last:%b %d, %Y} ({reports.zone_name()}): the member "
+            "named, the attestation that they did not solicit it, who recorded it, and "
+            "whether they were dispatched."
+        ],
+        filename=f"by-name-{first:%Y%m%d}-{last:%Y%m%d}",
+        header=referral_reports.BY_NAME_HEADER,
+        widths=(13, 7, 18, 8, 10, 18, 30, 14, 8, 10),
+        rows=(referral_reports.by_name_cells(r) for r in requests.iterator(chunk_size=2000)),
+        count=requests.count(),
+        what=f"by-name requests received {first:%Y-%m-%d} to {last:%Y-%m-%d}",
+        model_label="referral.laborrequest",
+    )
+
+
 REPORT_FILES: dict[str, Callable[..., ReportFile]] = {
     "book_list": book_list_file,
     "book_as_of": book_as_of_file,
@@ -219,6 +312,11 @@ REPORT_FILES: dict[str, Callable[..., ReportFile]] = {
     "member_history": member_history_file,
     "unemployed_counts": unemployed_counts_file,
     "day_book": day_book_file,
+    "open_requests": open_requests_file,
+    "referral_summary": referral_summary_file,
+    "bids": bids_file,
+    "current_dispatches": current_dispatches_file,
+    "by_name": by_name_file,
 }
 
 

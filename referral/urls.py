@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 app_name = "referral"
 
@@ -12,5 +12,10 @@ urlpatterns = [
     path("dropped/", views.dropped, name="dropped"),
     path("counts/", views.unemployed_counts, name="unemployed_counts"),
     path("day-book/", views.dispatch_day_book, name="day_book"),
+    path("board/", report_views.request_board, name="board"),
+    path("referral-summary/", report_views.referral_summary, name="referral_summary"),
+    path("bids/", report_views.bids, name="bids"),
+    path("current-dispatches/", report_views.current_dispatches, name="current_dispatches"),
+    path("by-name/", report_views.by_name, name="by_name"),
     path("members/<int:member_id>/", views.member_history, name="member_history"),
 ]

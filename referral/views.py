@@ -38,7 +38,7 @@ FORMATS = ("csv", "pdf")
 
 @office_view("referral.view_book")
 def books(request: HttpRequest) -> HttpResponse:
-    return _page(
+    return report_page(
         request,
         "referral/books.html",
         {"books": books_with_counts().select_related("region")},
@@ -50,12 +50,12 @@ def books(request: HttpRequest) -> HttpResponse:
 def book_list(request: HttpRequest, pk: int) -> HttpResponse:
     book = get_object_or_404(Book.objects.select_related("region", "classification"), pk=pk)
     if (fmt := request.GET.get("format")) in FORMATS:
-        return _download(request, fmt, "book_list", {"pk": book.pk})
+        return report_download(request, fmt, "book_list", {"pk": book.pk})
     registrations = reports.book_list_with_exemptions(book)
     page = EstimatedCountPaginator(registrations, PER_PAGE).get_page(request.GET.get("page"))
     # The page's rows as the report's lines, numbered by their place on the whole list.
     page.object_list = list(reports.book_list_lines(page.object_list, first=page.start_index()))
-    return _page(
+    return report_page(
         request,
         "referral/book_list.html",
         {"book": book, "page": page, "lines": page.object_list},
@@ -71,13 +71,13 @@ def book_as_of(request: HttpRequest, pk: int) -> HttpResponse:
     if "at" not in request.GET:
         now = timezone.localtime()
         context["form"] = AsOfForm(initial={"at": now.strftime("%Y-%m-%dT%H:%M")})
-        return _page(request, "referral/book_as_of.html", context, title=title)
+        return report_page(request, "referral/book_as_of.html", context, title=title)
     form = AsOfForm(request.GET)
     context["form"] = form
     if not form.is_valid():
-        return _page(request, "referral/book_as_of.html", context, title=title, status=400)
+        return report_page(request, "referral/book_as_of.html", context, title=title, status=400)
     if (fmt := request.GET.get("format")) in FORMATS:
-        return _download(request, fmt, "book_as_of", {"pk": book.pk, "at": request.GET["at"]})
+        return report_download(request, fmt, "book_as_of", {"pk": book.pk, "at": request.GET["at"]})
     instant, note = form.cleaned_data["at"]
     lines = reports.as_of_lines(book, instant)
     context |= {
@@ -86,7 +86,7 @@ def book_as_of(request: HttpRequest, pk: int) -> HttpResponse:
         "future": instant > timezone.now(),
         "page": Paginator(lines, PER_PAGE).get_page(request.GET.get("page")),
     }
-    return _page(request, "referral/book_as_of.html", context, title=title)
+    return report_page(request, "referral/book_as_of.html", context, title=title)
 
 
 @office_view("referral.view_registration")
@@ -95,15 +95,17 @@ def resign_due(request: HttpRequest) -> HttpResponse:
     context = {"form": form}
     title = "Re-signs falling due"
     if not form.is_valid():
-        return _page(request, "referral/resign_due.html", context, title=title, status=400)
+        return report_page(request, "referral/resign_due.html", context, title=title, status=400)
     days = form.cleaned_data["days"]
     today = timezone.localdate()
     if (fmt := request.GET.get("format")) in FORMATS:
-        return _download(request, fmt, "resign_due", {"days": days, "today": today.isoformat()})
+        return report_download(
+            request, fmt, "resign_due", {"days": days, "today": today.isoformat()}
+        )
     registrations = resign_due_within(days, today=today)
     page = EstimatedCountPaginator(registrations, PER_PAGE).get_page(request.GET.get("page"))
     context |= {"page": page, "days": days, "today": today}
-    return _page(request, "referral/resign_due.html", context, title=title)
+    return report_page(request, "referral/resign_due.html", context, title=title)
 
 
 @office_view("referral.view_registration")
@@ -116,7 +118,7 @@ def dropped(request: HttpRequest) -> HttpResponse:
     context = {"form": form}
     title = "Registrations dropped"
     if not form.is_valid():
-        return _page(request, "referral/dropped.html", context, title=title, status=400)
+        return report_page(request, "referral/dropped.html", context, title=title, status=400)
     data = form.cleaned_data
     if (fmt := request.GET.get("format")) in FORMATS:
         params = {
@@ -125,7 +127,7 @@ def dropped(request: HttpRequest) -> HttpResponse:
             "reason": data["reason"],
             "book": data["book"].pk if data["book"] else None,
         }
-        return _download(request, fmt, "dropped", params)
+        return report_download(request, fmt, "dropped", params)
     registrations = reports.with_roll_off_event(
         registrations_dropped(data["start"], data["end"], reason=data["reason"], book=data["book"])
     )
@@ -134,14 +136,14 @@ def dropped(request: HttpRequest) -> HttpResponse:
         data["start"], data["end"], reason=data["reason"], book=data["book"]
     )
     context |= {"page": page, "scope": scope}
-    return _page(request, "referral/dropped.html", context, title=title)
+    return report_page(request, "referral/dropped.html", context, title=title)
 
 
 @office_view("referral.view_registration")
 def unemployed_counts(request: HttpRequest) -> HttpResponse:
     if (fmt := request.GET.get("format")) in FORMATS:
-        return _download(request, fmt, "unemployed_counts", {})
-    return _page(
+        return report_download(request, fmt, "unemployed_counts", {})
+    return report_page(
         request,
         "referral/unemployed_counts.html",
         {"counts": reports.unemployed_counts_by_book(), "tiers": reports.TIERS},
@@ -156,23 +158,25 @@ def dispatch_day_book(request: HttpRequest) -> HttpResponse:
     context = {"form": form}
     title = "Day book"
     if not form.is_valid():
-        return _page(request, "referral/day_book.html", context, title=title, status=400)
+        return report_page(request, "referral/day_book.html", context, title=title, status=400)
     day = form.cleaned_data["day"]
     if (fmt := request.GET.get("format")) in FORMATS:
-        return _download(request, fmt, "day_book", {"day": day.isoformat()})
+        return report_download(request, fmt, "day_book", {"day": day.isoformat()})
     context |= {"day": day, "lines": day_book.lines_of(day), "zone": reports.zone_name()}
-    return _page(request, "referral/day_book.html", context, title=f"{title}: {day:%a %b %d, %Y}")
+    return report_page(
+        request, "referral/day_book.html", context, title=f"{title}: {day:%a %b %d, %Y}"
+    )
 
 
 @office_view("referral.view_registration")
 def member_history(request: HttpRequest, member_id: int) -> HttpResponse:
     member = get_object_or_404(Member, pk=member_id)
     if (fmt := request.GET.get("format")) in FORMATS:
-        return _download(request, fmt, "member_history", {"member_id": member.pk})
+        return report_download(request, fmt, "member_history", {"member_id": member.pk})
     registrations = reports.member_history(member.pk)
     # A member is on a few books at most: one count each, over the list's index.
     positions = {r.pk: registration_position(r) for r in registrations if r.on_list}
-    return _page(
+    return report_page(
         request,
         "referral/member_history.html",
         {
@@ -183,7 +187,7 @@ def member_history(request: HttpRequest, member_id: int) -> HttpResponse:
     )
 
 
-def _page(
+def report_page(
     request: HttpRequest, template: str, context: dict, *, title: str, status: int = 200
 ) -> HttpResponse:
     """A hall page, with its query (less page= and format=) for its pager and downloads."""
@@ -198,7 +202,9 @@ def _query(request: HttpRequest) -> str:
     return query.urlencode()
 
 
-def _download(request: HttpRequest, fmt: str, report: str, params: dict[str, Any]) -> HttpResponse:
+def report_download(
+    request: HttpRequest, fmt: str, report: str, params: dict[str, Any]
+) -> HttpResponse:
     """The report named by its page (report_files.REPORT_FILES) as CSV (formula-safe cells,
     streamed) or PDF; either download is itself an audit event, as every export of
     members' records is. A long PDF is a job's (`_pdf_by_job`)."""

@@ -4,13 +4,14 @@ registrations, made and changed only through the services (register, re-sign, ro
 exemptions, check marks), each with its events, which no one edits; the morning referral's
 hold, started and released from the registrations' list (holds.py); labor requests, received
 and cancelled through their services (requests.py); dispatches, made from a request and
-checked in, started, ended or marked a no-show through theirs (dispatches.py), and the
+checked in, started, ended or marked a no-show through theirs (dispatches.py); the morning
+referral's runs, proposed, shown book by book and confirmed through theirs (runs.py); and the
 qualifications a request's requirements are checked against (qualifications.py); the
 vendor's lists imported (referral/admin_imports.py: registrations, and employers'
 contracts)."""
 
 from .. import admin_imports
-from . import books, dispatches, qualifications, registrations, requests, rule_sets
+from . import books, dispatches, qualifications, registrations, requests, rule_sets, runs
 
 __all__ = [
     "admin_imports",
@@ -20,4 +21,5 @@ __all__ = [
     "registrations",
     "requests",
     "rule_sets",
+    "runs",
 ]
