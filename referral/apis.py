@@ -283,6 +283,18 @@ CONFLICT = OpenApiResponse(
 )
 
 
+def local_day(field: str, day: datetime.date) -> dict[str, datetime.datetime]:
+    """The lookups on `field` for the instants of a day on the local's wall clock
+    (settings.TIME_ZONE): the hall's day, not UTC's (17:30 in Seattle is already tomorrow in
+    UTC), 23 or 25 hours long when the clocks change. For the dispatches' and bids' `day`."""
+    zone = timezone.get_default_timezone()
+    lookups = {f"{field}__gte": datetime.datetime.combine(day, datetime.time.min, zone)}
+    if day < datetime.date.max:  # the calendar's last day has no next one to end at
+        next_day = day + datetime.timedelta(days=1)
+        lookups[f"{field}__lt"] = datetime.datetime.combine(next_day, datetime.time.min, zone)
+    return lookups
+
+
 class RegistrationList(generics.ListAPIView):
     """Registrations, book by book in the morning's order, each book in list order (tier,
     APN, sequence). POST registers a member on a book: 201 with the registration, or 202

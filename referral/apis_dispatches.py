@@ -9,10 +9,7 @@ a dispatch's course and its end (Staff reads only)."""
 
 from __future__ import annotations
 
-import datetime
-
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.request import Request
@@ -21,11 +18,11 @@ from rest_framework.views import APIView
 
 from apikit.filters import DeclaredFilter
 from apikit.pagination import CountedPagination
-from apikit.params import choice_param, date_param
+from apikit.params import choice_param, date_param, id_param
 from apikit.permissions import method_permissions
 from apikit.schema import query_param
 
-from .apis import CONFLICT, IDEMPOTENCY_KEY
+from .apis import CONFLICT, IDEMPOTENCY_KEY, local_day
 from .models import (
     OPEN_DISPATCH_STATUSES,
     Dispatch,
@@ -126,19 +123,22 @@ class TerminateSerializer(serializers.Serializer):
 
 class DispatchFilter(DeclaredFilter):
     """`day` (the local date it was made, YYYY-MM-DD), `employer` and `book` (their codes),
-    `member` (a member number), `status`, `method`, `open` (true or false)."""
+    `member` (an id) or `member_number`, as the registrations and bids APIs take them,
+    `status`, `method`, `open` (true or false)."""
 
-    params = ("day", "employer", "book", "member", "status", "method", "open")
+    params = ("day", "employer", "book", "member", "member_number", "status", "method", "open")
 
     def narrow(self, request, queryset):
         params = request.query_params
         if (day := date_param(params, "day")) is not None:
-            queryset = queryset.filter(**_local_day(day))
+            queryset = queryset.filter(**local_day("dispatched_at", day))
         if code := params.get("employer"):
             queryset = queryset.filter(employer__code=code)
         if code := params.get("book"):
             queryset = queryset.filter(registration__book__code=code)
-        if number := params.get("member"):
+        if (member := id_param(params, "member")) is not None:
+            queryset = queryset.filter(member_id=member)
+        if number := params.get("member_number"):
             queryset = queryset.filter(member__member_number=number)
         if status := choice_param(params, "status", DispatchStatus.values):
             queryset = queryset.filter(status=status)
@@ -154,23 +154,12 @@ class DispatchFilter(DeclaredFilter):
             query_param("day", {"type": "string", "format": "date"}, "The local date it was made."),
             query_param("employer", {"type": "string"}, "An employer's code, like ACME."),
             query_param("book", {"type": "string"}, "A book's code, like WIRE-N."),
-            query_param("member", {"type": "string"}, "A member number."),
+            query_param("member", {"type": "integer"}, "A member id."),
+            query_param("member_number", {"type": "string"}, "A member number."),
             query_param("status", {"type": "string", "enum": DispatchStatus.values}),
             query_param("method", {"type": "string", "enum": DispatchMethod.values}),
             query_param("open", {"type": "string", "enum": ["true", "false"]}),
         ]
-
-
-def _local_day(day: datetime.date) -> dict[str, datetime.datetime]:
-    """The lookups for the instants of a day on the local's wall clock (settings.TIME_ZONE):
-    the day book's day is the hall's, not UTC's (17:30 in Seattle is already tomorrow in
-    UTC), and it is 23 or 25 hours long when the clocks change."""
-    zone = timezone.get_default_timezone()
-    lookups = {"dispatched_at__gte": datetime.datetime.combine(day, datetime.time.min, zone)}
-    if day < datetime.date.max:  # the calendar's last day has no next one to end at
-        next_day = day + datetime.timedelta(days=1)
-        lookups["dispatched_at__lt"] = datetime.datetime.combine(next_day, datetime.time.min, zone)
-    return lookups
 
 
 _DISPATCHES = Dispatch.objects.select_related(

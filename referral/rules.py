@@ -194,3 +194,11 @@ def bidding_referral_day(
     if local.time() >= closes:
         day += datetime.timedelta(days=1)
     return business_day_on_or_after(day, holidays)
+
+
+def a_year_before(day: datetime.date) -> datetime.date:
+    """The same day a year earlier (February 29 → February 28): "within twelve months"."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)

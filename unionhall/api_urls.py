@@ -10,6 +10,7 @@ from dues import apis as dues_apis
 from jobs import apis as job_apis
 from members import apis as member_apis
 from referral import apis as referral_apis
+from referral import apis_bids as referral_bid_apis
 from referral import apis_dispatches as referral_dispatch_apis
 from referral import apis_requests as referral_request_apis
 
@@ -117,5 +118,12 @@ urlpatterns = [
         "referral/dispatches/<int:pk>/no-show/",
         referral_dispatch_apis.DispatchNoShow.as_view(),
         name="referral-dispatch-no-show",
+    ),
+    path("referral/bids/", referral_bid_apis.BidList.as_view(), name="referral-bids"),
+    path("referral/bids/<int:pk>/", referral_bid_apis.BidDetail.as_view(), name="referral-bid"),
+    path(
+        "referral/bids/<int:pk>/refuse/",
+        referral_bid_apis.BidRefuse.as_view(),
+        name="referral-bid-refuse",
     ),
 ]

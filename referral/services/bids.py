@@ -203,9 +203,13 @@ def bid_refuse(*, bid: Bid, actor: Actor, note: str = "") -> Bid:
     bid.decided_at = timezone.now()
     saved_by(bid, actor=actor)
     rule_set = _rules_on(today)
-    year_ago = timezone.now() - datetime.timedelta(days=365)
+    # Within twelve months: since the same day a year ago began, on the local's clock.
+    since = timezone.make_aware(
+        datetime.datetime.combine(rules.a_year_before(today), datetime.time()),
+        timezone.get_default_timezone(),
+    )
     refusals = Bid.objects.filter(
-        member_id=bid.member_id, status=BidStatus.REFUSED, decided_at__gte=year_ago
+        member_id=bid.member_id, status=BidStatus.REFUSED, decided_at__gte=since
     ).count()
     if refusals >= 2 and suspension_of(bid.member, today) is None:
         saved_by(

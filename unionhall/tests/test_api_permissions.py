@@ -21,6 +21,7 @@ from dues.tests.factories import DuesPeriodFactory, DuesRateFactory
 from jobs.services import job_kind, job_start
 from members.services import member_note_create
 from members.tests.factories import PASSWORD, ClassificationFactory, MemberFactory, UserFactory
+from referral.models import Bid
 from referral.services import dispatch_make, labor_request_receive, registration_register
 from referral.tests.factories import BookFactory, rules_in_force
 from unionhall import api_urls
@@ -52,6 +53,7 @@ class World:
     registration: object  # someone else's, on book WIRE-N
     labor_request: object  # ACME's, for book WIRE-N, two positions
     dispatch: object  # a third member's, to that request (one position left)
+    bid: object  # someone else's, on that request, placed
 
 
 @pytest.fixture
@@ -95,6 +97,17 @@ def world(db) -> World:
         method="in_person",
         actor="tests",
     )
+    # Written as it stands, not through bid_place: the service takes bids only inside the
+    # bidding window, and this test runs at any hour.
+    bid = Bid.objects.create(
+        labor_request=labor_request,
+        member=member,
+        registration=registration,
+        placed_at=timezone.now(),
+        position=1,
+        rule_set=labor_request.rule_set,
+        placed_by_name="tests",
+    )
     return World(
         users,
         member,
@@ -107,6 +120,7 @@ def world(db) -> World:
         registration,
         labor_request,
         dispatch,
+        bid,
     )
 
 
@@ -456,6 +470,31 @@ MATRIX: dict[str, tuple[Call, dict]] = {
             lambda w: {"reason": "laid_off", "on": str(timezone.localdate())},
         ),
         {ADM: 200, OFF: 200, ORG: 403, STF: 403, MEM: 403, DIS: 200, ANO: 401},
+    ),
+    # A member reads their own bids (none here) and another's is not there; the office roles
+    # that see referral read every bid.
+    "referral-bids GET": (
+        Call("GET", lambda w: reverse("api:referral-bids")),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 200, DIS: 200, ANO: 401},
+    ),
+    # Let through, the service refuses (400) at any hour: the member named is on no list.
+    # A member bids for themself; the hall (add_bid) for anyone; the rest never.
+    "referral-bids POST": (
+        Call(
+            "POST",
+            lambda w: reverse("api:referral-bids"),
+            lambda w: {"labor_request": w.labor_request.pk, "member": w.own.pk},
+        ),
+        {ADM: 400, OFF: 400, ORG: 403, STF: 403, MEM: 400, DIS: 400, ANO: 401},
+    ),
+    "referral-bid GET": (
+        Call("GET", lambda w: reverse("api:referral-bid", args=[w.bid.pk])),
+        {ADM: 200, OFF: 200, ORG: 403, STF: 200, MEM: 404, DIS: 200, ANO: 401},
+    ),
+    # Let through, the service refuses (400): only a selected bid is refused.
+    "referral-bid-refuse POST": (
+        Call("POST", lambda w: reverse("api:referral-bid-refuse", args=[w.bid.pk])),
+        {ADM: 400, OFF: 400, ORG: 403, STF: 403, MEM: 403, DIS: 400, ANO: 401},
     ),
     "api-schema": (
         Call("GET", lambda w: reverse("api-schema")),
