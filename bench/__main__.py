@@ -9,9 +9,10 @@ must say so, holding "bench", "scratch" or "smoke" or starting with "test_", unl
 --drop-database is given; bench/scratch.py), runs every
 workload --runs times beside its floor (what the database alone needs for the same answer)
 and prints a table of medians and ratios. The hiring hall's rows run on a large hall built
-beside the local (`hall`, bench/hall.py) and on the demo's, seeded on a scratch database of
-its own (`hall-demo`, bench/hall_demo.py). `--smoke` runs it all once on a tiny local
-(seconds; CI does, so the bench does not rot).
+beside the local (`hall`, bench/hall.py, with its morning: the referral run over 100
+requests and the day book of its dispatches, bench/hall_runs.py) and on the demo's, seeded on
+a scratch database of its own (`hall-demo`, bench/hall_demo.py). `--smoke` runs it all once
+on a tiny local (seconds; CI does, so the bench does not rot).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from bench.__main__ import WORKLOADS, Row, median_ms
 from bench.hall import hall_rows
 from bench.hall_demo import hall_demo_rows
+from bench.hall_runs import hall_run_rows
 from bench.logins_during_import import USERNAME as LOGIN_USER
 from bench.logins_during_import import logins_during_import
 
@@ -114,7 +115,7 @@ def _run_all(
         "governance": lambda: _governance(runs),
         "autopay": lambda: _autopay(min(members // 10, 10_000)),
         "logins": lambda: logins_during_import(min(members, 100_000)),
-        "hall": lambda: hall_rows(office, runs),
+        "hall": lambda: hall_rows(office, runs) + hall_run_rows(runs),
         "hall-demo": lambda: hall_demo_rows(runs, drop_database=drop_database),
     }
     assert tuple(workloads) == WORKLOADS

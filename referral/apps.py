@@ -124,5 +124,7 @@ class ReferralConfig(AppConfig):
             "referral.for_jobs.NOTICES_SEND",
             # A long report's PDF.
             "referral.for_jobs.REPORT_PDF",
+            # A large morning referral confirmed.
+            "referral.for_jobs.REFERRAL_RUN_CONFIRM",
         ],
     }

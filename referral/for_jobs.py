@@ -1,6 +1,6 @@
 """The hiring hall's long work, as jobs (`jobs.kinds`, `jobs.schedule`; declared in
-ReferralConfig): the vendor's lists imported, the nightly drop, the notices' sender, and a
-long report's PDF."""
+ReferralConfig): the vendor's lists imported, the nightly drop, the notices' sender, a
+long report's PDF, and a large morning referral confirmed."""
 
 from __future__ import annotations
 
@@ -25,9 +25,15 @@ from .importing import (
     employer_contracts_import,
     registrations_import,
 )
+from .models import ReferralRun, ReferralRunStatus
 from .notices import notices_send, resign_reminders_write
 from .report_files import pdf_export_record, report_file
-from .services import exemptions_end_due, labor_requests_expire, registrations_drop_missed
+from .services import (
+    exemptions_end_due,
+    labor_requests_expire,
+    referral_run_confirm,
+    registrations_drop_missed,
+)
 
 # --- Importing the vendor's lists (referral/importing/) ------------------------------------
 # Upload → a worker checks every row → the preview → confirm → a worker writes every row or
@@ -290,4 +296,46 @@ def report_pdf_start(*, report: str, params: dict[str, Any], title: str, actor: 
         label=f"PDF of {title}",
         actor=actor,
         params={"report": report, **params},
+    )
+
+
+# --- A morning referral confirmed (referral/services/runs.py) ------------------------------
+# Each offer is a dispatch with its locks, checks and trail: a large morning takes a worker
+# seconds, so past CONFIRMED_IN_REQUEST offers the admin's confirm starts this job.
+
+CONFIRMED_IN_REQUEST = 20
+
+
+def referral_run_confirm_run(job: Job, progress: Progress) -> dict[str, Any]:
+    """Confirm the run; run again once it is confirmed (a retry), it says so and does no
+    more. A refusal (the lists changed since) refuses the job with the reason."""
+    run = ReferralRun.objects.get(pk=job.params["run"])
+    if run.status == ReferralRunStatus.CONFIRMED:
+        return {"message": f"Run #{run.pk} is confirmed.", "dispatched": None}
+    referral_run_confirm(run=run, actor=job.actor, progress=progress)
+    dispatched = run.lines.filter(outcome="offer").count()
+    return {
+        "message": f"The referral of {run.day:%a %b %d, %Y} is confirmed: {dispatched:,} "
+        "dispatched.",
+        "dispatched": dispatched,
+    }
+
+
+REFERRAL_RUN_CONFIRM = JobKind(
+    name="referral.run_confirm",
+    label="Confirm a morning referral",
+    permission="referral.confirm_referralrun",
+    run=referral_run_confirm_run,
+    back=(JobObject("the run", "admin:referral_referralrun_change", param="run"),),
+)
+
+
+def referral_run_confirm_start(*, run: ReferralRun, actor: Actor) -> Job:
+    """Queue a run's confirmation; pressed again while it waits, the same job."""
+    return job_start(
+        kind=REFERRAL_RUN_CONFIRM,
+        key=job_key(REFERRAL_RUN_CONFIRM, run.pk),
+        label=f"Confirm the referral of {run.day:%a %b %d, %Y} (run #{run.pk})",
+        actor=actor,
+        params={"run": run.pk},
     )

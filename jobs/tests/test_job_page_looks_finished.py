@@ -262,6 +262,9 @@ BACK: dict[str, list[tuple[dict, dict, str, str]]] = {
             "/referral/day-book/?day=2026-12-08",
         ),
     ],
+    "referral.run_confirm": [
+        ({"run": 4}, {}, "the run", "/admin/referral/referralrun/4/change/"),
+    ],
     "referral.registration_import_check": [
         ({}, {}, "the import", "/admin/referral/registration/import/")
     ],

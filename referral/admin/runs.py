@@ -20,8 +20,9 @@ from django.utils import timezone
 from appkit.admin import ReadOnlyAdminMixin
 from audit.admin import KeptRecordsAdmin
 
+from ..for_jobs import CONFIRMED_IN_REQUEST, referral_run_confirm_start
 from ..forms import FIRST_DAY, LAST_DAY
-from ..models import ReferralRun, ReferralRunStatus
+from ..models import ReferralLine, ReferralRun, ReferralRunStatus
 from ..run_screen import run_books, what_confirming_does
 from ..services import referral_run_confirm, referral_run_propose
 from ..services.runs import CONFIRM, PROPOSE
@@ -184,6 +185,10 @@ class ReferralRunAdmin(ReadOnlyAdminMixin, KeptRecordsAdmin):
             self.message_user(request, said, messages.WARNING)
             return HttpResponseRedirect(self._to(run))
         form = forms.Form(request.POST if request.method == "POST" else None)
+        offers = run.lines.filter(outcome=ReferralLine.Outcome.OFFER).count()
+        if request.method == "POST" and form.is_valid() and offers > CONFIRMED_IN_REQUEST:
+            job = referral_run_confirm_start(run=run, actor=request.user)
+            return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
         if request.method == "POST" and form.is_valid():
             try:
                 referral_run_confirm(run=run, actor=request.user)
@@ -218,6 +223,11 @@ def _what_confirming_says(run: ReferralRun, doing) -> list[str]:
         "left unfilled (but the exempt and those already out) get the day's check mark, "
         "one each (none twice in a day).",
     ]
+    if doing.dispatches > CONFIRMED_IN_REQUEST:
+        facts.append(
+            f"More than {CONFIRMED_IN_REQUEST} dispatches take a worker a while: the button "
+            "starts it, and its page shows how far it has gone."
+        )
     facts.append(
         "If the lists, the requests or a registrant's standing changed since it was proposed "
         f"({timezone.localtime(run.proposed_at):%H:%M}), it is refused: propose it again."

@@ -14,10 +14,12 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apikit.errors import ConflictError
 from appkit.actors import Actor
+from appkit.sql import Among
 from audit.actors import person, saved_by
 from audit.context import actor_label_for
 
@@ -257,7 +259,7 @@ def qualifications_held(member_ids, day: datetime.date) -> dict[int, list[str]]:
     """The requirement codes each member holds on a day (lapsed ones left out)."""
     held: dict[int, list[str]] = {}
     rows = (
-        Qualification.objects.filter(member_id__in=member_ids)
+        Qualification.objects.filter(Among(F("member_id"), member_ids))
         .exclude(expires_on__lt=day)
         .order_by("requirement__code")
         .values_list("member_id", "requirement__code")

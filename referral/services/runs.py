@@ -9,12 +9,14 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.utils import timezone
 
 from appkit.actors import Actor
+from appkit.sql import Among, bulk_insert
 from audit.actors import person, saved_by
 from audit.context import actor_label_for
+from jobs.progress import Progress
 from members.models import Member
 
 from .. import rules
@@ -73,7 +75,7 @@ def referral_run_propose(*, actor: Actor, day: datetime.date | None = None) -> R
     # transaction takes), in the hall's order: requests, registrations, then the runs.
     _hall_rows_locked(
         [request["id"] for request in consulted["requests"]],
-        Registration.objects.filter(pk__in={line.registration for line in lines}),
+        Registration.objects.filter(Among(F("pk"), {line.registration for line in lines})),
     )
     earlier_runs = list(
         ReferralRun.objects.select_for_update(no_key=True).filter(
@@ -93,25 +95,29 @@ def referral_run_propose(*, actor: Actor, day: datetime.date | None = None) -> R
         proposed_by_name=actor_label_for(actor),
     )
     saved_by(run, actor=actor)
-    ReferralLine.objects.bulk_create(
-        ReferralLine(
-            run=run,
-            labor_request_id=line.request,
-            registration_id=line.registration,
-            member_id=line.member,
-            book_id=line.book,
-            outcome=line.outcome,
-            reason=line.reason,
-            position=line.position,
-            order=order,
-        )
-        for order, line in enumerate(lines, start=1)
+    bulk_insert(
+        [
+            ReferralLine(
+                run=run,
+                labor_request_id=line.request,
+                registration_id=line.registration,
+                member_id=line.member,
+                book_id=line.book,
+                outcome=line.outcome,
+                reason=line.reason,
+                position=line.position,
+                order=order,
+            )
+            for order, line in enumerate(lines, start=1)
+        ]
     )
     return run
 
 
 @transaction.atomic
-def referral_run_confirm(*, run: ReferralRun, actor: Actor) -> ReferralRun:
+def referral_run_confirm(
+    *, run: ReferralRun, actor: Actor, progress: Progress | None = None
+) -> ReferralRun:
     """Dispatch a proposed run's offers and mark every registrant passed over on a request
     it left unfilled (but the exempt and the already dispatched), as it was proposed.
     Refused when the lists, the requests or the facts it read have changed since: propose
@@ -124,7 +130,7 @@ def referral_run_confirm(*, run: ReferralRun, actor: Actor) -> ReferralRun:
     members = {line.member_id for line in offers} | {line.member_id for line in marked}
     _hall_rows_locked(
         [request["id"] for request in run.consulted["requests"]],
-        Registration.objects.filter(member_id__in=members, status__in=ACTIVE_STATUSES),
+        Registration.objects.filter(Among(F("member_id"), members), status__in=ACTIVE_STATUSES),
     )
     run = ReferralRun.objects.select_for_update(no_key=True).get(pk=run.pk)
     if run.status != ReferralRunStatus.PROPOSED:
@@ -137,6 +143,8 @@ def referral_run_confirm(*, run: ReferralRun, actor: Actor) -> ReferralRun:
             f"proposed ({timezone.localtime(run.proposed_at):%H:%M}): propose it again."
         )
     bidders = {request["id"]: set(request["bidders"]) for request in run.consulted["requests"]}
+    progress = progress or Progress()
+    progress.step("Dispatching the offers", total=len(offers))
     for line in offers:
         dispatch_make(
             labor_request=line.labor_request,
@@ -145,6 +153,7 @@ def referral_run_confirm(*, run: ReferralRun, actor: Actor) -> ReferralRun:
             actor=actor,
             note=f"Morning referral of {run.day:%Y-%m-%d} (run #{run.pk})",
         )
+        progress.advance()
     if marked:
         check_marks_give(
             registrations=[line.registration for line in marked],
@@ -271,6 +280,9 @@ def _read_further(consulted: dict, reading: dict[int, int]) -> dict[int, int]:
         book = request["book"]
         if book in reading and offered.get(request["id"], 0) < request["positions"]:
             listed = next(b for b in consulted["books"] if b["id"] == book)["list"]
+            named = request["named_member"]
+            if named is not None and any(entry["member"] == named for entry in listed):
+                continue  # decided already: read further, it would find no one else
             if len(listed) == reading[book]:
                 further[book] = reading[book] * _READ_MORE
     return further
@@ -292,23 +304,23 @@ def _facts_add(consulted: dict, day: datetime.date) -> None:
     # Standing as dues make it; whether it keeps one off a call is the rules' to say.
     out = {
         pk
-        for pk, status in Member.objects.filter(pk__in=ids).values_list("pk", "status")
+        for pk, status in Member.objects.filter(Among(F("pk"), ids)).values_list("pk", "status")
         if rules.status_refused(status, False)
     }
     dispatched = set(
-        Dispatch.objects.filter(member_id__in=ids, status__in=OPEN_DISPATCH_STATUSES).values_list(
-            "member_id", flat=True
-        )
+        Dispatch.objects.filter(
+            Among(F("member_id"), ids), status__in=OPEN_DISPATCH_STATUSES
+        ).values_list("member_id", flat=True)
     )
     blackouts: dict[int, set[int]] = {}
     for member_id, employer_id in Blackout.objects.filter(
-        member_id__in=ids, starts_on__lte=day, ends_on__gte=day
+        Among(F("member_id"), ids), starts_on__lte=day, ends_on__gte=day
     ).values_list("member_id", "employer_id"):
         blackouts.setdefault(member_id, set()).add(employer_id)
     held = qualifications_held(ids, day)
     suspended = set(
         BiddingSuspension.objects.filter(
-            member_id__in=ids, starts_on__lte=day, ends_on__gte=day
+            Among(F("member_id"), ids), starts_on__lte=day, ends_on__gte=day
         ).values_list("member_id", flat=True)
     )
     for member_id in ids:

@@ -283,3 +283,19 @@ def test_only_a_dispatcher_runs_and_confirms(registered, requested, clock, user_
     run = referral_run_propose(actor=user_with_role(roles.DISPATCHER))
     with pytest.raises(PermissionDenied):
         referral_run_confirm(run=run, actor=user_with_role(roles.STAFF))
+
+
+def test_a_by_name_request_decided_on_the_list_read_reads_no_further(
+    registered, requested, clock, monkeypatch
+):
+    on_list = [registered() for _ in range(6)]
+    requested()  # takes the first
+    requested(named_member=on_list[0].member, attestation="Not solicited")
+    monkeypatch.setattr(runs_service, "_FIRST_READ", 2)
+    run = propose(clock)
+    assert decided(run) == [
+        (on_list[0].pk, "offer", ""),
+        (on_list[0].pk, "skip", "already_dispatched"),
+    ]
+    # The named member was on the two read: reading on could offer the request to no one.
+    assert len(run.consulted["books"][0]["list"]) == 2

@@ -217,3 +217,37 @@ def test_the_run_page_costs_the_same_queries_for_2_lines_as_for_20(
 
     assert _queries(dispatcher, _page(twenty)) == page_of_two
     assert _queries(dispatcher, _confirm(twenty)) == confirm_of_two
+
+
+def test_a_large_morning_is_confirmed_by_a_worker(
+    dispatcher, registered, requested, clock, settings
+):
+    from jobs.models import Job, JobStatus
+    from jobs.services import job_run
+    from jobs.tests.helpers import database_queue
+    from referral.for_jobs import CONFIRMED_IN_REQUEST
+
+    database_queue(settings)  # queued for a worker: nothing is dispatched in the request
+    for _ in range(CONFIRMED_IN_REQUEST + 1):
+        registered()
+    requested(positions=CONFIRMED_IN_REQUEST + 1)
+    _morning(clock)
+    run = referral_run_propose(actor="tests")
+    page = dispatcher.get(_confirm(run)).content.decode()
+    assert "take a worker a while" in page
+
+    response = dispatcher.post(_confirm(run))
+
+    job = Job.objects.get()
+    assert response["Location"] == reverse("admin:jobs_job_change", args=[job.pk])
+    assert not Dispatch.objects.exists()  # nothing inside the request
+    assert dispatcher.post(_confirm(run))["Location"] == response["Location"]  # pressed twice
+    job_run(job.pk)  # as the worker does
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.outcome["dispatched"] == CONFIRMED_IN_REQUEST + 1
+    assert Dispatch.objects.count() == CONFIRMED_IN_REQUEST + 1
+    run.refresh_from_db()
+    assert run.status == ReferralRunStatus.CONFIRMED
+    job_page = dispatcher.get(response["Location"]).content.decode()
+    assert _page(run) in job_page  # leads back to the run
