@@ -66,6 +66,25 @@ def bulk_insert(objs: Sequence[Model]) -> None:
         obj._state.adding, obj._state.db = False, connection.alias
 
 
+def bulk_insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Insert plain rows (values ready for the database: ids, strings, numbers) into these
+    fields of a model, ids left to the table: on PostgreSQL by COPY, without building a
+    model object per row (thousands of them cost more than the COPY); elsewhere
+    `bulk_create`."""
+    if not rows:
+        return
+    meta = model._meta
+    if connection.vendor != "postgresql":
+        names = [meta.get_field(f).attname for f in fields]
+        model.objects.bulk_create(model(**dict(zip(names, row, strict=True))) for row in rows)
+        return
+    columns = ", ".join(connection.ops.quote_name(meta.get_field(f).column) for f in fields)
+    copying = f"COPY {meta.db_table} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(copying) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def bulk_set(objs: Sequence[Model], fields: Sequence[str]) -> None:
     """Save these fields of many saved objects of one model, as `bulk_update` does: on
     PostgreSQL in one UPDATE from arrays of their values (bulk_update's CASE per row costs

@@ -8,12 +8,12 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
 
 from appkit.actors import Actor
-from appkit.sql import Among, bulk_insert
+from appkit.sql import Among, bulk_insert_rows
 from audit.actors import person, saved_by
 from audit.context import actor_label_for
 from jobs.progress import Progress
@@ -95,21 +95,8 @@ def referral_run_propose(*, actor: Actor, day: datetime.date | None = None) -> R
         proposed_by_name=actor_label_for(actor),
     )
     saved_by(run, actor=actor)
-    bulk_insert(
-        [
-            ReferralLine(
-                run=run,
-                labor_request_id=line.request,
-                registration_id=line.registration,
-                member_id=line.member,
-                book_id=line.book,
-                outcome=line.outcome,
-                reason=line.reason,
-                position=line.position,
-                order=order,
-            )
-            for order, line in enumerate(lines, start=1)
-        ]
+    bulk_insert_rows(
+        ReferralLine, _LINE_FIELDS, [_line_row(run, *pair) for pair in enumerate(lines)]
     )
     return run
 
@@ -175,6 +162,20 @@ def referral_run_confirm(
     run.confirmed_by_name = actor_label_for(actor)
     saved_by(run, actor=actor)
     return run
+
+
+_LINE_FIELDS = (
+    *("run", "labor_request", "registration", "member", "book"),
+    *("outcome", "reason", "position", "order"),
+)
+
+
+def _line_row(run: ReferralRun, index: int, line) -> tuple:
+    """A decided line as the row `_LINE_FIELDS` name, in the order decided (from 1)."""
+    return (
+        *(run.pk, line.request, line.registration, line.member, line.book),
+        *(line.outcome, line.reason, line.position, index + 1),
+    )
 
 
 def _method_of(line: ReferralLine, bidders: set[int]) -> str:
@@ -250,21 +251,32 @@ def _consulted(day: datetime.date, rule_set: RuleSet) -> dict:
     }
     reading = {book["id"]: _FIRST_READ for book in consulted["books"]}
     while reading:
+        tops = _list_tops(reading)
         for book in consulted["books"]:
             if book["id"] in reading:
-                book["list"] = _list_top(book["id"], reading[book["id"]])
+                book["list"] = tops[book["id"]]
         _facts_add(consulted, day)
         reading = _read_further(consulted, reading)
     return consulted
 
 
-def _list_top(book_id: int, count: int) -> list[dict]:
-    rows = (
+def _list_tops(reading: dict[int, int]) -> dict[int, list[dict]]:
+    """The first `count` of each book's list ({book id: count}), in list order: on
+    PostgreSQL one query (each book's top through its index, then put together)."""
+    tops = [
         Registration.objects.filter(book_id=book_id, status__in=ON_LIST_STATUSES)
         .order_by(*LIST_ORDER)
-        .values_list("pk", "member_id", "status")[:count]
-    )
-    return [{"registration": pk, "member": member, "status": status} for pk, member, status in rows]
+        .values_list("book_id", *LIST_ORDER, "pk", "member_id", "status")[:count]
+        for book_id, count in reading.items()
+    ]
+    if len(tops) > 1 and connection.features.supports_slicing_ordering_in_compound:
+        rows = tops[0].union(*tops[1:], all=True).order_by("book_id", *LIST_ORDER)
+    else:
+        rows = [row for top in tops for row in top]
+    listed: dict[int, list[dict]] = {book_id: [] for book_id in reading}
+    for book_id, _tier, _apn, _sequence, pk, member, status in rows:
+        listed[book_id].append({"registration": pk, "member": member, "status": status})
+    return listed
 
 
 def _read_further(consulted: dict, reading: dict[int, int]) -> dict[int, int]:
