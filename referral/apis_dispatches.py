@@ -39,7 +39,7 @@ from .services import (
     dispatch_start_work,
     dispatch_terminate,
 )
-from .services.dispatching import TERMINATION_CHOICES
+from .services.dispatching import COUNTER_METHOD_CHOICES, TERMINATION_CHOICES
 
 
 class DispatchSerializer(serializers.ModelSerializer):
@@ -96,7 +96,7 @@ class DispatchMakeSerializer(serializers.Serializer):
         queryset=Registration.objects.select_related("member"),
         help_text="The id of the registration the member is referred from (on the request's book).",
     )
-    method = serializers.ChoiceField(choices=DispatchMethod.choices)
+    method = serializers.ChoiceField(choices=COUNTER_METHOD_CHOICES)
     note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 
 

@@ -29,7 +29,7 @@ DAY_BOOK_HEADER = (
 def local_day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
     """The instants the local's day starts and the next one starts (23 or 25 hours apart
     on the days the clocks change)."""
-    zone = timezone.get_current_timezone()
+    zone = timezone.get_default_timezone()  # the local's (settings.TIME_ZONE), whoever asks
     next_day = day + datetime.timedelta(days=1)
     return (
         datetime.datetime.combine(day, datetime.time.min, tzinfo=zone),

@@ -10,13 +10,7 @@ from django.utils import timezone
 from .forms import FIRST_DAY, LAST_DAY
 from .models import DispatchMethod, LaborRequest, Registration
 from .selectors import book_list
-from .services.dispatching import TERMINATION_CHOICES
-
-# At the counter: the morning referral and web bids are the run's and the board's.
-COUNTER_METHODS = [
-    (DispatchMethod.IN_PERSON.value, DispatchMethod.IN_PERSON.label),
-    (DispatchMethod.BY_NAME.value, DispatchMethod.BY_NAME.label),
-]
+from .services.dispatching import COUNTER_METHOD_CHOICES, TERMINATION_CHOICES
 
 
 class _RegistrationChoice(forms.ModelChoiceField):
@@ -30,7 +24,7 @@ class DispatchMakeForm(forms.Form):
         queryset=Registration.objects.none(),
         help_text="Those on the request's book now, in the order of its list.",
     )
-    method = forms.ChoiceField(choices=COUNTER_METHODS, widget=forms.RadioSelect)
+    method = forms.ChoiceField(choices=COUNTER_METHOD_CHOICES, widget=forms.RadioSelect)
     note = forms.CharField(required=False, max_length=300, widget=forms.TextInput)
 
     def __init__(self, *args, labor_request: LaborRequest, **kwargs):

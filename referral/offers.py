@@ -15,7 +15,8 @@ consulted, so a stored run decides the same lines again (the replay).
 Books come in the configured referral order, each list in (tier, APN, sequence) order
 (Book 1 before lower tiers), each book's requests oldest first. A request's web bidders are
 offered it first, in list order (the order they bid in counts for nothing: the same bids
-and list give the same result); the positions they leave go down the list to the rest."""
+and list give the same result); the positions they leave go down the list to the rest, and
+those above its last offer passed over for a bidder are recorded as not having bid."""
 
 from __future__ import annotations
 
@@ -88,7 +89,29 @@ def _decide(
             if outcome == OFFER:
                 offered.add(member)
                 left -= 1
-    return lines
+    return lines + _not_bidding(lines, request, book, bidders)
+
+
+def _not_bidding(lines: list[Line], request: dict, book: dict, bidders: set[int]) -> list[Line]:
+    """Those above the request's last offer who were passed over for bidders, and were not
+    decided on again for the positions the bidders left: they did not bid on it."""
+    offers = [line.position for line in lines if line.outcome == OFFER]
+    if not bidders or not offers:
+        return []
+    decided = {line.registration for line in lines}
+    return [
+        Line(
+            request["id"],
+            entry["registration"],
+            entry["member"],
+            book["id"],
+            SKIP,
+            "did_not_bid",
+            position,
+        )
+        for position, entry in enumerate(book["list"][: max(offers) - 1], start=1)
+        if entry["registration"] not in decided and entry["member"] not in bidders
+    ]
 
 
 def skip_reason(entry: dict, request: dict, facts: dict, offered: set[int], consulted: dict) -> str:

@@ -10,16 +10,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from apikit.errors import ConflictError
+from appkit.sql import Among
 from members.models import Member
 
 from .models import (
     ON_LIST_STATUSES,
     Blackout,
     Book,
+    Qualification,
     QueuedRegistration,
     Registration,
     RegistrationEvent,
@@ -222,3 +224,17 @@ def blacked_out(member: Member, employer, day: datetime.date) -> Blackout | None
         .order_by("-ends_on")
         .first()
     )
+
+
+def qualifications_held(member_ids, day: datetime.date) -> dict[int, list[str]]:
+    """The requirement codes each member holds on a day (lapsed ones left out)."""
+    held: dict[int, list[str]] = {}
+    rows = (
+        Qualification.objects.filter(Among(F("member_id"), member_ids))
+        .exclude(expires_on__lt=day)
+        .order_by("requirement__code")
+        .values_list("member_id", "requirement__code")
+    )
+    for member_id, code in rows:
+        held.setdefault(member_id, []).append(code)
+    return held

@@ -137,7 +137,12 @@ def _referral_line() -> models.Model:
         agreement_type="standard",
         actor="x",
     )
-    run = referral_run_propose(actor="x", day=labor_request.referral_day)
+    # Its referral day come, after the bidding window (closed at midnight here: any hour).
+    labor_request.referral_day = timezone.localdate()
+    labor_request.save()
+    labor_request.rule_set.bidding_closes = datetime.time(0, 0)
+    labor_request.rule_set.save()
+    run = referral_run_propose(actor="x")
     return run.lines.get()
 
 

@@ -24,6 +24,7 @@ class SkipReason(models.TextChoices):
     BLACKED_OUT = "blacked_out", "Blacked out from this employer"
     LACKS_REQUIREMENT = "lacks_requirement", "Lacks a requirement of the request"
     BIDDING_SUSPENDED = "bidding_suspended", "Bidding suspended"
+    DID_NOT_BID = "did_not_bid", "Did not bid on a call its bidders took"
 
 
 class ReferralRunStatus(models.TextChoices):

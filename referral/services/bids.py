@@ -34,7 +34,7 @@ from ..models import (
 )
 from ..selectors import idempotency_key_checked, registration_position
 from .common import _idempotency_key_locked, _require, _rules_on
-from .dispatching import _dispatch_end, _member_registrations_locked
+from .dispatching import _dispatch_end, _dispatch_locked, _member_registrations_locked
 
 PLACE_FOR_OTHERS = "referral.add_bid"
 REFUSAL = "referral.terminate_dispatch"
@@ -189,8 +189,10 @@ def bid_refuse(*, bid: Bid, actor: Actor, note: str = "") -> Bid:
             f"(this one is {bid.get_status_display().lower()})."
         )
     today = timezone.localdate()
-    # The dispatch's end takes the member's registrations and the dispatch; the bid's row is
-    # locked after them.
+    # Every lock before the first write: the member's registrations, the dispatch, the bid.
+    _member_registrations_locked(bid.member_id)
+    _dispatch_locked(dispatch)
+    bid = Bid.objects.select_for_update(no_key=True).get(pk=bid.pk)
     _dispatch_end(
         dispatch,
         reason=TerminationReason.REFUSED_AFTER_BID,
@@ -198,7 +200,6 @@ def bid_refuse(*, bid: Bid, actor: Actor, note: str = "") -> Bid:
         actor=actor,
         note=note or f"Refused after bid #{bid.pk}",
     )
-    bid = Bid.objects.select_for_update(no_key=True).get(pk=bid.pk)
     bid.status = BidStatus.REFUSED
     bid.decided_at = timezone.now()
     saved_by(bid, actor=actor)

@@ -14,12 +14,10 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from apikit.errors import ConflictError
 from appkit.actors import Actor
-from appkit.sql import Among
 from audit.actors import person, saved_by
 from audit.context import actor_label_for
 
@@ -35,14 +33,13 @@ from ..models import (
     EventKind,
     Holiday,
     LaborRequest,
-    Qualification,
     Registration,
     RegistrationStatus,
     RollOffReason,
     RuleSet,
     TerminationReason,
 )
-from ..selectors import blacked_out, idempotency_key_checked
+from ..selectors import blacked_out, idempotency_key_checked, qualifications_held
 from .common import _event, _idempotency_key_locked, _require, _roll_off, _rules_on
 from .marks import _marked
 from .requests import _filled_by, _position_freed
@@ -58,6 +55,10 @@ LEAVES_EVERY_BOOK = {
     TerminationReason.REFUSED_AFTER_BID: RollOffReason.QUIT,
     TerminationReason.DISCHARGED: RollOffReason.DISCHARGED,
 }
+# How a dispatcher dispatches one member: the morning referral's offers (and the bids it
+# selects) are dispatched by its confirmation (dispatching_together.py), never one by one.
+COUNTER_METHODS = (DispatchMethod.IN_PERSON, DispatchMethod.BY_NAME)
+COUNTER_METHOD_CHOICES = [(method, DispatchMethod(method).label) for method in COUNTER_METHODS]
 # The ends dispatch_terminate records (a refusal after a bid is the bid's: bid_refuse).
 TERMINATION_CHOICES = [
     choice
@@ -85,8 +86,13 @@ def dispatch_make(
     request to anyone but its named member. With an idempotency key, a retry gets back the
     first dispatch; the key with other values is a conflict (409)."""
     _require(actor, DISPATCH, "dispatch members")
-    if method not in DispatchMethod.values:
-        raise ValidationError({"method": f"Choose a dispatch method (not {method!r})."})
+    if method not in COUNTER_METHODS:
+        raise ValidationError(
+            {
+                "method": "Dispatch in person or by name here (not "
+                f"{method!r}): the morning referral dispatches its offers and bids itself."
+            }
+        )
     if idempotency_key:
         _idempotency_key_locked(idempotency_key)
         before = _dispatched_before(idempotency_key, labor_request, registration, method)
@@ -155,7 +161,7 @@ def _report_by(labor_request: LaborRequest, now: datetime.datetime) -> datetime.
     start = timezone.make_aware(
         datetime.datetime.combine(labor_request.start_on, labor_request.start_at), local
     )
-    if start > now:
+    if start >= now:
         return start
     next_day = now.astimezone(local).date() + datetime.timedelta(days=1)
     return timezone.make_aware(datetime.datetime.combine(next_day, datetime.time()), local)
@@ -253,20 +259,6 @@ def _requirements_lacking(
         for code in labor_request.requirements.values_list("code", flat=True)
         if code not in held
     )
-
-
-def qualifications_held(member_ids, day: datetime.date) -> dict[int, list[str]]:
-    """The requirement codes each member holds on a day (lapsed ones left out)."""
-    held: dict[int, list[str]] = {}
-    rows = (
-        Qualification.objects.filter(Among(F("member_id"), member_ids))
-        .exclude(expires_on__lt=day)
-        .order_by("requirement__code")
-        .values_list("member_id", "requirement__code")
-    )
-    for member_id, code in rows:
-        held.setdefault(member_id, []).append(code)
-    return held
 
 
 def _dispatched_before(
@@ -491,7 +483,9 @@ def dispatch_no_show(*, dispatch: Dispatch, actor: Actor) -> Dispatch:
         )
         _marked(
             held,
-            day=timezone.localdate(dispatch.report_by),
+            # The day they were to report on: a late dispatch's deadline is the midnight
+            # that ends it.
+            day=timezone.localdate(dispatch.report_by - datetime.timedelta(microseconds=1)),
             reason=CheckMarkReason.FAILED_TO_REPORT,
             note=f"Dispatch #{dispatch.pk}",
             actor=actor,

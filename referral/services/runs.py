@@ -42,10 +42,10 @@ from ..models import (
     SkipReason,
 )
 from ..offers import OFFER, list_hash, offers_and_skips
-from ..selectors import LIST_ORDER, ON_LIST_STATUSES
+from ..selectors import LIST_ORDER, ON_LIST_STATUSES, qualifications_held
 from .bids import bids_decide
 from .common import _require, _rules_on
-from .dispatching import dispatch_make, qualifications_held
+from .dispatching_together import dispatches_make_together
 from .marks import check_marks_give
 
 PROPOSE = "referral.add_referralrun"
@@ -55,8 +55,9 @@ CONFIRM = "referral.confirm_referralrun"
 # unfilled before its end: a morning reads the top of each list, not all of it.
 _FIRST_READ = 100
 _READ_MORE = 4
-# Registrants passed over for these were not there to take the call: no check mark.
-_NOT_MARKED = (SkipReason.EXEMPT, SkipReason.ALREADY_DISPATCHED)
+# Registrants passed over for these were not there to take the call (or a bidder took it):
+# no check mark.
+_NOT_MARKED = (SkipReason.EXEMPT, SkipReason.ALREADY_DISPATCHED, SkipReason.DID_NOT_BID)
 
 
 @transaction.atomic
@@ -65,8 +66,10 @@ def referral_run_propose(*, actor: Actor, day: datetime.date | None = None) -> R
     request whose referral day has come, book by book in the configured order. Nothing is
     dispatched until it is confirmed; an earlier proposal of the day is superseded."""
     _require(actor, PROPOSE, "run the morning referral")
-    day = day or timezone.localdate()
+    now = timezone.localtime()
+    day = day or now.date()
     rule_set = _rules_on(day)
+    _too_early(day, now, rule_set)
     consulted = _consulted(day, rule_set)
     if not consulted["requests"]:
         raise ValidationError(f"No open request waits for the referral of {day:%a %b %d, %Y}.")
@@ -115,9 +118,17 @@ def referral_run_confirm(
     offers = [line for line in lines if line.outcome == OFFER]
     marked = _passed_over_unfilled(lines)
     members = {line.member_id for line in offers} | {line.member_id for line in marked}
+    request_ids = [request["id"] for request in run.consulted["requests"]]
     _hall_rows_locked(
-        [request["id"] for request in run.consulted["requests"]],
+        request_ids,
         Registration.objects.filter(Among(F("member_id"), members), status__in=ACTIVE_STATUSES),
+    )
+    # Then the requests' bids (decided below) and the run itself, all before the first write.
+    list(
+        Bid.objects.select_for_update(no_key=True)
+        .filter(Among(F("labor_request_id"), request_ids), status=BidStatus.PLACED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     run = ReferralRun.objects.select_for_update(no_key=True).get(pk=run.pk)
     if run.status != ReferralRunStatus.PROPOSED:
@@ -132,15 +143,21 @@ def referral_run_confirm(
     bidders = {request["id"]: set(request["bidders"]) for request in run.consulted["requests"]}
     progress = progress or Progress()
     progress.step("Dispatching the offers", total=len(offers))
-    for line in offers:
-        dispatch_make(
-            labor_request=line.labor_request,
-            registration=line.registration,
-            method=_method_of(line, bidders[line.labor_request_id]),
-            actor=actor,
-            note=f"Morning referral of {run.day:%Y-%m-%d} (run #{run.pk})",
-        )
-        progress.advance()
+    dispatches_make_together(
+        [
+            (
+                line.labor_request,
+                line.registration,
+                _method_of(line, bidders[line.labor_request_id]),
+            )
+            for line in offers
+        ],
+        note=f"Morning referral of {run.day:%Y-%m-%d} (run #{run.pk})",
+        rule_set=_rules_on(timezone.localdate()),
+        actor=actor,
+        now=timezone.now(),
+    )
+    progress.advance(len(offers))
     if marked:
         check_marks_give(
             registrations=[line.registration for line in marked],
@@ -195,6 +212,20 @@ def _hall_rows_locked(request_ids, registrations) -> None:
         .values_list("pk", flat=True)
     )
     list(registrations.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
+
+
+def _too_early(day: datetime.date, now: datetime.datetime, rule_set: RuleSet) -> None:
+    """A referral is run on its morning, once its bids are in: bids for it are taken until
+    the window closes (07:00), and the selection comes after the window."""
+    if day > now.date():
+        raise ValidationError(
+            {"day": f"The referral of {day:%a %b %d, %Y} is still to come: run it that morning."}
+        )
+    if day == now.date() and now.time() < rule_set.bidding_closes:
+        raise ValidationError(
+            f"Bids for this morning's referral are taken until "
+            f"{rule_set.bidding_closes:%H:%M}: run it after."
+        )
 
 
 def _passed_over_unfilled(lines: list[ReferralLine]) -> list[ReferralLine]:

@@ -339,15 +339,15 @@ def test_the_list_filters_by_the_local_day_and_the_rest(
     south = BookFactory(code="WIRE-S", classification=book.classification)
     north_one = registered(member=numbered("601", book))
     south_one = registered(on=south, member=numbered("602", south))
-    evening = requested()
+    evening = requested(named_member=north_one.member, attestation="Not solicited: foreman")
     morning = requested(
         employer=EmployerFactory(code="BOLT"), book=south, start_on=datetime.date(2026, 12, 10)
     )
     # 17:30 in Seattle on Tuesday is 01:30 UTC on Wednesday: still Tuesday's day book.
     clock.set(2026, 12, 8, 17, 30)
-    late = dispatcher.post(DISPATCHES, _body(evening, north_one)).json()["id"]
+    late = dispatcher.post(DISPATCHES, _body(evening, north_one, method="by_name")).json()["id"]
     clock.set(2026, 12, 9, 9, 0)
-    body = _body(morning, south_one, method="morning_referral")
+    body = _body(morning, south_one)
     early = dispatcher.post(DISPATCHES, body).json()["id"]
     clock.set(2026, 12, 10, 8, 0)
     assert dispatcher.post(_dispatch(early, "no-show")).status_code == 200
@@ -365,7 +365,8 @@ def test_the_list_filters_by_the_local_day_and_the_rest(
     assert ids(book="WIRE-N") == [late]
     assert ids(member_number="601") == [late]
     assert ids(member=north_one.member_id) == [late]
-    assert ids(method="morning_referral") == [early]
+    assert ids(method="in_person") == [early]
+    assert ids(method="by_name") == [late]
     assert ids(status="no_show") == [early]
     assert ids(open="true") == [late]
     assert ids(open="false") == [early]

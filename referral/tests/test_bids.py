@@ -21,6 +21,7 @@ from referral.models import (
     BiddingSuspension,
     BidStatus,
     Blackout,
+    CheckMark,
     Dispatch,
     DispatchMethod,
     DispatchStatus,
@@ -245,10 +246,12 @@ def test_bidders_are_offered_the_call_first_in_list_order(tonight, clock, regist
     clock.advance(minutes=1)
     place(on_list[1], labor_request)
     run = run_and_confirm(clock)
-    # The bidder highest on the list wins; the first on the list did not bid: not passed over.
-    assert [(x.registration_id, x.outcome) for x in run.lines.order_by("order")] == [
-        (on_list[1].pk, "offer")
+    # The bidder highest on the list wins; the first on the list, above them, did not bid.
+    assert [(x.registration_id, x.outcome, x.reason) for x in run.lines.order_by("order")] == [
+        (on_list[1].pk, "offer", ""),
+        (on_list[0].pk, "skip", "did_not_bid"),
     ]
+    assert not CheckMark.objects.exists()  # not bidding is no fault
     dispatch = Dispatch.objects.get()
     assert (dispatch.registration, dispatch.method) == (on_list[1], DispatchMethod.BID)
     assert dict(Bid.objects.values_list("member_id", "status")) == {

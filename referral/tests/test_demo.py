@@ -146,13 +146,14 @@ def test_the_demo_hall_has_the_locals_shape_and_seeding_again_adds_nothing(setti
     assert _counts() == before  # the dues demo charges none of the hall's new members
 
 
-def test_the_demos_morning_referral_can_be_run(settings):
+def test_the_demos_morning_referral_can_be_run(settings, clock):
     from referral.models import LaborRequest
     from referral.services import referral_run_propose
 
     settings.DEBUG = True
     call_command("seed_demo", "--members", "60")
     today = timezone.localdate()
+    clock.set(today.year, today.month, today.day, 9, 0)  # after the bids, at any hour of CI
     assert LaborRequest.objects.filter(referral_day=today).count() == 7
     assert Dispatch.objects.filter(status="dispatched").count() == 3
     run = referral_run_propose(actor="tests")

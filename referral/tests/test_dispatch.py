@@ -443,3 +443,22 @@ def test_a_dispatch_after_the_work_started_reports_by_the_days_end(registered, r
     assert timezone.localtime(made.report_by) == clock.set(2026, 12, 10, 0, 0)
     clock.set(2026, 12, 9, 11, 0)
     assert dispatch_check_in(dispatch=made, actor="tests").status == DispatchStatus.CHECKED_IN
+
+
+def test_a_late_dispatchs_no_show_is_marked_on_the_day_it_was_due(registered, requested, clock):
+    registration, labor_request = registered(), requested()
+    clock.set(2026, 12, 9, 9, 30)  # after the work started: to report by the day's end
+    made = dispatch(labor_request, registration)
+    clock.set(2026, 12, 10, 0, 0, 1)
+    dispatch_no_show(dispatch=made, actor="tests")
+    mark = CheckMark.objects.get(registration=registration)
+    assert mark.day == datetime.date(2026, 12, 9)
+
+
+def test_the_morning_referrals_methods_are_not_made_by_hand(registered, requested):
+    registration, labor_request = registered(), requested()
+    for method in (DispatchMethod.MORNING_REFERRAL, DispatchMethod.BID):
+        with pytest.raises(ValidationError) as refused:
+            dispatch(labor_request, registration, method=method)
+        assert "morning referral dispatches" in refused.value.message_dict["method"][0]
+    assert not Dispatch.objects.exists()

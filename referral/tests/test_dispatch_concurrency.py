@@ -4,6 +4,7 @@ all their books, no request takes more than it asked, and no one deadlocks."""
 
 from __future__ import annotations
 
+import datetime
 import random
 import threading
 
@@ -37,7 +38,7 @@ def test_ten_dispatchers_on_the_same_requests_and_books(registered, requested, b
     requests = [requested(positions=2) for _ in range(3)]
     requests += [requested(book=other_book, positions=2) for _ in range(3)]
     registrations = list(Registration.objects.order_by("pk"))
-    clock.set(2026, 12, 9, 6, 0)
+    clock.set(2026, 12, 9, 7, 0)
     turn = iter(range(10))
     turn_lock = threading.Lock()
     refused = []
@@ -63,9 +64,13 @@ def test_ten_dispatchers_on_the_same_requests_and_books(registered, requested, b
                     method=DispatchMethod.IN_PERSON,
                     actor="tests",
                 )
-                if chance.random() < 0.3:  # some are laid off the same day
+                ends = chance.random()
+                if ends < 0.4:  # some are laid off the same day, and a few quit
                     dispatch_terminate(
-                        dispatch=made, reason="laid_off", on=made.report_by.date(), actor="tests"
+                        dispatch=made,
+                        reason="laid_off" if ends < 0.3 else "quit",
+                        on=datetime.date(2026, 12, 9),
+                        actor="tests",
                     )
             except ValidationError as refusal:
                 refused.append(refusal)
@@ -74,6 +79,17 @@ def test_ten_dispatchers_on_the_same_requests_and_books(registered, requested, b
     # No deadlock, no IntegrityError: every refusal was the service's.
     assert not errors, [str(error) for error in errors]
     assert refused  # they did get in each other's way
+    assert Dispatch.objects.count() >= 6
+    _invariants_hold()
+    # The race over, the morning referral still runs and confirms on what it left.
+    requested(positions=1)
+    clock.set(2026, 12, 9, 7, 30)
+    run = referral_run_propose(actor="tests")
+    assert referral_run_confirm(run=run, actor="tests").status == "confirmed"
+    _invariants_hold()
+
+
+def _invariants_hold():
     twice = (
         Dispatch.objects.filter(status__in=OPEN_DISPATCH_STATUSES)
         .values("member")
@@ -85,4 +101,3 @@ def test_ten_dispatchers_on_the_same_requests_and_books(registered, requested, b
         made=Count("dispatches", filter=~Q(dispatches__status="no_show"))
     ):
         assert labor_request.filled == labor_request.made <= labor_request.positions
-    assert Dispatch.objects.count() >= 6

@@ -53,7 +53,7 @@ def _queries(client, url: str, query: dict) -> int:
 
 
 def _morning_run(clock):
-    clock.set(2026, 12, 9, 6, 0)
+    clock.set(2026, 12, 9, 7, 0)
     return referral_run_confirm(run=referral_run_propose(actor="tests"), actor="tests")
 
 
@@ -94,6 +94,7 @@ def test_the_summary_counts_offers_skips_by_reason_and_unfilled(
         "skipped_blacked_out",
         "skipped_lacks_requirement",
         "skipped_bidding_suspended",
+        "skipped_did_not_bid",
         "unfilled",
     ]
     employer = str(filled.employer)
@@ -101,8 +102,8 @@ def test_the_summary_counts_offers_skips_by_reason_and_unfilled(
     first = [str(run.pk), str(filled.pk), "WIRE-N", employer, "1", "1", "1"]
     second = [str(run.pk), str(unfilled.pk), "WIRE-N", employer, "2", "0", "3"]
     assert rows[1:] == [
-        [*first, "1", "0", "0", "0", "0", "0", "0"],
-        [*second, "1", "1", "0", "0", "1", "0", "2"],
+        [*first, "1", "0", "0", "0", "0", "0", "0", "0"],
+        [*second, "1", "1", "0", "0", "1", "0", "0", "2"],
     ]
     pdf = dispatcher.get(SUMMARY, {"day": "2026-12-09", "format": "pdf"})
     assert "Referral summary of Wed Dec 09, 2026" in pdf_text(pdf.content)
@@ -111,7 +112,7 @@ def test_the_summary_counts_offers_skips_by_reason_and_unfilled(
 def test_an_unconfirmed_run_is_not_in_the_summary(dispatcher, registered, requested, clock):
     registered()
     requested()
-    clock.set(2026, 12, 9, 6, 0)
+    clock.set(2026, 12, 9, 7, 0)
     referral_run_propose(actor="tests")
     rows = _csv(dispatcher.get(SUMMARY, {"day": "2026-12-09", "format": "csv"}))
     assert len(rows) == 1

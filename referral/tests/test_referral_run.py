@@ -42,7 +42,7 @@ WEDNESDAY = datetime.date(2026, 12, 9)
 
 
 def propose(clock, **kwargs):
-    clock.set(2026, 12, 9, 6, 0)
+    clock.set(2026, 12, 9, 7, 0)
     return referral_run_propose(actor="tests", **kwargs)
 
 
@@ -277,7 +277,7 @@ def test_a_list_read_in_pieces_decides_as_the_whole_list(registered, requested, 
 def test_only_a_dispatcher_runs_and_confirms(registered, requested, clock, user_with_role):
     registered()
     requested()
-    clock.set(2026, 12, 9, 6, 0)
+    clock.set(2026, 12, 9, 7, 0)
     with pytest.raises(PermissionDenied):
         referral_run_propose(actor=user_with_role(roles.STAFF))
     run = referral_run_propose(actor=user_with_role(roles.DISPATCHER))
@@ -299,3 +299,61 @@ def test_a_by_name_request_decided_on_the_list_read_reads_no_further(
     ]
     # The named member was on the two read: reading on could offer the request to no one.
     assert len(run.consulted["books"][0]["list"]) == 2
+
+
+@pytest.mark.parametrize("leaves", [True, False])
+def test_confirming_writes_what_dispatching_one_by_one_writes(
+    registered, requested, book, clock, leaves
+):
+    from referral.models import EventKind, LaborRequest, Registration, RegistrationStatus
+
+    RuleSet.objects.update(dispatch_leaves_other_books=leaves)
+    other_book = BookFactory(code="WIRE-S", classification=book.classification)
+    third_book = BookFactory(code="WIRE-E", classification=book.classification)
+    first, second = registered(), registered()
+    elsewhere = registered(on=other_book, member=first.member)
+    exempt_elsewhere = registered(on=third_book, member=first.member)
+    exempt(exempt_elsewhere)
+    labor_request = requested(positions=3)
+    run = propose(clock)
+    referral_run_confirm(run=run, actor="tests")
+
+    labor_request.refresh_from_db()
+    assert (labor_request.filled, labor_request.status) == (2, LaborRequestStatus.PARTIALLY_FILLED)
+    assert labor_request.history.count() == 2
+    for registration in (first, second):
+        registration.refresh_from_db()
+        assert registration.status == RegistrationStatus.DISPATCHED
+        event = registration.events.get(kind=EventKind.DISPATCHED)
+        assert (event.reason, event.status, event.rule_set.version) == (
+            DispatchMethod.MORNING_REFERRAL,
+            RegistrationStatus.DISPATCHED,
+            1,
+        )
+    made = Dispatch.objects.get(registration=first)
+    assert made.report_by == clock.set(2026, 12, 9, 7, 0) and made.history.count() == 1
+    left = {
+        r.pk: r for r in Registration.objects.filter(pk__in=[elsewhere.pk, exempt_elsewhere.pk])
+    }
+    expected = RegistrationStatus.ROLLED_OFF if leaves else None
+    for registration in left.values():
+        if leaves:
+            assert registration.status == expected and registration.roll_off_reason == "dispatched"
+            assert registration.events.filter(kind=EventKind.ROLLED_OFF).count() == 1
+        else:
+            assert registration.status != RegistrationStatus.ROLLED_OFF
+    assert LaborRequest.objects.get().filled == 2
+
+
+def test_a_referral_is_run_on_its_morning_once_the_bids_are_in(registered, requested, clock):
+    registered()
+    requested()
+    clock.set(2026, 12, 9, 6, 59, 59, 999000)
+    with pytest.raises(ValidationError, match="taken until 07:00: run it after"):
+        referral_run_propose(actor="tests")
+    clock.set(2026, 12, 8, 18, 0)
+    with pytest.raises(ValidationError) as refused:
+        referral_run_propose(actor="tests", day=WEDNESDAY)
+    assert "still to come" in refused.value.message_dict["day"][0]
+    clock.set(2026, 12, 9, 7, 0)
+    assert referral_run_propose(actor="tests").lines.count() == 1

@@ -55,7 +55,7 @@ def _exempt(registration):
 
 
 def _morning(clock):
-    clock.set(2026, 12, 9, 6, 0)
+    clock.set(2026, 12, 9, 7, 0)
 
 
 def test_running_the_morning_referral_leads_to_the_runs_page(
