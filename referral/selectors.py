@@ -21,6 +21,7 @@ from .models import (
     ON_LIST_STATUSES,
     Blackout,
     Book,
+    Dispatch,
     Qualification,
     QueuedRegistration,
     Registration,
@@ -238,3 +239,19 @@ def qualifications_held(member_ids, day: datetime.date) -> dict[int, list[str]]:
     for member_id, code in rows:
         held.setdefault(member_id, []).append(code)
     return held
+
+
+def dispatch_asked_before(key: str, labor_request, registration, method: str) -> Dispatch | None:
+    """The dispatch an earlier call with this idempotency key made, if the same; the key
+    with another request, registration or method is refused (409), nothing written."""
+    idempotency_key_checked(key)
+    found = Dispatch.objects.filter(idempotency_key=key).first()
+    if found is None:
+        return None
+    asked = (labor_request.pk, registration.pk, method)
+    if (found.labor_request_id, found.registration_id, found.method) != asked:
+        raise ConflictError(
+            "This idempotency key was already used for another dispatch; nothing was written. "
+            "Use a new key for a new dispatch."
+        )
+    return found

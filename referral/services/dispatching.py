@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apikit.errors import ConflictError
 from appkit.actors import Actor
 from audit.actors import person, saved_by
 from audit.context import actor_label_for
@@ -39,7 +38,7 @@ from ..models import (
     RuleSet,
     TerminationReason,
 )
-from ..selectors import blacked_out, idempotency_key_checked, qualifications_held
+from ..selectors import blacked_out, dispatch_asked_before, qualifications_held
 from .common import _event, _idempotency_key_locked, _require, _roll_off, _rules_on
 from .marks import _marked
 from .requests import _filled_by, _position_freed
@@ -95,7 +94,7 @@ def dispatch_make(
         )
     if idempotency_key:
         _idempotency_key_locked(idempotency_key)
-        before = _dispatched_before(idempotency_key, labor_request, registration, method)
+        before = dispatch_asked_before(idempotency_key, labor_request, registration, method)
         if before is not None:
             return before
     labor_request = LaborRequest.objects.select_for_update(no_key=True).get(pk=labor_request.pk)
@@ -259,22 +258,6 @@ def _requirements_lacking(
         for code in labor_request.requirements.values_list("code", flat=True)
         if code not in held
     )
-
-
-def _dispatched_before(
-    key: str, labor_request: LaborRequest, registration: Registration, method: str
-) -> Dispatch | None:
-    idempotency_key_checked(key)
-    found = Dispatch.objects.filter(idempotency_key=key).first()
-    if found is None:
-        return None
-    asked = (labor_request.pk, registration.pk, method)
-    if (found.labor_request_id, found.registration_id, found.method) != asked:
-        raise ConflictError(
-            "This idempotency key was already used for another dispatch; nothing was written. "
-            "Use a new key for a new dispatch."
-        )
-    return found
 
 
 @transaction.atomic
