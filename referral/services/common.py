@@ -111,6 +111,7 @@ def registration_events_insert(
     rule_set: RuleSet,
     actor: Actor,
     reason: str = "",
+    note: str = "",
 ) -> list[int]:
     """event_of for many registrations at once (a night's drops), written by the database
     from the registrations' rows as they now stand, with their history and audit events.
@@ -121,7 +122,7 @@ def registration_events_insert(
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {RegistrationEvent._meta.db_table} ({columns}) "
-            "SELECT r.id, r.book_id, r.member_id, %(kind)s, %(at)s, %(reason)s, '', "
+            "SELECT r.id, r.book_id, r.member_id, %(kind)s, %(at)s, %(reason)s, %(note)s, "
             "%(rule_set)s, r.status, r.tier, r.apn, r.sequence, %(by)s, %(by_name)s "
             f"FROM {Registration._meta.db_table} r WHERE {ids_sql} ORDER BY r.id RETURNING id",
             {
@@ -129,6 +130,7 @@ def registration_events_insert(
                 "kind": kind,
                 "at": connection.ops.adapt_datetimefield_value(at),
                 "reason": reason,
+                "note": note[:300],
                 "rule_set": rule_set.pk,
                 "by": getattr(person(actor), "pk", None),
                 "by_name": actor_label_for(actor),

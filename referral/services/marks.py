@@ -9,11 +9,14 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from appkit.actors import Actor
+from appkit.sql import Among, bulk_insert
 from audit.actors import person, saved_by
 from audit.context import actor_label_for
+from audit.history import history_of_created, history_of_updated
 
 from ..models import (
     CheckMark,
@@ -23,7 +26,15 @@ from ..models import (
     RegistrationStatus,
     RollOffReason,
 )
-from .common import _event, _locked, _require, _roll_off, _rules_on
+from .common import (
+    _event,
+    _locked,
+    _require,
+    _roll_off,
+    _rules_on,
+    registration_events_insert,
+)
+from .registering import _rolled_off_together
 
 MARK = "referral.add_checkmark"
 
@@ -73,13 +84,15 @@ def check_marks_give(
         .filter(pk__in=ids)
         .order_by("pk")
     )
-    marks = []
-    for registration in locked:
-        mark = _mark_of_day(registration, day)
-        if mark is None and _unmarkable(registration, day) is None:
-            mark = _mark_new(registration, day=day, reason=reason, note=note, actor=actor)
-        if mark is not None:
-            marks.append(mark)
+    registrations = list(locked)
+    given = {
+        mark.registration_id: mark
+        for mark in CheckMark.objects.filter(Among(F("registration_id"), ids), day=day)
+    }
+    new = [r for r in registrations if r.pk not in given and _unmarkable(r, day) is None]
+    for mark in _marks_new_together(new, day=day, reason=reason, note=note, actor=actor):
+        given[mark.registration_id] = mark
+    marks = [given[r.pk] for r in registrations if r.pk in given]
     return marks
 
 
@@ -172,3 +185,57 @@ def _mark_new(
             f"tolerate {rule_set.check_marks_tolerated}.",
         )
     return mark
+
+
+def _marks_new_together(
+    registrations: list[Registration], *, day: datetime.date, reason: str, note: str, actor: Actor
+) -> list[CheckMark]:
+    """_mark_new for many locked registrations at once (an unfilled call's batch): the marks,
+    the counts, the events and the roll-offs past the tolerated, a statement each."""
+    if not registrations:
+        return []
+    now = timezone.now()
+    rule_set = _rules_on(day)
+    counted = not rule_set.excuses(reason)
+    marks = [
+        CheckMark(
+            registration=registration,
+            book_id=registration.book_id,
+            member_id=registration.member_id,
+            day=day,
+            reason=reason,
+            counted=counted,
+            rule_set=rule_set,
+            note=note.strip()[:300],
+            recorded_by=person(actor),
+            recorded_by_name=actor_label_for(actor),
+            created_at=now,
+        )
+        for registration in registrations
+    ]
+    bulk_insert(marks)
+    history_of_created(marks, actor=actor)
+    ids = [registration.pk for registration in registrations]
+    if counted:
+        Registration.objects.filter(Among(F("pk"), ids)).update(check_marks=F("check_marks") + 1)
+        history_of_updated(Registration, ids, actor=actor)
+    excused = "" if counted else f"Excused by rules v{rule_set.version}: not counted. "
+    registration_events_insert(
+        ids,
+        EventKind.CHECK_MARK,
+        at=now,
+        rule_set=rule_set,
+        actor=actor,
+        reason=reason,
+        note=f"For {day:%Y-%m-%d}. {excused}{note.strip()}".strip(),
+    )
+    over = [
+        r for r in registrations if counted and r.check_marks + 1 > rule_set.check_marks_tolerated
+    ]
+    waiting = [r.pk for r in over if r.status == RegistrationStatus.REGISTERED]
+    if waiting:
+        _rolled_off_together(waiting, RollOffReason.CHECK_MARKS, rule_set, actor, now)
+    for exempt in (r for r in over if r.status != RegistrationStatus.REGISTERED):
+        exempt.refresh_from_db()
+        _roll_off(exempt, reason=RollOffReason.CHECK_MARKS, actor=actor, now=now)
+    return marks
