@@ -198,7 +198,8 @@ def _attempt_failed(collection: AutopayCollection, message: str, needs_owner: bo
     today = today or timezone.localdate()
     collection.last_error = message[:500]
     days = retry_days()
-    first_day = collection.created_at.date() if collection.created_at else today
+    # The local's date of the first attempt (in the evening, UTC's is already tomorrow).
+    first_day = timezone.localdate(collection.created_at) if collection.created_at else today
     if collection.attempts <= len(days):
         collection.status = (
             CollectionStatus.REQUIRES_ACTION if needs_owner else CollectionStatus.FAILED

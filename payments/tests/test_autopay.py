@@ -380,3 +380,18 @@ def test_requires_action_by_webhook_leaves_the_period_open_and_asks_the_member(
     assert collection.next_attempt_on is not None
     assert "asks you to confirm" in mail.outbox[-1].body
     assert paid(member_login) == Decimal("135.00")
+
+
+def test_the_retry_is_counted_from_the_locals_day_in_its_evening(
+    member_login, enrol, fake_stripe, november, settings, monkeypatch
+):
+    import zoneinfo
+
+    settings.AUTOPAY_RETRY_DAYS = [3, 5, 7]
+    # 19:00 in the local's zone on Dec 7 is already Dec 8 in UTC.
+    evening = datetime.datetime(2026, 12, 7, 19, 0, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    monkeypatch.setattr(timezone, "now", lambda: evening)
+    autopay = enrol(member_login)
+    fake_stripe.outcomes[autopay.payment_method_id] = ["declined"]
+    assert collect(november).outcomes == {"failed": 1}
+    assert AutopayCollection.objects.get().next_attempt_on == datetime.date(2026, 12, 10)
