@@ -106,21 +106,8 @@ def dispatch_make(
     rule_set = _rules_on(timezone.localdate(now))
     _dispatch_refusal(labor_request, registration, method, rule_set, timezone.localdate(now))
     _filled_by(labor_request, 1, actor=actor)
-    dispatch = Dispatch(
-        labor_request=labor_request,
-        employer_id=labor_request.employer_id,
-        member_id=registration.member_id,
-        registration=registration,
-        method=method,
-        short_call=labor_request.short_call,
-        dispatched_at=now,
-        report_by=_report_by(labor_request, now),
-        note=note.strip()[:300],
-        rule_set=rule_set,
-        dispatched_by=person(actor),
-        dispatched_by_name=actor_label_for(actor),
-        idempotency_key=idempotency_key or None,
-    )
+    dispatch = dispatch_of(labor_request, registration, method, note, rule_set, actor, now)
+    dispatch.idempotency_key = idempotency_key or None
     try:
         with transaction.atomic():
             saved_by(dispatch, actor=actor)
@@ -151,6 +138,32 @@ def dispatch_make(
                     f"#{labor_request.pk})",
                 )
     return dispatch
+
+
+def dispatch_of(
+    labor_request: LaborRequest,
+    registration: Registration,
+    method: str,
+    note: str,
+    rule_set: RuleSet,
+    actor: Actor,
+    now: datetime.datetime,
+) -> Dispatch:
+    """A dispatch as made now, unsaved: one by hand, or each of a morning's together."""
+    return Dispatch(
+        labor_request=labor_request,
+        employer_id=labor_request.employer_id,
+        member_id=registration.member_id,
+        registration=registration,
+        method=method,
+        short_call=labor_request.short_call,
+        dispatched_at=now,
+        report_by=_report_by(labor_request, now),
+        note=note.strip()[:300],
+        rule_set=rule_set,
+        dispatched_by=person(actor),
+        dispatched_by_name=actor_label_for(actor),
+    )
 
 
 def _report_by(labor_request: LaborRequest, now: datetime.datetime) -> datetime.datetime:

@@ -12,8 +12,6 @@ from django.db.models import F
 
 from appkit.actors import Actor
 from appkit.sql import Among, bulk_insert, bulk_set
-from audit.actors import person
-from audit.context import actor_label_for
 from audit.history import history_of_created, history_of_updated
 
 from ..models import (
@@ -28,7 +26,7 @@ from ..models import (
     RuleSet,
 )
 from .common import _roll_off, registration_events_insert
-from .dispatching import _report_by
+from .dispatching import dispatch_of
 from .registering import _rolled_off_together
 
 
@@ -49,20 +47,7 @@ def dispatches_make_together(
     if not offers:
         return []
     dispatches = [
-        Dispatch(
-            labor_request=labor_request,
-            employer_id=labor_request.employer_id,
-            member_id=registration.member_id,
-            registration=registration,
-            method=method,
-            short_call=labor_request.short_call,
-            dispatched_at=now,
-            report_by=_report_by(labor_request, now),
-            note=note[:300],
-            rule_set=rule_set,
-            dispatched_by=person(actor),
-            dispatched_by_name=actor_label_for(actor),
-        )
+        dispatch_of(labor_request, registration, method, note, rule_set, actor, now)
         for labor_request, registration, method in offers
     ]
     bulk_insert(dispatches)

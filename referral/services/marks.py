@@ -142,13 +142,17 @@ def _unmarkable(registration: Registration, day: datetime.date) -> ValidationErr
     return None
 
 
-def _mark_new(
-    registration: Registration, *, day: datetime.date, reason: str, note: str, actor: Actor
+def _mark_of(
+    registration: Registration,
+    day: datetime.date,
+    reason: str,
+    note: str,
+    rule_set,
+    actor: Actor,
+    now: datetime.datetime,
 ) -> CheckMark:
-    """Write the mark, its event, the count; and the roll-off when the rules say so."""
-    now = timezone.now()
-    rule_set = _rules_on(day)
-    mark = CheckMark(
+    """A day's mark, unsaved, counted unless the rules in force that day excuse its reason."""
+    return CheckMark(
         registration=registration,
         book_id=registration.book_id,
         member_id=registration.member_id,
@@ -161,6 +165,15 @@ def _mark_new(
         recorded_by_name=actor_label_for(actor),
         created_at=now,
     )
+
+
+def _mark_new(
+    registration: Registration, *, day: datetime.date, reason: str, note: str, actor: Actor
+) -> CheckMark:
+    """Write the mark, its event, the count; and the roll-off when the rules say so."""
+    now = timezone.now()
+    rule_set = _rules_on(day)
+    mark = _mark_of(registration, day, reason, note, rule_set, actor, now)
     saved_by(mark, actor=actor)
     if mark.counted:
         registration.check_marks += 1
@@ -198,19 +211,7 @@ def _marks_new_together(
     rule_set = _rules_on(day)
     counted = not rule_set.excuses(reason)
     marks = [
-        CheckMark(
-            registration=registration,
-            book_id=registration.book_id,
-            member_id=registration.member_id,
-            day=day,
-            reason=reason,
-            counted=counted,
-            rule_set=rule_set,
-            note=note.strip()[:300],
-            recorded_by=person(actor),
-            recorded_by_name=actor_label_for(actor),
-            created_at=now,
-        )
+        _mark_of(registration, day, reason, note, rule_set, actor, now)
         for registration in registrations
     ]
     bulk_insert(marks)
