@@ -106,7 +106,7 @@ def dispatch_make(
     rule_set = _rules_on(timezone.localdate(now))
     _dispatch_refusal(labor_request, registration, method, rule_set, timezone.localdate(now))
     _filled_by(labor_request, 1, actor=actor)
-    dispatch = dispatch_of(labor_request, registration, method, note, rule_set, actor, now)
+    dispatch = _dispatch_of(labor_request, registration, method, note, rule_set, actor, now)
     dispatch.idempotency_key = idempotency_key or None
     try:
         with transaction.atomic():
@@ -140,7 +140,7 @@ def dispatch_make(
     return dispatch
 
 
-def dispatch_of(
+def _dispatch_of(
     labor_request: LaborRequest,
     registration: Registration,
     method: str,

@@ -26,7 +26,7 @@ from ..models import (
     RuleSet,
 )
 from .common import _roll_off, registration_events_insert
-from .dispatching import dispatch_of
+from .dispatching import _dispatch_of
 from .registering import _rolled_off_together
 
 
@@ -47,7 +47,7 @@ def dispatches_make_together(
     if not offers:
         return []
     dispatches = [
-        dispatch_of(labor_request, registration, method, note, rule_set, actor, now)
+        _dispatch_of(labor_request, registration, method, note, rule_set, actor, now)
         for labor_request, registration, method in offers
     ]
     bulk_insert(dispatches)
