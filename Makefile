@@ -38,9 +38,13 @@ test: $(VENV)/.dev-installed
 # scratch database dropped and made again, each workload beside its floor; the demo hall's
 # rows seed their own beside it (named as it is, with _hall_demo). The name must mark it
 # scratch (bench, scratch, smoke, or test_...), or the bench refuses (bench/scratch.py).
+# Then 4,000 web bids in the bidding window's first minute through gunicorn (bench/bids_load.py),
+# on a scratch database of their own.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/unionhall_bench
+BENCH_BIDS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/unionhall_bids_bench
 bench: $(VENV)/.dev-installed
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench --members 100000
+	DATABASE_URL=$(BENCH_BIDS_DATABASE_URL) $(PY) -m bench.bids_load
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

@@ -17,6 +17,7 @@ field it tracks is of a kind below; the rest keep the Python path.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models, transaction
@@ -117,6 +118,11 @@ def _json_of(field: models.Field, column: str) -> str | None:
             f"to_char({utc}, 'US') = '000000' THEN '' ELSE '.' || to_char({utc}, 'US') END "
             "|| '+00:00\"'"
         )
+    if kind == "TimeField":  # time.isoformat(): microseconds only if any
+        return (
+            f"'\"' || to_char({column}, 'HH24:MI:SS') || CASE WHEN to_char({column}, 'US') "
+            f"= '000000' THEN '' ELSE '.' || to_char({column}, 'US') END || '\"'"
+        )
     if kind == "BooleanField":
         return f"CASE WHEN {column} IS NULL THEN NULL WHEN {column} THEN 'true' ELSE 'false' END"
     if kind in _STRINGS:
@@ -124,6 +130,9 @@ def _json_of(field: models.Field, column: str) -> str | None:
     return None
 
 
+# A model's fields are fixed once loaded: its SQL is built once (a morning's confirmation asks
+# for it a dozen times).
+@cache
 def _changes_sql(model: type[models.Model]) -> str | None:
     """SQL of a created row's `changes` as canonical JSON: {field: [null, value]} for each
     field with a value, keys in Python's sorted order; None if a field cannot be written."""
@@ -142,6 +151,7 @@ def _changes_sql(model: type[models.Model]) -> str | None:
     return f"'{{' || concat_ws(',', {', '.join(entries) or 'NULL'}) || '}}'"
 
 
+@cache
 def _update_changes_sql(model: type[models.Model]) -> str | None:
     """SQL of a changed row's `changes` as canonical JSON: {field: [before, after]} for each
     field whose value differs from the object's previous history row (aliased `p`), keys in

@@ -99,11 +99,19 @@ def audit_events_from_history(records: Sequence[HistoricalChanges]) -> None:
             user=record.history_user if record.history_user_id else None,
             occurred_at=record.history_date,
             object_id=getattr(record, pk_attname),
-            object_repr=str(record.instance),
+            object_repr=str(_as_recorded(record)),
             changes=changes,
             history_id=record.history_id,
         )
     _events_written(events.events)
+
+
+def _as_recorded(record: HistoricalChanges) -> Any:
+    """The object as its history row holds it. simple-history's `record.instance` reads the
+    fields a model keeps out of its history back from the live row (a morning run's whole
+    consulted JSON, a query and 200 KiB parsed per event), and str() needs none of them."""
+    model = type(record).instance_type
+    return model(**{f.attname: getattr(record, f.attname) for f in record.tracked_fields})
 
 
 def audit_events_of_created(

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -60,7 +60,7 @@ def _morning(runs: int, label: str) -> list:
     from bench.__main__ import Row, median_ms
     from bench.workloads import _page_row, rolled_back, sql
     from referral.day_book import local_day_bounds
-    from referral.models import Dispatch
+    from referral.models import OPEN_REQUEST_STATUSES, Dispatch, LaborRequest
     from referral.services import referral_run_confirm, referral_run_propose
 
     setting = _setting()
@@ -77,9 +77,12 @@ def _morning(runs: int, label: str) -> list:
 
     def first() -> None:
         ids = requests()
+        reset_queries()  # the log keeps the last 9,000: a full one counts none
         with _clock(morning), CaptureQueriesContext(connection) as captured:
             run = referral_run_propose(actor="bench", day=day)
-        seen.update(ids=ids, run=run, lines=list(run.lines.order_by("order")), queries=captured)
+        seen.update(
+            ids=ids, run=run, lines=list(run.lines.order_by("order")), queries=len(captured)
+        )
         with _clock(morning), CaptureQueriesContext(connection) as confirmed:
             referral_run_confirm(run=run, actor="bench")
         seen.update(confirm_queries=len(confirmed))
@@ -114,6 +117,15 @@ def _morning(runs: int, label: str) -> list:
     # The day's dispatches for the day book: one more morning, confirmed and kept (until
     # the whole is rolled back).
     requests()
+    open_requests = LaborRequest.objects.filter(status__in=OPEN_REQUEST_STATUSES).count()
+    board = _page_row(
+        f"{label}: the request board page ({open_requests} open requests)",
+        setting["dispatcher"],
+        "/referral/board/",
+        runs,
+        floor=sql(_FLOOR_BOARD, {}),
+        note="<= 150 ms",
+    )
     with _clock(morning):
         referral_run_confirm(run=referral_run_propose(actor="bench", day=day), actor="bench")
     start, end = local_day_bounds(day)
@@ -127,7 +139,7 @@ def _morning(runs: int, label: str) -> list:
             f"{len(setting['books'])} books)",
             statistics.median(proposed),
             statistics.median(floors),
-            f"{len(queries)} queries, {len(run.consulted['members']):,} members' facts, "
+            f"{queries} queries, {len(run.consulted['members']):,} members' facts, "
             f"{len(lines):,} lines ({offers} offers), its JSON "
             f"{len(json.dumps(run.consulted)) / 1024:,.0f} KiB; floor: the lists' tops, the "
             "requests and each fact in one query each, the run and its lines in one INSERT; "
@@ -141,6 +153,7 @@ def _morning(runs: int, label: str) -> list:
             "dispatches, registrations, events, requests' counts, their history and audit "
             "events in one statement; each run rolled back, alternating",
         ),
+        board,
         _page_row(
             f"{label}: the day book page ({dispatches} dispatches)",
             setting["dispatcher"],
@@ -382,6 +395,21 @@ JOIN referral_registration r ON r.id = d.registration_id
 JOIN referral_book b ON b.id = r.book_id
 WHERE d.dispatched_at >= %(start)s AND d.dispatched_at < %(end)s
 ORDER BY d.dispatched_at, d.id
+"""
+# The board's open requests with their employer, book, named member, requirements and bids.
+_FLOOR_BOARD = """
+SELECT r.id, r.referral_day, b.code, e.code, e.name, r.positions, r.filled, r.start_on,
+       r.start_at, r.short_call, m.member_number, m.first_name, m.last_name, r.status,
+       (SELECT string_agg(q.code, ' ' ORDER BY q.code)
+        FROM referral_laborrequest_requirements lq
+        JOIN referral_requirement q ON q.id = lq.requirement_id WHERE lq.laborrequest_id = r.id),
+       (SELECT count(*) FROM referral_bid d WHERE d.labor_request_id = r.id)
+FROM referral_laborrequest r
+JOIN referral_book b ON b.id = r.book_id
+JOIN checkoff_employer e ON e.id = r.employer_id
+LEFT JOIN members_member m ON m.id = r.named_member_id
+WHERE r.status IN ('open', 'partially_filled')
+ORDER BY r.referral_day, b.referral_order, b.code, r.received_at, r.id
 """
 # The confirmation by hand, set-based: the dispatches, their registrations dispatched with
 # their events, each request's count filled once (the service saves it once a position),

@@ -7,12 +7,19 @@ from __future__ import annotations
 from audit.registry import AuditedModel, RowSQL, member_in
 from members.models import Member
 
+from .models import Book
+
 
 def _member_of_exemption(row):
     return (row.registration.member_id, None)
 
 
-_MEMBER_NUMBER = f"(SELECT m.member_number FROM {Member._meta.db_table} m WHERE m.id = r.member_id)"
+def _member_number(column: str) -> str:
+    return f"(SELECT m.member_number FROM {Member._meta.db_table} m WHERE m.id = r.{column})"
+
+
+_MEMBER_NUMBER = _member_number("member_id")
+_BOOK_CODE = f"(SELECT b.code FROM {Book._meta.db_table} b WHERE b.id = r.book_id)"
 
 AUDITED_MODELS = {
     "referral.region": AuditedModel(),
@@ -44,10 +51,26 @@ AUDITED_MODELS = {
     "referral.queuedregistration": AuditedModel(member_of=member_in()),
     "referral.employercontract": AuditedModel(),
     "referral.requirement": AuditedModel(),
-    "referral.laborrequest": AuditedModel(member_of=member_in("named_member_id")),
+    # A morning's referral dispatches hundreds and fills as many requests at once.
+    "referral.laborrequest": AuditedModel(
+        member_of=member_in("named_member_id"),
+        in_sql=RowSQL(
+            name=f"'Request #' || r.id || ': ' || r.positions || ' on ' || {_BOOK_CODE}",
+            member_id="r.named_member_id",
+            member_number=_member_number("named_member_id"),
+        ),
+    ),
     "referral.blackout": AuditedModel(member_of=member_in()),
     "referral.qualification": AuditedModel(member_of=member_in()),
-    "referral.dispatch": AuditedModel(member_of=member_in()),
+    "referral.dispatch": AuditedModel(
+        member_of=member_in(),
+        in_sql=RowSQL(
+            name="'Dispatch #' || r.id || ': member #' || r.member_id || ' to request #' "
+            "|| r.labor_request_id",
+            member_id="r.member_id",
+            member_number=_MEMBER_NUMBER,
+        ),
+    ),
     "referral.referralrun": AuditedModel(),
     "referral.bid": AuditedModel(member_of=member_in()),
     "referral.biddingsuspension": AuditedModel(member_of=member_in()),

@@ -48,3 +48,17 @@ def test_a_run_of_events_is_hashed_each_after_the_one_before(items):
         prev = hashlib.sha256(f"{prev}|{item}".encode()).hexdigest()
         expected.append(prev)
     assert _sql("SELECT audit_chain_hashes(%s, %s::text[])", [GENESIS, items]) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(value=st.times())
+def test_a_time_is_written_as_python_writes_it(value):
+    """A request's start time: microseconds only when it has any, as time.isoformat()."""
+    from django.db import models
+
+    from audit.in_sql import _json_of
+    from audit.services import jsonable
+
+    field = models.TimeField()
+    written = _sql(f"SELECT {_json_of(field, 'r.t')} FROM (SELECT %s::time AS t) r", [value])
+    assert written == json.dumps(jsonable(value))
