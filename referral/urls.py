@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import report_views, views
+from . import my_views, report_views, views
 
 app_name = "referral"
 
@@ -18,4 +18,7 @@ urlpatterns = [
     path("current-dispatches/", report_views.current_dispatches, name="current_dispatches"),
     path("by-name/", report_views.by_name, name="by_name"),
     path("members/<int:member_id>/", views.member_history, name="member_history"),
+    path("my/", my_views.my_page, name="my"),
+    path("my/bid/<int:request_id>/", my_views.my_bid, name="my_bid"),
+    path("my/resign/<int:registration_id>/", my_views.my_resign, name="my_resign"),
 ]

@@ -165,6 +165,11 @@ class RuleSet(models.Model):
     resign_days = models.PositiveSmallIntegerField(
         default=30, help_text="Days a registration runs before it must be re-signed."
     )
+    resign_online = models.BooleanField(
+        "re-sign online",
+        default=True,
+        help_text="Registrants may re-sign on their own page of the hall (/referral/my/).",
+    )
     reminder_days = models.PositiveSmallIntegerField(
         default=7, help_text="Days before a re-sign falls due that the registrant is reminded."
     )

@@ -135,14 +135,7 @@ def _bid_refusal(labor_request: LaborRequest, member: Member, local, rule_set) -
         raise ValidationError(
             {"labor_request": "This request asks for a member by name: it takes no bids."}
         )
-    holidays = set(
-        Holiday.objects.filter(
-            region_id=labor_request.book.region_id,
-            day__gte=local.date(),
-            day__lte=local.date() + datetime.timedelta(days=31),
-        ).values_list("day", flat=True)
-    )
-    serves = rules.bidding_referral_day(local, rule_set.bidding_closes, holidays)
+    serves = bids_serve(labor_request.book.region_id, local, rule_set)
     if labor_request.referral_day != serves:
         raise ValidationError(
             {
@@ -159,6 +152,19 @@ def _bid_refusal(labor_request: LaborRequest, member: Member, local, rule_set) -
         )
     if Dispatch.objects.filter(member=member, status__in=OPEN_DISPATCH_STATUSES).exists():
         raise ValidationError(f"{member} is on a dispatch: bids are for those out of work.")
+
+
+def bids_serve(region_id: int, local: datetime.datetime, rule_set) -> datetime.date:
+    """The referral day the bids placed at `local` (the local's wall clock) are for, in a
+    region: the morning the window closes on, past its weekends and holidays."""
+    holidays = set(
+        Holiday.objects.filter(
+            region_id=region_id,
+            day__gte=local.date(),
+            day__lte=local.date() + datetime.timedelta(days=31),
+        ).values_list("day", flat=True)
+    )
+    return rules.bidding_referral_day(local, rule_set.bidding_closes, holidays)
 
 
 def suspension_of(member, day: datetime.date) -> BiddingSuspension | None:

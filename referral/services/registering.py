@@ -354,11 +354,21 @@ def _not_held() -> str:
 # --- Re-sign, roll off --------------------------------------------------------------------
 
 
+RESIGN = "referral.resign_registration"
+
+
 @transaction.atomic
 def registration_resign(*, registration: Registration, actor: Actor) -> Registration:
-    """Re-sign: the registration runs another `resign_days` from today (local date)."""
-    if person(actor) is None or person(actor) != registration.member.user:
-        _require(actor, "referral.resign_registration", "take re-signs")
+    """Re-sign: the registration runs another `resign_days` from today (local date). The
+    hall takes anyone's; a member re-signs their own where the rules allow it online."""
+    who = person(actor)
+    online = who is not None and who == registration.member.user
+    if not online or who.has_perm(RESIGN):
+        _require(actor, RESIGN, "take re-signs")
+    elif not _rules_on(timezone.localdate()).resign_online:
+        raise ValidationError(
+            "The hall's rules take re-signs in person or by phone, not online: call the hall."
+        )
     _calendar_locked(registration.book.region_id)
     registration = _locked(registration)
     now = timezone.now()

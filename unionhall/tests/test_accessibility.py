@@ -114,6 +114,7 @@ def test_no_page_of_the_office_or_the_member_has_a_serious_accessibility_problem
         reverse("dues:statement", args=[member.pk]),
         reverse("dues:receipt", args=[payment.pk]),
         reverse("contact_update"),
+        reverse("referral:my"),
     ]:
         answer = page.goto(f"{live_server.url}{url}")
         assert answer.status < 400, f"{url} answered {answer.status}"
