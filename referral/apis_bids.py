@@ -155,10 +155,13 @@ class _Bids:
     request: Request
 
     @cached_property
+    def own_member(self) -> Member | None:
+        """The member record linked to the caller's login, if any."""
+        return Member.objects.filter(user=self.request.user).first()
+
+    @property
     def own_member_id(self) -> int | None:
-        """The id of the member record linked to the caller's login, if any."""
-        user = self.request.user
-        return Member.objects.filter(user=user).values_list("pk", flat=True).first()
+        return getattr(self.own_member, "pk", None)
 
     def get_queryset(self) -> QuerySet[Bid]:
         bids = _BIDS.order_by("-placed_at", "-id")
@@ -198,14 +201,16 @@ class BidList(_Bids, generics.ListAPIView):
                 raise exceptions.ValidationError(
                     {"member": ["Your login is not linked to a member: name the member."]}
                 )
-            member = Member.objects.get(pk=self.own_member_id)
+            member = self.own_member
         made = bid_place(
             member=member,
             labor_request=given.validated_data["labor_request"],
             actor=request.user,
             idempotency_key=request.headers.get("Idempotency-Key") or None,
         )
-        return _answer(made, status=201)
+        # The bid holds what the answer says (its request with the employer and book, the
+        # member, the rules): a retry's first bid reads them as it goes.
+        return Response(BidSerializer(made).data, status=201)
 
     def _bids_for_themself_only(self, request: Request) -> None:
         # bid_place refuses the same; asked first, before the member named is looked up, so

@@ -70,7 +70,11 @@ def bid_place(
             f"Bids are taken from {rule_set.bidding_opens:%H:%M} to "
             f"{rule_set.bidding_closes:%H:%M} (the hall's time); it is {local:%H:%M:%S} now."
         )
-    labor_request = LaborRequest.objects.select_for_update(no_key=True).get(pk=labor_request.pk)
+    labor_request = (
+        LaborRequest.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("book", "employer")
+        .get(pk=labor_request.pk)
+    )
     registrations = _member_registrations_locked(member.pk)
     _bid_refusal(labor_request, member, local, rule_set)
     registration = next(
