@@ -121,9 +121,9 @@ def bid_place(
 def _bidder_checked(actor: Actor, member: Member) -> None:
     """A member bids for themself; anyone else needs the hall's permission."""
     who = person(actor)
-    if who is None or who.has_perm(PLACE_FOR_OTHERS):
+    if who is None or getattr(member, "user_id", None) == who.pk:
         return
-    if getattr(member, "user_id", None) != who.pk:
+    if not who.has_perm(PLACE_FOR_OTHERS):
         raise PermissionDenied("You may bid for yourself only.")
 
 
