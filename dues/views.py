@@ -64,7 +64,7 @@ def my_dues(request: HttpRequest) -> HttpResponse:
     """A member's own dues: what they owe, what they paid, and how to pay."""
     member = member_for_user(request.user)
     if member is None:
-        return render(request, "dues/no_member.html", status=404)
+        return render(request, "members/no_member.html", {"what": "dues"}, status=404)
     return render(
         request,
         "dues/my_dues.html",

@@ -32,7 +32,7 @@ def _members_only(view):
     def for_member(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         member = member_for_user(request.user)
         if member is None:
-            return render(request, "referral/my_no_member.html", status=404)
+            return render(request, "members/no_member.html", {"what": "books"}, status=404)
         return view(request, member, *args, **kwargs)
 
     return for_member

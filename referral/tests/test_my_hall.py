@@ -18,7 +18,8 @@ from accounts import roles
 from members.tests.factories import MemberFactory, UserFactory
 from referral import reports
 from referral.models import Bid, EventKind, RuleSet
-from referral.services import dispatch_make, exemption_start
+from referral.services import dispatch_make, exemption_start, registration_register
+from referral.tests.factories import BookFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -135,8 +136,6 @@ def test_a_bid_outside_the_window_is_refused_with_the_reason(member_login, reque
 
 
 def test_a_call_on_a_book_the_member_is_not_on_is_not_theirs_to_bid(member_login, requested, clock):
-    from referral.tests.factories import BookFactory
-
     _, client = member_login()
     elsewhere = BookFactory(code="INSIDE-2")
     call = requested(book=elsewhere)
@@ -176,8 +175,6 @@ def test_signed_out_goes_to_the_login(db):
 def test_the_page_reads_the_same_few_queries_however_much_a_member_holds(
     member_login, requested, book, clock
 ):
-    from referral.tests.factories import BookFactory
-
     registration, client = member_login()
     requested()
     clock.set(2026, 12, 8, 18, 0)
@@ -187,8 +184,6 @@ def test_the_page_reads_the_same_few_queries_however_much_a_member_holds(
     member = registration.member
     for k in range(4):
         other = BookFactory(code=f"MORE-{k}", classification=book.classification)
-        from referral.services import registration_register
-
         registration_register(member=member, book=other, actor="tests")
         for _ in range(3):
             requested(book=other)
